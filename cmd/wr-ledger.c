@@ -1,0 +1,286 @@
+/* wr-ledger - the ledger file itself: verify, repair, stats. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "ledger.h"
+#include "output.h"
+#include "timefmt.h"
+#include "util.h"
+
+static const char usage[] =
+	"Usage: wr-ledger [--ledger PATH] [--json] COMMAND\n"
+	"\n"
+	"Keep the ledger file healthy.\n"
+	"\n"
+	"Commands:\n"
+	"  verify    check every line, seq continuity, whole decisions and the\n"
+	"            invariants of runs and attempts; print each problem with its\n"
+	"            line number (exit 0 clean, 1 problems found)\n"
+	"  repair    move a torn tail (a crash's half-written decision) to\n"
+	"            PATH.quarantine and record ledger.repaired; nothing is deleted\n"
+	"  stats     events by type, runs by status, outbox by state, size, span\n"
+	"\n"
+	"Options:\n"
+	"  --ledger PATH   the ledger (default $WR_LEDGER, else\n"
+	"                  ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
+	"  --json          one JSON object per line on stdout\n"
+	"  -h, --help      show this help\n"
+	"      --version   show the version\n"
+	"\n"
+	"Exit status: 0 done (verify: clean), 1 problems found, 2 usage,\n"
+	"74 I/O or ledger error, 75 lock wait timed out.\n"
+	"\n"
+	"Examples:\n"
+	"  wr-ledger verify\n"
+	"  wr-ledger --json verify | jq -r '\"\\(.line): \\(.message)\"'\n"
+	"  wr-ledger stats --json | jq .runs\n";
+
+static int json_out;
+static const char *ledger_opt;
+
+struct verify {
+	int64_t problems;
+	struct wr_ledger *l;
+};
+
+static void problem(struct verify *v, int64_t line, int col, const char *field, const char *msg, const char *kind)
+{
+	v->problems++;
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", v->l->path);
+		wr_jset_int(o, "line", line);
+		wr_jset_int(o, "column", col);
+		wr_jset(o, "field", field && *field ? json_string(field) : json_null());
+		wr_jset_str(o, "kind", kind);
+		wr_jset_str(o, "message", msg);
+		wr_out_json(o);
+	} else {
+		printf("%s:%lld:%d: %s\n", v->l->path, (long long)line, col, msg);
+	}
+}
+
+static void verify_error(void *ctx, const struct wr_scan_error *e)
+{
+	problem(ctx, e->line, e->column, e->field, e->msg, "invalid");
+}
+
+static void verify_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			  const char *const *why, int64_t line)
+{
+	struct verify *v = ctx;
+	for (size_t i = 0; i < n; i++) {
+		if (applied[i] != WR_APPLY_INVALID)
+			continue;
+		char msg[300];
+		snprintf(msg, sizeof msg, "%s: %s", evs[i].type_name, why[i] ? why[i] : "invariant broken");
+		problem(v, line + (int64_t)i, 1, NULL, msg, "invariant");
+	}
+}
+
+static int cmd_verify(void)
+{
+	struct wr_ledger l;
+	struct verify v = {0, &l};
+	char *path = wr_ledger_path(ledger_opt);
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to open ledger %s", path);
+	free(path);
+	/* The lock makes a torn tail a crash's trace, not a commit under way. */
+	memset(&l, 0, sizeof l);
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	l.on_error = verify_error;
+	l.on_error_ctx = &v;
+	l.on_events = verify_events;
+	l.on_events_ctx = &v;
+	if (wr_ledger_lock(&l) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	if (wr_ledger_refresh(&l) < 0)
+		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+	wr_ledger_unlock(&l);
+	if (l.scan.torn) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "torn tail: %lld bytes at offset %lld are not a whole decision; run 'wr-ledger repair'",
+			 (long long)(l.scan.end - l.scan.off), (long long)l.scan.off);
+		problem(&v, l.scan.line, 1, NULL, msg, "torn");
+	}
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", l.path);
+		wr_jset_int(o, "events", l.st.events);
+		wr_jset_int(o, "last_seq", l.st.last_seq);
+		wr_jset_int(o, "stale", l.st.stale);
+		wr_jset_int(o, "problems", v.problems);
+		wr_jset(o, "ok", json_boolean(v.problems == 0));
+		wr_out_json(o);
+	} else {
+		printf("%s: %lld events, last seq %lld, %lld stale, %lld problem%s\n", l.path, (long long)l.st.events,
+		       (long long)l.st.last_seq, (long long)l.st.stale, (long long)v.problems, v.problems == 1 ? "" : "s");
+	}
+	wr_ledger_close(&l);
+	return v.problems ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+}
+
+static int cmd_repair(void)
+{
+	struct wr_ledger l;
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_QUIET) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	off_t before = l.scan.end - l.scan.off;
+	int r = wr_ledger_repair(&l);
+	if (r < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", l.path);
+		wr_jset(o, "repaired", json_boolean(r == 1));
+		wr_jset_int(o, "bytes", r == 1 ? (int64_t)before : 0);
+		wr_jset(o, "quarantine", r == 1 ? json_string(l.qpath) : json_null());
+		wr_out_json(o);
+	} else if (r == 0) {
+		printf("%s: nothing to repair\n", l.path);
+	} else {
+		printf("%s: torn tail moved to %s; recorded as ledger.repaired\n", l.path, l.qpath);
+	}
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+static void stats_count(void *ctx, const struct wr_event *evs, size_t n, const int *applied, const char *const *why,
+			int64_t line)
+{
+	(void)why;
+	(void)line;
+	(void)applied;
+	int64_t *first_ts = ctx;
+	if (!*first_ts && n)
+		*first_ts = evs[0].ts;
+}
+
+static int cmd_stats(void)
+{
+	struct wr_ledger l;
+	int64_t first_ts = 0;
+	memset(&l, 0, sizeof l);
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	l.on_events = stats_count;
+	l.on_events_ctx = &first_ts;
+	if (wr_ledger_refresh(&l) < 0)
+		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+	const struct wr_state *st = &l.st;
+	int64_t by_status[WR_ST__COUNT] = {0}, by_ob[5] = {0};
+	for (size_t i = 0; i < st->runs.n; i++)
+		by_status[((struct wr_run *)st->runs.ent[i].val)->status]++;
+	for (size_t i = 0; i < st->outbox.n; i++)
+		by_ob[((struct wr_outbox *)st->outbox.ent[i].val)->state]++;
+	char a[WR_TS_LEN], b[WR_TS_LEN];
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", l.path);
+		wr_jset_int(o, "bytes", (int64_t)l.scan.end);
+		wr_jset_int(o, "events", st->events);
+		wr_jset_int(o, "last_seq", st->last_seq);
+		wr_jset(o, "oldest", first_ts ? json_string(wr_ts_format(first_ts, a)) : json_null());
+		wr_jset(o, "newest", st->last_ts ? json_string(wr_ts_format(st->last_ts, b)) : json_null());
+		json_t *t = json_object();
+		for (int i = 1; i < WR_EV__COUNT; i++)
+			if (st->by_type[i])
+				wr_jset_int(t, wr_type_name((enum wr_type)i), st->by_type[i]);
+		if (st->unknown_types)
+			wr_jset_int(t, "unknown", st->unknown_types);
+		wr_jset(o, "types", t);
+		json_t *r = json_object();
+		for (int i = 0; i < WR_ST__COUNT; i++)
+			wr_jset_int(r, wr_status_name((enum wr_status)i), by_status[i]);
+		wr_jset(o, "runs", r);
+		wr_jset_int(o, "workflows", (int64_t)st->workflows.n);
+		json_t *ob = json_object();
+		for (int i = 0; i < 5; i++)
+			wr_jset_int(ob, wr_outbox_state_name((enum wr_outbox_state)i), by_ob[i]);
+		wr_jset(o, "outbox", ob);
+		wr_jset_int(o, "stale", st->stale);
+		wr_jset_int(o, "invalid", st->invalid);
+		wr_jset_int(o, "bad_lines", l.bad_lines);
+		wr_jset_int(o, "repairs", st->repaired);
+		wr_jset(o, "torn_tail", json_boolean(l.scan.torn));
+		wr_out_json(o);
+	} else {
+		printf("file        %s\n", l.path);
+		printf("size        %lld bytes\n", (long long)l.scan.end);
+		printf("events      %lld (last seq %lld)\n", (long long)st->events, (long long)st->last_seq);
+		printf("span        %s .. %s\n", first_ts ? wr_ts_format(first_ts, a) : "-",
+		       st->last_ts ? wr_ts_format(st->last_ts, b) : "-");
+		printf("runs        %zu:", st->runs.n);
+		for (int i = 0; i < WR_ST__COUNT; i++)
+			if (by_status[i])
+				printf(" %s %lld", wr_status_name((enum wr_status)i), (long long)by_status[i]);
+		printf("\nworkflows   %zu\n", st->workflows.n);
+		printf("outbox      %zu:", st->outbox.n);
+		for (int i = 0; i < 5; i++)
+			if (by_ob[i])
+				printf(" %s %lld", wr_outbox_state_name((enum wr_outbox_state)i), (long long)by_ob[i]);
+		printf("\nstale       %lld\ninvalid     %lld\nbad lines   %lld\nrepairs     %lld\n", (long long)st->stale,
+		       (long long)st->invalid, (long long)l.bad_lines, (long long)st->repaired);
+		printf("by type\n");
+		for (int i = 1; i < WR_EV__COUNT; i++)
+			if (st->by_type[i])
+				printf("  %-20s %lld\n", wr_type_name((enum wr_type)i), (long long)st->by_type[i]);
+		if (st->unknown_types)
+			printf("  %-20s %lld\n", "(unknown types)", (long long)st->unknown_types);
+	}
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+int wr_main(int argc, char **argv)
+{
+	wr_prog = "wr-ledger";
+	static const struct option opts[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			ledger_opt = optarg;
+			break;
+		case 'j':
+			json_out = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			wr_print_version();
+			return 0;
+		case ':':
+			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		wr_usage_error(WR_EXIT_USAGE, "missing command: verify, repair or stats");
+	const char *cmd = argv[optind];
+	if (optind + 1 < argc)
+		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify();
+	if (!strcmp(cmd, "repair"))
+		return cmd_repair();
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats();
+	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (verify, repair or stats)", cmd);
+}

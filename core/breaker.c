@@ -1,0 +1,137 @@
+/* breaker.c - circuit breaker transitions as events. */
+#include "breaker.h"
+#include "timefmt.h"
+#include "uuid.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+json_t *wr_outbox_enqueue(json_t *events, const char *kind, const char *message, const char *reason,
+			  const char *run, const char *workflow, json_t *details)
+{
+	char id[WR_UUID_LEN];
+	json_t *ev = wr_event_new(WR_EV_OUTBOX_ENQUEUED);
+	wr_jset_str(ev, "id", wr_uuid7(id));
+	wr_jset_str(ev, "kind", kind);
+	wr_jset_str(ev, "message", message);
+	wr_jset_str(ev, "reason", reason);
+	wr_jset_str(ev, "run", run);
+	wr_jset_str(ev, "workflow", workflow);
+	if (details)
+		wr_jset(ev, "details", details);
+	json_array_append_new(events, ev);
+	return ev;
+}
+
+int64_t wr_breaker_cooldown(const struct wr_workflow *w)
+{
+	int64_t c = WR_BREAKER_COOLDOWN_MS;
+	for (int64_t i = 0; w && i < w->reopens && c < WR_BREAKER_COOLDOWN_MAX_MS; i++)
+		c *= 2;
+	return c < WR_BREAKER_COOLDOWN_MAX_MS ? c : WR_BREAKER_COOLDOWN_MAX_MS;
+}
+
+static json_t *change(json_t *events, const char *wf, enum wr_breaker_state from, enum wr_breaker_state to,
+		      double rate, int64_t open_until)
+{
+	json_t *ev = wr_event_new(WR_EV_BREAKER_CHANGED);
+	wr_jset_str(ev, "workflow", wf);
+	wr_jset_str(ev, "from", wr_breaker_name(from));
+	wr_jset_str(ev, "to", wr_breaker_name(to));
+	if (rate >= 0)
+		wr_jset(ev, "failure_rate", json_real(rate));
+	if (open_until)
+		wr_jset_ts(ev, "open_until", open_until);
+	json_array_append_new(events, ev);
+	return ev;
+}
+
+/* The state the batch so far leaves wf's breaker in (decisions may have
+ * appended a change already). */
+static enum wr_breaker_state pending_state(const struct wr_workflow *w, const char *wf, json_t *events)
+{
+	enum wr_breaker_state s = w ? w->breaker : WR_BR_CLOSED;
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev)
+	{
+		const char *t = json_string_value(json_object_get(ev, "type"));
+		const char *w2 = json_string_value(json_object_get(ev, "workflow"));
+		if (t && w2 && !strcmp(t, "breaker.changed") && !strcmp(w2, wf))
+			s = (enum wr_breaker_state)wr_breaker_from_name(json_string_value(json_object_get(ev, "to")));
+	}
+	return s;
+}
+
+int wr_breaker_admit(const struct wr_state *st, const char *wf, int64_t now, json_t *events)
+{
+	const struct wr_workflow *w = wr_state_workflow(st, wf);
+	enum wr_breaker_state s = pending_state(w, wf, events);
+	if (s == WR_BR_CLOSED)
+		return 1;
+	if (s == WR_BR_OPEN) {
+		if (w && now < w->open_until)
+			return 0;
+		change(events, wf, WR_BR_OPEN, WR_BR_HALF_OPEN, -1, 0);
+		return 1;
+	}
+	/* half open: one trial at a time */
+	return !w || w->half_open_trial == 0 || w->breaker != WR_BR_HALF_OPEN;
+}
+
+static void open_it(const struct wr_workflow *w, const char *wf, enum wr_breaker_state from, double rate,
+		    int64_t now, json_t *events)
+{
+	int64_t cd = wr_breaker_cooldown(w);
+	change(events, wf, from, WR_BR_OPEN, rate, now + cd);
+	char d[32], msg[512];
+	snprintf(msg, sizeof msg, "circuit breaker of workflow %s opened (%.0f%% of recent attempts failed); new attempts are rejected for %s",
+		 wf, rate * 100, wr_dur_format(cd, d, sizeof d));
+	json_t *det = json_object();
+	wr_jset(det, "failure_rate", json_real(rate));
+	wr_jset_ts(det, "open_until", now + cd);
+	wr_outbox_enqueue(events, "breaker_open", msg, from == WR_BR_HALF_OPEN ? "trial_failed" : "failure_rate",
+			  NULL, wf, det);
+}
+
+void wr_breaker_after(const struct wr_state *st, const char *wf, enum wr_outcome o, int64_t now, json_t *events)
+{
+	if (o == WR_OUT_CANCELLED || o == WR_OUT_NONE)
+		return;
+	const struct wr_workflow *w = wr_state_workflow(st, wf);
+	enum wr_breaker_state s = pending_state(w, wf, events);
+	int failure = o != WR_OUT_SUCCESS;
+	if (s == WR_BR_HALF_OPEN) {
+		if (failure)
+			open_it(w, wf, WR_BR_HALF_OPEN, 1.0, now, events);
+		else
+			change(events, wf, WR_BR_HALF_OPEN, WR_BR_CLOSED, 0.0, 0);
+		return;
+	}
+	if (s != WR_BR_CLOSED)
+		return;
+	int n = 0, fails = 0;
+	if (w) {
+		int skip = w->nwindow == WR_BREAKER_WINDOW ? 1 : 0;
+		for (int i = skip; i < w->nwindow; i++) {
+			n++;
+			fails += w->window[i];
+		}
+	}
+	n++;
+	fails += failure;
+	double rate = (double)fails / n;
+	if (failure && n >= WR_BREAKER_MIN && rate >= WR_BREAKER_RATE)
+		open_it(w, wf, WR_BR_CLOSED, rate, now, events);
+}
+
+int wr_breaker_reset(const struct wr_state *st, const char *wf, json_t *events)
+{
+	const struct wr_workflow *w = wr_state_workflow(st, wf);
+	enum wr_breaker_state s = pending_state(w, wf, events);
+	if (s == WR_BR_CLOSED)
+		return -1;
+	change(events, wf, s, WR_BR_CLOSED, -1, 0);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* decide.c - how an attempt ends, for every tool that ends one. */
+#include "decide.h"
+#include "err.h"
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *wr_short_id(const char *id)
+{
+	size_t n = strlen(id);
+	return n > 8 ? id + n - 8 : id;
+}
+
+int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, int64_t now)
+{
+	if (n >= r->policy.max_attempts)
+		return 1;
+	if (exit_code >= 0 && wr_policy_no_retry(&r->policy, (int)exit_code))
+		return 1;
+	if (r->policy.deadline_ms && now >= r->created_ts + r->policy.deadline_ms)
+		return 1;
+	return 0;
+}
+
+static void set_opt(json_t *ev, const char *k, int64_t v)
+{
+	if (v >= 0)
+		wr_jset_int(ev, k, v);
+}
+
+int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const struct wr_finish *f, int64_t now,
+		     json_t *events)
+{
+	const struct wr_attempt *a = wr_run_current(r);
+	if (!a || a->finished || a->n != f->attempt) {
+		wr_seterr("attempt %lld of run %s is not live", (long long)f->attempt, r->id);
+		return -1;
+	}
+	json_t *ev = wr_event_new(WR_EV_ATTEMPT_FINISHED);
+	wr_jset_str(ev, "run", r->id);
+	wr_jset_str(ev, "workflow", r->workflow);
+	wr_jset_int(ev, "attempt", f->attempt);
+	wr_jset_str(ev, "outcome", wr_outcome_name(f->outcome));
+	wr_jset(ev, "exit_code", f->exit_code >= 0 ? json_integer(f->exit_code) : json_null());
+	wr_jset(ev, "signal", f->signal > 0 ? json_integer(f->signal) : json_null());
+	int64_t dur = f->duration_ms >= 0 ? f->duration_ms : now - a->started_ts;
+	wr_jset_int(ev, "duration_ms", dur < 0 ? 0 : dur);
+	set_opt(ev, "cpu_ms", f->cpu_ms);
+	set_opt(ev, "max_rss_kb", f->max_rss_kb);
+	set_opt(ev, "output_bytes", f->output_bytes);
+	wr_jset_str(ev, "reason", f->reason);
+	json_array_append_new(events, ev);
+
+	wr_breaker_after(st, r->workflow, f->outcome, now, events);
+
+	char msg[1024], d[32];
+	const char *kind = NULL;
+	int head = snprintf(msg, sizeof msg, "run %s (%s) attempt %lld", wr_short_id(r->id), r->workflow,
+			    (long long)f->attempt);
+	size_t left = head > 0 && (size_t)head < sizeof msg ? sizeof msg - (size_t)head : 0;
+	char *p = msg + (left ? head : 0);
+	wr_dur_format(dur, d, sizeof d);
+	switch (f->outcome) {
+	case WR_OUT_SUCCESS:
+		if (r->natt > 1 || r->first_failure_ts) {
+			kind = "recovered";
+			snprintf(p, left, " succeeded after earlier failures");
+		}
+		break;
+	case WR_OUT_TIMEOUT:
+		kind = "timeout";
+		snprintf(p, left, " timed out after %s", d);
+		break;
+	case WR_OUT_STUCK:
+		kind = "stuck";
+		snprintf(p, left, " was stuck and aborted after %s%s%s", d, f->reason ? ": " : "",
+			 f->reason ? f->reason : "");
+		break;
+	case WR_OUT_LOST:
+		kind = "lost";
+		snprintf(p, left, " was lost: %s", f->reason ? f->reason : "its supervisor is gone");
+		break;
+	case WR_OUT_CANCELLED:
+		kind = "cancelled";
+		snprintf(p, left, " was cancelled%s%s", f->reason ? ": " : "", f->reason ? f->reason : "");
+		break;
+	case WR_OUT_ERROR:
+		if (wr_failure_is_final(r, f->attempt, f->exit_code, now)) {
+			kind = "failed";
+			if (f->signal > 0)
+				snprintf(p, left, " died of signal %lld; no retry will follow", (long long)f->signal);
+			else
+				snprintf(p, left, " failed with exit code %lld; no retry will follow",
+					 (long long)f->exit_code);
+		}
+		break;
+	default:
+		break;
+	}
+	if (kind) {
+		json_t *det = json_object();
+		wr_jset_int(det, "attempt", f->attempt);
+		wr_jset_str(det, "outcome", wr_outcome_name(f->outcome));
+		if (f->exit_code >= 0)
+			wr_jset_int(det, "exit_code", f->exit_code);
+		if (f->signal > 0)
+			wr_jset_int(det, "signal", f->signal);
+		wr_jset_int(det, "duration_ms", dur < 0 ? 0 : dur);
+		wr_outbox_enqueue(events, kind, msg, f->reason, r->id, r->workflow, det);
+	}
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* decide.h - decision pieces shared by several tools.
+ *
+ * A decision is a pure function (state, now, request) -> events, run by
+ * wr_ledger_commit under the lock. Each tool's decisions live in
+ * core/decide_TOOL.c; what more than one tool records the same way is here:
+ * how an attempt ends (attempt.finished, the breaker's reaction, and the
+ * outbox entry the outcome calls for, all in the caller's one batch). */
+#ifndef WR_DECIDE_H
+#define WR_DECIDE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "breaker.h"
+#include "state.h"
+
+struct wr_finish {
+	int64_t attempt;
+	enum wr_outcome outcome;
+	int64_t exit_code;         /* -1: none (killed, lost) */
+	int64_t signal;            /* 0: none */
+	int64_t duration_ms;       /* -1: from the attempt's start to now */
+	int64_t cpu_ms, max_rss_kb, output_bytes; /* -1: unknown, left out */
+	const char *reason;        /* may be NULL */
+};
+
+/* Appends to events the end of r's live attempt: attempt.finished, the
+ * breaker change it causes, and the outbox entry its outcome calls for
+ * (timeout, stuck, lost, failed when no retry can follow, cancelled,
+ * recovered on a success after failures). Returns 0, or -1 with wr_seterr
+ * when f->attempt is not r's live attempt (stale: nothing appended). */
+int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const struct wr_finish *f, int64_t now,
+		     json_t *events);
+
+/* 1 when no retry can follow a failure of attempt n of r with this exit
+ * code: max attempts used, exit code in no_retry_on, or deadline passed. */
+int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, int64_t now);
+
+/* Short id for humans: the last 8 characters of a UUIDv7 (its random part). */
+const char *wr_short_id(const char *id);
+
+#endif

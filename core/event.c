@@ -1,0 +1,395 @@
+/* event.c - the schema-1 table and strict decoding of ledger lines. */
+#include "event.h"
+#include "err.h"
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const type_names[WR_EV__COUNT] = {
+	[WR_EV_UNKNOWN] = "",
+	[WR_EV_RUN_CREATED] = "run.created",
+	[WR_EV_ATTEMPT_STARTED] = "attempt.started",
+	[WR_EV_ATTEMPT_HEARTBEAT] = "attempt.heartbeat",
+	[WR_EV_ATTEMPT_PROGRESS] = "attempt.progress",
+	[WR_EV_ATTEMPT_STUCK] = "attempt.stuck",
+	[WR_EV_ATTEMPT_FINISHED] = "attempt.finished",
+	[WR_EV_ATTEMPT_REJECTED] = "attempt.rejected",
+	[WR_EV_RECOVERY_DECIDED] = "recovery.decided",
+	[WR_EV_RUN_BLOCKED] = "run.blocked",
+	[WR_EV_RUN_UNBLOCKED] = "run.unblocked",
+	[WR_EV_RUN_CANCELLED] = "run.cancelled",
+	[WR_EV_BREAKER_CHANGED] = "breaker.changed",
+	[WR_EV_OUTBOX_ENQUEUED] = "outbox.enqueued",
+	[WR_EV_OUTBOX_CLAIMED] = "outbox.claimed",
+	[WR_EV_OUTBOX_DELIVERED] = "outbox.delivered",
+	[WR_EV_OUTBOX_FAILED] = "outbox.failed",
+	[WR_EV_OUTBOX_DEAD] = "outbox.dead",
+	[WR_EV_OUTBOX_ACKED] = "outbox.acked",
+	[WR_EV_OUTBOX_RETRIED] = "outbox.retried",
+	[WR_EV_LEDGER_REPAIRED] = "ledger.repaired",
+};
+
+const char *wr_type_name(enum wr_type t)
+{
+	return t > 0 && t < WR_EV__COUNT ? type_names[t] : "";
+}
+
+enum wr_type wr_type_from_name(const char *s)
+{
+	for (int t = 1; t < WR_EV__COUNT; t++)
+		if (!strcmp(s, type_names[t]))
+			return (enum wr_type)t;
+	return WR_EV_UNKNOWN;
+}
+
+enum kind { K_END, K_STR, K_ID, K_UINT, K_POS, K_INT, K_TS, K_OBJ, K_ARRSTR, K_ENUM, K_NUM, K_BATCH, K_INTARR };
+enum { REQ = 1, NUL = 2 };
+
+struct field {
+	const char *name;
+	enum kind kind;
+	int flags;
+	const char *const *values;     /* K_ENUM */
+	const struct field *sub;       /* K_OBJ with a known shape */
+};
+
+static const char *const e_status[] = {"started", "done", NULL};
+static const char *const e_stuck_reason[] = {"repeated_output", "no_progress", NULL};
+static const char *const e_stuck_action[] = {"abort", "notify", NULL};
+static const char *const e_outcome[] = {"success", "error", "timeout", "stuck", "cancelled", "lost", NULL};
+static const char *const e_rejected[] = {"breaker_open", "concurrency_limit", NULL};
+static const char *const e_action[] = {"retry", "escalate", "none", NULL};
+static const char *const e_breaker[] = {"closed", "open", "half_open", NULL};
+static const char *const e_kind[] = {"stuck", "timeout", "lost", "failed", "escalated", "breaker_open",
+				     "recovered", "cancelled", "custom", NULL};
+
+#define END {NULL, K_END, 0, NULL, NULL}
+
+static const struct field f_backoff[] = {
+	{"initial_ms", K_UINT, 0, NULL, NULL}, {"factor", K_NUM, 0, NULL, NULL}, {"max_ms", K_UINT, 0, NULL, NULL}, END};
+static const struct field f_stuck[] = {
+	{"repeat", K_UINT, NUL, NULL, NULL}, {"no_progress_ms", K_UINT, NUL, NULL, NULL},
+	{"action", K_ENUM, 0, e_stuck_action, NULL}, END};
+static const struct field f_policy[] = {
+	{"timeout_ms", K_UINT, NUL, NULL, NULL}, {"kill_after_ms", K_UINT, 0, NULL, NULL},
+	{"heartbeat_ms", K_UINT, 0, NULL, NULL}, {"lease_ms", K_UINT, 0, NULL, NULL},
+	{"max_attempts", K_POS, 0, NULL, NULL}, {"backoff", K_OBJ, 0, NULL, f_backoff},
+	{"stuck", K_OBJ, 0, NULL, f_stuck}, {"concurrency", K_UINT, NUL, NULL, NULL},
+	{"deadline_ms", K_UINT, NUL, NULL, NULL}, {"no_retry_on", K_INTARR, 0, NULL, NULL}, END};
+
+static const struct field f_common[] = {
+	{"v", K_POS, REQ, NULL, NULL}, {"seq", K_POS, REQ, NULL, NULL}, {"ts", K_TS, REQ, NULL, NULL},
+	{"type", K_STR, REQ, NULL, NULL}, {"by", K_STR, REQ, NULL, NULL}, {"run", K_ID, 0, NULL, NULL},
+	{"workflow", K_ID, 0, NULL, NULL}, {"attempt", K_POS, 0, NULL, NULL}, {"batch", K_BATCH, 0, NULL, NULL}, END};
+
+static const struct field f_run_created[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"workflow", K_ID, REQ, NULL, NULL}, {"argv", K_ARRSTR, REQ, NULL, NULL},
+	{"cwd", K_STR, REQ, NULL, NULL}, {"labels", K_OBJ, 0, NULL, NULL}, {"policy", K_OBJ, REQ, NULL, f_policy}, END};
+static const struct field f_started[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"host", K_STR, REQ, NULL, NULL},
+	{"boot_id", K_STR, 0, NULL, NULL}, {"pid", K_POS, REQ, NULL, NULL}, {"pid_start", K_UINT, 0, NULL, NULL},
+	{"lease_until", K_TS, REQ, NULL, NULL}, {"resume", K_ARRSTR, 0, NULL, NULL}, END};
+static const struct field f_heartbeat[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"lease_until", K_TS, REQ, NULL, NULL}, END};
+static const struct field f_progress[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"stage", K_STR, REQ, NULL, NULL},
+	{"status", K_ENUM, REQ, e_status, NULL}, {"detail", K_STR, NUL, NULL, NULL}, END};
+static const struct field f_stuckev[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL},
+	{"reason", K_ENUM, REQ, e_stuck_reason, NULL}, {"detail", K_STR, NUL, NULL, NULL},
+	{"action", K_ENUM, REQ, e_stuck_action, NULL}, END};
+static const struct field f_finished[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"outcome", K_ENUM, REQ, e_outcome, NULL},
+	{"exit_code", K_INT, NUL, NULL, NULL}, {"signal", K_UINT, NUL, NULL, NULL}, {"duration_ms", K_UINT, NUL, NULL, NULL},
+	{"cpu_ms", K_UINT, NUL, NULL, NULL}, {"max_rss_kb", K_UINT, NUL, NULL, NULL},
+	{"output_bytes", K_UINT, NUL, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, END};
+static const struct field f_rejected[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_ENUM, REQ, e_rejected, NULL}, END};
+static const struct field f_decided[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, 0, NULL, NULL}, {"action", K_ENUM, REQ, e_action, NULL},
+	{"reason", K_STR, NUL, NULL, NULL}, {"recoveries", K_UINT, REQ, NULL, NULL}, {"not_before", K_TS, NUL, NULL, NULL}, END};
+static const struct field f_run_only[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, {"note", K_STR, NUL, NULL, NULL}, END};
+static const struct field f_breaker[] = {
+	{"workflow", K_ID, REQ, NULL, NULL}, {"from", K_ENUM, REQ, e_breaker, NULL}, {"to", K_ENUM, REQ, e_breaker, NULL},
+	{"failure_rate", K_NUM, NUL, NULL, NULL}, {"open_until", K_TS, NUL, NULL, NULL}, END};
+static const struct field f_enqueued[] = {
+	{"id", K_ID, REQ, NULL, NULL}, {"kind", K_ENUM, REQ, e_kind, NULL}, {"message", K_STR, REQ, NULL, NULL},
+	{"reason", K_STR, NUL, NULL, NULL}, {"details", K_OBJ, NUL, NULL, NULL}, END};
+static const struct field f_claimed[] = {
+	{"id", K_ID, REQ, NULL, NULL}, {"delivery", K_ID, REQ, NULL, NULL}, {"lease_until", K_TS, REQ, NULL, NULL}, END};
+static const struct field f_outbox_id[] = {
+	{"id", K_ID, REQ, NULL, NULL}, {"delivery", K_ID, 0, NULL, NULL}, {"error", K_STR, NUL, NULL, NULL},
+	{"next_at", K_TS, NUL, NULL, NULL}, END};
+static const struct field f_repaired[] = {
+	{"quarantine", K_STR, REQ, NULL, NULL}, {"offset", K_UINT, REQ, NULL, NULL}, {"bytes", K_UINT, REQ, NULL, NULL}, END};
+
+static const struct field *const type_fields[WR_EV__COUNT] = {
+	[WR_EV_RUN_CREATED] = f_run_created,
+	[WR_EV_ATTEMPT_STARTED] = f_started,
+	[WR_EV_ATTEMPT_HEARTBEAT] = f_heartbeat,
+	[WR_EV_ATTEMPT_PROGRESS] = f_progress,
+	[WR_EV_ATTEMPT_STUCK] = f_stuckev,
+	[WR_EV_ATTEMPT_FINISHED] = f_finished,
+	[WR_EV_ATTEMPT_REJECTED] = f_rejected,
+	[WR_EV_RECOVERY_DECIDED] = f_decided,
+	[WR_EV_RUN_BLOCKED] = f_run_only,
+	[WR_EV_RUN_UNBLOCKED] = f_run_only,
+	[WR_EV_RUN_CANCELLED] = f_run_only,
+	[WR_EV_BREAKER_CHANGED] = f_breaker,
+	[WR_EV_OUTBOX_ENQUEUED] = f_enqueued,
+	[WR_EV_OUTBOX_CLAIMED] = f_claimed,
+	[WR_EV_OUTBOX_DELIVERED] = f_outbox_id,
+	[WR_EV_OUTBOX_FAILED] = f_outbox_id,
+	[WR_EV_OUTBOX_DEAD] = f_outbox_id,
+	[WR_EV_OUTBOX_ACKED] = f_outbox_id,
+	[WR_EV_OUTBOX_RETRIED] = f_outbox_id,
+	[WR_EV_LEDGER_REPAIRED] = f_repaired,
+};
+
+static int fail(struct wr_decode_err *err, const char *field, const char *fmt, const char *arg)
+{
+	snprintf(err->field, sizeof err->field, "%s", field);
+	snprintf(err->msg, sizeof err->msg, fmt, arg);
+	return -1;
+}
+
+static int depth_ok(json_t *j, int depth)
+{
+	if (depth > WR_MAX_DEPTH)
+		return 0;
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v) if (!depth_ok(v, depth + 1)) return 0;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) if (!depth_ok(v, depth + 1)) return 0;
+	}
+	return 1;
+}
+
+static int check_fields(json_t *obj, const struct field *spec, const char *prefix, int partial,
+			struct wr_decode_err *err)
+{
+	char name[64];
+	for (const struct field *f = spec; f->name; f++) {
+		snprintf(name, sizeof name, "%s%s", prefix, f->name);
+		json_t *v = json_object_get(obj, f->name);
+		if (!v) {
+			if ((f->flags & REQ) && !partial)
+				return fail(err, name, "missing required field \"%s\"", name);
+			continue;
+		}
+		if (json_is_null(v)) {
+			if (f->flags & NUL)
+				continue;
+			return fail(err, name, "field \"%s\" must not be null", name);
+		}
+		switch (f->kind) {
+		case K_STR:
+			if (!json_is_string(v))
+				return fail(err, name, "field \"%s\": expected a string", name);
+			break;
+		case K_ID:
+			if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 256)
+				return fail(err, name, "field \"%s\": expected a non-empty id string (at most 256 bytes)", name);
+			break;
+		case K_UINT:
+		case K_POS:
+		case K_INT:
+			if (!json_is_integer(v))
+				return fail(err, name, "field \"%s\": expected an integer", name);
+			if (f->kind == K_UINT && json_integer_value(v) < 0)
+				return fail(err, name, "field \"%s\": must not be negative", name);
+			if (f->kind == K_POS && json_integer_value(v) < 1)
+				return fail(err, name, "field \"%s\": must be 1 or more", name);
+			break;
+		case K_NUM:
+			if (!json_is_number(v))
+				return fail(err, name, "field \"%s\": expected a number", name);
+			break;
+		case K_TS: {
+			int64_t ms;
+			if (!json_is_string(v) || wr_ts_parse(json_string_value(v), &ms) < 0)
+				return fail(err, name, "field \"%s\": expected an RFC 3339 timestamp", name);
+			break;
+		}
+		case K_OBJ:
+			if (!json_is_object(v))
+				return fail(err, name, "field \"%s\": expected an object", name);
+			if (f->sub) {
+				char pre[80];
+				snprintf(pre, sizeof pre, "%s.", name);
+				if (check_fields(v, f->sub, pre, 0, err) < 0)
+					return -1;
+			}
+			break;
+		case K_ARRSTR:
+		case K_INTARR: {
+			if (!json_is_array(v))
+				return fail(err, name, "field \"%s\": expected an array", name);
+			size_t i;
+			json_t *x;
+			json_array_foreach(v, i, x)
+			{
+				if (f->kind == K_ARRSTR && !json_is_string(x))
+					return fail(err, name, "field \"%s\": expected an array of strings", name);
+				if (f->kind == K_INTARR && !json_is_integer(x))
+					return fail(err, name, "field \"%s\": expected an array of integers", name);
+			}
+			break;
+		}
+		case K_ENUM: {
+			if (!json_is_string(v))
+				return fail(err, name, "field \"%s\": expected a string", name);
+			const char *s = json_string_value(v);
+			int ok = 0;
+			for (const char *const *e = f->values; *e; e++)
+				ok |= !strcmp(*e, s);
+			if (!ok)
+				return fail(err, name, "field \"%s\": unknown value", name);
+			break;
+		}
+		case K_BATCH: {
+			json_t *a = json_array_get(v, 0), *b = json_array_get(v, 1);
+			if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
+			    json_integer_value(a) < 1 || json_integer_value(b) < 2 ||
+			    json_integer_value(a) > json_integer_value(b))
+				return fail(err, name, "field \"%s\": expected [i, n] with 1 <= i <= n, n >= 2", name);
+			break;
+		}
+		case K_END:
+			break;
+		}
+	}
+	return 0;
+}
+
+int wr_event_check(json_t *obj, int partial, struct wr_decode_err *err)
+{
+	err->column = 0;
+	err->field[0] = 0;
+	err->msg[0] = 0;
+	if (!json_is_object(obj))
+		return fail(err, "", "%sexpected a JSON object", "");
+	if (!depth_ok(obj, 1))
+		return fail(err, "", "nesting deeper than %s levels", "16");
+	if (check_fields(obj, f_common, "", partial, err) < 0)
+		return -1;
+	json_t *v = json_object_get(obj, "v");
+	if (v && json_integer_value(v) != WR_SCHEMA)
+		return fail(err, "v", "field \"%s\": unsupported schema version (this wr reads 1)", "v");
+	const char *type = json_string_value(json_object_get(obj, "type"));
+	enum wr_type t = type ? wr_type_from_name(type) : WR_EV_UNKNOWN;
+	if (t != WR_EV_UNKNOWN && type_fields[t] && check_fields(obj, type_fields[t], "", 0, err) < 0)
+		return -1;
+	return 0;
+}
+
+int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err)
+{
+	json_error_t je;
+	memset(ev, 0, sizeof *ev);
+	err->column = 0;
+	err->field[0] = 0;
+	if (len && line[len - 1] == '\r') {
+		err->column = (int)len;
+		snprintf(err->msg, sizeof err->msg, "carriage return at end of line (CRLF line ending)");
+		return -1;
+	}
+	if (len == 0) {
+		err->column = 1;
+		snprintf(err->msg, sizeof err->msg, "empty line");
+		return -1;
+	}
+	json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (!obj) {
+		err->column = je.position > 0 ? je.position : (je.column > 0 ? je.column : 1);
+		snprintf(err->msg, sizeof err->msg, "invalid JSON: %s", je.text);
+		return -1;
+	}
+	if (wr_event_check(obj, 0, err) < 0) {
+		json_decref(obj);
+		if (err->column == 0)
+			err->column = 1;
+		return -1;
+	}
+	ev->obj = obj;
+	ev->type_name = json_string_value(json_object_get(obj, "type"));
+	ev->type = wr_type_from_name(ev->type_name);
+	ev->seq = json_integer_value(json_object_get(obj, "seq"));
+	wr_ts_parse(json_string_value(json_object_get(obj, "ts")), &ev->ts);
+	ev->run = json_string_value(json_object_get(obj, "run"));
+	ev->workflow = json_string_value(json_object_get(obj, "workflow"));
+	ev->attempt = json_integer_value(json_object_get(obj, "attempt"));
+	json_t *b = json_object_get(obj, "batch");
+	if (b) {
+		ev->batch_i = (int)json_integer_value(json_array_get(b, 0));
+		ev->batch_n = (int)json_integer_value(json_array_get(b, 1));
+	}
+	return 0;
+}
+
+void wr_event_clear(struct wr_event *ev)
+{
+	json_decref(ev->obj);
+	memset(ev, 0, sizeof *ev);
+}
+
+const char *wr_ev_str(const struct wr_event *ev, const char *key)
+{
+	return json_string_value(json_object_get(ev->obj, key));
+}
+
+int64_t wr_ev_int(const struct wr_event *ev, const char *key, int64_t dflt)
+{
+	json_t *v = json_object_get(ev->obj, key);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+int64_t wr_ev_ts(const struct wr_event *ev, const char *key, int64_t dflt)
+{
+	const char *s = json_string_value(json_object_get(ev->obj, key));
+	int64_t ms;
+	return s && wr_ts_parse(s, &ms) == 0 ? ms : dflt;
+}
+
+static void nomem(void)
+{
+	wr_die(wr_exit_failure, "out of memory");
+}
+
+void wr_jset(json_t *o, const char *key, json_t *val)
+{
+	if (!val || json_object_set_new(o, key, val) < 0)
+		nomem();
+}
+
+json_t *wr_event_new(enum wr_type t)
+{
+	json_t *o = json_object();
+	if (!o)
+		nomem();
+	wr_jset(o, "v", json_integer(WR_SCHEMA));
+	wr_jset(o, "type", json_string(wr_type_name(t)));
+	return o;
+}
+
+void wr_jset_str(json_t *o, const char *key, const char *val)
+{
+	if (val)
+		wr_jset(o, key, json_string(val));
+}
+
+void wr_jset_int(json_t *o, const char *key, int64_t val)
+{
+	wr_jset(o, key, json_integer(val));
+}
+
+void wr_jset_ts(json_t *o, const char *key, int64_t ms)
+{
+	char b[WR_TS_LEN];
+	wr_jset(o, key, json_string(wr_ts_format(ms, b)));
+}

@@ -1,0 +1,87 @@
+/* event.h - ledger events of schema 1: names, validation, decoding.
+ *
+ * An event is one compact JSON object on one line. Decoding parses with
+ * jansson (strict: duplicate keys, invalid UTF-8, \u0000 and integers beyond
+ * int64 are errors), then checks every known field's type; an error names
+ * the column and the field. Unknown types and fields are kept and ignored. */
+#ifndef WR_EVENT_H
+#define WR_EVENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WR_SCHEMA 1
+#define WR_MAX_DEPTH 16           /* deeper nesting is refused */
+
+enum wr_type {
+	WR_EV_UNKNOWN = 0,
+	WR_EV_RUN_CREATED,
+	WR_EV_ATTEMPT_STARTED,
+	WR_EV_ATTEMPT_HEARTBEAT,
+	WR_EV_ATTEMPT_PROGRESS,
+	WR_EV_ATTEMPT_STUCK,
+	WR_EV_ATTEMPT_FINISHED,
+	WR_EV_ATTEMPT_REJECTED,
+	WR_EV_RECOVERY_DECIDED,
+	WR_EV_RUN_BLOCKED,
+	WR_EV_RUN_UNBLOCKED,
+	WR_EV_RUN_CANCELLED,
+	WR_EV_BREAKER_CHANGED,
+	WR_EV_OUTBOX_ENQUEUED,
+	WR_EV_OUTBOX_CLAIMED,
+	WR_EV_OUTBOX_DELIVERED,
+	WR_EV_OUTBOX_FAILED,
+	WR_EV_OUTBOX_DEAD,
+	WR_EV_OUTBOX_ACKED,
+	WR_EV_OUTBOX_RETRIED,
+	WR_EV_LEDGER_REPAIRED,
+	WR_EV__COUNT
+};
+
+const char *wr_type_name(enum wr_type t);
+enum wr_type wr_type_from_name(const char *s);
+
+struct wr_event {
+	json_t *obj;          /* owned reference */
+	enum wr_type type;
+	const char *type_name;
+	int64_t seq;
+	int64_t ts;           /* ms since epoch */
+	const char *run;      /* NULL when absent; borrowed from obj */
+	const char *workflow;
+	int64_t attempt;      /* 0 when absent */
+	int batch_i, batch_n; /* 1-based place in a multi-event decision; 0 0 alone */
+};
+
+/* Where and why a line is not a valid event. */
+struct wr_decode_err {
+	int column;           /* 1-based byte column, 0 when not known */
+	char field[64];       /* "" when the line is not JSON at all */
+	char msg[256];
+};
+
+/* Decodes one line (without its '\n'). Returns 0 with *ev filled (release
+ * with wr_event_clear), or -1 with *err filled. */
+int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err);
+/* Validates an event object built in memory (common fields not required
+ * when partial != 0, for decisions before commit assigns them). */
+int wr_event_check(json_t *obj, int partial, struct wr_decode_err *err);
+void wr_event_clear(struct wr_event *ev);
+
+/* Field accessors that tolerate absence (validated types are assumed). */
+const char *wr_ev_str(const struct wr_event *ev, const char *key);
+int64_t wr_ev_int(const struct wr_event *ev, const char *key, int64_t dflt);
+/* A timestamp field as ms, or dflt when absent or null. */
+int64_t wr_ev_ts(const struct wr_event *ev, const char *key, int64_t dflt);
+
+/* A new event object of a type with "v" and "type" set; the commit adds
+ * seq, ts, by and batch. */
+json_t *wr_event_new(enum wr_type t);
+/* json helpers that die on allocation failure. */
+void wr_jset_str(json_t *o, const char *key, const char *val);   /* NULL -> skipped */
+void wr_jset_int(json_t *o, const char *key, int64_t val);
+void wr_jset_ts(json_t *o, const char *key, int64_t ms);         /* RFC 3339 string */
+void wr_jset(json_t *o, const char *key, json_t *val);           /* steals val */
+
+#endif

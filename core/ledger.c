@@ -1,0 +1,510 @@
+/* ledger.c - opening, replaying, repairing and committing to the ledger. */
+#include "ledger.h"
+#include "err.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define DEFAULT_LOCK_TIMEOUT_MS 30000
+
+/* An absolute path, so that what the ledger records (quarantine files,
+ * WR_LEDGER for children) still holds from another directory. */
+static char *absolute(const char *p)
+{
+	if (p[0] == '/')
+		return wr_xstrdup(p);
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return wr_xstrdup(p);
+	char *r = wr_xasprintf("%s/%s", cwd, p);
+	free(cwd);
+	return r;
+}
+
+char *wr_ledger_path(const char *opt)
+{
+	if (opt && *opt)
+		return absolute(opt);
+	const char *env = getenv("WR_LEDGER");
+	if (env && *env)
+		return absolute(env);
+	const char *xdg = getenv("XDG_STATE_HOME");
+	if (xdg && *xdg == '/')
+		return wr_xasprintf("%s/wr/ledger.jsonl", xdg);
+	const char *home = getenv("HOME");
+	if (!home || !*home)
+		home = "/";
+	return wr_xasprintf("%s/.local/state/wr/ledger.jsonl", home);
+}
+
+int wr_ledger_exit_status(void)
+{
+	return wr_errkind() == WR_E_LOCK_TIMEOUT ? WR_EXIT_TEMPFAIL : WR_EXIT_IO;
+}
+
+static void print_error(void *ctx, const struct wr_scan_error *e)
+{
+	(void)ctx;
+	wr_warn("%s:%lld:%d: %s", e->path, (long long)e->line, e->column, e->msg);
+}
+
+/* Refuses what another user could have written. */
+static int check_file(int fd, const char *path, const char *what)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		wr_seterrsys("unable to stat %s %s", what, path);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		wr_seterr("refusing %s %s: not a regular file", what, path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	if (sb.st_uid != geteuid()) {
+		wr_seterr("refusing %s %s: owned by uid %lu, not by you (uid %lu)", what, path,
+			  (unsigned long)sb.st_uid, (unsigned long)geteuid());
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	if (sb.st_mode & 022) {
+		wr_seterr("refusing %s %s: writable by group or others (mode %04o); fix it with: chmod go-w %s", what,
+			  path, (unsigned)(sb.st_mode & 07777), path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	return 0;
+}
+
+struct apply_ctx {
+	struct wr_ledger *l;
+};
+
+static void scan_events(void *ctx, const struct wr_event *evs, size_t n, int64_t line, off_t off)
+{
+	struct wr_ledger *l = ctx;
+	(void)off;
+	int applied[64];
+	const char *whys[64];
+	int *res = n <= 64 ? applied : wr_xcalloc(n, sizeof *res);
+	const char **why = n <= 64 ? whys : wr_xcalloc(n, sizeof *why);
+	for (size_t i = 0; i < n; i++)
+		res[i] = wr_state_apply(&l->st, &evs[i], &why[i]);
+	if (l->on_events)
+		l->on_events(l->on_events_ctx, evs, n, res, why, line);
+	if (res != applied) {
+		free(res);
+		free(why);
+	}
+}
+
+static void scan_error(void *ctx, const struct wr_scan_error *e)
+{
+	struct wr_ledger *l = ctx;
+	l->bad_lines++;
+	if (l->on_error)
+		l->on_error(l->on_error_ctx, e);
+}
+
+static int scan_more(struct wr_ledger *l)
+{
+	if (l->fd < 0)
+		return 0;
+	struct wr_scan_cb cb = {l, scan_events, scan_error};
+	return wr_scan_run(&l->scan, &cb);
+}
+
+static int open_file(struct wr_ledger *l)
+{
+	int write = l->flags & WR_LEDGER_WRITE;
+	l->created = 0;
+	if (write) {
+		char *dir = wr_xstrdup(l->path);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			if (wr_mkdirs(dir, 0700) < 0) {
+				wr_seterrsys("unable to create directory %s", dir);
+				free(dir);
+				return -1;
+			}
+		}
+		free(dir);
+		l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (l->fd >= 0)
+			l->created = 1;
+		else if (errno == EEXIST)
+			l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
+	} else {
+		l->fd = open(l->path, O_RDONLY | O_CLOEXEC);
+		if (l->fd < 0 && errno == ENOENT)
+			return 0;
+	}
+	if (l->fd < 0) {
+		wr_seterrsys("unable to open ledger %s", l->path);
+		return -1;
+	}
+	if (check_file(l->fd, l->path, "ledger") < 0) {
+		close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
+	if (l->created && wr_fsync_dir_of(l->path) < 0) {
+		wr_seterrsys("unable to sync the directory of %s", l->path);
+		return -1;
+	}
+	struct stat sb;
+	fstat(l->fd, &sb);
+	l->dev = sb.st_dev;
+	l->ino = sb.st_ino;
+	return 0;
+}
+
+static void reset_state(struct wr_ledger *l)
+{
+	wr_state_free(&l->st);
+	wr_state_init(&l->st);
+	wr_scan_init(&l->scan, l->fd, l->path);
+}
+
+int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
+{
+	memset(l, 0, sizeof *l);
+	l->fd = l->lockfd = -1;
+	l->flags = flags;
+	l->path = wr_ledger_path(path);
+	l->lockpath = wr_xasprintf("%s.lock", l->path);
+	l->qpath = wr_xasprintf("%s.quarantine", l->path);
+	snprintf(l->by, sizeof l->by, "%s/%ld", wr_prog, (long)getpid());
+	l->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
+	const char *lt = getenv("WR_LOCK_TIMEOUT");
+	int64_t ms;
+	if (lt && wr_dur_parse(lt, &ms) == 0)
+		l->lock_timeout_ms = ms;
+	if (!(flags & WR_LEDGER_QUIET))
+		l->on_error = print_error;
+	wr_state_init(&l->st);
+	if (open_file(l) < 0)
+		return -1;
+	wr_scan_init(&l->scan, l->fd, l->path);
+	return flags & WR_LEDGER_LAZY ? 0 : scan_more(l);
+}
+
+void wr_ledger_close(struct wr_ledger *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->lockfd >= 0)
+		close(l->lockfd);
+	wr_state_free(&l->st);
+	free(l->path);
+	free(l->lockpath);
+	free(l->qpath);
+	memset(l, 0, sizeof *l);
+	l->fd = l->lockfd = -1;
+}
+
+/* 1 when the path now names another file than our fd (compaction). */
+static int replaced(struct wr_ledger *l)
+{
+	struct stat sb;
+	if (stat(l->path, &sb) < 0)
+		return 0;
+	return l->fd < 0 || sb.st_dev != l->dev || sb.st_ino != l->ino;
+}
+
+int wr_ledger_refresh(struct wr_ledger *l)
+{
+	int was_replaced = 0;
+	if (replaced(l)) {
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+		if (open_file(l) < 0)
+			return -1;
+		reset_state(l);
+		was_replaced = 1;
+	} else if (l->fd >= 0) {
+		struct stat sb;
+		if (fstat(l->fd, &sb) == 0 && sb.st_size < l->scan.off) {
+			reset_state(l); /* truncated under us: start again */
+			was_replaced = 1;
+		}
+	}
+	if (scan_more(l) < 0)
+		return -1;
+	return was_replaced;
+}
+
+static volatile sig_atomic_t alarm_fired;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_fired = 1;
+}
+
+int wr_ledger_lock(struct wr_ledger *l)
+{
+	if (l->lockfd < 0) {
+		l->lockfd = open(l->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (l->lockfd < 0) {
+			wr_seterrsys("unable to open lock file %s", l->lockpath);
+			return -1;
+		}
+		if (check_file(l->lockfd, l->lockpath, "lock file") < 0) {
+			close(l->lockfd);
+			l->lockfd = -1;
+			return -1;
+		}
+	}
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		wr_seterrsys("unable to lock %s", l->lockpath);
+		return -1;
+	}
+	/* Wait, bounded: a SIGALRM without SA_RESTART interrupts flock. */
+	struct sigaction sa = {0}, old;
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval it = {{0, 0}, {(time_t)(l->lock_timeout_ms / 1000), (suseconds_t)(l->lock_timeout_ms % 1000 * 1000)}}, oit;
+	if (l->lock_timeout_ms <= 0)
+		it.it_value.tv_usec = 1000;
+	alarm_fired = 0;
+	setitimer(ITIMER_REAL, &it, &oit);
+	int r;
+	for (;;) {
+		r = flock(l->lockfd, LOCK_EX);
+		if (r == 0 || errno != EINTR || alarm_fired)
+			break;
+	}
+	int e = errno;
+	struct itimerval zero = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &zero, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (r == 0)
+		return 0;
+	errno = e;
+	if (alarm_fired) {
+		char d[32];
+		wr_seterr("timed out after %s waiting for the lock on %s (held by another wr process); retry later",
+			  wr_dur_format(l->lock_timeout_ms, d, sizeof d), l->lockpath);
+		wr_seterrkind(WR_E_LOCK_TIMEOUT);
+	} else {
+		wr_seterrsys("unable to lock %s", l->lockpath);
+	}
+	return -1;
+}
+
+void wr_ledger_unlock(struct wr_ledger *l)
+{
+	if (l->lockfd >= 0)
+		flock(l->lockfd, LOCK_UN);
+}
+
+/* Appends bytes as one decision: one write, fdatasync unless nosync. On
+ * failure the file is cut back to where it was. */
+static int append(struct wr_ledger *l, const char *p, size_t n, int nosync)
+{
+	struct stat sb;
+	if (fstat(l->fd, &sb) < 0) {
+		wr_seterrsys("unable to stat ledger %s", l->path);
+		return -1;
+	}
+	if (wr_write_all(l->fd, p, n) < 0 || (!nosync && fdatasync(l->fd) < 0)) {
+		wr_seterrsys("unable to write ledger %s", l->path);
+		int e = errno;
+		if (ftruncate(l->fd, sb.st_size) == 0)
+			(void)fdatasync(l->fd);
+		errno = e;
+		return -1;
+	}
+	if (l->created) {
+		if (wr_fsync_dir_of(l->path) < 0) {
+			wr_seterrsys("unable to sync the directory of %s", l->path);
+			return -1;
+		}
+		l->created = 0;
+	}
+	return 0;
+}
+
+/* Encodes the batch into buf with seq, ts, by and batch marks in front. */
+static int encode(struct wr_ledger *l, json_t *events, int64_t now, struct wr_buf *buf)
+{
+	size_t n = json_array_size(events);
+	char ts[WR_TS_LEN];
+	wr_ts_format(now, ts);
+	for (size_t i = 0; i < n; i++) {
+		json_t *ev = json_array_get(events, i);
+		json_t *o = json_object();
+		wr_jset_int(o, "v", WR_SCHEMA);
+		wr_jset_int(o, "seq", l->st.last_seq + (int64_t)i + 1);
+		wr_jset_str(o, "ts", ts);
+		json_t *type = json_object_get(ev, "type");
+		wr_jset(o, "type", json_incref(type));
+		wr_jset_str(o, "by", l->by);
+		if (n > 1) {
+			json_t *b = json_array();
+			json_array_append_new(b, json_integer((json_int_t)i + 1));
+			json_array_append_new(b, json_integer((json_int_t)n));
+			wr_jset(o, "batch", b);
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach(ev, k, v)
+		{
+			if (strcmp(k, "v") && strcmp(k, "seq") && strcmp(k, "ts") && strcmp(k, "type") &&
+			    strcmp(k, "by") && strcmp(k, "batch"))
+				wr_jset(o, k, json_incref(v));
+		}
+		struct wr_decode_err err;
+		if (wr_event_check(o, 0, &err) < 0) {
+			wr_seterr("internal error: refusing to write an invalid %s event: %s",
+				  json_string_value(type) ? json_string_value(type) : "?", err.msg);
+			json_decref(o);
+			return -1;
+		}
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (!s)
+			wr_die(wr_exit_failure, "out of memory");
+		wr_buf_addstr(buf, s);
+		wr_buf_add(buf, "\n", 1);
+		free(s);
+	}
+	return 0;
+}
+
+/* Writes the batch and applies it to the state by reading it back. */
+static int write_batch(struct wr_ledger *l, json_t *events, int64_t now, int nosync)
+{
+	struct wr_buf buf = {0};
+	if (encode(l, events, now, &buf) < 0) {
+		wr_buf_free(&buf);
+		return -1;
+	}
+	int r = append(l, buf.p, buf.len, nosync);
+	wr_buf_free(&buf);
+	if (r < 0)
+		return -1;
+	return scan_more(l);
+}
+
+/* Moves the torn tail to the quarantine file and records it. Lock held. */
+static int repair_tail(struct wr_ledger *l)
+{
+	off_t from = l->scan.off, end = l->scan.end;
+	size_t n = (size_t)(end - from);
+	char *tail = wr_xmalloc(n);
+	ssize_t got = pread(l->fd, tail, n, from);
+	if (got < 0 || (size_t)got != n) {
+		wr_seterrsys("unable to read the torn tail of %s", l->path);
+		free(tail);
+		return -1;
+	}
+	int q = open(l->qpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (q < 0) {
+		wr_seterrsys("unable to open quarantine file %s", l->qpath);
+		free(tail);
+		return -1;
+	}
+	struct stat sb;
+	if (check_file(q, l->qpath, "quarantine file") < 0 || fstat(q, &sb) < 0) {
+		close(q);
+		free(tail);
+		return -1;
+	}
+	off_t qoff = sb.st_size;
+	if (wr_write_all(q, tail, n) < 0 || fsync(q) < 0 || close(q) < 0) {
+		wr_seterrsys("unable to write quarantine file %s", l->qpath);
+		free(tail);
+		return -1;
+	}
+	free(tail);
+	if (wr_fsync_dir_of(l->qpath) < 0 || ftruncate(l->fd, from) < 0 || fdatasync(l->fd) < 0) {
+		wr_seterrsys("unable to cut the torn tail of %s", l->path);
+		return -1;
+	}
+	json_t *evs = json_array();
+	json_t *ev = wr_event_new(WR_EV_LEDGER_REPAIRED);
+	wr_jset_str(ev, "quarantine", l->qpath);
+	wr_jset_int(ev, "offset", qoff);
+	wr_jset_int(ev, "bytes", (int64_t)n);
+	wr_jset_int(ev, "from_offset", from);
+	json_array_append_new(evs, ev);
+	int r = write_batch(l, evs, wr_now_ms(), 0);
+	json_decref(evs);
+	if (r == 0)
+		wr_warn("%s: moved a torn tail of %zu bytes (offset %lld) to %s", l->path, n, (long long)from, l->qpath);
+	return r;
+}
+
+/* Under the lock: catch up with the file and repair a torn tail. */
+static int sync_locked(struct wr_ledger *l, int *repaired)
+{
+	*repaired = 0;
+	if (wr_ledger_refresh(l) < 0)
+		return -1;
+	if (l->scan.torn) {
+		if (repair_tail(l) < 0)
+			return -1;
+		*repaired = 1;
+	}
+	return 0;
+}
+
+int wr_ledger_repair(struct wr_ledger *l)
+{
+	if (!(l->flags & WR_LEDGER_WRITE)) {
+		wr_seterr("internal error: ledger %s opened read-only", l->path);
+		return -1;
+	}
+	if (wr_ledger_lock(l) < 0)
+		return -1;
+	int repaired;
+	int r = sync_locked(l, &repaired);
+	wr_ledger_unlock(l);
+	return r < 0 ? -1 : repaired;
+}
+
+int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
+{
+	if (!(l->flags & WR_LEDGER_WRITE)) {
+		wr_seterr("internal error: ledger %s opened read-only", l->path);
+		return -1;
+	}
+	if (wr_ledger_lock(l) < 0)
+		return -1;
+	int repaired, r = -1;
+	struct wr_batch out = {json_array(), 0};
+	if (sync_locked(l, &repaired) < 0)
+		goto done;
+	int64_t now = wr_now_ms();
+	if (now < l->st.last_ts)
+		now = l->st.last_ts; /* time in the ledger never goes back */
+	if (decide(&l->st, now, req, &out) < 0) {
+		wr_seterrkind(WR_E_REFUSED);
+		goto done;
+	}
+	if (json_array_size(out.events) == 0) {
+		r = 0;
+		goto done;
+	}
+	r = write_batch(l, out.events, now, out.nosync);
+done:
+	wr_ledger_unlock(l);
+	json_decref(out.events);
+	return r;
+}

@@ -1,0 +1,95 @@
+/* ledger.h - the ledger file: where it is, reading it, committing to it.
+ *
+ * The commit protocol (DESIGN.md "Commit protocol"):
+ *   1. flock a sidecar PATH.lock (it survives compaction's rename);
+ *   2. bring the in-memory state up to date: replay what was appended since
+ *      this handle last looked (all of it when the file was replaced);
+ *      a torn tail is moved to PATH.quarantine and ledger.repaired recorded;
+ *   3. run the caller's pure decide(state, now, request) -> events;
+ *   4. give the events seq, ts, by and batch marks, write them with one
+ *      write(2) on an O_APPEND fd, fdatasync (the directory too when the
+ *      file was created); on any failure truncate back to where it was;
+ *   5. apply them to the state, unlock, and only then return success.
+ *
+ * A handle keeps its state between commits, so a process that commits many
+ * times (wr-run's heartbeats) replays only what others appended meanwhile.
+ *
+ * Files are refused unless they are regular, owned by the caller's uid and
+ * not writable by group or others. */
+#ifndef WR_LEDGER_H
+#define WR_LEDGER_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "scan.h"
+#include "state.h"
+
+enum {
+	WR_LEDGER_WRITE = 1,    /* create when missing; commits allowed */
+	WR_LEDGER_QUIET = 2,    /* do not print bad lines on stderr */
+	WR_LEDGER_LAZY = 4,     /* do not replay yet: set callbacks, then refresh */
+};
+
+struct wr_batch {
+	json_t *events;         /* array of event objects from wr_event_new */
+	int nosync;             /* 1: no fdatasync (heartbeats only) */
+};
+
+/* decide: pure function of (state, now, request). Appends the events it
+ * wants committed to out->events (none is fine). Returns 0, or -1 with
+ * wr_seterr() to refuse (nothing is written; the commit returns -1 with
+ * kind WR_E_REFUSED). */
+typedef int (*wr_decide_fn)(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
+
+struct wr_ledger {
+	char *path, *lockpath, *qpath;
+	int fd, lockfd;
+	int flags;
+	int created;            /* this handle created the file */
+	dev_t dev;
+	ino_t ino;
+	struct wr_state st;
+	struct wr_scan scan;
+	char by[64];            /* "wr-run/4242" */
+	int64_t lock_timeout_ms;
+	int64_t bad_lines;      /* bad lines seen by this handle */
+	/* Called for each bad line; the default prints it on stderr. */
+	void (*on_error)(void *ctx, const struct wr_scan_error *e);
+	void *on_error_ctx;
+	/* Called for each whole decision as it is applied (may be NULL); the
+	 * result of wr_state_apply for each event is in applied[], its reason
+	 * (stale, invalid) in why[]. */
+	void (*on_events)(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			  const char *const *why, int64_t line);
+	void *on_events_ctx;
+};
+
+/* The ledger path: opt (--ledger), else $WR_LEDGER, else
+ * ${XDG_STATE_HOME:-$HOME/.local/state}/wr/ledger.jsonl. Newly allocated. */
+char *wr_ledger_path(const char *opt);
+
+/* Opens the ledger and replays it. A missing file is an empty ledger for a
+ * reader. Returns 0, or -1 with wr_errmsg() set. */
+int wr_ledger_open(struct wr_ledger *l, const char *path, int flags);
+/* Replays what was appended since the last look, without the lock. A
+ * replaced file (compaction) is reopened and replayed from the start.
+ * Returns 0, 1 when the file was replaced, or -1. */
+int wr_ledger_refresh(struct wr_ledger *l);
+/* One decision under the lock. Returns 0, or -1 with wr_errmsg() and
+ * wr_errkind() (WR_E_IO, WR_E_LOCK_TIMEOUT, WR_E_REFUSED). */
+int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req);
+/* Takes the lock, repairs a torn tail if there is one. Returns 1 when it
+ * repaired, 0 when there was nothing to do, -1 on error. */
+int wr_ledger_repair(struct wr_ledger *l);
+void wr_ledger_close(struct wr_ledger *l);
+
+/* Lock helpers, for tools that hold the lock across several steps. */
+int wr_ledger_lock(struct wr_ledger *l);
+void wr_ledger_unlock(struct wr_ledger *l);
+
+/* Exit status for a failed ledger call in a tool other than wr-run. */
+int wr_ledger_exit_status(void);
+
+#endif

@@ -1,0 +1,55 @@
+/* output.h - what the tools print: JSON lines for jq, tables for people.
+ *
+ * --json prints one compact object per line. Tables size their columns by
+ * display width (utf8proc), cut long cells with an ellipsis at a grapheme
+ * boundary, and colour only on a terminal and never with NO_COLOR. */
+#ifndef WR_OUTPUT_H
+#define WR_OUTPUT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Prints o as one line on stdout and releases it. */
+void wr_out_json(json_t *o);
+/* 1 when colour may be used on f: a tty, NO_COLOR unset, TERM not dumb. */
+int wr_out_color(FILE *f);
+/* 1 when stdout is a terminal. */
+int wr_out_tty(void);
+/* Columns of the terminal on stdout, or 0 when not a terminal. */
+int wr_out_columns(void);
+
+/* "3m ago", "in 5m", "now" */
+char *wr_out_ago(int64_t now, int64_t ts, char *buf, size_t n);
+
+#define WR_TABLE_MAXCOLS 12
+struct wr_table {
+	int ncols;
+	const char *head[WR_TABLE_MAXCOLS];
+	size_t maxw[WR_TABLE_MAXCOLS];    /* 0: no limit */
+	int right[WR_TABLE_MAXCOLS];      /* right-align */
+	char **cells;                     /* rows * ncols, owned */
+	const char **colors;              /* ANSI colour per cell or NULL */
+	size_t rows, cap;
+};
+
+void wr_table_init(struct wr_table *t, int ncols, const char *const *head);
+/* Adds a row of ncols cells (copied; NULL prints as "-"). */
+void wr_table_row(struct wr_table *t, const char *const *cells);
+/* Colours cell col of the last row (a static ANSI sequence). */
+void wr_table_color(struct wr_table *t, int col, const char *ansi);
+/* Prints the table to f and frees it. Control characters in cells are
+ * shown as '?', so data can never drive the terminal. */
+void wr_table_print(struct wr_table *t, FILE *f);
+
+#define WR_RED "\033[31m"
+#define WR_GREEN "\033[32m"
+#define WR_YELLOW "\033[33m"
+#define WR_BLUE "\033[34m"
+#define WR_MAGENTA "\033[35m"
+#define WR_DIM "\033[2m"
+
+/* --version text: "wr-run (wr) 0.1.0". */
+void wr_print_version(void);
+
+#endif

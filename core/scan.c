@@ -1,0 +1,192 @@
+/* scan.c - line splitting, decoding and batch reassembly over pread. */
+#include "scan.h"
+#include "err.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK (1 << 20)
+
+void wr_scan_init(struct wr_scan *s, int fd, const char *path)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->path = path;
+	s->line = 1;
+}
+
+struct pending {
+	struct wr_event *ev;
+	size_t n, cap;
+	int want;             /* batch size, 0 when none pending */
+	int64_t line;
+	off_t offset;
+};
+
+static void report(const struct wr_scan *s, const struct wr_scan_cb *cb, int64_t line, off_t off, int col,
+		   const char *field, const char *msg)
+{
+	if (!cb->on_error)
+		return;
+	struct wr_scan_error e = {s->path, line, col, field ? field : "", msg, off};
+	cb->on_error(cb->ctx, &e);
+}
+
+static void drop_pending(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		wr_event_clear(&p->ev[i]);
+	p->n = 0;
+	p->want = 0;
+}
+
+static void broken_batch(const struct wr_scan *s, const struct wr_scan_cb *cb, struct pending *p)
+{
+	char msg[128];
+	snprintf(msg, sizeof msg, "incomplete decision: %zu of %d events, the rest missing", p->n, p->want);
+	report(s, cb, p->line, p->offset, 1, "batch", msg);
+	drop_pending(p);
+}
+
+/* One complete line at file offset off. Returns 1 when a whole decision
+ * ended with it (s->off may advance past it). */
+static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pending *p, const char *l, size_t len,
+		   int64_t lineno, off_t off)
+{
+	struct wr_event ev;
+	struct wr_decode_err err;
+	if (wr_event_decode(l, len, &ev, &err) < 0) {
+		report(s, cb, lineno, off, err.column, err.field, err.msg);
+		if (p->want)
+			broken_batch(s, cb, p);
+		return 1;
+	}
+	char msg[160];
+	if (ev.seq <= s->last_seq) {
+		snprintf(msg, sizeof msg, "seq %lld repeats or goes back (last was %lld); event not applied",
+			 (long long)ev.seq, (long long)s->last_seq);
+		report(s, cb, lineno, off, 1, "seq", msg);
+		wr_event_clear(&ev);
+		if (p->want)
+			broken_batch(s, cb, p);
+		return 1;
+	}
+	if (ev.seq != s->last_seq + 1 && s->last_seq) {
+		snprintf(msg, sizeof msg, "seq gap: expected %lld, found %lld", (long long)s->last_seq + 1,
+			 (long long)ev.seq);
+		report(s, cb, lineno, off, 1, "seq", msg);
+	}
+	s->last_seq = ev.seq;
+	if (ev.batch_n == 0) {
+		if (p->want)
+			broken_batch(s, cb, p);
+		if (cb->on_events)
+			cb->on_events(cb->ctx, &ev, 1, lineno, off);
+		wr_event_clear(&ev);
+		return 1;
+	}
+	if (ev.batch_i == 1) {
+		if (p->want)
+			broken_batch(s, cb, p);
+		p->want = ev.batch_n;
+		p->line = lineno;
+		p->offset = off;
+	} else if (!p->want || (size_t)ev.batch_i != p->n + 1 || ev.batch_n != p->want) {
+		report(s, cb, lineno, off, 1, "batch", "event out of its decision's order; not applied");
+		wr_event_clear(&ev);
+		if (p->want)
+			broken_batch(s, cb, p);
+		return 1;
+	}
+	WR_GROW(p->ev, p->cap, p->n + 1);
+	p->ev[p->n++] = ev;
+	if (p->n < (size_t)p->want)
+		return 0;
+	if (cb->on_events)
+		cb->on_events(cb->ctx, p->ev, p->n, p->line, p->offset);
+	drop_pending(p);
+	return 1;
+}
+
+int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
+{
+	struct pending p = {0};
+	char *buf = NULL;
+	size_t cap = 0, len = 0;      /* buf holds bytes from file offset base */
+	off_t base = s->off, pos = s->off;
+	int64_t lineno = s->line;
+	int skipping = 0;             /* inside an over-long line */
+	int64_t skip_line = 0;
+	off_t skip_off = 0;
+	int rc = 0;
+	int64_t seq_at_off = s->last_seq;
+	s->torn = 0;
+	s->lines_read = 0;
+	for (;;) {
+		WR_GROW(buf, cap, len + CHUNK);
+		ssize_t r = pread(s->fd, buf + len, CHUNK, base + (off_t)len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			wr_seterrsys("unable to read %s", s->path);
+			rc = -1;
+			break;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		size_t start = 0;
+		for (;;) {
+			char *nl = memchr(buf + start, '\n', len - start);
+			if (!nl)
+				break;
+			size_t l = (size_t)(nl - (buf + start));
+			off_t loff = base + (off_t)start;
+			if (skipping) {
+				report(s, cb, skip_line, skip_off, 1, "", "line longer than 16 MiB; not read");
+				skipping = 0;
+				if (p.want)
+					broken_batch(s, cb, &p);
+				s->off = loff + (off_t)l + 1;
+				s->line = lineno + 1;
+				seq_at_off = s->last_seq;
+			} else if (line_in(s, cb, &p, buf + start, l, lineno, loff)) {
+				s->off = loff + (off_t)l + 1;
+				s->line = lineno + 1;
+				seq_at_off = s->last_seq;
+			}
+			s->lines_read++;
+			lineno++;
+			start += l + 1;
+		}
+		/* Keep the unfinished line; drop it when it grows too long. */
+		if (len - start > WR_LINE_MAX) {
+			if (!skipping) {
+				skipping = 1;
+				skip_line = lineno;
+				skip_off = base + (off_t)start;
+			}
+			base += (off_t)len;
+			len = 0;
+		} else {
+			memmove(buf, buf + start, len - start);
+			base += (off_t)start;
+			len -= start;
+		}
+	}
+	pos = base + (off_t)len;
+	s->end = pos;
+	if (rc == 0 && (len || skipping || p.want))
+		s->torn = 1;
+	s->last_seq = seq_at_off;
+	drop_pending(&p);
+	free(p.ev);
+	free(buf);
+	/* A torn tail is not consumed: s->off and s->line stay at its start,
+	 * and seq continuity restarts from the last whole decision. */
+	return rc;
+}

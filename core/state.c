@@ -1,0 +1,750 @@
+/* state.c - the reducer: events in ledger order -> derived state. */
+#include "state.h"
+#include "err.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {"running", "succeeded", "failed", "retry_wait", "blocked", "cancelled"};
+static const char *const outcome_names[] = {"", "success", "error", "timeout", "stuck", "cancelled", "lost"};
+static const char *const breaker_names[] = {"closed", "open", "half_open"};
+static const char *const outbox_names[] = {"pending", "claimed", "delivered", "dead", "acked"};
+
+const char *wr_status_name(enum wr_status s) { return status_names[s]; }
+const char *wr_outcome_name(enum wr_outcome o) { return outcome_names[o]; }
+const char *wr_breaker_name(enum wr_breaker_state b) { return breaker_names[b]; }
+const char *wr_outbox_state_name(enum wr_outbox_state s) { return outbox_names[s]; }
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (s && !strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+int wr_status_from_name(const char *s) { return lookup(status_names, WR_ST__COUNT, s); }
+int wr_outcome_from_name(const char *s)
+{
+	int o = lookup(outcome_names, WR_OUT__COUNT, s);
+	return o <= 0 ? -1 : o;
+}
+int wr_breaker_from_name(const char *s) { return lookup(breaker_names, 3, s); }
+
+void wr_policy_defaults(struct wr_policy *p)
+{
+	memset(p, 0, sizeof *p);
+	p->kill_after_ms = WR_DEF_KILL_AFTER_MS;
+	p->heartbeat_ms = WR_DEF_HEARTBEAT_MS;
+	p->lease_ms = WR_DEF_LEASE_MS;
+	p->max_attempts = WR_DEF_MAX_ATTEMPTS;
+	p->backoff_initial_ms = WR_DEF_BACKOFF_INITIAL_MS;
+	p->backoff_factor = WR_DEF_BACKOFF_FACTOR;
+	p->backoff_max_ms = WR_DEF_BACKOFF_MAX_MS;
+	p->stuck_abort = 1;
+}
+
+static int64_t jint(json_t *o, const char *k, int64_t dflt)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+void wr_policy_from_json(struct wr_policy *p, json_t *o)
+{
+	wr_policy_defaults(p);
+	if (!json_is_object(o))
+		return;
+	p->timeout_ms = jint(o, "timeout_ms", 0);
+	p->kill_after_ms = jint(o, "kill_after_ms", p->kill_after_ms);
+	p->heartbeat_ms = jint(o, "heartbeat_ms", p->heartbeat_ms);
+	p->lease_ms = jint(o, "lease_ms", p->lease_ms);
+	p->max_attempts = jint(o, "max_attempts", p->max_attempts);
+	p->concurrency = jint(o, "concurrency", 0);
+	p->deadline_ms = jint(o, "deadline_ms", 0);
+	json_t *b = json_object_get(o, "backoff");
+	p->backoff_initial_ms = jint(b, "initial_ms", p->backoff_initial_ms);
+	p->backoff_max_ms = jint(b, "max_ms", p->backoff_max_ms);
+	json_t *f = json_object_get(b, "factor");
+	if (json_is_number(f))
+		p->backoff_factor = json_number_value(f);
+	json_t *s = json_object_get(o, "stuck");
+	p->stuck_repeat = jint(s, "repeat", 0);
+	p->no_progress_ms = jint(s, "no_progress_ms", 0);
+	const char *act = json_string_value(json_object_get(s, "action"));
+	if (act)
+		p->stuck_abort = strcmp(act, "notify") != 0;
+	json_t *nr = json_object_get(o, "no_retry_on");
+	if (json_is_array(nr) && json_array_size(nr)) {
+		p->n_no_retry_on = json_array_size(nr);
+		p->no_retry_on = wr_xcalloc(p->n_no_retry_on, sizeof *p->no_retry_on);
+		for (size_t i = 0; i < p->n_no_retry_on; i++)
+			p->no_retry_on[i] = (int)json_integer_value(json_array_get(nr, i));
+	}
+}
+
+static json_t *int_or_null(int64_t v)
+{
+	return v ? json_integer(v) : json_null();
+}
+
+json_t *wr_policy_to_json(const struct wr_policy *p)
+{
+	json_t *o = json_object();
+	wr_jset(o, "timeout_ms", int_or_null(p->timeout_ms));
+	wr_jset_int(o, "kill_after_ms", p->kill_after_ms);
+	wr_jset_int(o, "heartbeat_ms", p->heartbeat_ms);
+	wr_jset_int(o, "lease_ms", p->lease_ms);
+	wr_jset_int(o, "max_attempts", p->max_attempts);
+	json_t *b = json_object();
+	wr_jset_int(b, "initial_ms", p->backoff_initial_ms);
+	wr_jset(b, "factor", json_real(p->backoff_factor));
+	wr_jset_int(b, "max_ms", p->backoff_max_ms);
+	wr_jset(o, "backoff", b);
+	json_t *s = json_object();
+	wr_jset(s, "repeat", int_or_null(p->stuck_repeat));
+	wr_jset(s, "no_progress_ms", int_or_null(p->no_progress_ms));
+	wr_jset_str(s, "action", p->stuck_abort ? "abort" : "notify");
+	wr_jset(o, "stuck", s);
+	wr_jset(o, "concurrency", int_or_null(p->concurrency));
+	wr_jset(o, "deadline_ms", int_or_null(p->deadline_ms));
+	json_t *nr = json_array();
+	for (size_t i = 0; i < p->n_no_retry_on; i++)
+		json_array_append_new(nr, json_integer(p->no_retry_on[i]));
+	wr_jset(o, "no_retry_on", nr);
+	return o;
+}
+
+void wr_policy_free(struct wr_policy *p)
+{
+	free(p->no_retry_on);
+	p->no_retry_on = NULL;
+	p->n_no_retry_on = 0;
+}
+
+int wr_policy_no_retry(const struct wr_policy *p, int exit_code)
+{
+	for (size_t i = 0; i < p->n_no_retry_on; i++)
+		if (p->no_retry_on[i] == exit_code)
+			return 1;
+	return 0;
+}
+
+struct wr_attempt *wr_run_current(const struct wr_run *r)
+{
+	return r->natt ? &r->att[r->natt - 1] : NULL;
+}
+
+int wr_run_live(const struct wr_run *r)
+{
+	struct wr_attempt *a = wr_run_current(r);
+	return a && !a->finished;
+}
+
+int wr_run_has_stage(const struct wr_run *r, const char *stage)
+{
+	for (size_t i = 0; i < r->nstages; i++)
+		if (!strcmp(r->stages_done[i], stage))
+			return 1;
+	return 0;
+}
+
+static void free_run(void *p)
+{
+	struct wr_run *r = p;
+	free(r->id);
+	free(r->workflow);
+	json_decref(r->argv);
+	free(r->cwd);
+	json_decref(r->labels);
+	wr_policy_free(&r->policy);
+	for (size_t i = 0; i < r->natt; i++) {
+		free(r->att[i].host);
+		free(r->att[i].boot_id);
+		free(r->att[i].reason);
+	}
+	free(r->att);
+	for (size_t i = 0; i < r->nstages; i++)
+		free(r->stages_done[i]);
+	free(r->stages_done);
+	free(r->stage);
+	free(r->reason);
+	free(r->note);
+	free(r);
+}
+
+static void free_workflow(void *p)
+{
+	struct wr_workflow *w = p;
+	free(w->name);
+	free(w);
+}
+
+static void free_outbox(void *p)
+{
+	struct wr_outbox *o = p;
+	free(o->id);
+	free(o->kind);
+	free(o->message);
+	free(o->reason);
+	free(o->run);
+	free(o->workflow);
+	json_decref(o->details);
+	free(o->delivery);
+	free(o->error);
+	free(o);
+}
+
+void wr_state_init(struct wr_state *st)
+{
+	memset(st, 0, sizeof *st);
+}
+
+void wr_state_free(struct wr_state *st)
+{
+	wr_map_free(&st->runs, free_run);
+	wr_map_free(&st->workflows, free_workflow);
+	wr_map_free(&st->outbox, free_outbox);
+	memset(st, 0, sizeof *st);
+}
+
+struct wr_run *wr_state_run(const struct wr_state *st, const char *id)
+{
+	return id ? wr_map_get(&st->runs, id) : NULL;
+}
+
+struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *name)
+{
+	return name ? wr_map_get(&st->workflows, name) : NULL;
+}
+
+struct wr_outbox *wr_state_outbox(const struct wr_state *st, const char *id)
+{
+	return id ? wr_map_get(&st->outbox, id) : NULL;
+}
+
+struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, int *ambiguous)
+{
+	*ambiguous = 0;
+	struct wr_run *r = wr_state_run(st, prefix);
+	if (r)
+		return r;
+	size_t n = strlen(prefix);
+	struct wr_run *found = NULL;
+	for (size_t i = 0; i < st->runs.n && n; i++) {
+		struct wr_run *c = st->runs.ent[i].val;
+		if (!strncmp(c->id, prefix, n)) {
+			if (found) {
+				*ambiguous = 1;
+				return NULL;
+			}
+			found = c;
+		}
+	}
+	return found;
+}
+
+static struct wr_workflow *workflow_get(struct wr_state *st, const char *name)
+{
+	struct wr_workflow *w = wr_map_get(&st->workflows, name);
+	if (!w) {
+		w = wr_xcalloc(1, sizeof *w);
+		w->name = wr_xstrdup(name);
+		wr_map_put(&st->workflows, name, w);
+	}
+	return w;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s ? wr_xstrdup(s) : NULL;
+}
+
+static void window_push(struct wr_workflow *w, int failure)
+{
+	if (w->nwindow == WR_BREAKER_WINDOW) {
+		memmove(w->window, w->window + 1, WR_BREAKER_WINDOW - 1);
+		w->nwindow--;
+	}
+	w->window[w->nwindow++] = (unsigned char)failure;
+}
+
+#define STALE(msg)                  \
+	do {                        \
+		if (why)            \
+			*why = msg; \
+		goto stale;         \
+	} while (0)
+#define IGNORE(msg)                 \
+	do {                        \
+		if (why)            \
+			*why = msg; \
+		return WR_APPLY_IGNORED; \
+	} while (0)
+#define INVALID(msg)                \
+	do {                        \
+		if (why)            \
+			*why = msg; \
+		goto invalid;       \
+	} while (0)
+
+/* The attempt an attempt-scoped event may touch: the current live one. */
+static struct wr_attempt *live_attempt(struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	struct wr_attempt *a = wr_run_current(r);
+	if (!a || ev->attempt > a->n) {
+		if (why)
+			*why = ev->type == WR_EV_ATTEMPT_FINISHED ? "finish of an attempt that never started"
+								  : "event of an attempt that never started";
+		return NULL;
+	}
+	if (ev->attempt != a->n) {
+		if (why)
+			*why = "event of a superseded attempt";
+		return NULL;
+	}
+	if (a->finished) {
+		if (why)
+			*why = ev->type == WR_EV_ATTEMPT_FINISHED ? "second finish of the attempt" : "event after the attempt finished";
+		return NULL;
+	}
+	return a;
+}
+
+static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	struct wr_workflow *w = workflow_get(st, r->workflow);
+	struct wr_attempt *a;
+	switch (ev->type) {
+	case WR_EV_ATTEMPT_STARTED: {
+		if ((size_t)ev->attempt <= r->natt)
+			INVALID("attempt started twice");
+		if ((size_t)ev->attempt != r->natt + 1)
+			INVALID("attempt numbers must increase by one");
+		if (wr_run_live(r))
+			INVALID("start while another attempt is live");
+		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
+			INVALID("start of a run that has ended");
+		WR_GROW(r->att, r->capatt, r->natt + 1);
+		a = &r->att[r->natt++];
+		memset(a, 0, sizeof *a);
+		a->n = ev->attempt;
+		a->started_ts = ev->ts;
+		a->lease_until = wr_ev_ts(ev, "lease_until", 0);
+		a->host = wr_xstrdup(wr_ev_str(ev, "host") ? wr_ev_str(ev, "host") : "");
+		a->boot_id = wr_ev_str(ev, "boot_id") ? wr_xstrdup(wr_ev_str(ev, "boot_id")) : NULL;
+		a->pid = wr_ev_int(ev, "pid", 0);
+		a->pid_start = wr_ev_int(ev, "pid_start", 0);
+		a->exit_code = -1;
+		a->seq_started = ev->seq;
+		r->status = WR_ST_RUNNING;
+		r->next_retry_ts = 0;
+		r->rejected = 0;
+		set_str(&r->stage, NULL);
+		w->running++;
+		if (w->breaker == WR_BR_HALF_OPEN)
+			w->half_open_trial++;
+		return WR_APPLY_OK;
+	}
+	case WR_EV_ATTEMPT_HEARTBEAT:
+		if (!(a = live_attempt(r, ev, why)))
+			goto fenced;
+		a->lease_until = wr_ev_ts(ev, "lease_until", a->lease_until);
+		return WR_APPLY_OK;
+	case WR_EV_ATTEMPT_PROGRESS: {
+		if (!(a = live_attempt(r, ev, why)))
+			goto fenced;
+		const char *stage = wr_ev_str(ev, "stage");
+		if (!strcmp(wr_ev_str(ev, "status"), "done")) {
+			if (!wr_run_has_stage(r, stage)) {
+				WR_GROW(r->stages_done, r->capstages, r->nstages + 1);
+				r->stages_done[r->nstages++] = wr_xstrdup(stage);
+			}
+			if (r->stage && !strcmp(r->stage, stage))
+				set_str(&r->stage, NULL);
+		} else {
+			set_str(&r->stage, stage);
+		}
+		return WR_APPLY_OK;
+	}
+	case WR_EV_ATTEMPT_STUCK:
+		if (!(a = live_attempt(r, ev, why)))
+			goto fenced;
+		a->stuck++;
+		return WR_APPLY_OK;
+	case WR_EV_ATTEMPT_FINISHED: {
+		if (!(a = live_attempt(r, ev, why)))
+			goto fenced;
+		enum wr_outcome o = (enum wr_outcome)wr_outcome_from_name(wr_ev_str(ev, "outcome"));
+		a->finished = 1;
+		a->finished_ts = ev->ts;
+		a->outcome = o;
+		a->exit_code = wr_ev_int(ev, "exit_code", -1);
+		a->signal = wr_ev_int(ev, "signal", 0);
+		a->duration_ms = wr_ev_int(ev, "duration_ms", ev->ts - a->started_ts);
+		a->cpu_ms = wr_ev_int(ev, "cpu_ms", 0);
+		a->max_rss_kb = wr_ev_int(ev, "max_rss_kb", 0);
+		a->output_bytes = wr_ev_int(ev, "output_bytes", 0);
+		set_str(&a->reason, wr_ev_str(ev, "reason"));
+		w->running--;
+		w->finished[o]++;
+		if (o != WR_OUT_CANCELLED)
+			window_push(w, o != WR_OUT_SUCCESS);
+		if (r->status == WR_ST_RUNNING) {
+			if (o == WR_OUT_SUCCESS) {
+				r->status = WR_ST_SUCCEEDED;
+				w->succeeded++;
+			} else if (o == WR_OUT_CANCELLED) {
+				r->status = WR_ST_CANCELLED;
+			} else {
+				r->status = WR_ST_FAILED;
+				if (!r->first_failure_ts)
+					r->first_failure_ts = ev->ts;
+			}
+		}
+		return WR_APPLY_OK;
+	}
+	case WR_EV_ATTEMPT_REJECTED: {
+		const char *reason = wr_ev_str(ev, "reason");
+		if (wr_run_live(r))
+			STALE("rejection while an attempt is live");
+		r->rejected = !strcmp(reason, "breaker_open") ? 1 : 2;
+		set_str(&r->reason, reason);
+		if (r->status == WR_ST_RUNNING || r->status == WR_ST_RETRY_WAIT)
+			r->status = WR_ST_FAILED;
+		return WR_APPLY_OK;
+	}
+	case WR_EV_RECOVERY_DECIDED: {
+		a = wr_run_current(r);
+		int64_t n = a ? a->n : 0;
+		if (ev->attempt && ev->attempt != n)
+			STALE("decision about a superseded attempt");
+		if (ev->attempt && r->decided_attempt == ev->attempt)
+			STALE("second decision about the attempt");
+		if (wr_run_live(r))
+			STALE("decision while an attempt is live");
+		r->decided_attempt = ev->attempt ? ev->attempt : n;
+		r->recoveries = wr_ev_int(ev, "recoveries", r->recoveries);
+		const char *act = wr_ev_str(ev, "action");
+		if (!strcmp(act, "retry")) {
+			r->status = WR_ST_RETRY_WAIT;
+			r->next_retry_ts = wr_ev_ts(ev, "not_before", ev->ts);
+		}
+		return WR_APPLY_OK;
+	}
+	case WR_EV_RUN_BLOCKED:
+		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
+			STALE("block of an ended run");
+		r->status = WR_ST_BLOCKED;
+		r->next_retry_ts = 0;
+		set_str(&r->reason, wr_ev_str(ev, "reason"));
+		return WR_APPLY_OK;
+	case WR_EV_RUN_UNBLOCKED:
+		if (r->status != WR_ST_BLOCKED)
+			INVALID("unblock of a run that is not blocked");
+		r->status = WR_ST_RETRY_WAIT;
+		r->recoveries = 0;
+		r->next_retry_ts = ev->ts;
+		set_str(&r->note, wr_ev_str(ev, "note"));
+		return WR_APPLY_OK;
+	case WR_EV_RUN_CANCELLED:
+		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
+			STALE("cancel of an ended run");
+		r->status = WR_ST_CANCELLED;
+		r->next_retry_ts = 0;
+		set_str(&r->reason, wr_ev_str(ev, "reason"));
+		return WR_APPLY_OK;
+	default:
+		return WR_APPLY_IGNORED;
+	}
+fenced:
+	if (!wr_run_current(r) || ev->attempt > wr_run_current(r)->n)
+		goto invalid;
+stale:
+	r->stale++;
+	return WR_APPLY_STALE;
+invalid:
+	return WR_APPLY_INVALID;
+}
+
+static int apply_outbox_event(struct wr_state *st, const struct wr_event *ev, const char **why)
+{
+	const char *id = wr_ev_str(ev, "id");
+	struct wr_outbox *o = wr_map_get(&st->outbox, id);
+	if (ev->type == WR_EV_OUTBOX_ENQUEUED) {
+		if (o) {
+			if (why)
+				*why = "outbox entry enqueued twice";
+			st->invalid++;
+			return WR_APPLY_INVALID;
+		}
+		o = wr_xcalloc(1, sizeof *o);
+		o->id = wr_xstrdup(id);
+		o->kind = wr_xstrdup(wr_ev_str(ev, "kind"));
+		o->message = wr_xstrdup(wr_ev_str(ev, "message"));
+		set_str(&o->reason, wr_ev_str(ev, "reason"));
+		set_str(&o->run, ev->run);
+		set_str(&o->workflow, ev->workflow);
+		json_t *d = json_object_get(ev->obj, "details");
+		o->details = json_is_object(d) ? json_incref(d) : NULL;
+		o->created_ts = ev->ts;
+		o->seq = ev->seq;
+		o->state = WR_OB_PENDING;
+		wr_map_put(&st->outbox, id, o);
+		return WR_APPLY_OK;
+	}
+	if (!o) {
+		if (why)
+			*why = "event of an unknown outbox entry";
+		st->invalid++;
+		return WR_APPLY_INVALID;
+	}
+	const char *delivery = wr_ev_str(ev, "delivery");
+	int same_claim = o->state == WR_OB_CLAIMED && (!delivery || (o->delivery && !strcmp(delivery, o->delivery)));
+	switch (ev->type) {
+	case WR_EV_OUTBOX_CLAIMED:
+		if (!(o->state == WR_OB_PENDING || (o->state == WR_OB_CLAIMED && o->lease_until <= ev->ts)))
+			STALE("claim of an entry that is not due");
+		o->state = WR_OB_CLAIMED;
+		set_str(&o->delivery, delivery);
+		o->lease_until = wr_ev_ts(ev, "lease_until", 0);
+		o->attempts++;
+		return WR_APPLY_OK;
+	case WR_EV_OUTBOX_DELIVERED:
+		if (o->state == WR_OB_DELIVERED || o->state == WR_OB_ACKED)
+			STALE("entry delivered twice");
+		o->state = WR_OB_DELIVERED;
+		o->delivered_ts = ev->ts;
+		o->lease_until = 0;
+		return WR_APPLY_OK;
+	case WR_EV_OUTBOX_FAILED:
+		if (!same_claim)
+			STALE("failure reported by a claim that is no longer valid");
+		o->state = WR_OB_PENDING;
+		o->next_at = wr_ev_ts(ev, "next_at", 0);
+		o->lease_until = 0;
+		set_str(&o->error, wr_ev_str(ev, "error"));
+		return WR_APPLY_OK;
+	case WR_EV_OUTBOX_DEAD:
+		if (o->state == WR_OB_DELIVERED || o->state == WR_OB_ACKED || o->state == WR_OB_DEAD)
+			STALE("entry is already delivered or dead");
+		if (o->state == WR_OB_CLAIMED && !same_claim)
+			STALE("dead reported by a claim that is no longer valid");
+		o->state = WR_OB_DEAD;
+		o->lease_until = 0;
+		if (wr_ev_str(ev, "error"))
+			set_str(&o->error, wr_ev_str(ev, "error"));
+		return WR_APPLY_OK;
+	case WR_EV_OUTBOX_ACKED:
+		if (o->state == WR_OB_ACKED)
+			STALE("entry acknowledged twice");
+		o->state = WR_OB_ACKED;
+		o->lease_until = 0;
+		return WR_APPLY_OK;
+	case WR_EV_OUTBOX_RETRIED:
+		if (o->state != WR_OB_DEAD)
+			STALE("retry of an entry that is not dead");
+		o->state = WR_OB_PENDING;
+		o->attempts = 0;
+		o->next_at = 0;
+		return WR_APPLY_OK;
+	default:
+		return WR_APPLY_IGNORED;
+	}
+stale:
+	st->stale++;
+	return WR_APPLY_STALE;
+}
+
+int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **why)
+{
+	if (why)
+		*why = NULL;
+	st->events++;
+	st->by_type[ev->type]++;
+	if (ev->seq > st->last_seq)
+		st->last_seq = ev->seq;
+	if (ev->ts > st->last_ts)
+		st->last_ts = ev->ts;
+	int r;
+	switch (ev->type) {
+	case WR_EV_UNKNOWN:
+		st->unknown_types++;
+		IGNORE("unknown event type");
+	case WR_EV_LEDGER_REPAIRED:
+		st->repaired++;
+		return WR_APPLY_OK;
+	case WR_EV_RUN_CREATED: {
+		if (wr_map_get(&st->runs, ev->run)) {
+			if (why)
+				*why = "run created twice";
+			st->invalid++;
+			return WR_APPLY_INVALID;
+		}
+		struct wr_run *run = wr_xcalloc(1, sizeof *run);
+		run->id = wr_xstrdup(ev->run);
+		run->workflow = wr_xstrdup(ev->workflow);
+		run->argv = json_incref(json_object_get(ev->obj, "argv"));
+		run->cwd = wr_xstrdup(wr_ev_str(ev, "cwd"));
+		json_t *labels = json_object_get(ev->obj, "labels");
+		run->labels = json_is_object(labels) ? json_incref(labels) : NULL;
+		wr_policy_from_json(&run->policy, json_object_get(ev->obj, "policy"));
+		run->created_ts = run->updated_ts = ev->ts;
+		run->seq_created = ev->seq;
+		run->status = WR_ST_RUNNING;
+		wr_map_put(&st->runs, ev->run, run);
+		workflow_get(st, run->workflow)->runs++;
+		return WR_APPLY_OK;
+	}
+	case WR_EV_BREAKER_CHANGED: {
+		struct wr_workflow *w = workflow_get(st, ev->workflow);
+		int from = wr_breaker_from_name(wr_ev_str(ev, "from"));
+		int to = wr_breaker_from_name(wr_ev_str(ev, "to"));
+		if (from != (int)w->breaker) {
+			st->invalid++;
+			if (why)
+				*why = "breaker change from a state it is not in";
+			return WR_APPLY_INVALID;
+		}
+		w->breaker = (enum wr_breaker_state)to;
+		w->open_until = to == WR_BR_OPEN ? wr_ev_ts(ev, "open_until", 0) : 0;
+		if (to == WR_BR_OPEN) {
+			w->opens++;
+			w->reopens++;
+		} else if (to == WR_BR_CLOSED) {
+			w->reopens = 0;
+			w->nwindow = 0;
+		}
+		w->half_open_trial = 0;
+		return WR_APPLY_OK;
+	}
+	case WR_EV_OUTBOX_ENQUEUED:
+	case WR_EV_OUTBOX_CLAIMED:
+	case WR_EV_OUTBOX_DELIVERED:
+	case WR_EV_OUTBOX_FAILED:
+	case WR_EV_OUTBOX_DEAD:
+	case WR_EV_OUTBOX_ACKED:
+	case WR_EV_OUTBOX_RETRIED:
+		return apply_outbox_event(st, ev, why);
+	default:
+		break;
+	}
+	struct wr_run *run = wr_map_get(&st->runs, ev->run);
+	if (!run) {
+		st->invalid++;
+		if (why)
+			*why = "event of an unknown run";
+		return WR_APPLY_INVALID;
+	}
+	r = apply_run_event(st, run, ev, why);
+	if (r == WR_APPLY_STALE)
+		st->stale++;
+	else if (r == WR_APPLY_INVALID)
+		st->invalid++;
+	else if (r == WR_APPLY_OK)
+		run->updated_ts = ev->ts;
+	return r;
+}
+
+static json_t *ts_or_null(int64_t ms)
+{
+	char b[WR_TS_LEN];
+	return ms ? json_string(wr_ts_format(ms, b)) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *wr_run_to_json(const struct wr_run *r)
+{
+	json_t *o = json_object();
+	wr_jset_str(o, "run", r->id);
+	wr_jset_str(o, "workflow", r->workflow);
+	wr_jset_str(o, "status", wr_status_name(r->status));
+	wr_jset(o, "argv", json_incref(r->argv));
+	wr_jset_str(o, "cwd", r->cwd);
+	wr_jset(o, "labels", r->labels ? json_incref(r->labels) : json_object());
+	wr_jset(o, "policy", wr_policy_to_json(&r->policy));
+	wr_jset(o, "created", ts_or_null(r->created_ts));
+	wr_jset(o, "updated", ts_or_null(r->updated_ts));
+	wr_jset_int(o, "attempt", (int64_t)r->natt);
+	wr_jset_int(o, "max_attempts", r->policy.max_attempts);
+	json_t *atts = json_array();
+	for (size_t i = 0; i < r->natt; i++) {
+		const struct wr_attempt *a = &r->att[i];
+		json_t *j = json_object();
+		wr_jset_int(j, "attempt", a->n);
+		wr_jset(j, "started", ts_or_null(a->started_ts));
+		wr_jset(j, "finished", ts_or_null(a->finished_ts));
+		wr_jset(j, "outcome", a->finished ? json_string(wr_outcome_name(a->outcome)) : json_null());
+		wr_jset(j, "exit_code", a->exit_code >= 0 ? json_integer(a->exit_code) : json_null());
+		wr_jset(j, "signal", a->signal ? json_integer(a->signal) : json_null());
+		wr_jset(j, "duration_ms", a->finished ? json_integer(a->duration_ms) : json_null());
+		wr_jset_int(j, "cpu_ms", a->cpu_ms);
+		wr_jset_int(j, "max_rss_kb", a->max_rss_kb);
+		wr_jset_int(j, "output_bytes", a->output_bytes);
+		wr_jset(j, "reason", str_or_null(a->reason));
+		wr_jset_str(j, "host", a->host);
+		wr_jset_int(j, "pid", a->pid);
+		wr_jset(j, "lease_until", ts_or_null(a->lease_until));
+		wr_jset_int(j, "stuck", a->stuck);
+		json_array_append_new(atts, j);
+	}
+	wr_jset(o, "attempts", atts);
+	json_t *stages = json_array();
+	for (size_t i = 0; i < r->nstages; i++)
+		json_array_append_new(stages, json_string(r->stages_done[i]));
+	wr_jset(o, "stages_done", stages);
+	wr_jset(o, "stage", str_or_null(r->stage));
+	wr_jset_int(o, "recoveries", r->recoveries);
+	struct wr_attempt *cur = wr_run_current(r);
+	wr_jset(o, "lease_until", ts_or_null(cur && !cur->finished ? cur->lease_until : 0));
+	wr_jset(o, "next_retry", ts_or_null(r->next_retry_ts));
+	wr_jset(o, "deadline", ts_or_null(r->policy.deadline_ms ? r->created_ts + r->policy.deadline_ms : 0));
+	wr_jset(o, "reason", str_or_null(r->reason));
+	wr_jset(o, "note", str_or_null(r->note));
+	wr_jset_int(o, "stale_events", r->stale);
+	return o;
+}
+
+json_t *wr_workflow_to_json(const struct wr_workflow *w)
+{
+	json_t *o = json_object();
+	wr_jset_str(o, "workflow", w->name);
+	wr_jset_int(o, "running", w->running);
+	wr_jset_str(o, "breaker", wr_breaker_name(w->breaker));
+	wr_jset(o, "open_until", ts_or_null(w->open_until));
+	wr_jset_int(o, "breaker_opens", w->opens);
+	int fails = 0;
+	for (int i = 0; i < w->nwindow; i++)
+		fails += w->window[i];
+	wr_jset_int(o, "window", w->nwindow);
+	wr_jset_int(o, "window_failures", fails);
+	wr_jset_int(o, "runs", w->runs);
+	wr_jset_int(o, "succeeded", w->succeeded);
+	return o;
+}
+
+json_t *wr_outbox_to_json(const struct wr_outbox *e)
+{
+	json_t *o = json_object();
+	wr_jset_str(o, "id", e->id);
+	wr_jset_str(o, "kind", e->kind);
+	wr_jset_str(o, "message", e->message);
+	wr_jset(o, "reason", str_or_null(e->reason));
+	wr_jset(o, "run", str_or_null(e->run));
+	wr_jset(o, "workflow", str_or_null(e->workflow));
+	wr_jset(o, "details", e->details ? json_incref(e->details) : json_object());
+	wr_jset(o, "created", ts_or_null(e->created_ts));
+	wr_jset_str(o, "state", wr_outbox_state_name(e->state));
+	wr_jset_int(o, "attempts", e->attempts);
+	wr_jset(o, "next_at", ts_or_null(e->next_at));
+	wr_jset(o, "lease_until", ts_or_null(e->state == WR_OB_CLAIMED ? e->lease_until : 0));
+	wr_jset(o, "error", str_or_null(e->error));
+	return o;
+}

@@ -1,0 +1,185 @@
+/* state.h - the derived state, and the reducer that builds it from events.
+ *
+ * The state is a pure fold of the ledger: wr_state_apply(st, ev) for each
+ * event in order. It holds runs (status, attempts, stages, recoveries,
+ * lease, next retry, stale count), workflows (running attempts, breaker
+ * window, figures) and outbox entries. Memory grows with runs and entries,
+ * never with the number of heartbeats or progress lines.
+ *
+ * Fencing: an event about an attempt that is not the run's current live
+ * attempt (superseded, or already finished), and any second
+ * attempt.finished, is stale: wr_state_apply returns WR_APPLY_STALE, the
+ * state is unchanged but for the stale counters. The first finish wins. */
+#ifndef WR_STATE_H
+#define WR_STATE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "map.h"
+
+enum wr_status { WR_ST_RUNNING, WR_ST_SUCCEEDED, WR_ST_FAILED, WR_ST_RETRY_WAIT, WR_ST_BLOCKED, WR_ST_CANCELLED, WR_ST__COUNT };
+enum wr_outcome { WR_OUT_NONE, WR_OUT_SUCCESS, WR_OUT_ERROR, WR_OUT_TIMEOUT, WR_OUT_STUCK, WR_OUT_CANCELLED, WR_OUT_LOST, WR_OUT__COUNT };
+enum wr_breaker_state { WR_BR_CLOSED, WR_BR_OPEN, WR_BR_HALF_OPEN };
+enum wr_outbox_state { WR_OB_PENDING, WR_OB_CLAIMED, WR_OB_DELIVERED, WR_OB_DEAD, WR_OB_ACKED };
+
+const char *wr_status_name(enum wr_status s);
+int wr_status_from_name(const char *s);           /* -1 when unknown */
+const char *wr_outcome_name(enum wr_outcome o);
+int wr_outcome_from_name(const char *s);
+const char *wr_breaker_name(enum wr_breaker_state b);
+int wr_breaker_from_name(const char *s);
+const char *wr_outbox_state_name(enum wr_outbox_state s);
+
+/* Defaults of DESIGN.md "wr-run". */
+#define WR_DEF_MAX_ATTEMPTS 3
+#define WR_DEF_HEARTBEAT_MS 30000
+#define WR_DEF_LEASE_MS 120000
+#define WR_DEF_KILL_AFTER_MS 10000
+#define WR_DEF_BACKOFF_INITIAL_MS 30000
+#define WR_DEF_BACKOFF_FACTOR 2.0
+#define WR_DEF_BACKOFF_MAX_MS 3600000
+#define WR_BREAKER_WINDOW 10
+#define WR_BREAKER_MIN 5
+#define WR_BREAKER_RATE 0.5
+#define WR_BREAKER_COOLDOWN_MS 300000
+#define WR_BREAKER_COOLDOWN_MAX_MS 3600000
+
+struct wr_policy {
+	int64_t timeout_ms;        /* 0: none */
+	int64_t kill_after_ms;
+	int64_t heartbeat_ms;
+	int64_t lease_ms;
+	int64_t max_attempts;
+	int64_t backoff_initial_ms;
+	double backoff_factor;
+	int64_t backoff_max_ms;
+	int64_t stuck_repeat;      /* 0: off */
+	int64_t no_progress_ms;    /* 0: off */
+	int stuck_abort;           /* 1 abort, 0 notify */
+	int64_t concurrency;       /* 0: unlimited */
+	int64_t deadline_ms;       /* 0: none; counted from run creation */
+	int *no_retry_on;
+	size_t n_no_retry_on;
+};
+
+void wr_policy_defaults(struct wr_policy *p);
+/* Reads a policy object (validated by the event layer), defaults filled. */
+void wr_policy_from_json(struct wr_policy *p, json_t *o);
+/* The policy object recorded in run.created. */
+json_t *wr_policy_to_json(const struct wr_policy *p);
+void wr_policy_free(struct wr_policy *p);
+int wr_policy_no_retry(const struct wr_policy *p, int exit_code);
+
+struct wr_attempt {
+	int64_t n;
+	int64_t started_ts, finished_ts;
+	int64_t lease_until;
+	char *host, *boot_id;
+	int64_t pid, pid_start;
+	int finished;
+	enum wr_outcome outcome;
+	int64_t exit_code;         /* -1 when none */
+	int64_t signal;            /* 0 when none */
+	int64_t duration_ms, cpu_ms, max_rss_kb, output_bytes;
+	char *reason;              /* why it ended, when said */
+	int stuck;                 /* attempt.stuck events seen */
+	int64_t seq_started;
+};
+
+struct wr_run {
+	char *id;
+	char *workflow;
+	json_t *argv;              /* array of strings */
+	char *cwd;
+	json_t *labels;            /* object or NULL */
+	struct wr_policy policy;
+	int64_t created_ts, updated_ts;
+	int64_t seq_created;
+	enum wr_status status;
+	struct wr_attempt *att;    /* att[0] is attempt 1 */
+	size_t natt, capatt;
+	char **stages_done;        /* distinct, in order of completion */
+	size_t nstages, capstages;
+	char *stage;               /* current stage (last started, not done) */
+	int64_t recoveries;        /* recoveries used since creation or unblock */
+	int64_t decided_attempt;   /* attempt the last recovery decision was about */
+	int64_t next_retry_ts;     /* 0 when none */
+	int64_t first_failure_ts;  /* for time to recovery; 0 when none */
+	int64_t stale;             /* stale events seen for this run */
+	char *reason;              /* last block / cancel / rejection reason */
+	char *note;                /* last unblock note */
+	int rejected;              /* last attempt.rejected: 1 breaker, 2 concurrency */
+};
+
+/* The current attempt (the latest started), or NULL. */
+struct wr_attempt *wr_run_current(const struct wr_run *r);
+/* 1 when the run's latest attempt is started and not finished. */
+int wr_run_live(const struct wr_run *r);
+int wr_run_has_stage(const struct wr_run *r, const char *stage);
+
+struct wr_workflow {
+	char *name;
+	int64_t running;           /* attempts started, not finished */
+	enum wr_breaker_state breaker;
+	int64_t open_until;
+	int64_t reopens;           /* consecutive opens without a success */
+	int64_t opens;             /* times opened in all */
+	int64_t half_open_trial;   /* run attempts started while half open */
+	unsigned char window[WR_BREAKER_WINDOW]; /* 1 failure, 0 success; oldest first */
+	int nwindow;
+	int64_t runs, succeeded, failed_final;
+	int64_t finished[WR_OUT__COUNT];          /* attempt outcomes */
+};
+
+struct wr_outbox {
+	char *id;
+	char *kind, *message, *reason, *run, *workflow;
+	json_t *details;
+	int64_t created_ts, seq;
+	enum wr_outbox_state state;
+	int64_t attempts;          /* delivery attempts */
+	int64_t next_at;           /* 0: due now */
+	int64_t lease_until;       /* while claimed */
+	char *delivery;            /* current claim */
+	char *error;               /* last error */
+	int64_t delivered_ts;
+};
+
+struct wr_state {
+	struct wr_map runs;        /* id -> struct wr_run */
+	struct wr_map workflows;   /* name -> struct wr_workflow */
+	struct wr_map outbox;      /* id -> struct wr_outbox */
+	int64_t last_seq;
+	int64_t last_ts;
+	int64_t events, stale, invalid, repaired;
+	int64_t by_type[WR_EV__COUNT];
+	int64_t unknown_types;
+};
+
+/* OK: applied. STALE: fenced off (a superseded or finished attempt, a claim
+ * no longer valid): normal after a crash or a lost attempt. IGNORED: an
+ * unknown type. INVALID: breaks an invariant (attempt started twice, a
+ * finish without a start, an event of an unknown run, an impossible status
+ * transition): wr-ledger verify reports it. Only OK changes the state. */
+enum wr_apply { WR_APPLY_OK = 0, WR_APPLY_STALE = 1, WR_APPLY_IGNORED = 2, WR_APPLY_INVALID = 3 };
+
+void wr_state_init(struct wr_state *st);
+void wr_state_free(struct wr_state *st);
+/* Applies one event. Returns enum wr_apply; *why (may be NULL) says why an
+ * event was stale or ignored. */
+int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **why);
+
+struct wr_run *wr_state_run(const struct wr_state *st, const char *id);
+struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *name);
+struct wr_outbox *wr_state_outbox(const struct wr_state *st, const char *id);
+/* A run by id or unambiguous prefix. Returns NULL and sets *ambiguous. */
+struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, int *ambiguous);
+
+/* JSON view of a run's derived state (for --json). */
+json_t *wr_run_to_json(const struct wr_run *r);
+json_t *wr_workflow_to_json(const struct wr_workflow *w);
+json_t *wr_outbox_to_json(const struct wr_outbox *o);
+
+#endif
