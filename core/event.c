@@ -89,6 +89,7 @@ static const struct field f_run_created[] = {
 static const struct field f_started[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"host", K_STR, REQ, NULL, NULL},
 	{"boot_id", K_STR, 0, NULL, NULL}, {"pid", K_POS, REQ, NULL, NULL}, {"pid_start", K_UINT, 0, NULL, NULL},
+	{"pgid", K_POS, 0, NULL, NULL}, {"pgid_start", K_UINT, 0, NULL, NULL},
 	{"lease_until", K_TS, REQ, NULL, NULL}, {"resume", K_ARRSTR, 0, NULL, NULL}, END};
 static const struct field f_heartbeat[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"lease_until", K_TS, REQ, NULL, NULL}, END};

@@ -338,6 +338,8 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		a->boot_id = wr_ev_str(ev, "boot_id") ? wr_xstrdup(wr_ev_str(ev, "boot_id")) : NULL;
 		a->pid = wr_ev_int(ev, "pid", 0);
 		a->pid_start = wr_ev_int(ev, "pid_start", 0);
+		a->pgid = wr_ev_int(ev, "pgid", 0);
+		a->pgid_start = wr_ev_int(ev, "pgid_start", 0);
 		a->exit_code = -1;
 		a->seq_started = ev->seq;
 		r->status = WR_ST_RUNNING;
@@ -691,6 +693,7 @@ json_t *wr_run_to_json(const struct wr_run *r)
 		wr_jset(j, "reason", str_or_null(a->reason));
 		wr_jset_str(j, "host", a->host);
 		wr_jset_int(j, "pid", a->pid);
+		wr_jset(j, "pgid", a->pgid ? json_integer(a->pgid) : json_null());
 		wr_jset(j, "lease_until", ts_or_null(a->lease_until));
 		wr_jset_int(j, "stuck", a->stuck);
 		json_array_append_new(atts, j);

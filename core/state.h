@@ -77,7 +77,8 @@ struct wr_attempt {
 	int64_t started_ts, finished_ts;
 	int64_t lease_until;
 	char *host, *boot_id;
-	int64_t pid, pid_start;
+	int64_t pid, pid_start;    /* the supervisor (wr-run) */
+	int64_t pgid, pgid_start;  /* the command's process group leader; 0 unknown */
 	int finished;
 	enum wr_outcome outcome;
 	int64_t exit_code;         /* -1 when none */
