@@ -380,8 +380,12 @@ json_t *wr_event_new(enum wr_type t)
 
 void wr_jset_str(json_t *o, const char *key, const char *val)
 {
-	if (val)
-		wr_jset(o, key, json_string(val));
+	if (!val)
+		return;
+	json_t *s = json_string(val);
+	if (!s) /* jansson refuses invalid UTF-8: callers validate user text first */
+		wr_die(wr_exit_failure, "internal error: field \"%s\" is not valid UTF-8", key);
+	wr_jset(o, key, s);
 }
 
 void wr_jset_int(json_t *o, const char *key, int64_t val)
