@@ -37,6 +37,8 @@ static int cp_width(utf8proc_int32_t cp)
 {
 	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
 		return 1; /* shown as '?' by callers that sanitise */
+	if (cp >= 0x1F1E6 && cp <= 0x1F1FF)
+		return 2; /* regional indicators: a pair is one flag, drawn 2 wide */
 	int w = utf8proc_charwidth(cp);
 	/* utf8proc gives 1 to emoji presentation; terminals draw 2. */
 	if (w == 1 && utf8proc_get_property(cp)->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC && cp >= 0x1F000)
