@@ -313,6 +313,31 @@ void wr_ledger_unlock(struct wr_ledger *l)
 		flock(l->lockfd, LOCK_UN);
 }
 
+#ifdef WR_FAULT_INJECTION
+/* Test builds only (meson -Dfault_injection=true; tests/reliability):
+ * WR_FAULT_TEAR_AT=N writes only the first N bytes of the batch, then
+ * _exit(99): a crash in the middle of the write. WR_FAULT_ERRNO=ENOSPC|EIO
+ * makes the write fail with that errno instead (after the first N bytes
+ * when WR_FAULT_TEAR_AT is set too). WR_FAULT_SKIP=K lets the first K
+ * appends of the process through. */
+static int fault_write(int fd, const char *p, size_t n)
+{
+	static long appends;
+	const char *tear = getenv("WR_FAULT_TEAR_AT"), *err = getenv("WR_FAULT_ERRNO"), *skip = getenv("WR_FAULT_SKIP");
+	if ((!tear && !err) || appends++ < (skip ? atol(skip) : 0))
+		return wr_write_all(fd, p, n);
+	size_t k = tear ? (size_t)strtoull(tear, NULL, 10) : 0;
+	if (wr_write_all(fd, p, k < n ? k : n) < 0)
+		return -1;
+	if (!err)
+		_exit(99);
+	errno = strcmp(err, "ENOSPC") ? EIO : ENOSPC;
+	return -1;
+}
+#else
+#define fault_write wr_write_all
+#endif
+
 /* Appends bytes as one decision: one write, fdatasync unless nosync. On
  * failure the file is cut back to where it was. */
 static int append(struct wr_ledger *l, const char *p, size_t n, int nosync)
@@ -322,7 +347,7 @@ static int append(struct wr_ledger *l, const char *p, size_t n, int nosync)
 		wr_seterrsys("unable to stat ledger %s", l->path);
 		return -1;
 	}
-	if (wr_write_all(l->fd, p, n) < 0 || (!nosync && fdatasync(l->fd) < 0)) {
+	if (fault_write(l->fd, p, n) < 0 || (!nosync && fdatasync(l->fd) < 0)) {
 		wr_seterrsys("unable to write ledger %s", l->path);
 		int e = errno;
 		if (ftruncate(l->fd, sb.st_size) == 0)
