@@ -156,8 +156,11 @@ static int fail(struct wr_decode_err *err, const char *field, const char *fmt, c
 	return -1;
 }
 
+/* Levels are objects and arrays: a scalar inside the 16th is not a 17th. */
 static int depth_ok(json_t *j, int depth)
 {
+	if (!json_is_object(j) && !json_is_array(j))
+		return 1;
 	if (depth > WR_MAX_DEPTH)
 		return 0;
 	const char *k;

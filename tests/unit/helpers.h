@@ -1,0 +1,220 @@
+/* helpers.h - scratch directories, files and event lines for the unit
+ * tests that work on real ledger files. Header-only: each test program
+ * includes it once. */
+#ifndef WR_TEST_HELPERS_H
+#define WR_TEST_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "event.h"
+#include "ledger.h"
+#include "state.h"
+#include "util.h"
+
+#define UNUSED __attribute__((unused))
+
+static char t_dir[1024];
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void t_cleanup(void)
+{
+	if (t_dir[0] && !getenv("WR_TEST_KEEP"))
+		nftw(t_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A scratch directory for this program, removed at exit. */
+UNUSED static const char *t_tmpdir(const char *name)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(t_dir, sizeof t_dir, "%s/wr-unit-%s.XXXXXX", base && *base ? base : "/tmp", name);
+	if (!mkdtemp(t_dir)) {
+		perror("mkdtemp");
+		exit(99);
+	}
+	atexit(t_cleanup);
+	return t_dir;
+}
+
+/* t_path("x") -> "<tmpdir>/x", in a rotating static buffer. */
+UNUSED static const char *t_path(const char *fmt, ...)
+{
+	static char bufs[8][2100];
+	static int i;
+	char rel[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof rel, fmt, ap);
+	va_end(ap);
+	char *b = bufs[i++ % 8];
+	snprintf(b, sizeof bufs[0], "%s/%s", t_dir, rel);
+	return b;
+}
+
+UNUSED static void t_write(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || wr_write_all(fd, p, n) < 0 || close(fd) < 0) {
+		fprintf(stderr, "write %s: %s\n", path, strerror(errno));
+		exit(99);
+	}
+}
+
+/* Whole file, NUL-terminated; *n its size. NULL when missing. */
+UNUSED static char *t_read(const char *path, size_t *n)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	struct wr_buf b = {0};
+	char chunk[65536];
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof chunk)) > 0)
+		wr_buf_add(&b, chunk, (size_t)r);
+	close(fd);
+	wr_buf_str(&b);
+	if (n)
+		*n = b.len;
+	return b.p;
+}
+
+UNUSED static off_t t_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) < 0 ? -1 : sb.st_size;
+}
+
+/* Counts bad lines reported through a ledger's on_error. */
+struct t_errs {
+	int n;
+	int64_t line[64];
+	int column[64];
+	char field[64][64];
+	char msg[64][256];
+};
+
+UNUSED static void t_on_error(void *ctx, const struct wr_scan_error *e)
+{
+	struct t_errs *c = ctx;
+	if (c->n < 64) {
+		c->line[c->n] = e->line;
+		c->column[c->n] = e->column;
+		snprintf(c->field[c->n], sizeof c->field[0], "%s", e->field);
+		snprintf(c->msg[c->n], sizeof c->msg[0], "%s", e->msg);
+	}
+	c->n++;
+}
+
+/* Opens path read-only (lazy), counting errors into errs; returns 0/-1. */
+UNUSED static int t_open_counting(struct wr_ledger *l, const char *path, int flags, struct t_errs *errs)
+{
+	memset(errs, 0, sizeof *errs);
+	if (wr_ledger_open(l, path, flags | WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
+		return -1;
+	l->on_error = t_on_error;
+	l->on_error_ctx = errs;
+	return wr_ledger_refresh(l) < 0 ? -1 : 0;
+}
+
+/* A text fingerprint of a derived state: every run, workflow and outbox
+ * entry as JSON, and the counters. Two states are equal when these are. */
+UNUSED static char *t_state_print(const struct wr_state *st)
+{
+	json_t *o = json_object();
+	json_t *runs = json_array(), *wfs = json_array(), *ob = json_array();
+	for (size_t i = 0; i < st->runs.n; i++) {
+		const struct wr_run *r = st->runs.ent[i].val;
+		json_t *j = wr_run_to_json(r);
+		json_object_set_new(j, "stale_n", json_integer(r->stale));
+		json_object_set_new(j, "recoveries_n", json_integer(r->recoveries));
+		json_array_append_new(runs, j);
+	}
+	for (size_t i = 0; i < st->workflows.n; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		json_t *j = wr_workflow_to_json(w);
+		json_object_set_new(j, "half_open_trial", json_integer(w->half_open_trial));
+		json_object_set_new(j, "reopens", json_integer(w->reopens));
+		json_array_append_new(wfs, j);
+	}
+	for (size_t i = 0; i < st->outbox.n; i++)
+		json_array_append_new(ob, wr_outbox_to_json(st->outbox.ent[i].val));
+	json_object_set_new(o, "runs", runs);
+	json_object_set_new(o, "workflows", wfs);
+	json_object_set_new(o, "outbox", ob);
+	json_t *types = json_array();
+	for (int i = 0; i < WR_EV__COUNT; i++)
+		json_array_append_new(types, json_integer(st->by_type[i]));
+	json_object_set_new(o, "by_type", types);
+	json_object_set_new(o, "last_seq", json_integer(st->last_seq));
+	json_object_set_new(o, "last_ts", json_integer(st->last_ts));
+	json_object_set_new(o, "events", json_integer(st->events));
+	json_object_set_new(o, "stale", json_integer(st->stale));
+	json_object_set_new(o, "invalid", json_integer(st->invalid));
+	json_object_set_new(o, "repaired", json_integer(st->repaired));
+	json_object_set_new(o, "unknown", json_integer(st->unknown_types));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/* Decision that appends copies of the events in req (a json array). */
+UNUSED static int t_decide_copy(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out)
+{
+	(void)st;
+	(void)now;
+	size_t i;
+	json_t *ev;
+	json_array_foreach((json_t *)req, i, ev) json_array_append_new(out->events, json_deep_copy(ev));
+	return 0;
+}
+
+/* Commits the events of arr (stolen) as one decision. */
+UNUSED static int t_commit(struct wr_ledger *l, json_t *arr)
+{
+	int r = wr_ledger_commit(l, t_decide_copy, arr);
+	json_decref(arr);
+	return r;
+}
+
+/* Commits one event (stolen). */
+UNUSED static int t_commit1(struct wr_ledger *l, json_t *ev)
+{
+	json_t *a = json_array();
+	json_array_append_new(a, ev);
+	return t_commit(l, a);
+}
+
+/* An event object from a JSON text (for building events tersely). */
+UNUSED static json_t *t_json(const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	json_error_t je;
+	json_t *o = json_loads(buf, JSON_REJECT_DUPLICATES, &je);
+	if (!o) {
+		fprintf(stderr, "bad test JSON (%s): %s\n", je.text, buf);
+		exit(99);
+	}
+	return o;
+}
+
+#endif
