@@ -1,0 +1,1187 @@
+/* wr-outbox - notifications that always reach someone.
+ *
+ * The other tools enqueue outbox entries in the same decision as what they
+ * report; this tool lists them, adds and imports entries, and delivers them:
+ * it claims one due entry at a time under a lease (a decision), runs the
+ * user's COMMAND with the entry's JSON on stdin (an argv, never a shell),
+ * and records delivered, failed (with backoff) or dead. Delivery is
+ * at-least-once; the entry id is the idempotency key. The decisions
+ * themselves are in core/decide_outbox.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "decide_outbox.h"
+#include "err.h"
+#include "event.h"
+#include "ledger.h"
+#include "output.h"
+#include "text.h"
+#include "timefmt.h"
+#include "util.h"
+#include "uuid.h"
+
+static const char usage[] =
+	"Usage: wr-outbox [--ledger PATH] [--json] COMMAND [ARGS]\n"
+	"\n"
+	"Notifications from the ledger, delivered at least once.\n"
+	"\n"
+	"Commands:\n"
+	"  list [--pending|--dead|--all] [--format workrail]\n"
+	"            entries not done yet (pending, claimed, dead); --pending: pending\n"
+	"            and claimed; --dead; --all: delivered and acked too\n"
+	"  add --kind KIND --message TEXT [--reason TEXT] [--run RUN] [--workflow W]\n"
+	"      [--field K=V]...\n"
+	"            enqueue an entry and print its id; KIND is one of stuck, timeout,\n"
+	"            lost, failed, escalated, breaker_open, recovered, cancelled, custom\n"
+	"  deliver [--max-attempts N] [--backoff INITIAL[,FACTOR[,MAX]]] [--timeout DUR]\n"
+	"          [--kill-after DUR] [--lease DUR] [--limit N] -- COMMAND [ARG]...\n"
+	"            claim each due entry under a lease and run COMMAND (no shell) with\n"
+	"            the entry's JSON on stdin and WR_OUTBOX_ID in its environment;\n"
+	"            exit 0 delivered, failed with backoff otherwise, dead after N\n"
+	"            attempts. Defaults: 5 attempts, backoff 30s,2,1h (with jitter),\n"
+	"            timeout 60s, kill-after 5s, lease timeout+kill-after+30s\n"
+	"  ack ID     mark an entry as handled (any state)\n"
+	"  retry ID   bring a dead entry back to pending, its attempts reset\n"
+	"  follow [--format workrail]\n"
+	"            print entries as they are enqueued and change state\n"
+	"  import FILE\n"
+	"            enqueue workrail outbox.jsonl lines, idempotent by id ('-': stdin)\n"
+	"\n"
+	"ID is a full id, an unambiguous prefix, or the short id that list shows.\n"
+	"\n"
+	"Options:\n"
+	"  --ledger PATH   the ledger (default $WR_LEDGER, else\n"
+	"                  ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
+	"  --json          one JSON object per line on stdout\n"
+	"  -h, --help      show this help\n"
+	"      --version   show the version\n"
+	"\n"
+	"Exit status: 0 done; 1 something needs attention (deliver: an entry failed\n"
+	"or went dead; import: a bad line; retry: the entry is not dead); 2 usage,\n"
+	"unknown or ambiguous ID; 74 I/O or ledger error; 75 lock wait timed out.\n"
+	"\n"
+	"Examples:\n"
+	"  wr-outbox deliver -- /usr/share/wr/notifiers/append-file ~/notifications.jsonl\n"
+	"  wr-outbox deliver --max-attempts 8 --backoff 1m,2,6h -- curl -fsS --data-binary @- https://hooks.example/wr\n"
+	"  wr-outbox list --json | jq -r 'select(.state == \"dead\") | .id'\n";
+
+static int json_out;
+static const char *ledger_opt;
+static int fmt_workrail;
+
+enum { O_LEDGER = 1000, O_JSON, O_VERSION, O_FORMAT, O_PENDING, O_DEAD, O_ALL, O_KIND, O_MESSAGE, O_REASON,
+       O_RUN, O_WORKFLOW, O_FIELD, O_MAX_ATTEMPTS, O_BACKOFF, O_TIMEOUT, O_KILL_AFTER, O_LEASE, O_LIMIT };
+
+#define COMMON_OPTS                                                                                    \
+	{"ledger", required_argument, NULL, O_LEDGER}, {"json", no_argument, NULL, O_JSON},                  \
+		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, O_VERSION}
+
+/* Options every command takes; dies on unknown ones. */
+static void common_opt(int c, char **argv)
+{
+	switch (c) {
+	case O_LEDGER:
+		ledger_opt = optarg;
+		return;
+	case O_JSON:
+		json_out = 1;
+		return;
+	case 'h':
+		fputs(usage, stdout);
+		exit(fflush(stdout) ? WR_EXIT_IO : 0);
+	case O_VERSION:
+		wr_print_version();
+		exit(0);
+	case ':':
+		wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+	default:
+		if (optopt)
+			wr_usage_error(WR_EXIT_USAGE, "unknown option '-%c'", optopt);
+		wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+static void set_format(const char *f)
+{
+	if (!strcmp(f, "workrail"))
+		fmt_workrail = 1;
+	else if (!strcmp(f, "json"))
+		json_out = 1;
+	else if (strcmp(f, "human"))
+		wr_usage_error(WR_EXIT_USAGE, "unknown format '%s' (workrail, json or human)", f);
+}
+
+static void no_more_args(int argc, char **argv)
+{
+	if (optind < argc)
+		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+}
+
+static void open_ledger(struct wr_ledger *l, int flags)
+{
+	if (wr_ledger_open(l, ledger_opt, flags) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+}
+
+static void commit(struct wr_ledger *l, wr_decide_fn fn, void *req, const char *what)
+{
+	if (wr_ledger_commit(l, fn, req) < 0)
+		wr_die(wr_ledger_exit_status(), "%s: %s", what, wr_errmsg());
+}
+
+/* A copy of s fit for one terminal line: control characters become '?'. */
+static char *one_line(const char *s)
+{
+	char *c = wr_xstrdup(s ? s : "");
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
+}
+
+/* The entry in the shape of a workrail outbox.jsonl line. An imported
+ * entry gets back its original kind and timestamp. */
+static json_t *workrail_json(const struct wr_outbox *o)
+{
+	json_t *j = json_object();
+	json_t *wk = o->details ? json_object_get(o->details, "workrail_kind") : NULL;
+	json_t *ts = o->details ? json_object_get(o->details, "timestamp") : NULL;
+	json_t *is = o->details ? json_object_get(o->details, "issueSummaries") : NULL;
+	char b[WR_TS_LEN];
+	wr_jset_str(j, "id", o->id);
+	wr_jset_str(j, "kind", json_is_string(wk) ? json_string_value(wk) : o->kind);
+	wr_jset_str(j, "message", o->message);
+	wr_jset(j, "timestamp", ts && !json_is_null(ts) ? json_incref(ts) : json_string(wr_ts_format(o->created_ts, b)));
+	wr_jset(j, "workflowId", o->workflow ? json_string(o->workflow) : json_null());
+	wr_jset(j, "reason", o->reason ? json_string(o->reason) : json_null());
+	if (is && !json_is_null(is))
+		wr_jset(j, "issueSummaries", json_incref(is));
+	return j;
+}
+
+/* ---- list ---- */
+
+static int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"pending", no_argument, NULL, O_PENDING}, {"dead", no_argument, NULL, O_DEAD},
+		{"all", no_argument, NULL, O_ALL},         {"format", required_argument, NULL, O_FORMAT},
+		COMMON_OPTS,                               {NULL, 0, NULL, 0},
+	};
+	/* bit per state: pending, claimed, delivered, dead, acked */
+	unsigned want = 1u << WR_OB_PENDING | 1u << WR_OB_CLAIMED | 1u << WR_OB_DEAD;
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_PENDING:
+			want = 1u << WR_OB_PENDING | 1u << WR_OB_CLAIMED;
+			break;
+		case O_DEAD:
+			want = 1u << WR_OB_DEAD;
+			break;
+		case O_ALL:
+			want = ~0u;
+			break;
+		case O_FORMAT:
+			set_format(optarg);
+			break;
+		default:
+			common_opt(c, argv);
+		}
+	}
+	no_more_args(argc, argv);
+	struct wr_ledger l;
+	open_ledger(&l, 0);
+	int64_t now = wr_now_ms();
+	struct wr_table t;
+	static const char *const head[] = {"ID", "STATE", "KIND", "TRIES", "CREATED", "NEXT", "WORKFLOW", "MESSAGE"};
+	wr_table_init(&t, 8, head);
+	t.right[3] = 1;
+	t.maxw[6] = 24;
+	int cols = wr_out_columns();
+	t.maxw[7] = cols > 90 ? (size_t)cols - 80 : 40;
+	if (!cols)
+		t.maxw[7] = 0;
+	for (size_t i = 0; i < l.st.outbox.n; i++) {
+		const struct wr_outbox *o = l.st.outbox.ent[i].val;
+		if (!(want & 1u << o->state))
+			continue;
+		if (json_out) {
+			wr_out_json(wr_outbox_to_json(o));
+			continue;
+		}
+		if (fmt_workrail) {
+			wr_out_json(workrail_json(o));
+			continue;
+		}
+		char tries[32], created[48], next[64];
+		snprintf(tries, sizeof tries, "%lld", (long long)o->attempts);
+		wr_out_ago(now, o->created_ts, created, sizeof created);
+		if (o->state == WR_OB_PENDING)
+			wr_out_ago(now, o->next_at > now ? o->next_at : now, next, sizeof next);
+		else if (o->state == WR_OB_CLAIMED) {
+			char a[48];
+			snprintf(next, sizeof next, "lease %s", wr_out_ago(now, o->lease_until, a, sizeof a));
+		} else
+			snprintf(next, sizeof next, "-");
+		const char *cells[] = {wr_short_id(o->id), wr_outbox_state_name(o->state), o->kind, tries,
+				       created, next, o->workflow, o->message};
+		wr_table_row(&t, cells);
+		wr_table_color(&t, 1, o->state == WR_OB_DEAD      ? WR_RED
+				      : o->state == WR_OB_CLAIMED ? WR_BLUE
+				      : o->state == WR_OB_PENDING ? WR_YELLOW
+								  : WR_GREEN);
+	}
+	if (t.rows)
+		wr_table_print(&t, stdout);
+	else if (!json_out && !fmt_workrail && wr_out_tty())
+		printf("no outbox entries%s\n", want == ~0u ? "" : " to show (--all shows every entry)");
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+/* ---- add ---- */
+
+/* An id-like option: valid UTF-8, NFC, 1 to 256 bytes. Dies otherwise. */
+static char *id_arg(const char *opt, const char *s)
+{
+	char *n = wr_id_nfc(s);
+	if (!n)
+		wr_usage_error(WR_EXIT_USAGE, "%s: not valid UTF-8", opt);
+	if (!*n || strlen(n) > 256)
+		wr_usage_error(WR_EXIT_USAGE, "%s: must be 1 to 256 bytes", opt);
+	return n;
+}
+
+static void text_arg(const char *opt, const char *s)
+{
+	if (!wr_utf8_valid(s, strlen(s)))
+		wr_usage_error(WR_EXIT_USAGE, "%s: not valid UTF-8", opt);
+}
+
+static int cmd_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"kind", required_argument, NULL, O_KIND},         {"message", required_argument, NULL, O_MESSAGE},
+		{"reason", required_argument, NULL, O_REASON},     {"run", required_argument, NULL, O_RUN},
+		{"workflow", required_argument, NULL, O_WORKFLOW}, {"field", required_argument, NULL, O_FIELD},
+		COMMON_OPTS,                                       {NULL, 0, NULL, 0},
+	};
+	struct wr_outbox_add_req req = {0};
+	char *run = NULL, *wf = NULL;
+	json_t *details = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_KIND:
+			req.kind = optarg;
+			break;
+		case O_MESSAGE:
+			text_arg("--message", optarg);
+			req.message = optarg;
+			break;
+		case O_REASON:
+			text_arg("--reason", optarg);
+			req.reason = optarg;
+			break;
+		case O_RUN:
+			free(run);
+			run = id_arg("--run", optarg);
+			break;
+		case O_WORKFLOW:
+			free(wf);
+			wf = id_arg("--workflow", optarg);
+			break;
+		case O_FIELD: {
+			text_arg("--field", optarg);
+			const char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				wr_usage_error(WR_EXIT_USAGE, "--field '%s': expected KEY=VALUE", optarg);
+			char *k = wr_xstrndup(optarg, (size_t)(eq - optarg));
+			if (!details)
+				details = json_object();
+			json_object_set_new(details, k, json_string(eq + 1));
+			free(k);
+			break;
+		}
+		default:
+			common_opt(c, argv);
+		}
+	}
+	no_more_args(argc, argv);
+	if (!req.kind)
+		wr_usage_error(WR_EXIT_USAGE, "add: --kind is required");
+	if (!wr_outbox_kind_valid(req.kind))
+		wr_usage_error(WR_EXIT_USAGE,
+			       "unknown kind '%s' (stuck, timeout, lost, failed, escalated, breaker_open, recovered, "
+			       "cancelled or custom)",
+			       req.kind);
+	if (!req.message || !*req.message)
+		wr_usage_error(WR_EXIT_USAGE, "add: --message TEXT is required");
+	char id[WR_UUID_LEN];
+	req.id = wr_uuid7(id);
+	req.run = run;
+	req.workflow = wf;
+	req.details = details;
+	struct wr_ledger l;
+	open_ledger(&l, WR_LEDGER_WRITE);
+	commit(&l, wr_decide_outbox_add, &req, "unable to enqueue the entry");
+	const struct wr_outbox *o = wr_state_outbox(&l.st, id);
+	if (json_out && o)
+		wr_out_json(wr_outbox_to_json(o));
+	else
+		printf("%s\n", id);
+	json_decref(details);
+	free(run);
+	free(wf);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+/* ---- ack, retry ---- */
+
+static int cmd_one(int argc, char **argv, int retry)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		common_opt(c, argv);
+	const char *what = retry ? "retry" : "ack";
+	if (optind >= argc)
+		wr_usage_error(WR_EXIT_USAGE, "%s: missing ID (see 'wr-outbox list')", what);
+	struct wr_outbox_id_req req = {argv[optind], 0, NULL, WR_OB_PENDING};
+	optind++;
+	no_more_args(argc, argv);
+	struct wr_ledger l;
+	open_ledger(&l, WR_LEDGER_WRITE);
+	commit(&l, retry ? wr_decide_outbox_retry : wr_decide_outbox_ack, &req,
+	       retry ? "unable to retry the entry" : "unable to acknowledge the entry");
+	int rc = WR_EXIT_OK;
+	switch (req.found) {
+	case WR_OBF_UNKNOWN:
+		wr_die(WR_EXIT_USAGE, "%s: no outbox entry '%s' (see 'wr-outbox list --all')", what, req.key);
+	case WR_OBF_AMBIGUOUS:
+		wr_die(WR_EXIT_USAGE, "%s: '%s' names several outbox entries; type more of the id", what, req.key);
+	case WR_OBF_NOOP:
+		wr_warn("%s: entry %s was already acknowledged", what, req.id);
+		break;
+	case WR_OBF_REFUSED:
+		wr_warn("%s: entry %s is %s, not dead: only dead entries can be retried", what, req.id,
+			wr_outbox_state_name(req.was));
+		rc = WR_EXIT_ATTENTION;
+		break;
+	case WR_OBF_OK:
+		break;
+	}
+	const struct wr_outbox *o = wr_state_outbox(&l.st, req.id);
+	if (json_out && o)
+		wr_out_json(wr_outbox_to_json(o));
+	else if (req.found == WR_OBF_OK)
+		printf("%s %s (was %s)\n", retry ? "retried" : "acked", req.id, wr_outbox_state_name(req.was));
+	free(req.id);
+	wr_ledger_close(&l);
+	return rc;
+}
+
+/* ---- import ---- */
+
+#define IMPORT_BATCH 500
+
+static int json_depth(json_t *j)
+{
+	int d = 0;
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+		{
+			int x = json_depth(v);
+			d = x > d ? x : d;
+		}
+		return d + 1;
+	}
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+		{
+			int x = json_depth(v);
+			d = x > d ? x : d;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+/* One workrail line -> an outbox.enqueued event, or NULL with *why set. */
+static json_t *workrail_entry(const char *line, size_t len, char *why, size_t nwhy)
+{
+	json_error_t err;
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	if (!j) {
+		snprintf(why, nwhy, "column %d: %s", err.column, err.text);
+		return NULL;
+	}
+	json_t *ev = NULL, *details = NULL;
+	char *id = NULL, *wf = NULL;
+	if (!json_is_object(j)) {
+		snprintf(why, nwhy, "expected a JSON object");
+		goto out;
+	}
+	json_t *jid = json_object_get(j, "id"), *kind = json_object_get(j, "kind"),
+	       *msg = json_object_get(j, "message"), *ts = json_object_get(j, "timestamp"),
+	       *jwf = json_object_get(j, "workflowId"), *reason = json_object_get(j, "reason"),
+	       *is = json_object_get(j, "issueSummaries");
+	if (!json_is_string(jid) || !json_string_length(jid) || json_string_length(jid) > 256) {
+		snprintf(why, nwhy, "field \"id\": expected a non-empty string of at most 256 bytes");
+		goto out;
+	}
+	if (!json_is_string(kind) || !json_string_length(kind)) {
+		snprintf(why, nwhy, "field \"kind\": expected a non-empty string");
+		goto out;
+	}
+	if (!json_is_string(msg)) {
+		snprintf(why, nwhy, "field \"message\": expected a string");
+		goto out;
+	}
+	if (jwf && !json_is_null(jwf) && (!json_is_string(jwf) || json_string_length(jwf) > 256)) {
+		snprintf(why, nwhy, "field \"workflowId\": expected a string of at most 256 bytes");
+		goto out;
+	}
+	if (reason && !json_is_null(reason) && !json_is_string(reason)) {
+		snprintf(why, nwhy, "field \"reason\": expected a string");
+		goto out;
+	}
+	if (json_depth(j) > WR_MAX_DEPTH - 2) {
+		snprintf(why, nwhy, "nested deeper than %d levels", WR_MAX_DEPTH - 2);
+		goto out;
+	}
+	id = wr_id_nfc(json_string_value(jid));
+	if (json_is_string(jwf) && json_string_length(jwf))
+		wf = wr_id_nfc(json_string_value(jwf));
+	const char *k = json_string_value(kind);
+	details = json_object();
+	wr_jset_str(details, "source", "workrail");
+	if (!wr_outbox_kind_valid(k)) {
+		wr_jset_str(details, "workrail_kind", k);
+		k = "custom";
+	}
+	if (ts)
+		wr_jset(details, "timestamp", json_incref(ts));
+	if (is)
+		wr_jset(details, "issueSummaries", json_incref(is));
+	/* Fields workrail may add later are kept, not dropped. */
+	json_t *extra = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v)
+	{
+		static const char *const known[] = {"id", "kind", "message", "timestamp", "workflowId", "reason",
+						    "issueSummaries", NULL};
+		int kn = 0;
+		for (const char *const *p = known; *p; p++)
+			kn |= !strcmp(*p, key);
+		if (!kn)
+			json_object_set(extra, key, v);
+	}
+	if (json_object_size(extra))
+		wr_jset(details, "extra", extra);
+	else
+		json_decref(extra);
+	ev = wr_outbox_enqueued_event(id, k, json_string_value(msg), json_string_value(reason), NULL, wf, details);
+	details = NULL;
+	struct wr_decode_err derr;
+	if (wr_event_check(ev, 1, &derr) < 0) {
+		snprintf(why, nwhy, "%s", derr.msg);
+		json_decref(ev);
+		ev = NULL;
+	}
+out:
+	json_decref(details);
+	json_decref(j);
+	free(id);
+	free(wf);
+	return ev;
+}
+
+static void import_flush(struct wr_ledger *l, json_t *batch, int64_t *added, int64_t *skipped)
+{
+	if (!json_array_size(batch))
+		return;
+	struct wr_outbox_import_req req = {batch, 0, 0};
+	commit(l, wr_decide_outbox_import, &req, "unable to import");
+	*added += req.added;
+	*skipped += req.skipped;
+	json_array_clear(batch);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		common_opt(c, argv);
+	if (optind >= argc)
+		wr_usage_error(WR_EXIT_USAGE, "import: missing FILE (a workrail outbox.jsonl, or - for stdin)");
+	const char *file = argv[optind++];
+	no_more_args(argc, argv);
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	if (!f)
+		wr_diesys(WR_EXIT_IO, "unable to open %s", file);
+	const char *name = f == stdin ? "(stdin)" : file;
+	struct wr_ledger l;
+	open_ledger(&l, WR_LEDGER_WRITE);
+	json_t *batch = json_array();
+	int64_t added = 0, skipped = 0, bad = 0, lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		size_t len = (size_t)n;
+		if (len && line[len - 1] == '\n')
+			len--;
+		if (len && line[len - 1] == '\r')
+			len--;
+		size_t sp = 0;
+		while (sp < len && (line[sp] == ' ' || line[sp] == '\t'))
+			sp++;
+		if (sp == len)
+			continue;
+		char why[300];
+		json_t *ev = workrail_entry(line, len, why, sizeof why);
+		if (!ev) {
+			wr_warn("%s:%lld: %s", name, (long long)lineno, why);
+			bad++;
+			continue;
+		}
+		json_array_append_new(batch, ev);
+		if (json_array_size(batch) >= IMPORT_BATCH)
+			import_flush(&l, batch, &added, &skipped);
+	}
+	if (ferror(f))
+		wr_diesys(WR_EXIT_IO, "unable to read %s", name);
+	import_flush(&l, batch, &added, &skipped);
+	free(line);
+	json_decref(batch);
+	if (f != stdin)
+		fclose(f);
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", name);
+		wr_jset_int(o, "imported", added);
+		wr_jset_int(o, "skipped", skipped);
+		wr_jset_int(o, "bad_lines", bad);
+		wr_out_json(o);
+	} else {
+		printf("%s: %lld imported, %lld already there, %lld bad line%s\n", name, (long long)added,
+		       (long long)skipped, (long long)bad, bad == 1 ? "" : "s");
+	}
+	wr_ledger_close(&l);
+	return bad ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+}
+
+/* ---- follow ---- */
+
+struct follow {
+	struct wr_ledger *l;
+	int live;                      /* 0 while replaying what was there before */
+	int64_t last_seq;              /* highest seq printed or skipped */
+};
+
+static void follow_print(struct follow *fc, const struct wr_event *ev, const struct wr_outbox *o)
+{
+	if (fmt_workrail) {
+		if (ev->type == WR_EV_OUTBOX_ENQUEUED)
+			wr_out_json(workrail_json(o));
+	} else if (json_out) {
+		json_t *j = wr_outbox_to_json(o);
+		char b[WR_TS_LEN];
+		wr_jset_str(j, "event", ev->type_name);
+		wr_jset_int(j, "seq", ev->seq);
+		wr_jset_str(j, "ts", wr_ts_format(ev->ts, b));
+		wr_out_json(j);
+	} else {
+		char b[WR_TS_LEN];
+		const char *verb = ev->type_name + strlen("outbox.");
+		char *msg = one_line(o->message);
+		char *err = one_line(wr_ev_str(ev, "error"));
+		if (ev->type == WR_EV_OUTBOX_ENQUEUED) {
+			char *wf = one_line(o->workflow ? o->workflow : "-");
+			printf("%s %-9s %s %s %s: %s\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id), o->kind, wf,
+			       msg);
+			free(wf);
+		} else if (ev->type == WR_EV_OUTBOX_CLAIMED) {
+			printf("%s %-9s %s attempt %lld\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id),
+			       (long long)o->attempts);
+		} else if (*err) {
+			printf("%s %-9s %s %s\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id), err);
+		} else {
+			printf("%s %-9s %s\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id));
+		}
+		free(msg);
+		free(err);
+	}
+	(void)fc;
+}
+
+static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			  const char *const *why, int64_t line)
+{
+	struct follow *fc = ctx;
+	(void)why;
+	(void)line;
+	int printed = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct wr_event *ev = &evs[i];
+		if (ev->seq <= fc->last_seq)
+			continue;
+		fc->last_seq = ev->seq;
+		if (!fc->live || applied[i] != WR_APPLY_OK || ev->type < WR_EV_OUTBOX_ENQUEUED ||
+		    ev->type > WR_EV_OUTBOX_RETRIED)
+			continue;
+		const struct wr_outbox *o = wr_state_outbox(&fc->l->st, wr_ev_str(ev, "id"));
+		if (o) {
+			follow_print(fc, ev, o);
+			printed = 1;
+		}
+	}
+	if (printed)
+		fflush(stdout);
+}
+
+/* Directory of path, newly allocated. */
+static char *dir_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	if (!s)
+		return wr_xstrdup(".");
+	if (s == path)
+		return wr_xstrdup("/");
+	return wr_xstrndup(path, (size_t)(s - path));
+}
+
+static int cmd_follow(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, O_FORMAT},
+		COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == O_FORMAT)
+			set_format(optarg);
+		else
+			common_opt(c, argv);
+	}
+	no_more_args(argc, argv);
+	struct wr_ledger l;
+	struct follow fc = {&l, 0, 0};
+	open_ledger(&l, WR_LEDGER_LAZY);
+	l.on_events = follow_events;
+	l.on_events_ctx = &fc;
+	if (wr_ledger_refresh(&l) < 0)
+		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+	fc.live = 1;
+	/* inotify on the directory sees appends and a replaced file alike;
+	 * polling is the fallback (and a safety net every second). */
+	char *dir = dir_of(l.path);
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	int watching = 0;
+	for (;;) {
+		if (in >= 0 && !watching)
+			watching = inotify_add_watch(in, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0;
+		struct pollfd p = {in, POLLIN, 0};
+		int r = poll(&p, in >= 0 && watching ? 1 : 0, watching ? 1000 : 250);
+		if (r < 0 && errno != EINTR)
+			wr_diesys(WR_EXIT_IO, "unable to wait for the ledger");
+		if (r > 0) {
+			char buf[4096];
+			while (read(in, buf, sizeof buf) > 0)
+				;
+		}
+		int64_t before = fc.last_seq;
+		int rr = wr_ledger_refresh(&l);
+		if (rr < 0)
+			wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+		if (rr == 1 && l.st.last_seq < before)
+			fc.last_seq = l.st.last_seq; /* a new ledger: its seqs start again */
+	}
+}
+
+/* ---- deliver ---- */
+
+struct deliver_opts {
+	int64_t max_attempts;
+	int64_t backoff_initial_ms, backoff_max_ms;
+	double backoff_factor;
+	int64_t timeout_ms, kill_after_ms, lease_ms;
+	int64_t limit;
+	char **argv;
+};
+
+struct child_result {
+	int status;                    /* from waitpid */
+	int timed_out;
+	int interrupted;               /* signal that stopped the deliverer, or 0 */
+	int exec_errno;                /* could not start COMMAND */
+	int64_t ms;
+};
+
+static int sigpipe_fds[2] = {-1, -1};
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	if (sig != SIGCHLD)
+		stop_sig = sig;
+	char b = 0;
+	if (write(sigpipe_fds[1], &b, 1) < 0) {
+		/* full: a wakeup is pending anyway */
+	}
+	errno = e;
+}
+
+static void setup_signals(void)
+{
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to create a pipe");
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* 1 when argv0 names an executable file (directly or on PATH). */
+static int can_exec(const char *argv0)
+{
+	if (strchr(argv0, '/'))
+		return access(argv0, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+		char *cand = n ? wr_xasprintf("%.*s/%s", (int)n, path, argv0) : wr_xasprintf("./%s", argv0);
+		struct stat sb;
+		int ok = stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0;
+		free(cand);
+		if (ok)
+			return 1;
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return 0;
+}
+
+static void drain_sigpipe(void)
+{
+	char buf[64];
+	while (read(sigpipe_fds[0], buf, sizeof buf) > 0)
+		;
+}
+
+/* Runs COMMAND in its own process group with input on its stdin and its
+ * stdout and stderr on ours; kills the group on timeout or when the
+ * deliverer is told to stop (TERM, then KILL after the grace). Never leaves
+ * a zombie. */
+static void run_command(const struct deliver_opts *d, const char *input, size_t len, const struct wr_outbox *o,
+			const char *delivery, struct child_result *res)
+{
+	memset(res, 0, sizeof *res);
+	int in[2], ep[2];
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to create a pipe");
+	/* A consumer that does not read its stdin must not kill us. */
+	struct sigaction ign, oldpipe;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &oldpipe);
+	drain_sigpipe();
+	int64_t start = wr_mono_ms();
+	pid_t pid = fork();
+	if (pid < 0)
+		wr_diesys(WR_EXIT_IO, "unable to fork");
+	if (pid == 0) {
+		setpgid(0, 0);
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		int sigs[] = {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+			sigaction(sigs[i], &dfl, NULL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(in[0], 0) < 0 || dup2(2, 1) < 0)
+			_exit(126);
+		char att[32];
+		snprintf(att, sizeof att, "%lld", (long long)o->attempts);
+		setenv("WR_OUTBOX_ID", o->id, 1);
+		setenv("WR_OUTBOX_DELIVERY", delivery, 1);
+		setenv("WR_OUTBOX_ATTEMPT", att, 1);
+		setenv("WR_OUTBOX_KIND", o->kind, 1);
+		execvp(d->argv[0], d->argv);
+		int e = errno;
+		if (write(ep[1], &e, sizeof e) < 0) {
+			/* nothing more to do */
+		}
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	setpgid(pid, pid); /* also here: no race with a kill before the child's setpgid */
+	close(in[0]);
+	close(ep[1]);
+	int wfd = in[1];
+	if (fcntl(wfd, F_SETFL, O_NONBLOCK) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to set up the command's stdin");
+	size_t off = 0;
+	if (len == 0) {
+		close(wfd);
+		wfd = -1;
+	}
+	int killing = 0;               /* 1 TERM sent, 2 KILL sent */
+	int64_t deadline = d->timeout_ms > 0 ? start + d->timeout_ms : -1;
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+			break;
+		int64_t now = wr_mono_ms();
+		if (!killing && (stop_sig || (deadline >= 0 && now >= deadline))) {
+			if (stop_sig)
+				res->interrupted = stop_sig;
+			else
+				res->timed_out = 1;
+			kill(-pid, SIGTERM);
+			killing = 1;
+			deadline = now + d->kill_after_ms;
+		} else if (killing == 1 && now >= deadline) {
+			kill(-pid, SIGKILL);
+			killing = 2;
+			deadline = -1;
+		}
+		struct pollfd p[2] = {{sigpipe_fds[0], POLLIN, 0}, {wfd, POLLOUT, 0}};
+		int wait_ms = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - wr_mono_ms();
+			wait_ms = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+		}
+		int r = poll(p, wfd >= 0 ? 2 : 1, wait_ms);
+		if (r < 0 && errno != EINTR)
+			wr_diesys(WR_EXIT_IO, "unable to wait for the command");
+		if (r > 0 && p[0].revents)
+			drain_sigpipe();
+		if (r > 0 && wfd >= 0 && p[1].revents) {
+			ssize_t w = write(wfd, input + off, len - off);
+			if (w > 0)
+				off += (size_t)w;
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
+				/* written, or the reader is gone (EPIPE): EOF either way */
+				close(wfd);
+				wfd = -1;
+			}
+		}
+	}
+	/* The leader is a zombie still, so its group id cannot be reused:
+	 * after a timeout, nothing of the group may outlive the delivery. */
+	if (killing)
+		kill(-pid, SIGKILL);
+	while (waitpid(pid, &res->status, 0) < 0 && errno == EINTR)
+		;
+	if (wfd >= 0)
+		close(wfd);
+	int e;
+	if (read(ep[0], &e, sizeof e) == (ssize_t)sizeof e)
+		res->exec_errno = e;
+	close(ep[0]);
+	sigaction(SIGPIPE, &oldpipe, NULL);
+	res->ms = wr_mono_ms() - start;
+}
+
+/* Why the delivery failed, or NULL when it succeeded. */
+static char *delivery_error(const struct deliver_opts *d, const struct child_result *r)
+{
+	char dur[32];
+	if (r->exec_errno)
+		return wr_xasprintf("cannot execute %s: %s", d->argv[0], strerror(r->exec_errno));
+	if (r->timed_out)
+		return wr_xasprintf("timed out after %s; process group killed",
+				    wr_dur_format(d->timeout_ms, dur, sizeof dur));
+	if (r->interrupted)
+		return wr_xasprintf("deliverer interrupted by signal %d; process group killed", r->interrupted);
+	if (WIFEXITED(r->status))
+		return WEXITSTATUS(r->status) ? wr_xasprintf("%s exited with status %d", d->argv[0],
+							     WEXITSTATUS(r->status))
+					      : NULL;
+	if (WIFSIGNALED(r->status))
+		return wr_xasprintf("%s killed by signal %d", d->argv[0], WTERMSIG(r->status));
+	return wr_xasprintf("%s ended abnormally", d->argv[0]);
+}
+
+static double jitter(void)
+{
+	static int seeded;
+	if (!seeded) {
+		srand48((long)(wr_now_ms() ^ (int64_t)getpid() << 16));
+		seeded = 1;
+	}
+	return drand48();
+}
+
+static void parse_backoff(const char *s, struct deliver_opts *d)
+{
+	char *copy = wr_xstrdup(s);
+	char *f = strchr(copy, ',');
+	char *m = NULL;
+	if (f) {
+		*f++ = 0;
+		m = strchr(f, ',');
+		if (m)
+			*m++ = 0;
+	}
+	if (wr_dur_parse(copy, &d->backoff_initial_ms) < 0 || d->backoff_initial_ms < 0)
+		wr_usage_error(WR_EXIT_USAGE, "--backoff '%s': bad initial duration '%s'", s, copy);
+	if (f) {
+		char *end;
+		errno = 0;
+		d->backoff_factor = strtod(f, &end);
+		if (!*f || *end || errno || d->backoff_factor < 1.0 || d->backoff_factor > 1000)
+			wr_usage_error(WR_EXIT_USAGE, "--backoff '%s': factor must be a number from 1 to 1000", s);
+	}
+	if (m && (wr_dur_parse(m, &d->backoff_max_ms) < 0 || d->backoff_max_ms < 0))
+		wr_usage_error(WR_EXIT_USAGE, "--backoff '%s': bad maximum duration '%s'", s, m);
+	if (d->backoff_max_ms < d->backoff_initial_ms)
+		d->backoff_max_ms = d->backoff_initial_ms;
+	free(copy);
+}
+
+static int64_t dur_arg(const char *opt, const char *s, int64_t min)
+{
+	int64_t ms;
+	if (wr_dur_parse(s, &ms) < 0 || ms < min)
+		wr_usage_error(WR_EXIT_USAGE, "%s '%s': expected a duration such as 90s, 5m or 250ms", opt, s);
+	return ms;
+}
+
+static int64_t int_arg(const char *opt, const char *s, int64_t min, int64_t max)
+{
+	int64_t v;
+	if (wr_parse_int(s, min, max, &v) < 0)
+		wr_usage_error(WR_EXIT_USAGE, "%s '%s': expected a whole number from %lld to %lld", opt, s,
+			       (long long)min, (long long)max);
+	return v;
+}
+
+static void report(const struct wr_outbox_done_req *dr, const struct child_result *cr, const char *error,
+		   const char *delivery, int64_t attempt)
+{
+	static const char *const names[] = {"none", "delivered", "failed", "dead"};
+	char ts[WR_TS_LEN], dur[32];
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "id", dr->id);
+		wr_jset_str(o, "delivery", delivery);
+		wr_jset_int(o, "attempt", attempt);
+		wr_jset_str(o, "result", names[dr->result]);
+		int exited = !cr->exec_errno && WIFEXITED(cr->status);
+		wr_jset(o, "exit_code", exited ? json_integer(WEXITSTATUS(cr->status)) : json_null());
+		wr_jset(o, "signal", !cr->exec_errno && WIFSIGNALED(cr->status) ? json_integer(WTERMSIG(cr->status))
+										 : json_null());
+		wr_jset(o, "timed_out", json_boolean(cr->timed_out));
+		wr_jset_int(o, "duration_ms", cr->ms);
+		wr_jset(o, "error", error ? json_string(error) : json_null());
+		wr_jset(o, "next_at", dr->next_at ? json_string(wr_ts_format(dr->next_at, ts)) : json_null());
+		wr_jset(o, "note", dr->why ? json_string(dr->why) : json_null());
+		wr_out_json(o);
+	} else {
+		const char *sid = wr_short_id(dr->id);
+		wr_dur_format(cr->ms, dur, sizeof dur);
+		switch (dr->result) {
+		case WR_OBR_DELIVERED:
+			printf("delivered %s attempt %lld in %s\n", sid, (long long)attempt, dur);
+			break;
+		case WR_OBR_FAILED: {
+			char in[32];
+			wr_dur_format(dr->next_at - wr_now_ms() > 0 ? dr->next_at - wr_now_ms() : 0, in, sizeof in);
+			printf("failed    %s attempt %lld: %s; next in %s\n", sid, (long long)attempt, error, in);
+			break;
+		}
+		case WR_OBR_DEAD:
+			printf("dead      %s attempt %lld: %s\n", sid, (long long)attempt, error);
+			break;
+		default:
+			printf("%s %s attempt %lld: %s%s%s\n", error ? "failed   " : "delivered", sid, (long long)attempt,
+			       error ? error : "", error ? "; " : "", dr->why ? dr->why : "");
+		}
+	}
+	fflush(stdout);
+}
+
+static int cmd_deliver(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"max-attempts", required_argument, NULL, O_MAX_ATTEMPTS},
+		{"backoff", required_argument, NULL, O_BACKOFF},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"kill-after", required_argument, NULL, O_KILL_AFTER},
+		{"lease", required_argument, NULL, O_LEASE},
+		{"limit", required_argument, NULL, O_LIMIT},
+		COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct deliver_opts d = {5, 30000, 3600000, 2.0, 60000, 5000, 0, 0, NULL};
+	int c;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_MAX_ATTEMPTS:
+			d.max_attempts = int_arg("--max-attempts", optarg, 1, 1000000);
+			break;
+		case O_BACKOFF:
+			parse_backoff(optarg, &d);
+			break;
+		case O_TIMEOUT:
+			d.timeout_ms = dur_arg("--timeout", optarg, 1);
+			break;
+		case O_KILL_AFTER:
+			d.kill_after_ms = dur_arg("--kill-after", optarg, 0);
+			break;
+		case O_LEASE:
+			d.lease_ms = dur_arg("--lease", optarg, 1);
+			break;
+		case O_LIMIT:
+			d.limit = int_arg("--limit", optarg, 1, INT64_MAX);
+			break;
+		default:
+			common_opt(c, argv);
+		}
+	}
+	if (optind >= argc)
+		wr_usage_error(WR_EXIT_USAGE, "deliver: missing COMMAND (wr-outbox deliver [options] -- COMMAND [ARG]...)");
+	d.argv = argv + optind;
+	if (!d.lease_ms)
+		d.lease_ms = d.timeout_ms + d.kill_after_ms + 30000;
+	else if (d.lease_ms < d.timeout_ms + d.kill_after_ms)
+		wr_warn("--lease is shorter than --timeout plus --kill-after: a slow delivery may be claimed again "
+			"by another deliverer and delivered twice");
+	if (!can_exec(d.argv[0]))
+		wr_die(WR_EXIT_USAGE, "deliver: cannot run '%s': not an executable file%s", d.argv[0],
+		       strchr(d.argv[0], '/') ? "" : " on PATH");
+	setup_signals();
+	struct wr_ledger l;
+	open_ledger(&l, WR_LEDGER_WRITE);
+	int failures = 0;
+	for (int64_t n = 0; !stop_sig && (!d.limit || n < d.limit);) {
+		char delivery[WR_UUID_LEN];
+		struct wr_outbox_claim_req cr = {wr_uuid7(delivery), d.lease_ms, d.max_attempts, NULL, 0};
+		commit(&l, wr_decide_outbox_claim, &cr, "unable to claim an entry");
+		if (cr.dead) {
+			wr_warn("%lld entr%s went dead: the deliverer of its last attempt vanished", (long long)cr.dead,
+				cr.dead == 1 ? "y" : "ies");
+			failures++;
+		}
+		if (!cr.id)
+			break;
+		n++;
+		const struct wr_outbox *o = wr_state_outbox(&l.st, cr.id);
+		if (!o || o->state != WR_OB_CLAIMED || !o->delivery || strcmp(o->delivery, delivery))
+			wr_die(WR_EXIT_IO, "internal error: claim of %s not in the state", cr.id);
+		int64_t attempt = o->attempts;
+		json_t *j = wr_outbox_to_json(o);
+		wr_jset_str(j, "delivery", delivery);
+		wr_jset_int(j, "attempt", attempt);
+		wr_jset_int(j, "max_attempts", d.max_attempts);
+		wr_jset_str(j, "ledger", l.path);
+		char *in = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		if (!in)
+			wr_die(WR_EXIT_IO, "out of memory");
+		struct wr_buf buf = {0};
+		wr_buf_addstr(&buf, in);
+		wr_buf_add(&buf, "\n", 1);
+		free(in);
+		struct child_result res;
+		run_command(&d, buf.p, buf.len, o, delivery, &res);
+		wr_buf_free(&buf);
+		char *error = delivery_error(&d, &res);
+		struct wr_outbox_done_req dr = {cr.id,
+						delivery,
+						error == NULL,
+						error,
+						d.max_attempts,
+						d.backoff_initial_ms,
+						d.backoff_max_ms,
+						d.backoff_factor,
+						jitter(),
+						WR_OBR_NONE,
+						0,
+						0,
+						NULL};
+		commit(&l, wr_decide_outbox_done, &dr, "unable to record the delivery");
+		report(&dr, &res, error, delivery, attempt);
+		if (error)
+			failures++;
+		free(error);
+		free(cr.id);
+	}
+	wr_ledger_close(&l);
+	if (stop_sig) {
+		fflush(stdout);
+		signal(stop_sig, SIG_DFL);
+		raise(stop_sig);
+	}
+	return failures ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+}
+
+int wr_main(int argc, char **argv)
+{
+	wr_prog = "wr-outbox";
+	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
+		common_opt(c, argv);
+	if (optind >= argc)
+		wr_usage_error(WR_EXIT_USAGE, "missing command: list, add, deliver, ack, retry, follow or import");
+	const char *cmd = argv[optind];
+	/* Each command parses its own options from its name on. */
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* glibc: start again, argv[0] being the command */
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc, argv);
+	if (!strcmp(cmd, "add"))
+		return cmd_add(argc, argv);
+	if (!strcmp(cmd, "deliver"))
+		return cmd_deliver(argc, argv);
+	if (!strcmp(cmd, "ack"))
+		return cmd_one(argc, argv, 0);
+	if (!strcmp(cmd, "retry"))
+		return cmd_one(argc, argv, 1);
+	if (!strcmp(cmd, "follow"))
+		return cmd_follow(argc, argv);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argc, argv);
+	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (list, add, deliver, ack, retry, follow or import)", cmd);
+}
