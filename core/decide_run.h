@@ -1,0 +1,104 @@
+/* decide_run.h - the decisions of wr-run: start, heartbeat, progress,
+ * stuck and finish of one supervised attempt.
+ *
+ * Each is a pure function (state, now, request) -> events for
+ * wr_ledger_commit; facts from outside the ledger (pids, host, the run id
+ * of a new run) come in the request, results go back in its out fields.
+ *
+ * Start: a new run records run.created and attempt.started in one batch;
+ * --run continues an existing run as attempt n+1 and is refused (commit
+ * fails with WR_E_REFUSED, nothing written) when the run is running,
+ * succeeded, cancelled or blocked. The concurrency limit and the circuit
+ * breaker are checked inside the same decision, so no number of concurrent
+ * wr-run processes can exceed them. */
+#ifndef WR_DECIDE_RUN_H
+#define WR_DECIDE_RUN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "decide.h"
+#include "ledger.h"
+#include "state.h"
+
+enum wr_start_result {
+	WR_START_STARTED = 0,      /* attempt.started appended */
+	WR_START_BREAKER,          /* attempt.rejected breaker_open appended */
+	WR_START_LIMIT,            /* attempt.rejected concurrency_limit appended */
+	WR_START_BUSY,             /* at the limit and waiting: nothing appended */
+};
+
+struct wr_start_req {
+	/* in */
+	const char *run;           /* new run: its fresh id; else the --run id or prefix */
+	int is_new;
+	const char *workflow;      /* new run only */
+	json_t *argv;              /* new run only: array of strings (borrowed) */
+	const char *cwd;           /* new run only */
+	json_t *labels;            /* new run only: object or NULL (borrowed) */
+	const struct wr_policy *policy; /* new run only */
+	int wait;                  /* at the concurrency limit: 1 wait (BUSY), 0 reject */
+	int give_up;               /* waited long enough: reject at the limit even when wait */
+	const char *host, *boot_id;
+	int64_t pid, pid_start;    /* the supervisor: wr-run itself */
+	int64_t pgid, pgid_start;  /* the command's process group leader */
+	/* out */
+	enum wr_start_result result;
+	char *run_id;              /* full id (malloc'd) */
+	char *run_workflow;        /* the run's workflow (malloc'd) */
+	int64_t attempt;
+	int64_t lease_until;
+	int64_t deadline_at;       /* the run's deadline (ms since epoch), 0 none */
+	json_t *resume;            /* stages already done (new reference) */
+	int64_t running;           /* running attempts of the workflow seen */
+};
+
+int wr_decide_run_start(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
+void wr_start_req_free(struct wr_start_req *r);
+
+/* Heartbeat (nosync) and progress. fenced is set when the attempt is no
+ * longer the run's live attempt: another process ended it (lost). */
+struct wr_progress_item {
+	char *stage;
+	int done;                  /* 1 done, 0 started */
+	char *detail;              /* may be NULL */
+};
+
+struct wr_beat_req {
+	const char *run;
+	int64_t attempt;
+	int64_t lease_ms;          /* heartbeat: lease_until = now + lease_ms; 0: no heartbeat */
+	const struct wr_progress_item *items;
+	size_t nitems;
+	/* out */
+	int fenced;
+};
+
+int wr_decide_run_beat(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
+
+/* Stuck: attempt.stuck, and with notify an outbox entry of kind stuck. */
+struct wr_stuck_req {
+	const char *run;
+	int64_t attempt;
+	const char *reason;        /* repeated_output | no_progress */
+	const char *detail;
+	int abort;
+	/* out */
+	int fenced;
+};
+
+int wr_decide_run_stuck(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
+
+/* Finish: wr_finish_events for the attempt. fenced when it was ended
+ * already (nothing appended). */
+struct wr_end_req {
+	const char *run;
+	struct wr_finish fin;
+	/* out */
+	int fenced;
+	char *fenced_why;          /* malloc'd: how it had ended */
+};
+
+int wr_decide_run_finish(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
+
+#endif
