@@ -1,6 +1,6 @@
 # lib.sh - helpers for the CLI tests, in the manner of git's t/test-lib.sh.
 #
-# Each script sources this file, then runs test_expect_success blocks: a
+# Each script (tests/cli/TOOL/NAME.sh) sources this file, then runs test_expect_success blocks: a
 # title and a body of commands joined with &&. Every script runs in its own
 # scratch directory with its own ledger; the binaries come from the build
 # directory ($WR_BUILD, set by meson) and nothing of the user's is touched.
@@ -13,7 +13,7 @@
 
 set -u
 : "${WR_BUILD:?WR_BUILD must name the build directory}"
-WR_SRC=${WR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+WR_SRC=${WR_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
 PATH="$WR_BUILD/cmd:$PATH"
 export PATH WR_SRC WR_BUILD
 unset WR_RUN WR_WORKFLOW WR_ATTEMPT WR_STAGES_DONE WR_PROGRESS_FD NO_COLOR
