@@ -22,12 +22,21 @@ int wr_out_tty(void)
 	return isatty(STDOUT_FILENO);
 }
 
+static int color_mode = -1;
+
+void wr_out_set_color(int mode)
+{
+	color_mode = mode;
+}
+
 int wr_out_color(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");
 	const char *term = getenv("TERM");
 	if (nc && *nc)
 		return 0;
+	if (color_mode >= 0)
+		return color_mode;
 	if (term && !strcmp(term, "dumb"))
 		return 0;
 	return isatty(fileno(f));

@@ -14,6 +14,9 @@
 void wr_out_json(json_t *o);
 /* 1 when colour may be used on f: a tty, NO_COLOR unset, TERM not dumb. */
 int wr_out_color(FILE *f);
+/* A tool's --color=WHEN: -1 auto (default), 0 never, 1 always (even off a
+ * terminal, for less -R); NO_COLOR still wins. */
+void wr_out_set_color(int mode);
 /* 1 when stdout is a terminal. */
 int wr_out_tty(void);
 /* Columns of the terminal on stdout, or 0 when not a terminal. */

@@ -243,6 +243,20 @@ struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, 
 			found = c;
 		}
 	}
+	if (found)
+		return found;
+	/* Tables show wr_short_id(), the end of the id: accept that too. */
+	for (size_t i = 0; i < st->runs.n && n; i++) {
+		struct wr_run *c = st->runs.ent[i].val;
+		size_t k = strlen(c->id);
+		if (k >= n && !strcmp(c->id + k - n, prefix)) {
+			if (found) {
+				*ambiguous = 1;
+				return NULL;
+			}
+			found = c;
+		}
+	}
 	return found;
 }
 

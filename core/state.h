@@ -175,7 +175,8 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 struct wr_run *wr_state_run(const struct wr_state *st, const char *id);
 struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *name);
 struct wr_outbox *wr_state_outbox(const struct wr_state *st, const char *id);
-/* A run by id or unambiguous prefix. Returns NULL and sets *ambiguous. */
+/* A run by id, unambiguous prefix or, when no prefix matches, unambiguous
+ * suffix (the short id of tables). Returns NULL and sets *ambiguous. */
 struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, int *ambiguous);
 
 /* JSON view of a run's derived state (for --json). */

@@ -1,0 +1,1171 @@
+/* wr-watch - see and detect: what runs need eyes, one run's timeline, the
+ * live stream of events, lost attempts, and per-workflow figures.
+ *
+ * Every command but check only reads the ledger. check records its finds
+ * (attempt.finished outcome lost, the breaker's reaction, an outbox entry)
+ * in one decision through core/decide_check.c, so that any number of
+ * concurrent checks (and wr-recover passes) record one loss per attempt.
+ *
+ * --json schemas:
+ *   status  one object per run: wr_run_to_json() (core/state.c):
+ *           {run, workflow, status, argv, cwd, labels, policy{...},
+ *            created, updated, attempt (attempts started), max_attempts,
+ *            attempts[{attempt, started, finished, outcome, exit_code,
+ *              signal, duration_ms, cpu_ms, max_rss_kb, output_bytes,
+ *              reason, host, pid, pgid, lease_until, stuck}],
+ *            stages_done[], stage, recoveries, lease_until, next_retry,
+ *            deadline, reason, note, stale_events}
+ *           times are RFC 3339 strings or null.
+ *   show    the run's events as recorded, each with "stale": true|false,
+ *           plus "stale_reason" (stale) or "invalid" (breaks an invariant)
+ *   follow  the events as recorded, one per line
+ *   check   one object per lost attempt: {run, workflow, attempt, host,
+ *           pid, reason, recorded} (recorded is false with --dry-run)
+ *   stats   one object per workflow: see core/stats.h and stats_json() */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "decide_check.h"
+#include "err.h"
+#include "ledger.h"
+#include "output.h"
+#include "stats.h"
+#include "text.h"
+#include "timefmt.h"
+#include "util.h"
+
+static const char usage[] =
+	"Usage: wr-watch [status] [--all] [--workflow W] [--status S[,S...]]\n"
+	"       wr-watch show RUN\n"
+	"       wr-watch follow [--from-start] [--workflow W] [--run RUN]\n"
+	"       wr-watch check [--dry-run] [--workflow W] [--run RUN]\n"
+	"       wr-watch stats [--since DUR] [--workflow W]\n"
+	"\n"
+	"See supervised work in the wr ledger, and detect what went missing.\n"
+	"\n"
+	"Commands:\n"
+	"  status    runs that need eyes (running, failed, retry_wait, blocked):\n"
+	"            short id, workflow, status, attempt/max, created, current\n"
+	"            stage, lease (running) or next retry (retry_wait), note\n"
+	"  show      one run's timeline: every event with its offset from the\n"
+	"            run's creation; stale (fenced-off) events are marked. RUN is\n"
+	"            an id, an unambiguous prefix, or the short id of the table\n"
+	"  follow    print events as they are appended (from the end unless\n"
+	"            --from-start); keeps going when the file is compacted or\n"
+	"            replaced, like tail -F; SIGINT/SIGTERM end it with status 0\n"
+	"  check     record attempts whose supervisor is gone as lost: pid dead or\n"
+	"            reused or host rebooted (this host), lease expired (any host).\n"
+	"            An attempt whose wr-run is alive here is never lost.\n"
+	"            Exit 0 nothing found, 1 found (a monitoring check)\n"
+	"  stats     per workflow: runs, success rate (of ended runs), attempts per\n"
+	"            run, p50/p95 duration of successful attempts (nearest rank),\n"
+	"            MTTR (first failure to success), recoveries by action (ok when\n"
+	"            the next attempt succeeded), stuck/timeout/lost, stale events,\n"
+	"            breaker opens; --since counts runs created in the window\n"
+	"\n"
+	"Options:\n"
+	"  --ledger PATH       the ledger (default $WR_LEDGER, else\n"
+	"                      ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
+	"  --json              one JSON object per line on stdout\n"
+	"  -a, --all           status: every run, ended ones too\n"
+	"  -w, --workflow W    only workflow W\n"
+	"  -s, --status S      status: only these statuses (running, succeeded,\n"
+	"                      failed, retry_wait, blocked, cancelled)\n"
+	"  -r, --run RUN       follow, check: only this run\n"
+	"      --from-start    follow: print the events already there first\n"
+	"  -n, --dry-run       check: show what would be recorded, record nothing\n"
+	"      --since DUR     stats: runs created in the last DUR (90s, 5m, 2d)\n"
+	"      --color WHEN    auto (default: on a terminal), always or never;\n"
+	"                      NO_COLOR set means never\n"
+	"  -h, --help          show this help\n"
+	"      --version       show the version\n"
+	"\n"
+	"Exit status: 0 done, 1 check found lost attempts, 2 usage (also: RUN\n"
+	"unknown or ambiguous), 74 I/O or ledger error, 75 lock wait timed out.\n"
+	"\n"
+	"Examples:\n"
+	"  wr-watch                                  # what needs eyes now\n"
+	"  wr-watch show 4f2a9c1e                    # a run's timeline\n"
+	"  wr-watch follow --json | jq -c 'select(.type == \"attempt.finished\")'\n"
+	"  */5 * * * *  wr-watch check >/dev/null || wr-recover   # crontab\n";
+
+enum {
+	O_ALL = 1 << 0,
+	O_WORKFLOW = 1 << 1,
+	O_STATUS = 1 << 2,
+	O_RUN = 1 << 3,
+	O_FROM_START = 1 << 4,
+	O_DRY_RUN = 1 << 5,
+	O_SINCE = 1 << 6,
+};
+
+static struct {
+	const char *ledger;
+	int json, all, from_start, dry_run;
+	const char *workflow, *run;
+	unsigned status_mask;       /* bit per enum wr_status; 0: default */
+	int64_t since_ms;           /* --since */
+	unsigned given;             /* O_* options given */
+	const char *given_name[8];  /* their spelling, for errors */
+} opt;
+
+/* Time columns: relative ("3m ago") for people at a terminal, RFC 3339
+ * for pipes and files, where a later reader has no "now". */
+static int relative_times;
+
+static const char *status_color(enum wr_status s)
+{
+	switch (s) {
+	case WR_ST_RUNNING:
+		return WR_BLUE;
+	case WR_ST_SUCCEEDED:
+		return WR_GREEN;
+	case WR_ST_FAILED:
+		return WR_RED;
+	case WR_ST_RETRY_WAIT:
+		return WR_YELLOW;
+	case WR_ST_BLOCKED:
+		return WR_MAGENTA;
+	default:
+		return WR_DIM;
+	}
+}
+
+static const char *when(int64_t now, int64_t ts, char *buf, size_t n)
+{
+	if (!ts)
+		return NULL;
+	if (relative_times)
+		return wr_out_ago(now, ts, buf, n);
+	if (n < WR_TS_LEN)
+		return NULL;
+	return wr_ts_format(ts, buf);
+}
+
+/* Control characters of data become '?': data never drives the terminal. */
+static void add_clean(struct wr_buf *b, const char *s)
+{
+	for (; s && *s; s++)
+		wr_buf_add(b, (unsigned char)*s < 0x20 || *s == 0x7f ? "?" : s, 1);
+}
+
+static void die_ledger(void)
+{
+	wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+}
+
+static void open_ledger(struct wr_ledger *l, int flags)
+{
+	if (wr_ledger_open(l, opt.ledger, flags) < 0)
+		die_ledger();
+}
+
+static void print_json(json_t *o)
+{
+	/* 10 significant digits: rates print as 0.6666666667, not with
+	 * binary noise (0.90000000000000002). */
+	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0)
+		fputc('\n', stdout);
+	json_decref(o);
+}
+
+/* A run by RUN as typed (id, prefix, or short id); dies with status 2 and
+ * the candidates when it names none or several. */
+static struct wr_run *find_run(const struct wr_state *st, const char *arg)
+{
+	int ambiguous;
+	struct wr_run *r = wr_state_find_run(st, arg, &ambiguous);
+	if (r)
+		return r;
+	if (!ambiguous)
+		wr_die(WR_EXIT_USAGE, "no run matches '%s'; 'wr-watch --all' lists the runs", arg);
+	struct wr_buf b = {0};
+	size_t n = strlen(arg), shown = 0, total = 0;
+	int by_prefix = 0;
+	for (size_t i = 0; i < st->runs.n; i++)
+		by_prefix |= !strncmp(((struct wr_run *)st->runs.ent[i].val)->id, arg, n);
+	for (size_t i = 0; i < st->runs.n; i++) {
+		const struct wr_run *c = st->runs.ent[i].val;
+		size_t k = strlen(c->id);
+		int match = by_prefix ? !strncmp(c->id, arg, n) : k >= n && !strcmp(c->id + k - n, arg);
+		if (!match)
+			continue;
+		total++;
+		if (shown++ < 10) {
+			wr_buf_addstr(&b, "\n  ");
+			add_clean(&b, c->id);
+			wr_buf_addstr(&b, "  ");
+			add_clean(&b, c->workflow);
+		}
+	}
+	if (total > shown)
+		wr_buf_addf(&b, "\n  ... and %zu more", total - shown);
+	wr_die(WR_EXIT_USAGE, "run '%s' is ambiguous; type more of the id. It matches:%s", arg, wr_buf_str(&b));
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+static void outcome_text(struct wr_buf *b, const struct wr_attempt *a)
+{
+	char d[32];
+	wr_buf_addstr(b, wr_outcome_name(a->outcome));
+	if (a->signal > 0)
+		wr_buf_addf(b, ", signal %lld", (long long)a->signal);
+	else if (a->exit_code >= 0 && a->outcome != WR_OUT_SUCCESS)
+		wr_buf_addf(b, ", exit %lld", (long long)a->exit_code);
+	if (a->outcome == WR_OUT_TIMEOUT || a->outcome == WR_OUT_SUCCESS)
+		wr_buf_addf(b, " after %s", wr_dur_format(a->duration_ms, d, sizeof d));
+	if (a->reason && a->outcome != WR_OUT_SUCCESS) {
+		wr_buf_addstr(b, ": ");
+		add_clean(b, a->reason);
+	}
+}
+
+/* The NOTE column: why the run is where it is, in a few words. */
+static char *run_note(const struct wr_run *r, int64_t now)
+{
+	struct wr_buf b = {0};
+	const struct wr_attempt *a = wr_run_current(r);
+	switch (r->status) {
+	case WR_ST_RUNNING:
+		if (!a || a->finished)
+			wr_buf_addstr(&b, "waiting to start");
+		else if (a->lease_until && now > a->lease_until)
+			wr_buf_addstr(&b, "lease expired; see wr-watch check");
+		break;
+	case WR_ST_FAILED:
+	case WR_ST_RETRY_WAIT:
+		if (r->rejected) {
+			wr_buf_addstr(&b, "rejected: ");
+			add_clean(&b, r->reason);
+		} else if (a && a->finished) {
+			outcome_text(&b, a);
+		}
+		break;
+	case WR_ST_BLOCKED:
+	case WR_ST_CANCELLED:
+		add_clean(&b, r->reason);
+		break;
+	case WR_ST_SUCCEEDED:
+		if (a)
+			outcome_text(&b, a);
+		break;
+	default:
+		break;
+	}
+	if (r->stale)
+		wr_buf_addf(&b, "%s%lld stale event%s", b.len ? "; " : "", (long long)r->stale, r->stale == 1 ? "" : "s");
+	return b.len ? b.p : (wr_buf_free(&b), NULL);
+}
+
+static int cmd_status(void)
+{
+	struct wr_ledger l;
+	open_ledger(&l, 0);
+	unsigned mask = opt.status_mask;
+	if (!mask)
+		mask = opt.all ? ~0u
+			       : (1u << WR_ST_RUNNING) | (1u << WR_ST_FAILED) | (1u << WR_ST_RETRY_WAIT) |
+					 (1u << WR_ST_BLOCKED);
+	int64_t now = wr_now_ms();
+	static const char *const head[] = {"RUN", "WORKFLOW", "STATUS", "ATTEMPT", "CREATED", "STAGE", "LEASE/RETRY", "NOTE"};
+	struct wr_table t;
+	wr_table_init(&t, 8, head);
+	t.maxw[1] = 24;
+	t.maxw[5] = 16;
+	t.maxw[7] = 48;
+	size_t shown = 0, total = 0;
+	for (size_t i = 0; i < l.st.runs.n; i++) {
+		const struct wr_run *r = l.st.runs.ent[i].val;
+		if (opt.workflow && strcmp(opt.workflow, r->workflow))
+			continue;
+		total++;
+		if (!(mask & (1u << r->status)))
+			continue;
+		shown++;
+		if (opt.json) {
+			print_json(wr_run_to_json(r));
+			continue;
+		}
+		char att[48], created[WR_TS_LEN], lease[WR_TS_LEN];
+		snprintf(att, sizeof att, "%zu/%lld", r->natt, (long long)r->policy.max_attempts);
+		const struct wr_attempt *a = wr_run_current(r);
+		const char *lz = NULL;
+		if (r->status == WR_ST_RUNNING && a && !a->finished)
+			lz = when(now, a->lease_until, lease, sizeof lease);
+		else if (r->status == WR_ST_RETRY_WAIT)
+			lz = when(now, r->next_retry_ts, lease, sizeof lease);
+		char *note = run_note(r, now);
+		const char *cells[8] = {wr_short_id(r->id), r->workflow, wr_status_name(r->status), att,
+					when(now, r->created_ts, created, sizeof created), r->stage, lz, note};
+		wr_table_row(&t, cells);
+		wr_table_color(&t, 2, status_color(r->status));
+		free(note);
+	}
+	if (t.rows) /* JSON mode adds no rows: nothing to free */
+		wr_table_print(&t, stdout);
+	/* Decorations only for a person at a terminal; pipes get the table. */
+	if (!opt.json && wr_out_tty()) {
+		if (!total)
+			printf("no runs in %s\n", l.path);
+		else if (!shown)
+			printf("no runs need attention (%zu run%s in all; --all shows them)\n", total, total == 1 ? "" : "s");
+		else if (shown < total && !opt.status_mask && !opt.all)
+			printf("%zu of %zu runs shown; --all shows every run\n", shown, total);
+	}
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+/* ---- one event in words (show, follow) ------------------------------- */
+
+static void add_ts(struct wr_buf *b, const struct wr_event *ev, const char *key)
+{
+	const char *s = wr_ev_str(ev, key);
+	if (s)
+		add_clean(b, s);
+}
+
+static void add_dur(struct wr_buf *b, int64_t ms)
+{
+	char d[32];
+	wr_buf_addstr(b, wr_dur_format(ms, d, sizeof d));
+}
+
+/* What an event says beyond its type, run and seq; newly allocated. */
+static char *describe(const struct wr_event *ev)
+{
+	struct wr_buf b = {0};
+	const char *s;
+	switch (ev->type) {
+	case WR_EV_RUN_CREATED: {
+		json_t *argv = json_object_get(ev->obj, "argv"), *v;
+		size_t i;
+		json_array_foreach(argv, i, v)
+		{
+			if (i)
+				wr_buf_addstr(&b, " ");
+			add_clean(&b, json_string_value(v));
+		}
+		wr_buf_addstr(&b, "  (in ");
+		add_clean(&b, wr_ev_str(ev, "cwd"));
+		wr_buf_addstr(&b, ")");
+		break;
+	}
+	case WR_EV_ATTEMPT_STARTED:
+		wr_buf_addf(&b, "attempt %lld on ", (long long)ev->attempt);
+		add_clean(&b, wr_ev_str(ev, "host"));
+		wr_buf_addf(&b, " pid %lld, lease until ", (long long)wr_ev_int(ev, "pid", 0));
+		add_ts(&b, ev, "lease_until");
+		if (json_array_size(json_object_get(ev->obj, "resume")))
+			wr_buf_addf(&b, ", resuming after %zu stage(s)", json_array_size(json_object_get(ev->obj, "resume")));
+		break;
+	case WR_EV_ATTEMPT_HEARTBEAT:
+		wr_buf_addf(&b, "attempt %lld, lease until ", (long long)ev->attempt);
+		add_ts(&b, ev, "lease_until");
+		break;
+	case WR_EV_ATTEMPT_PROGRESS:
+		wr_buf_addf(&b, "attempt %lld stage ", (long long)ev->attempt);
+		add_clean(&b, wr_ev_str(ev, "stage"));
+		wr_buf_addstr(&b, " ");
+		add_clean(&b, wr_ev_str(ev, "status"));
+		if ((s = wr_ev_str(ev, "detail"))) {
+			wr_buf_addstr(&b, ": ");
+			add_clean(&b, s);
+		}
+		break;
+	case WR_EV_ATTEMPT_STUCK:
+		wr_buf_addf(&b, "attempt %lld stuck (", (long long)ev->attempt);
+		add_clean(&b, wr_ev_str(ev, "reason"));
+		wr_buf_addstr(&b, "), action ");
+		add_clean(&b, wr_ev_str(ev, "action"));
+		if ((s = wr_ev_str(ev, "detail"))) {
+			wr_buf_addstr(&b, ": ");
+			add_clean(&b, s);
+		}
+		break;
+	case WR_EV_ATTEMPT_FINISHED: {
+		wr_buf_addf(&b, "attempt %lld ", (long long)ev->attempt);
+		add_clean(&b, wr_ev_str(ev, "outcome"));
+		int64_t code = wr_ev_int(ev, "exit_code", -1), sig = wr_ev_int(ev, "signal", 0);
+		if (sig > 0)
+			wr_buf_addf(&b, ", signal %lld", (long long)sig);
+		else if (code >= 0)
+			wr_buf_addf(&b, ", exit %lld", (long long)code);
+		int64_t dur = wr_ev_int(ev, "duration_ms", -1);
+		if (dur >= 0) {
+			wr_buf_addstr(&b, " after ");
+			add_dur(&b, dur);
+		}
+		if ((s = wr_ev_str(ev, "reason"))) {
+			wr_buf_addstr(&b, ": ");
+			add_clean(&b, s);
+		}
+		break;
+	}
+	case WR_EV_ATTEMPT_REJECTED:
+	case WR_EV_RUN_BLOCKED:
+	case WR_EV_RUN_CANCELLED:
+		add_clean(&b, wr_ev_str(ev, "reason"));
+		break;
+	case WR_EV_RUN_UNBLOCKED:
+		add_clean(&b, wr_ev_str(ev, "note"));
+		break;
+	case WR_EV_RECOVERY_DECIDED:
+		add_clean(&b, wr_ev_str(ev, "action"));
+		if (ev->attempt)
+			wr_buf_addf(&b, " after attempt %lld", (long long)ev->attempt);
+		if ((s = wr_ev_str(ev, "not_before"))) {
+			wr_buf_addstr(&b, ", not before ");
+			add_clean(&b, s);
+		}
+		wr_buf_addf(&b, " (recoveries %lld)", (long long)wr_ev_int(ev, "recoveries", 0));
+		if ((s = wr_ev_str(ev, "reason"))) {
+			wr_buf_addstr(&b, ": ");
+			add_clean(&b, s);
+		}
+		break;
+	case WR_EV_BREAKER_CHANGED:
+		add_clean(&b, ev->workflow);
+		wr_buf_addstr(&b, ": ");
+		add_clean(&b, wr_ev_str(ev, "from"));
+		wr_buf_addstr(&b, " -> ");
+		add_clean(&b, wr_ev_str(ev, "to"));
+		if ((s = wr_ev_str(ev, "open_until"))) {
+			wr_buf_addstr(&b, " until ");
+			add_clean(&b, s);
+		}
+		break;
+	case WR_EV_OUTBOX_ENQUEUED:
+		add_clean(&b, wr_ev_str(ev, "kind"));
+		wr_buf_addstr(&b, ": ");
+		add_clean(&b, wr_ev_str(ev, "message"));
+		break;
+	case WR_EV_OUTBOX_CLAIMED:
+	case WR_EV_OUTBOX_DELIVERED:
+	case WR_EV_OUTBOX_FAILED:
+	case WR_EV_OUTBOX_DEAD:
+	case WR_EV_OUTBOX_ACKED:
+	case WR_EV_OUTBOX_RETRIED:
+		wr_buf_addstr(&b, "entry ");
+		add_clean(&b, wr_short_id(wr_ev_str(ev, "id")));
+		if ((s = wr_ev_str(ev, "error"))) {
+			wr_buf_addstr(&b, ": ");
+			add_clean(&b, s);
+		}
+		break;
+	case WR_EV_LEDGER_REPAIRED:
+		wr_buf_addf(&b, "torn tail of %lld bytes moved to ", (long long)wr_ev_int(ev, "bytes", 0));
+		add_clean(&b, wr_ev_str(ev, "quarantine"));
+		break;
+	default:
+		break;
+	}
+	return b.p ? b.p : wr_xstrdup("");
+}
+
+/* ---- show ------------------------------------------------------------ */
+
+struct shown_ev {
+	json_t *obj;
+	struct wr_event ev;         /* borrowed view into obj */
+	int applied;
+	const char *why;            /* static strings of the reducer */
+};
+
+struct show_ctx {
+	const char *run;
+	struct wr_map outbox;       /* ids of this run's outbox entries */
+	struct shown_ev *evs;
+	size_t n, cap;
+};
+
+static void show_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			const char *const *why, int64_t line)
+{
+	struct show_ctx *c = ctx;
+	(void)line;
+	for (size_t i = 0; i < n; i++) {
+		const struct wr_event *ev = &evs[i];
+		const char *id = wr_ev_str(ev, "id");
+		int mine = ev->run && !strcmp(ev->run, c->run);
+		/* Later outbox events name only the entry: follow it by id. */
+		if (!mine && id && ev->type > WR_EV_OUTBOX_ENQUEUED && ev->type <= WR_EV_OUTBOX_RETRIED)
+			mine = wr_map_get(&c->outbox, id) != NULL;
+		if (!mine)
+			continue;
+		if (ev->type == WR_EV_OUTBOX_ENQUEUED && id)
+			wr_map_put(&c->outbox, id, c);
+		WR_GROW(c->evs, c->cap, c->n + 1);
+		struct shown_ev *s = &c->evs[c->n++];
+		s->obj = json_incref(ev->obj);
+		s->ev = *ev;
+		s->ev.obj = s->obj;
+		s->applied = applied[i];
+		s->why = why[i];
+	}
+}
+
+static void offset_text(int64_t ms, char *buf, size_t n)
+{
+	const char *sign = ms < 0 ? "-" : "+";
+	int64_t a = ms < 0 ? -ms : ms;
+	if (a < 60000) {
+		snprintf(buf, n, "%s%lld.%llds", sign, (long long)(a / 1000), (long long)(a % 1000 / 100));
+	} else {
+		char d[32];
+		snprintf(buf, n, "%s%s", sign, wr_dur_format(a, d, sizeof d));
+	}
+}
+
+static void show_header(const struct wr_run *r)
+{
+	struct wr_buf b = {0};
+	char ts[WR_TS_LEN];
+	wr_buf_addstr(&b, "run       ");
+	add_clean(&b, r->id);
+	wr_buf_addstr(&b, "\nworkflow  ");
+	add_clean(&b, r->workflow);
+	wr_buf_addf(&b, "\nstatus    %s, attempt %zu of %lld", wr_status_name(r->status), r->natt,
+		    (long long)r->policy.max_attempts);
+	if (r->recoveries)
+		wr_buf_addf(&b, ", %lld recover%s", (long long)r->recoveries, r->recoveries == 1 ? "y" : "ies");
+	if (r->stale)
+		wr_buf_addf(&b, ", %lld stale event%s", (long long)r->stale, r->stale == 1 ? "" : "s");
+	if (r->reason) {
+		wr_buf_addstr(&b, "\nreason    ");
+		add_clean(&b, r->reason);
+	}
+	if (r->note) {
+		wr_buf_addstr(&b, "\nnote      ");
+		add_clean(&b, r->note);
+	}
+	wr_buf_addstr(&b, "\ncommand   ");
+	size_t i;
+	json_t *v;
+	json_array_foreach(r->argv, i, v)
+	{
+		if (i)
+			wr_buf_addstr(&b, " ");
+		add_clean(&b, json_string_value(v));
+	}
+	wr_buf_addstr(&b, "\ncwd       ");
+	add_clean(&b, r->cwd);
+	wr_buf_addf(&b, "\ncreated   %s\n\n", wr_ts_format(r->created_ts, ts));
+	fputs(wr_buf_str(&b), stdout);
+	wr_buf_free(&b);
+}
+
+static int cmd_show(const char *arg)
+{
+	struct wr_ledger l;
+	/* First pass: which run the argument names (prefixes need every id). */
+	open_ledger(&l, WR_LEDGER_QUIET);
+	char *id = wr_xstrdup(find_run(&l.st, arg)->id);
+	wr_ledger_close(&l);
+
+	/* Second pass: the run's events with the reducer's verdict on each. */
+	struct show_ctx c = {0};
+	c.run = id;
+	open_ledger(&l, WR_LEDGER_LAZY);
+	l.on_events = show_events;
+	l.on_events_ctx = &c;
+	if (wr_ledger_refresh(&l) < 0)
+		die_ledger();
+	const struct wr_run *r = wr_state_run(&l.st, id);
+	if (!r) /* replaced by a file without it between the passes */
+		wr_die(WR_EXIT_IO, "run %s vanished from %s while reading it", id, l.path);
+
+	if (!opt.json)
+		show_header(r);
+	static const char *const head[] = {"OFFSET", "SEQ", "EVENT", "DETAIL"};
+	struct wr_table t;
+	wr_table_init(&t, 4, head);
+	t.right[0] = t.right[1] = 1;
+	for (size_t i = 0; i < c.n; i++) {
+		struct shown_ev *s = &c.evs[i];
+		if (opt.json) {
+			wr_jset(s->obj, "stale", json_boolean(s->applied == WR_APPLY_STALE));
+			if (s->applied == WR_APPLY_STALE && s->why)
+				wr_jset_str(s->obj, "stale_reason", s->why);
+			if (s->applied == WR_APPLY_INVALID)
+				wr_jset_str(s->obj, "invalid", s->why ? s->why : "invariant broken");
+			print_json(s->obj);
+			continue;
+		}
+		/* A long run has a heartbeat every 30s: one row per stretch. */
+		size_t k = i;
+		while (s->ev.type == WR_EV_ATTEMPT_HEARTBEAT && s->applied == WR_APPLY_OK && k + 1 < c.n &&
+		       c.evs[k + 1].ev.type == WR_EV_ATTEMPT_HEARTBEAT && c.evs[k + 1].applied == WR_APPLY_OK)
+			k++;
+		struct shown_ev *e = &c.evs[k];
+		char off[48], seq[64], type[64];
+		offset_text(e->ev.ts - r->created_ts, off, sizeof off);
+		if (k > i) {
+			snprintf(seq, sizeof seq, "%lld-%lld", (long long)s->ev.seq, (long long)e->ev.seq);
+			snprintf(type, sizeof type, "%s x%zu", e->ev.type_name, k - i + 1);
+		} else {
+			snprintf(seq, sizeof seq, "%lld", (long long)s->ev.seq);
+			snprintf(type, sizeof type, "%s", s->ev.type_name);
+		}
+		struct wr_buf d = {0};
+		if (s->applied == WR_APPLY_STALE)
+			wr_buf_addf(&d, "STALE (%s): ", s->why ? s->why : "fenced off");
+		else if (s->applied == WR_APPLY_INVALID)
+			wr_buf_addf(&d, "INVALID (%s): ", s->why ? s->why : "invariant broken");
+		char *desc = describe(&e->ev);
+		wr_buf_addstr(&d, desc);
+		free(desc);
+		const char *cells[4] = {off, seq, type, wr_buf_str(&d)};
+		wr_table_row(&t, cells);
+		if (s->applied != WR_APPLY_OK && s->applied != WR_APPLY_IGNORED)
+			wr_table_color(&t, 2, WR_YELLOW);
+		wr_buf_free(&d);
+		for (size_t j = i; j <= k; j++)
+			json_decref(c.evs[j].obj);
+		i = k;
+	}
+	if (t.rows)
+		wr_table_print(&t, stdout);
+	free(c.evs);
+	wr_map_free(&c.outbox, NULL);
+	free(id);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+/* ---- follow ---------------------------------------------------------- */
+
+struct follow_ctx {
+	struct wr_ledger *l;
+	int64_t after;              /* highest seq printed (or skipped at start) */
+	int skip;                   /* initial replay without --from-start */
+	int color;
+	const char *run;            /* full id with --run */
+};
+
+static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			  const char *const *why, int64_t line)
+{
+	struct follow_ctx *f = ctx;
+	(void)line;
+	for (size_t i = 0; i < n; i++) {
+		const struct wr_event *ev = &evs[i];
+		/* After a compaction the whole new file is replayed: what was
+		 * printed already is not printed again. */
+		if (ev->seq <= f->after)
+			continue;
+		f->after = ev->seq;
+		if (f->skip)
+			continue;
+		if (f->run && (!ev->run || strcmp(ev->run, f->run)))
+			continue;
+		const struct wr_run *r = ev->run ? wr_state_run(&f->l->st, ev->run) : NULL;
+		const char *wf = ev->workflow ? ev->workflow : r ? r->workflow : NULL;
+		if (opt.workflow && (!wf || strcmp(wf, opt.workflow)))
+			continue;
+		if (opt.json) {
+			json_incref(ev->obj);
+			print_json(ev->obj);
+			continue;
+		}
+		struct wr_buf b = {0};
+		char ts[WR_TS_LEN];
+		wr_buf_addf(&b, "%s #%lld %-17s ", wr_ts_format(ev->ts, ts), (long long)ev->seq, ev->type_name);
+		if (ev->run) {
+			add_clean(&b, wr_short_id(ev->run));
+			wr_buf_addstr(&b, " ");
+		}
+		if (wf && ev->type != WR_EV_BREAKER_CHANGED) {
+			add_clean(&b, wf);
+			wr_buf_addstr(&b, ": ");
+		}
+		char *d = describe(ev);
+		wr_buf_addstr(&b, d);
+		free(d);
+		if (applied[i] == WR_APPLY_STALE)
+			wr_buf_addf(&b, " [stale: %s]", why[i] ? why[i] : "fenced off");
+		else if (applied[i] == WR_APPLY_INVALID)
+			wr_buf_addf(&b, " [invalid: %s]", why[i] ? why[i] : "invariant broken");
+		/* The run's status after the decision: the state change at a glance. */
+		if (r && applied[i] == WR_APPLY_OK && i + 1 == n) {
+			if (f->color)
+				wr_buf_addf(&b, " -> %s%s\033[0m", status_color(r->status), wr_status_name(r->status));
+			else
+				wr_buf_addf(&b, " -> %s", wr_status_name(r->status));
+		}
+		wr_buf_addstr(&b, "\n");
+		fputs(wr_buf_str(&b), stdout);
+		wr_buf_free(&b);
+	}
+	/* A stream: each decision reaches the reader (jq, a pipe) at once. */
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static char *dir_of(const char *path)
+{
+	char *d = wr_xstrdup(path);
+	char *slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	return d;
+}
+
+/* Watches the ledger's directory (a rename over the path, a new file) and
+ * the file (appends). Returns the number of watches in place. */
+static int add_watches(int ifd, const char *dir, const char *path, int *dir_wd)
+{
+	if (ifd < 0)
+		return 0;
+	if (*dir_wd < 0)
+		*dir_wd = inotify_add_watch(ifd, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE_SELF |
+							      IN_MOVE_SELF);
+	/* Returns the same watch while the inode is the same; a new one after
+	 * a replacement. Watches of replaced files go when they are deleted. */
+	int fwd = inotify_add_watch(ifd, path, IN_MODIFY);
+	return (*dir_wd >= 0) + (fwd >= 0);
+}
+
+static int cmd_follow(void)
+{
+	struct wr_ledger l;
+	struct follow_ctx f = {0};
+	f.l = &l;
+	f.color = wr_out_color(stdout);
+	if (opt.run) {
+		/* Resolve a prefix on what is there now; a run created later
+		 * must be named in full. */
+		open_ledger(&l, WR_LEDGER_QUIET);
+		int amb;
+		struct wr_run *r = wr_state_find_run(&l.st, opt.run, &amb);
+		if (!r && amb)
+			find_run(&l.st, opt.run);
+		f.run = wr_xstrdup(r ? r->id : opt.run);
+		wr_ledger_close(&l);
+	}
+	open_ledger(&l, WR_LEDGER_LAZY);
+	l.on_events = follow_events;
+	l.on_events_ctx = &f;
+	f.skip = !opt.from_start;
+	if (wr_ledger_refresh(&l) < 0)
+		die_ledger();
+	f.skip = 0;
+
+	sigset_t block, orig;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	/* Blocked except inside ppoll: a signal can never slip in between the
+	 * check of stop_signal and the wait. */
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	const char *np = getenv("WR_WATCH_NO_INOTIFY"); /* tests of the polling fallback */
+	int ifd = np && *np ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char *dir = dir_of(l.path);
+	int dir_wd = -1;
+	char *last_warn = NULL;
+	while (!stop_signal) {
+		int watching = add_watches(ifd, dir, l.path, &dir_wd) > 0;
+		struct pollfd pfd[2] = {{STDOUT_FILENO, 0, 0}, {ifd, POLLIN, 0}};
+		/* With inotify the timeout is only a safety net (a watch that
+		 * could not be set, a missed event); without it, it is the poll. */
+		struct timespec ts = {watching ? 2 : 0, watching ? 0 : 500 * 1000000L};
+		int r = ppoll(pfd, ifd >= 0 ? 2 : 1, &ts, &orig);
+		if (r < 0 && errno != EINTR)
+			wr_diesys(WR_EXIT_IO, "unable to wait for changes of %s", l.path);
+		if (stop_signal)
+			break;
+		/* The reader of our pipe is gone (| head): end quietly now rather
+		 * than at the next event, which may never come. */
+		if (r > 0 && (pfd[0].revents & (POLLERR | POLLHUP)))
+			break;
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+			ssize_t k;
+			while ((k = read(ifd, buf, sizeof buf)) > 0) {
+				for (char *p = buf; p < buf + k;) {
+					struct inotify_event *e = (struct inotify_event *)p;
+					if (e->wd == dir_wd && (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
+						inotify_rm_watch(ifd, dir_wd);
+						dir_wd = -1; /* the directory went: watch it again */
+					}
+					p += sizeof *e + e->len;
+				}
+			}
+		}
+		if (wr_ledger_refresh(&l) < 0) {
+			/* A replacement caught half-way, a file briefly unreadable:
+			 * say so once and keep following, as tail -F does. */
+			if (!last_warn || strcmp(last_warn, wr_errmsg())) {
+				wr_warn("%s", wr_errmsg());
+				free(last_warn);
+				last_warn = wr_xstrdup(wr_errmsg());
+			}
+		} else if (last_warn) {
+			free(last_warn);
+			last_warn = NULL;
+		}
+	}
+	if (ifd >= 0)
+		close(ifd);
+	free(dir);
+	free(last_warn);
+	free((char *)f.run);
+	wr_ledger_close(&l);
+	/* Stopped by the user: a normal end of a stream, like journalctl -f. */
+	return WR_EXIT_OK;
+}
+
+/* ---- check ----------------------------------------------------------- */
+
+static int cmd_check(void)
+{
+	char *path = wr_ledger_path(opt.ledger);
+	struct stat sb;
+	if (stat(path, &sb) < 0) {
+		/* No ledger, nothing lost; and a check must not create one. */
+		if (errno != ENOENT)
+			wr_diesys(WR_EXIT_IO, "unable to open ledger %s", path);
+		free(path);
+		return WR_EXIT_OK;
+	}
+	free(path);
+	struct wr_ledger l;
+	open_ledger(&l, opt.dry_run ? 0 : WR_LEDGER_WRITE);
+	struct wr_check_req req = {0};
+	req.workflow = opt.workflow;
+	req.dry_run = opt.dry_run;
+	char *run = NULL;
+	if (opt.run)
+		req.run = run = wr_xstrdup(find_run(&l.st, opt.run)->id);
+	int n = wr_check_lost(&l, &req);
+	if (n < 0)
+		die_ledger();
+	static const char *const head[] = {"RUN", "WORKFLOW", "ATTEMPT", "HOST", "PID", "REASON"};
+	struct wr_table t;
+	wr_table_init(&t, 6, head);
+	t.right[2] = t.right[4] = 1;
+	t.maxw[1] = 24;
+	size_t i;
+	json_t *x;
+	json_array_foreach(req.found, i, x)
+	{
+		if (opt.json) {
+			json_t *o = json_deep_copy(x);
+			wr_jset(o, "recorded", json_boolean(!opt.dry_run));
+			print_json(o);
+			continue;
+		}
+		char att[32], pid[32];
+		snprintf(att, sizeof att, "%lld", (long long)json_integer_value(json_object_get(x, "attempt")));
+		snprintf(pid, sizeof pid, "%lld", (long long)json_integer_value(json_object_get(x, "pid")));
+		const char *run_id = json_string_value(json_object_get(x, "run"));
+		const char *cells[6] = {wr_short_id(run_id ? run_id : "?"), json_string_value(json_object_get(x, "workflow")), att,
+					json_string_value(json_object_get(x, "host")), pid,
+					json_string_value(json_object_get(x, "reason"))};
+		wr_table_row(&t, cells);
+		wr_table_color(&t, 5, WR_RED);
+	}
+	if (t.rows) {
+		wr_table_print(&t, stdout);
+		if (opt.dry_run)
+			printf("dry run: %d lost attempt%s found; nothing recorded\n", n, n == 1 ? "" : "s");
+		else
+			printf("recorded %d lost attempt%s in %s\n", n, n == 1 ? "" : "s", l.path);
+	} else if (!opt.json && wr_out_tty()) {
+		/* Quiet otherwise: cron mails whatever a job prints. */
+		printf("no lost attempts\n");
+	}
+	json_decref(req.found);
+	free(run);
+	wr_ledger_close(&l);
+	return n ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+}
+
+/* ---- stats ----------------------------------------------------------- */
+
+static void pct(struct wr_buf *b, json_t *rate)
+{
+	if (json_is_number(rate))
+		wr_buf_addf(b, "%.1f%%", json_number_value(rate) * 100);
+	else
+		wr_buf_addstr(b, "-");
+}
+
+static int64_t geti(json_t *o, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(o, path1);
+	if (path2)
+		v = json_object_get(v, path2);
+	return json_integer_value(v);
+}
+
+static void stats_human(json_t *o, int first)
+{
+	struct wr_buf b = {0};
+	char d1[32], d2[32];
+	if (!first)
+		wr_buf_addstr(&b, "\n");
+	add_clean(&b, json_string_value(json_object_get(o, "workflow")));
+	wr_buf_addf(&b, "  (breaker %s)\n", json_string_value(json_object_get(o, "breaker")));
+	wr_buf_addf(&b, "  runs        %lld", (long long)geti(o, "runs", NULL));
+	json_t *st = json_object_get(o, "status");
+	const char *k;
+	json_t *v;
+	const char *sep = ": ";
+	json_object_foreach(st, k, v)
+	{
+		if (json_integer_value(v)) {
+			wr_buf_addf(&b, "%s%lld %s", sep, (long long)json_integer_value(v), k);
+			sep = ", ";
+		}
+	}
+	wr_buf_addstr(&b, "; success ");
+	pct(&b, json_object_get(o, "success_rate"));
+	wr_buf_addstr(&b, " of ended runs\n");
+	wr_buf_addf(&b, "  attempts    %lld", (long long)geti(o, "attempts", NULL));
+	json_t *apr = json_object_get(o, "attempts_per_run");
+	if (json_is_number(apr))
+		wr_buf_addf(&b, ", %.2f per run", json_number_value(apr));
+	sep = "; ";
+	json_object_foreach(json_object_get(o, "outcomes"), k, v)
+	{
+		if (json_integer_value(v)) {
+			wr_buf_addf(&b, "%s%s %lld", sep, k, (long long)json_integer_value(v));
+			sep = ", ";
+		}
+	}
+	json_t *dur = json_object_get(o, "duration_ms");
+	wr_buf_addstr(&b, "\n  duration    ");
+	if (geti(dur, "count", NULL))
+		wr_buf_addf(&b, "p50 %s, p95 %s of %lld successful attempt%s\n",
+			    wr_dur_format(geti(dur, "p50", NULL), d1, sizeof d1),
+			    wr_dur_format(geti(dur, "p95", NULL), d2, sizeof d2), (long long)geti(dur, "count", NULL),
+			    geti(dur, "count", NULL) == 1 ? "" : "s");
+	else
+		wr_buf_addstr(&b, "- (no successful attempt)\n");
+	wr_buf_addstr(&b, "  recovery    MTTR ");
+	json_t *mttr = json_object_get(o, "mttr_ms");
+	if (json_is_integer(mttr))
+		wr_buf_addf(&b, "%s over %lld recovered run%s", wr_dur_format(json_integer_value(mttr), d1, sizeof d1),
+			    (long long)geti(o, "recovered", NULL), geti(o, "recovered", NULL) == 1 ? "" : "s");
+	else
+		wr_buf_addstr(&b, "- (no run recovered)");
+	json_object_foreach(json_object_get(o, "recoveries"), k, v)
+	{
+		int64_t n = geti(v, "decisions", NULL);
+		if (!n)
+			continue;
+		wr_buf_addf(&b, "; %s %lld (%lld ok, ", k, (long long)n, (long long)geti(v, "succeeded", NULL));
+		pct(&b, json_object_get(v, "success_rate"));
+		wr_buf_addstr(&b, ")");
+	}
+	wr_buf_addf(&b, "\n  trouble     stuck %lld, timeout %lld, lost %lld, stale events %lld, breaker opens %lld\n",
+		    (long long)geti(o, "stuck", NULL), (long long)geti(o, "timeout", NULL),
+		    (long long)geti(o, "lost", NULL), (long long)geti(o, "stale_events", NULL),
+		    (long long)geti(o, "breaker_opens", NULL));
+	fputs(wr_buf_str(&b), stdout);
+	wr_buf_free(&b);
+}
+
+static int cmd_stats(void)
+{
+	struct wr_ledger l;
+	struct wr_stats s;
+	wr_stats_init(&s, opt.since_ms ? wr_now_ms() - opt.since_ms : 0);
+	open_ledger(&l, WR_LEDGER_LAZY);
+	s.st = &l.st;
+	l.on_events = wr_stats_on_events;
+	l.on_events_ctx = &s;
+	if (wr_ledger_refresh(&l) < 0)
+		die_ledger();
+	json_t *arr = wr_stats_workflows(&s, &l.st, opt.workflow);
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o)
+	{
+		if (opt.json)
+			print_json(json_incref(o));
+		else
+			stats_human(o, i == 0);
+	}
+	if (!opt.json && !json_array_size(arr) && wr_out_tty())
+		printf("no runs%s\n", opt.since_ms ? " in that window" : "");
+	json_decref(arr);
+	wr_stats_free(&s);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+/* ---- options --------------------------------------------------------- */
+
+static void parse_status(const char *arg)
+{
+	char *copy = wr_xstrdup(arg), *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int s = wr_status_from_name(tok);
+		if (s < 0)
+			wr_usage_error(WR_EXIT_USAGE,
+				       "unknown status '%s' (running, succeeded, failed, retry_wait, blocked or cancelled)",
+				       tok);
+		opt.status_mask |= 1u << s;
+	}
+	free(copy);
+	if (!opt.status_mask)
+		wr_usage_error(WR_EXIT_USAGE, "--status needs a status");
+}
+
+static void given(unsigned bit, const char *name)
+{
+	opt.given |= bit;
+	for (int i = 0; i < 8; i++)
+		if (bit == 1u << i)
+			opt.given_name[i] = name;
+}
+
+/* Refuses options that mean nothing to the command, rather than ignore
+ * what the user believes is in effect. */
+static void only(const char *cmd, unsigned allowed)
+{
+	unsigned extra = opt.given & ~allowed;
+	for (int i = 0; i < 8; i++)
+		if (extra & (1u << i))
+			wr_usage_error(WR_EXIT_USAGE, "option '%s' does not apply to '%s'", opt.given_name[i], cmd);
+}
+
+int wr_main(int argc, char **argv)
+{
+	wr_prog = "wr-watch";
+	static const struct option opts[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"json", no_argument, NULL, 'j'},
+		{"all", no_argument, NULL, 'a'},
+		{"workflow", required_argument, NULL, 'w'},
+		{"status", required_argument, NULL, 's'},
+		{"run", required_argument, NULL, 'r'},
+		{"from-start", no_argument, NULL, 'F'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"since", required_argument, NULL, 'S'},
+		{"color", required_argument, NULL, 'C'},
+		{"colour", required_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":haw:s:r:n", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			opt.ledger = optarg;
+			break;
+		case 'j':
+			opt.json = 1;
+			break;
+		case 'a':
+			opt.all = 1;
+			given(O_ALL, "--all");
+			break;
+		case 'w':
+			opt.workflow = optarg;
+			given(O_WORKFLOW, "--workflow");
+			break;
+		case 's':
+			parse_status(optarg);
+			given(O_STATUS, "--status");
+			break;
+		case 'r':
+			opt.run = optarg;
+			given(O_RUN, "--run");
+			break;
+		case 'F':
+			opt.from_start = 1;
+			given(O_FROM_START, "--from-start");
+			break;
+		case 'n':
+			opt.dry_run = 1;
+			given(O_DRY_RUN, "--dry-run");
+			break;
+		case 'S':
+			if (wr_dur_parse(optarg, &opt.since_ms) < 0 || opt.since_ms <= 0)
+				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --since (like 90s, 5m, 1h30m, 2d)",
+					       optarg);
+			given(O_SINCE, "--since");
+			break;
+		case 'C':
+			if (!strcmp(optarg, "always"))
+				wr_out_set_color(1);
+			else if (!strcmp(optarg, "never"))
+				wr_out_set_color(0);
+			else if (!strcmp(optarg, "auto"))
+				wr_out_set_color(-1);
+			else
+				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --color (auto, always or never)", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return WR_EXIT_OK;
+		case 'V':
+			wr_print_version();
+			return WR_EXIT_OK;
+		case ':':
+			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	relative_times = wr_out_tty() && !opt.json;
+	const char *cmd = optind < argc ? argv[optind++] : "status";
+	int nargs = argc - optind;
+	if (!strcmp(cmd, "show")) {
+		only(cmd, 0);
+		if (nargs != 1)
+			wr_usage_error(WR_EXIT_USAGE, nargs ? "show takes one RUN" : "show needs a RUN (an id or its start)");
+		return cmd_show(argv[optind]);
+	}
+	if (nargs)
+		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (!strcmp(cmd, "status")) {
+		only(cmd, O_ALL | O_WORKFLOW | O_STATUS);
+		return cmd_status();
+	}
+	if (!strcmp(cmd, "follow")) {
+		only(cmd, O_WORKFLOW | O_RUN | O_FROM_START);
+		return cmd_follow();
+	}
+	if (!strcmp(cmd, "check")) {
+		only(cmd, O_WORKFLOW | O_RUN | O_DRY_RUN);
+		return cmd_check();
+	}
+	if (!strcmp(cmd, "stats")) {
+		only(cmd, O_WORKFLOW | O_SINCE);
+		return cmd_stats();
+	}
+	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (status, show, follow, check or stats)", cmd);
+}
