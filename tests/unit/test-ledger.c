@@ -109,14 +109,15 @@ static void concurrent(void)
 		}
 		if (ev.seq != n && bad_seq++ < 3)
 			printf("# line %lld has seq %lld\n", (long long)n, (long long)ev.seq);
-		const char *by = wr_ev_str(&ev, "by");
+		const char *by = wr_ev_str(&ev, "by"), *msg = wr_ev_str(&ev, "message");
 		long pid = atol(strchr(by, '/') + 1);
 		int proc = -1;
 		for (int k = 0; k < NPROC; k++)
 			if (by_pid[k] == pid)
 				proc = k;
 		int mp = -1, mi = -1, mj = -1;
-		sscanf(wr_ev_str(&ev, "message"), "p%d i%d j%d", &mp, &mi, &mj);
+		if (ev.type != WR_EV_OUTBOX_ENQUEUED || !msg || sscanf(msg, "p%d i%d j%d", &mp, &mi, &mj) != 3)
+			mp = -1;
 		if (proc < 0 || mp != proc) {
 			unknown++;
 		} else {
