@@ -407,6 +407,9 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		set_str(&a->reason, wr_ev_str(ev, "reason"));
 		w->running--;
 		w->finished[o]++;
+		/* a cancelled half-open trial gives no verdict: let another run */
+		if (o == WR_OUT_CANCELLED && w->breaker == WR_BR_HALF_OPEN && w->half_open_trial > 0)
+			w->half_open_trial--;
 		if (o != WR_OUT_CANCELLED)
 			window_push(w, o != WR_OUT_SUCCESS);
 		if (r->status == WR_ST_RUNNING) {
