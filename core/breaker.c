@@ -111,13 +111,40 @@ void wr_breaker_after(const struct wr_state *st, const char *wf, enum wr_outcome
 	}
 	if (s != WR_BR_CLOSED)
 		return;
-	int n = 0, fails = 0;
-	if (w) {
-		int skip = w->nwindow == WR_BREAKER_WINDOW ? 1 : 0;
-		for (int i = skip; i < w->nwindow; i++) {
-			n++;
-			fails += w->window[i];
+	/* The window as it will be before this outcome: the state's, then the
+	 * finishes earlier in this batch (wr-watch check ends several attempts
+	 * of a workflow in one decision; each must count). The batch's last
+	 * event, when a finish, is this outcome's own (wr_finish_events). */
+	unsigned char win[WR_BREAKER_WINDOW];
+	int nwin = 0;
+	for (int i = 0; w && i < w->nwindow; i++)
+		win[nwin++] = w->window[i];
+	size_t ne = json_array_size(events), i;
+	json_t *ev;
+	json_array_foreach(events, i, ev)
+	{
+		const char *t = json_string_value(json_object_get(ev, "type"));
+		const char *w2 = json_string_value(json_object_get(ev, "workflow"));
+		if (!t || !w2 || strcmp(w2, wf))
+			continue;
+		const char *to = json_string_value(json_object_get(ev, "to"));
+		if (!strcmp(t, "breaker.changed") && to && !strcmp(to, "closed"))
+			nwin = 0; /* the reducer empties the window on close */
+		if (strcmp(t, "attempt.finished") || i + 1 == ne)
+			continue;
+		const char *oc = json_string_value(json_object_get(ev, "outcome"));
+		if (!oc || !strcmp(oc, "cancelled"))
+			continue;
+		if (nwin == WR_BREAKER_WINDOW) {
+			memmove(win, win + 1, WR_BREAKER_WINDOW - 1);
+			nwin--;
 		}
+		win[nwin++] = strcmp(oc, "success") != 0;
+	}
+	int n = 0, fails = 0;
+	for (int k = nwin == WR_BREAKER_WINDOW ? 1 : 0; k < nwin; k++) {
+		n++;
+		fails += win[k];
 	}
 	n++;
 	fails += failure;

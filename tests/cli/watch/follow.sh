@@ -1,0 +1,121 @@
+#!/bin/bash
+# wr-watch follow: events appended by another process reach the stream, a
+# compaction-style replacement (copy, append, rename over the path) is
+# followed like tail -F without repeating what was printed, the polling
+# fallback works, SIGTERM/SIGINT end it with 0, a closed pipe ends it.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/helpers.sh"
+
+R1=0190aaaa-0000-7000-8000-0000dddd0001
+R2=0190bbbb-0000-7000-8000-0000dddd0002
+T=2026-11-20T10:00
+FAR=2099-01-01T00:00:00.000Z
+
+# The follower is ready (initial read done) once its inotify fd exists.
+watching() {
+	ls -l /proc/$1/fd 2>/dev/null | grep -q inotify
+}
+seqs() {
+	jq -s -c "map(.seq)" "$1"
+}
+
+test_expect_success 'a ledger with a few events' '
+	created $R1 web $T:00.000Z &&
+	started $R1 1 $T:01.000Z elsewhere 7 0 $FAR &&
+	created $R2 db $T:02.000Z
+'
+
+test_expect_success 'follow starts at the end, sees appends by another process, keeps going across a compaction-style rename, ends with 0 on SIGTERM' '
+	wr-watch follow --json >out 2>err &
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "watching $pid" &&
+	ev $T:03.000Z attempt.progress "{run: \"$R1\", attempt: 1, stage: \"s1\", status: \"started\"}" &&
+	wait_until "grep -q \"\\\"seq\\\":4\" out" &&
+	test "$(seqs out)" = "[4]" &&
+
+	cp "$WR_LEDGER" new.jsonl &&
+	ev_to new.jsonl $T:04.000Z attempt.heartbeat "{run: \"$R1\", attempt: 1, lease_until: \"$FAR\"}" &&
+	chmod 0600 new.jsonl &&
+	mv new.jsonl "$WR_LEDGER" &&
+	wait_until "grep -q \"\\\"seq\\\":5\" out" &&
+	ev $T:05.000Z attempt.finished "{run: \"$R1\", attempt: 1, outcome: \"success\", exit_code: 0}" &&
+	wait_until "grep -q \"\\\"seq\\\":6\" out" &&
+	test "$(seqs out)" = "[4,5,6]" &&
+	jq -e -s ".[2] | .type == \"attempt.finished\" and .run == \"$R1\"" out &&
+
+	kill -TERM $pid &&
+	test_expect_code 0 wait $pid &&
+	test_must_be_empty err
+'
+
+test_expect_success 'human lines: time, seq, type, run, what it says, the status after' '
+	wr-watch follow --from-start >human 2>err &
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "test \$(wc -l <human) -ge 6" &&
+	kill -INT $pid &&
+	test_expect_code 0 wait $pid &&
+	test_grep "^2026-11-20T10:00:00.000Z #1 run.created +dddd0001 web: job --flag  \(in /srv\) -> running$" human &&
+	test_grep "^2026-11-20T10:00:03.000Z #4 attempt.progress +dddd0001 web: attempt 1 stage s1 started -> running$" human &&
+	test_grep "#6 attempt.finished +dddd0001 web: attempt 1 success, exit 0 -> succeeded$" human
+'
+
+test_expect_success 'stale events are marked in the stream' '
+	wr-watch follow >human 2>err &
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "watching $pid" &&
+	ev $T:06.000Z attempt.heartbeat "{run: \"$R1\", attempt: 1, lease_until: \"$FAR\"}" &&
+	wait_until "test -s human" &&
+	kill $pid &&
+	wait $pid &&
+	test_grep "#7 attempt.heartbeat +dddd0001 web: .*\[stale: event after the attempt finished\]$" human
+'
+
+test_expect_success '--run and --workflow filter the stream' '
+	wr-watch follow --from-start --json --workflow db >db &
+	pid1=$!; echo $pid1 >>"$TRASH/pids"
+	wr-watch follow --from-start --json --run dddd0001 >r1 &
+	pid2=$!; echo $pid2 >>"$TRASH/pids"
+	wait_until "watching $pid1 && watching $pid2" &&
+	kill $pid1 $pid2 &&
+	wait $pid1 && wait $pid2 &&
+	test "$(seqs db)" = "[3]" &&
+	test "$(seqs r1)" = "[1,2,4,5,6,7]"
+'
+
+test_expect_success 'without inotify it polls, and follows a replacement too' '
+	WR_WATCH_NO_INOTIFY=1 wr-watch follow --from-start --json >poll 2>err &
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "grep -q \"\\\"seq\\\":7\" poll" &&
+	! watching $pid &&
+	cp "$WR_LEDGER" new.jsonl &&
+	ev_to new.jsonl $T:07.000Z run.cancelled "{run: \"$R2\", reason: \"test\"}" &&
+	chmod 0600 new.jsonl &&
+	mv new.jsonl "$WR_LEDGER" &&
+	wait_until "grep -q \"\\\"seq\\\":8\" poll" &&
+	kill $pid &&
+	wait $pid &&
+	test "$(seqs poll)" = "[1,2,3,4,5,6,7,8]"
+'
+
+test_expect_success 'a closed pipe ends it quietly, even with no new event' '
+	timeout 60 bash -c "wr-watch follow --from-start | head -n 2" >out 2>err &&
+	test $(wc -l <out) -eq 2 &&
+	test_must_be_empty err
+'
+
+test_expect_success 'a missing ledger is waited for' '
+	wr-watch follow --json --ledger sub/later.jsonl >later 2>err &
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "watching $pid" &&
+	mkdir -p sub &&
+	WR_LEDGER=sub/later.jsonl ev $T:08.000Z run.created "{run: \"x1\", workflow: \"w\", argv: [\"x\"], cwd: \"/\", policy: {}}" &&
+	wait_until "test -s later" &&
+	kill $pid &&
+	wait $pid &&
+	test "$(seqs later)" = "[1]"
+'
+
+# A failed test may leave its follower behind: end them all.
+[ -f "$TRASH/pids" ] && kill $(cat "$TRASH/pids") 2>/dev/null
+test_done
