@@ -97,7 +97,8 @@ static const char usage[] =
 	"  wr-watch                                  # what needs eyes now\n"
 	"  wr-watch show 4f2a9c1e                    # a run's timeline\n"
 	"  wr-watch follow --json | jq -c 'select(.type == \"attempt.finished\")'\n"
-	"  */5 * * * *  wr-watch check >/dev/null || wr-recover   # crontab\n";
+	"  wr-watch check --dry-run                  # would anything be marked lost?\n"
+	"  wr-watch stats --since 7d --workflow backup\n";
 
 enum {
 	O_ALL = 1 << 0,
@@ -145,8 +146,16 @@ static const char *when(int64_t now, int64_t ts, char *buf, size_t n)
 {
 	if (!ts)
 		return NULL;
-	if (relative_times)
-		return wr_out_ago(now, ts, buf, n);
+	if (relative_times) {
+		/* Two units are enough at a glance: 1d15h, 17h49m, 44m26s. */
+		int64_t d = now > ts ? now - ts : ts - now, unit = 1000;
+		if (d >= 86400000)
+			unit = 3600000;
+		else if (d >= 3600000)
+			unit = 60000;
+		d = (d + unit / 2) / unit * unit;
+		return wr_out_ago(now, now > ts ? now - d : now + d, buf, n);
+	}
 	if (n < WR_TS_LEN)
 		return NULL;
 	return wr_ts_format(ts, buf);
