@@ -1,10 +1,11 @@
-/* wr-ledger - the ledger file itself: verify, repair, stats. */
+/* wr-ledger - the ledger file itself: verify, repair, compact, stats. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compact.h"
 #include "err.h"
 #include "ledger.h"
 #include "output.h"
@@ -22,12 +23,17 @@ static const char usage[] =
 	"            line number (exit 0 clean, 1 problems found)\n"
 	"  repair    move a torn tail (a crash's half-written decision) to\n"
 	"            PATH.quarantine and record ledger.repaired; nothing is deleted\n"
+	"  compact   move the events of runs that ended (succeeded or cancelled)\n"
+	"            and of delivered or acked notifications, older than --keep,\n"
+	"            to an archive PATH.archive.N beside the ledger; nothing is\n"
+	"            deleted, the state of everything kept is unchanged\n"
 	"  stats     events by type, runs by status, outbox by state, size, span\n"
 	"\n"
 	"Options:\n"
 	"  --ledger PATH   the ledger (default $WR_LEDGER, else\n"
 	"                  ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
 	"  --json          one JSON object per line on stdout\n"
+	"  --keep DUR      compact: keep what ended less than DUR ago (default 7d)\n"
 	"  -h, --help      show this help\n"
 	"      --version   show the version\n"
 	"\n"
@@ -37,10 +43,12 @@ static const char usage[] =
 	"Examples:\n"
 	"  wr-ledger verify\n"
 	"  wr-ledger --json verify | jq -r '\"\\(.line): \\(.message)\"'\n"
-	"  wr-ledger stats --json | jq .runs\n";
+	"  wr-ledger stats --json | jq .runs\n"
+	"  wr-ledger compact --keep 30d\n";
 
 static int json_out;
 static const char *ledger_opt;
+static const char *keep_opt;
 
 struct verify {
 	int64_t problems;
@@ -93,7 +101,7 @@ static int cmd_verify(void)
 	free(path);
 	/* The lock makes a torn tail a crash's trace, not a commit under way. */
 	memset(&l, 0, sizeof l);
-	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY | WR_LEDGER_NOSNAP) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	l.on_error = verify_error;
 	l.on_error_ctx = &v;
@@ -147,6 +155,45 @@ static int cmd_repair(void)
 		printf("%s: nothing to repair\n", l.path);
 	} else {
 		printf("%s: torn tail moved to %s; recorded as ledger.repaired\n", l.path, l.qpath);
+	}
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+static int cmd_compact(void)
+{
+	int64_t keep = 7 * 86400000LL;
+	if (keep_opt && (wr_dur_parse(keep_opt, &keep) < 0 || keep < 0))
+		wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --keep (try 7d, 12h, 90m)", keep_opt);
+	struct wr_ledger l;
+	char *path = wr_ledger_path(ledger_opt);
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to open ledger %s", path);
+	free(path);
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_LAZY) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	struct wr_compact_result res;
+	int r = wr_ledger_compact(&l, keep, &res);
+	if (r < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", l.path);
+		wr_jset(o, "compacted", json_boolean(r == 1));
+		wr_jset(o, "archive", r == 1 ? json_string(res.archive) : json_null());
+		wr_jset_int(o, "archived_events", res.archived_events);
+		wr_jset_int(o, "archived_runs", res.archived_runs);
+		wr_jset_int(o, "archived_outbox", res.archived_outbox);
+		wr_jset_int(o, "kept_events", res.kept_events);
+		wr_jset_int(o, "through_seq", res.through);
+		wr_out_json(o);
+	} else if (r == 0) {
+		printf("%s: nothing ended before the last %s; nothing moved\n", l.path, keep_opt ? keep_opt : "7d");
+	} else {
+		printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept\n", l.path,
+		       (long long)res.archived_events, (long long)res.archived_runs, (long long)res.archived_outbox,
+		       res.archive, (long long)res.kept_events);
 	}
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
@@ -245,6 +292,7 @@ int wr_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},
+		{"keep", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -259,6 +307,9 @@ int wr_main(int argc, char **argv)
 		case 'j':
 			json_out = 1;
 			break;
+		case 'k':
+			keep_opt = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -272,7 +323,7 @@ int wr_main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		wr_usage_error(WR_EXIT_USAGE, "missing command: verify, repair or stats");
+		wr_usage_error(WR_EXIT_USAGE, "missing command: verify, repair, compact or stats");
 	const char *cmd = argv[optind];
 	if (optind + 1 < argc)
 		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
@@ -280,7 +331,11 @@ int wr_main(int argc, char **argv)
 		return cmd_verify();
 	if (!strcmp(cmd, "repair"))
 		return cmd_repair();
+	if (keep_opt && strcmp(cmd, "compact"))
+		wr_usage_error(WR_EXIT_USAGE, "--keep goes with compact only");
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats();
-	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (verify, repair or stats)", cmd);
+	if (!strcmp(cmd, "compact"))
+		return cmd_compact();
+	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (verify, repair, compact or stats)", cmd);
 }

@@ -1,6 +1,8 @@
 /* ledger.c - opening, replaying, repairing and committing to the ledger. */
 #include "ledger.h"
+#include "compact.h"
 #include "err.h"
+#include "snapshot.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -90,24 +92,6 @@ struct apply_ctx {
 	struct wr_ledger *l;
 };
 
-static void scan_events(void *ctx, const struct wr_event *evs, size_t n, int64_t line, off_t off)
-{
-	struct wr_ledger *l = ctx;
-	(void)off;
-	int applied[64];
-	const char *whys[64];
-	int *res = n <= 64 ? applied : wr_xcalloc(n, sizeof *res);
-	const char **why = n <= 64 ? whys : wr_xcalloc(n, sizeof *why);
-	for (size_t i = 0; i < n; i++)
-		res[i] = wr_state_apply(&l->st, &evs[i], &why[i]);
-	if (l->on_events)
-		l->on_events(l->on_events_ctx, evs, n, res, why, line);
-	if (res != applied) {
-		free(res);
-		free(why);
-	}
-}
-
 static void scan_error(void *ctx, const struct wr_scan_error *e)
 {
 	struct wr_ledger *l = ctx;
@@ -116,12 +100,80 @@ static void scan_error(void *ctx, const struct wr_scan_error *e)
 		l->on_error(l->on_error_ctx, e);
 }
 
+static void scan_events(void *ctx, const struct wr_event *evs, size_t n, int64_t line, off_t off)
+{
+	struct wr_ledger *l = ctx;
+	(void)off;
+	if (n == 1 && wr_event_is_marker(&evs[0])) {
+		/* Compaction metadata: seeds the totals, is no state event. */
+		if (wr_compact_seed(&l->st, &evs[0]) < 0) {
+			struct wr_scan_error e = {l->path, line, 1, "state", "malformed compaction marker; totals not restored", off};
+			scan_error(l, &e);
+		}
+		return;
+	}
+	int applied[64];
+	const char *whys[64];
+	int *res = n <= 64 ? applied : wr_xcalloc(n, sizeof *res);
+	const char **why = n <= 64 ? whys : wr_xcalloc(n, sizeof *why);
+	for (size_t i = 0; i < n; i++)
+		res[i] = wr_state_apply_ledger(&l->st, &evs[i], &why[i]);
+	if (l->on_events)
+		l->on_events(l->on_events_ctx, evs, n, res, why, line);
+	if (res != applied) {
+		free(res);
+		free(why);
+	}
+}
+
 static int scan_more(struct wr_ledger *l)
 {
 	if (l->fd < 0)
 		return 0;
+	/* From the start with nothing applied yet: a matching snapshot saves
+	 * the replay of its prefix (not for callers that see every event). */
+	if (l->scan.off == 0 && l->st.events == 0 && !l->on_events && !(l->flags & WR_LEDGER_NOSNAP))
+		l->snap_loaded = wr_snapshot_load(l) == 1;
+	if (l->snap_loaded && l->scan.off)
+		l->snap_off = l->scan.off;
 	struct wr_scan_cb cb = {l, scan_events, scan_error};
 	return wr_scan_run(&l->scan, &cb);
+}
+
+/* Writes a snapshot when enough was replayed since the last one. A cache:
+ * a failure is a warning for writers, silent for readers. */
+static void maybe_snapshot(struct wr_ledger *l)
+{
+	int64_t every = wr_snapshot_threshold();
+	if (l->fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn ||
+	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
+		return;
+	if (wr_snapshot_write(l) == 0) {
+		l->snap_off = l->scan.off;
+	} else if ((l->flags & WR_LEDGER_WRITE) && !l->snap_warned) {
+		l->snap_warned = 1;
+		wr_warn("%s (going on without it)", wr_errmsg());
+	}
+}
+
+int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		wr_seterrsys("unable to open %s", path);
+		return -1;
+	}
+	if (check_file(fd, path, "archive") < 0) {
+		close(fd);
+		return -1;
+	}
+	struct wr_scan s;
+	wr_scan_init(&s, fd, path);
+	s.allow_gaps = archive;
+	struct wr_scan_cb cb = {l, scan_events, scan_error};
+	int r = wr_scan_run(&s, &cb);
+	close(fd);
+	return r;
 }
 
 static int open_file(struct wr_ledger *l)
@@ -175,6 +227,9 @@ static void reset_state(struct wr_ledger *l)
 	wr_state_free(&l->st);
 	wr_state_init(&l->st);
 	wr_scan_init(&l->scan, l->fd, l->path);
+	l->snap_off = 0;
+	l->snap_loaded = 0;
+	l->bad_lines = 0;
 }
 
 int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
@@ -197,7 +252,12 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 	if (open_file(l) < 0)
 		return -1;
 	wr_scan_init(&l->scan, l->fd, l->path);
-	return flags & WR_LEDGER_LAZY ? 0 : scan_more(l);
+	if (flags & WR_LEDGER_LAZY)
+		return 0;
+	if (scan_more(l) < 0)
+		return -1;
+	maybe_snapshot(l);
+	return 0;
 }
 
 void wr_ledger_close(struct wr_ledger *l)
@@ -243,6 +303,7 @@ int wr_ledger_refresh(struct wr_ledger *l)
 	}
 	if (scan_more(l) < 0)
 		return -1;
+	maybe_snapshot(l);
 	return was_replaced;
 }
 
@@ -477,6 +538,14 @@ static int repair_tail(struct wr_ledger *l)
 }
 
 /* Under the lock: catch up with the file and repair a torn tail. */
+static int sync_locked(struct wr_ledger *l, int *repaired);
+
+int wr_ledger_sync_locked(struct wr_ledger *l)
+{
+	int repaired;
+	return sync_locked(l, &repaired);
+}
+
 static int sync_locked(struct wr_ledger *l, int *repaired)
 {
 	*repaired = 0;
@@ -528,6 +597,8 @@ int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
 		goto done;
 	}
 	r = write_batch(l, out.events, now, out.nosync);
+	if (r == 0)
+		maybe_snapshot(l); /* still under the lock: no torn tail can be pending */
 done:
 	wr_ledger_unlock(l);
 	json_decref(out.events);

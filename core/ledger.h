@@ -30,6 +30,7 @@ enum {
 	WR_LEDGER_WRITE = 1,    /* create when missing; commits allowed */
 	WR_LEDGER_QUIET = 2,    /* do not print bad lines on stderr */
 	WR_LEDGER_LAZY = 4,     /* do not replay yet: set callbacks, then refresh */
+	WR_LEDGER_NOSNAP = 8,   /* neither load nor write PATH.snapshot (verify) */
 };
 
 struct wr_batch {
@@ -64,6 +65,13 @@ struct wr_ledger {
 	void (*on_events)(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
 			  const char *const *why, int64_t line);
 	void *on_events_ctx;
+	/* Snapshots (core/snapshot.h): loaded when the replay starts from the
+	 * beginning and no on_events callback wants every event; written when
+	 * snap_every bytes were replayed since the last one (after a commit,
+	 * an open or a refresh). Never a reason for a call to fail. */
+	off_t snap_off;         /* offset of the snapshot loaded or written, 0 none */
+	int snap_loaded;        /* the last full replay started from a snapshot */
+	int snap_warned;
 };
 
 /* The ledger path: opt (--ledger), else $WR_LEDGER, else
@@ -88,6 +96,13 @@ void wr_ledger_close(struct wr_ledger *l);
 /* Lock helpers, for tools that hold the lock across several steps. */
 int wr_ledger_lock(struct wr_ledger *l);
 void wr_ledger_unlock(struct wr_ledger *l);
+
+/* With the lock held: catch up with the file and repair a torn tail
+ * (steps 1-2 of the commit protocol, for compaction). 0 or -1. */
+int wr_ledger_sync_locked(struct wr_ledger *l);
+/* Replays another file (an archive segment when archive != 0: seq gaps
+ * expected) into l's state through l's callbacks. 0 or -1. */
+int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive);
 
 /* Exit status for a failed ledger call in a tool other than wr-run. */
 int wr_ledger_exit_status(void);

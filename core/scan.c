@@ -11,6 +11,11 @@
 
 #define CHUNK (1 << 20)
 
+int wr_event_is_marker(const struct wr_event *ev)
+{
+	return ev->type == WR_EV_UNKNOWN && ev->type_name && !strcmp(ev->type_name, WR_COMPACTED_TYPE);
+}
+
 void wr_scan_init(struct wr_scan *s, int fd, const char *path)
 {
 	memset(s, 0, sizeof *s);
@@ -66,7 +71,26 @@ static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pendin
 		return 1;
 	}
 	char msg[160];
-	if (ev.seq <= s->last_seq) {
+	if (wr_event_is_marker(&ev)) {
+		/* It describes the file it starts, so only line 1 may hold it
+		 * (anywhere in an archive, which keeps the old markers). */
+		if ((off != 0 && !s->allow_gaps) || ev.batch_n) {
+			report(s, cb, lineno, off, 1, "type", "compaction marker not at the start of the ledger; not applied");
+			wr_event_clear(&ev);
+			if (p->want)
+				broken_batch(s, cb, p);
+			return 1;
+		}
+		if (p->want)
+			broken_batch(s, cb, p);
+		s->compact_seq = ev.seq;
+		s->last_seq = 0; /* the kept lines that follow restart below it */
+		if (cb->on_events)
+			cb->on_events(cb->ctx, &ev, 1, lineno, off);
+		wr_event_clear(&ev);
+		return 1;
+	}
+	if (ev.seq <= s->last_seq || (s->compact_seq && ev.seq == s->compact_seq)) {
 		snprintf(msg, sizeof msg, "seq %lld repeats or goes back (last was %lld); event not applied",
 			 (long long)ev.seq, (long long)s->last_seq);
 		report(s, cb, lineno, off, 1, "seq", msg);
@@ -75,8 +99,10 @@ static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pendin
 			broken_batch(s, cb, p);
 		return 1;
 	}
-	if (ev.seq != s->last_seq + 1 && s->last_seq) {
-		snprintf(msg, sizeof msg, "seq gap: expected %lld, found %lld", (long long)s->last_seq + 1,
+	/* A gap is a loss unless a compaction moved those seqs to an archive. */
+	int64_t top = s->last_seq > s->compact_seq ? s->last_seq : s->compact_seq;
+	if (ev.seq != top + 1 && top && ev.seq > top && !s->allow_gaps) {
+		snprintf(msg, sizeof msg, "seq gap: expected %lld, found %lld", (long long)top + 1,
 			 (long long)ev.seq);
 		report(s, cb, lineno, off, 1, "seq", msg);
 	}

@@ -18,6 +18,10 @@
 #include "event.h"
 
 #define WR_LINE_MAX (16 * 1024 * 1024)
+#define WR_COMPACTED_TYPE "ledger.compacted"
+
+/* 1 when ev is a compaction marker (ledger metadata, not a state event). */
+int wr_event_is_marker(const struct wr_event *ev);
 
 struct wr_scan_error {
 	const char *path;
@@ -42,6 +46,14 @@ struct wr_scan {
 	off_t off;            /* end of the last whole decision consumed */
 	int64_t line;         /* number of the line at off (1-based) */
 	int64_t last_seq;     /* highest seq delivered */
+	/* Compaction (DESIGN.md "wr-ledger compact"): a compacted ledger starts
+	 * with a ledger.compacted marker of seq L+1 for "compacted through L";
+	 * the lines after it keep their original seqs (<= L, increasing, with
+	 * gaps where events moved to an archive), and appends go on at L+2.
+	 * compact_seq is the marker's seq (0: none): missing seqs up to it are
+	 * in the archives, not lost. */
+	int64_t compact_seq;
+	int allow_gaps;       /* an archive segment: gaps are expected, markers may be anywhere */
 	/* Results of the last wr_scan_run: */
 	int torn;             /* 1 when bytes follow off that are not whole */
 	off_t end;            /* file size seen */

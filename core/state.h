@@ -157,6 +157,10 @@ struct wr_state {
 	int64_t events, stale, invalid, repaired;
 	int64_t by_type[WR_EV__COUNT];
 	int64_t unknown_types;
+	/* Set by a compaction marker (core/compact.h): workflows and the
+	 * counters above already hold the effects of every event with seq <=
+	 * this; ledger replay applies such events to runs and outbox only. */
+	int64_t compacted_through;
 };
 
 /* OK: applied. STALE: fenced off (a superseded or finished attempt, a claim

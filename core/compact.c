@@ -1,0 +1,641 @@
+/* compact.c - compaction markers, the archive chain, and wr_ledger_compact. */
+#include "compact.h"
+#include "err.h"
+#include "map.h"
+#include "scan.h"
+#include "snapshot.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- replay across a compaction point ---- */
+
+int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const char **why)
+{
+	if (ev->seq > st->compacted_through)
+		return wr_state_apply(st, ev, why);
+	/* Before the compaction point: the marker's totals hold this event's
+	 * effect on workflows and counters; only its run or entry changes. */
+	if (ev->type == WR_EV_BREAKER_CHANGED) {
+		if (why)
+			*why = NULL;
+		return WR_APPLY_OK;
+	}
+	int64_t c[6] = {st->events, st->stale, st->invalid, st->repaired, st->unknown_types, st->last_ts};
+	int64_t by[WR_EV__COUNT];
+	memcpy(by, st->by_type, sizeof by);
+	const char *wf = NULL;
+	if (ev->type == WR_EV_RUN_CREATED)
+		wf = ev->workflow;
+	else if (ev->run && wr_state_run(st, ev->run))
+		wf = wr_state_run(st, ev->run)->workflow;
+	struct wr_workflow *w = wf ? wr_state_workflow(st, wf) : NULL, saved;
+	if (w)
+		saved = *w;
+	int r = wr_state_apply(st, ev, why);
+	if (w)
+		*w = saved;
+	st->events = c[0];
+	st->stale = c[1];
+	st->invalid = c[2];
+	st->repaired = c[3];
+	st->unknown_types = c[4];
+	st->last_ts = c[5] > st->last_ts ? c[5] : st->last_ts;
+	memcpy(st->by_type, by, sizeof by);
+	return r;
+}
+
+static const char *type_key(int t)
+{
+	return t ? wr_type_name((enum wr_type)t) : "unknown";
+}
+
+static const char *outcome_key(int o)
+{
+	return o ? wr_outcome_name((enum wr_outcome)o) : "none";
+}
+
+json_t *wr_compact_seed_json(const struct wr_state *st)
+{
+	json_t *o = json_object();
+	wr_jset_int(o, "last_ts_ms", st->last_ts);
+	wr_jset_int(o, "events", st->events);
+	wr_jset_int(o, "stale", st->stale);
+	wr_jset_int(o, "invalid", st->invalid);
+	wr_jset_int(o, "repaired", st->repaired);
+	wr_jset_int(o, "unknown_types", st->unknown_types);
+	json_t *by = json_object();
+	for (int t = 0; t < WR_EV__COUNT; t++)
+		if (st->by_type[t])
+			wr_jset_int(by, type_key(t), st->by_type[t]);
+	wr_jset(o, "by_type", by);
+	json_t *wfs = json_array();
+	for (size_t i = 0; i < st->workflows.n; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		json_t *j = json_object();
+		wr_jset_str(j, "workflow", w->name);
+		wr_jset_int(j, "running", w->running);
+		wr_jset_str(j, "breaker", wr_breaker_name(w->breaker));
+		wr_jset_int(j, "open_until_ms", w->open_until);
+		wr_jset_int(j, "reopens", w->reopens);
+		wr_jset_int(j, "opens", w->opens);
+		wr_jset_int(j, "half_open_trial", w->half_open_trial);
+		char win[WR_BREAKER_WINDOW + 1];
+		for (int k = 0; k < w->nwindow; k++)
+			win[k] = w->window[k] ? '1' : '0';
+		win[w->nwindow] = 0;
+		wr_jset_str(j, "window", win);
+		wr_jset_int(j, "runs", w->runs);
+		wr_jset_int(j, "succeeded", w->succeeded);
+		wr_jset_int(j, "failed_final", w->failed_final);
+		json_t *f = json_object();
+		for (int k = 0; k < WR_OUT__COUNT; k++)
+			if (w->finished[k])
+				wr_jset_int(f, outcome_key(k), w->finished[k]);
+		wr_jset(j, "finished", f);
+		json_array_append_new(wfs, j);
+	}
+	wr_jset(o, "workflows", wfs);
+	return o;
+}
+
+static int64_t geti(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void free_wf(void *p)
+{
+	struct wr_workflow *w = p;
+	free(w->name);
+	free(w);
+}
+
+int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
+{
+	json_t *s = json_object_get(marker->obj, "state");
+	json_t *through = json_object_get(marker->obj, "through");
+	json_t *wfs = json_object_get(s, "workflows");
+	json_t *by = json_object_get(s, "by_type");
+	if (!json_is_object(s) || !json_is_integer(through) || json_integer_value(through) < 0 ||
+	    json_integer_value(through) >= marker->seq || !json_is_array(wfs) || !json_is_object(by))
+		return -1;
+	size_t i;
+	json_t *j;
+	json_array_foreach(wfs, i, j)
+	{
+		const char *name = json_string_value(json_object_get(j, "workflow"));
+		if (!name || !*name || wr_breaker_from_name(json_string_value(json_object_get(j, "breaker"))) < 0)
+			return -1;
+	}
+	wr_map_free(&st->workflows, free_wf);
+	json_array_foreach(wfs, i, j)
+	{
+		const char *name = json_string_value(json_object_get(j, "workflow"));
+		if (wr_map_get(&st->workflows, name))
+			continue;
+		struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
+		w->name = wr_xstrdup(name);
+		w->running = geti(j, "running");
+		w->breaker = (enum wr_breaker_state)wr_breaker_from_name(json_string_value(json_object_get(j, "breaker")));
+		w->open_until = geti(j, "open_until_ms");
+		w->reopens = geti(j, "reopens");
+		w->opens = geti(j, "opens");
+		w->half_open_trial = geti(j, "half_open_trial");
+		const char *win = json_string_value(json_object_get(j, "window"));
+		for (; win && *win && w->nwindow < WR_BREAKER_WINDOW; win++)
+			w->window[w->nwindow++] = *win == '1';
+		w->runs = geti(j, "runs");
+		w->succeeded = geti(j, "succeeded");
+		w->failed_final = geti(j, "failed_final");
+		json_t *f = json_object_get(j, "finished");
+		for (int k = 0; k < WR_OUT__COUNT; k++)
+			w->finished[k] = geti(f, outcome_key(k));
+		wr_map_put(&st->workflows, name, w);
+	}
+	st->events = geti(s, "events");
+	st->stale = geti(s, "stale");
+	st->invalid = geti(s, "invalid");
+	st->repaired = geti(s, "repaired");
+	st->unknown_types = geti(s, "unknown_types");
+	for (int t = 0; t < WR_EV__COUNT; t++)
+		st->by_type[t] = geti(by, type_key(t));
+	int64_t ts = geti(s, "last_ts_ms");
+	if (ts > st->last_ts)
+		st->last_ts = ts;
+	if (marker->seq > st->last_seq)
+		st->last_seq = marker->seq;
+	st->compacted_through = json_integer_value(through);
+	return 0;
+}
+
+/* ---- archive chain ---- */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? wr_xstrndup(path, (size_t)(slash - path) + (slash == path)) : wr_xstrdup(".");
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* The first line of a file, if it is a compaction marker: its "archive"
+ * (newly allocated), else NULL. */
+static char *marker_archive(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct wr_buf b = {0};
+	char chunk[65536];
+	char *nl = NULL;
+	for (;;) {
+		ssize_t r = wr_read(fd, chunk, sizeof chunk);
+		if (r <= 0)
+			break;
+		wr_buf_add(&b, chunk, (size_t)r);
+		if ((nl = memchr(b.p, '\n', b.len)) || b.len > WR_LINE_MAX)
+			break;
+	}
+	close(fd);
+	char *res = NULL;
+	struct wr_event ev;
+	struct wr_decode_err err;
+	if (nl && wr_event_decode(b.p, (size_t)(nl - b.p), &ev, &err) == 0) {
+		const char *a = json_string_value(json_object_get(ev.obj, "archive"));
+		if (wr_event_is_marker(&ev) && a && *a && !strchr(a, '/'))
+			res = wr_xstrdup(a);
+		wr_event_clear(&ev);
+	}
+	wr_buf_free(&b);
+	return res;
+}
+
+char **wr_ledger_archives(const char *path, size_t *n)
+{
+	char **v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	char *dir = dir_of(path);
+	char *name = marker_archive(path);
+	/* Newest first along the chain; a loop (a hand-made file) ends it. */
+	while (name && *n < 100000) {
+		char *p = wr_xasprintf("%s/%s", dir, name);
+		free(name);
+		int seen = 0;
+		for (size_t i = 0; i < *n; i++)
+			seen |= !strcmp(v[i], p);
+		if (seen || access(p, R_OK) < 0) {
+			free(p);
+			break;
+		}
+		WR_GROW(v, cap, *n + 1);
+		v[(*n)++] = p;
+		name = marker_archive(p);
+	}
+	free(name);
+	free(dir);
+	for (size_t i = 0; i < *n / 2; i++) {
+		char *t = v[i];
+		v[i] = v[*n - 1 - i];
+		v[*n - 1 - i] = t;
+	}
+	return v;
+}
+
+int wr_ledger_replay_archives(struct wr_ledger *l)
+{
+	size_t n;
+	char **v = wr_ledger_archives(l->path, &n);
+	int rc = 0;
+	l->flags |= WR_LEDGER_NOSNAP; /* the live replay goes on top of these */
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && wr_ledger_scan_file(l, v[i], 1) < 0)
+			rc = -1;
+		free(v[i]);
+	}
+	free(v);
+	return rc < 0 ? -1 : (int)n;
+}
+
+/* Next free segment number: one more than any PATH.archive.N present. */
+static long next_archive(const char *path)
+{
+	char *dir = dir_of(path);
+	const char *base = base_of(path);
+	size_t bl = strlen(base);
+	long max = 0;
+	DIR *d = opendir(dir);
+	free(dir);
+	if (!d)
+		return 1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".archive.", 9))
+			continue;
+		char *end;
+		long k = strtol(e->d_name + bl + 9, &end, 10);
+		if (!*end && k > max)
+			max = k;
+	}
+	closedir(d);
+	return max + 1;
+}
+
+/* ---- compaction ---- */
+
+struct line {
+	off_t off;
+	uint32_t len;
+	int32_t ent;      /* -1 none, 0 the pin (always kept), else entity */
+	int32_t dec;      /* decision index, -1: not part of a whole decision (kept) */
+};
+
+struct cctx {
+	const struct wr_state *st;
+	struct wr_map ents;       /* "r\x1fID" / "o\x1fID" -> index */
+	int32_t *parent;
+	int64_t *last_ts;
+	unsigned char *ok;        /* may move, as far as its own state goes */
+	size_t nent, capent, cap2, cap3;
+};
+
+static int32_t find(struct cctx *c, int32_t e)
+{
+	while (c->parent[e] != e) {
+		c->parent[e] = c->parent[c->parent[e]];
+		e = c->parent[e];
+	}
+	return e;
+}
+
+static void unite(struct cctx *c, int32_t a, int32_t b)
+{
+	a = find(c, a);
+	b = find(c, b);
+	if (a == b)
+		return;
+	if (a == 0 || (b != 0 && a < b))
+		c->parent[b] = a;
+	else
+		c->parent[a] = b;
+}
+
+static int32_t entity(struct cctx *c, char kind, const char *id, int64_t ts)
+{
+	char key[300];
+	snprintf(key, sizeof key, "%c\x1f%s", kind, id);
+	void *v = wr_map_get(&c->ents, key);
+	int32_t e;
+	if (v) {
+		e = (int32_t)(uintptr_t)v;
+	} else {
+		e = (int32_t)c->nent;
+		WR_GROW(c->parent, c->capent, c->nent + 1);
+		WR_GROW(c->last_ts, c->cap2, c->nent + 1);
+		WR_GROW(c->ok, c->cap3, c->nent + 1);
+		c->nent++;
+		c->parent[e] = e;
+		c->last_ts[e] = ts;
+		unsigned char ok = 0;
+		if (kind == 'r') {
+			struct wr_run *r = wr_state_run(c->st, id);
+			ok = r && (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED) && !wr_run_live(r);
+		} else {
+			struct wr_outbox *o = wr_state_outbox(c->st, id);
+			ok = o && (o->state == WR_OB_DELIVERED || o->state == WR_OB_ACKED);
+		}
+		c->ok[e] = ok;
+		wr_map_put(&c->ents, key, (void *)(uintptr_t)e);
+	}
+	if (ts > c->last_ts[e])
+		c->last_ts[e] = ts;
+	return e;
+}
+
+static int is_outbox(enum wr_type t)
+{
+	return t >= WR_EV_OUTBOX_ENQUEUED && t <= WR_EV_OUTBOX_RETRIED;
+}
+
+/* The entity an event belongs to; -1 for events whose effect is all in
+ * the marker's totals (breaker changes, repairs, old markers). */
+static int32_t event_entity(struct cctx *c, const struct wr_event *ev)
+{
+	if (is_outbox(ev->type)) {
+		int32_t e = entity(c, 'o', wr_ev_str(ev, "id"), ev->ts);
+		if (ev->type == WR_EV_OUTBOX_ENQUEUED && ev->run)
+			unite(c, e, entity(c, 'r', ev->run, ev->ts)); /* a run goes with its notifications */
+		return e;
+	}
+	if (ev->type == WR_EV_BREAKER_CHANGED || ev->type == WR_EV_LEDGER_REPAIRED || wr_event_is_marker(ev))
+		return -1;
+	if (ev->run)
+		return entity(c, 'r', ev->run, ev->ts);
+	return 0; /* an unknown type about no run: stays live */
+}
+
+static int write_file(const char *tmp, const char *const *parts, const size_t *lens, size_t n, struct stat *sb)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		wr_seterrsys("unable to create %s", tmp);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (lens[i] && wr_write_all(fd, parts[i], lens[i]) < 0)
+			goto fail;
+	if (fsync(fd) < 0 || (sb && fstat(fd, sb) < 0))
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	wr_seterrsys("unable to write %s", tmp);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Copies the chosen lines of map into a buffer, in order. */
+static void gather(struct wr_buf *b, const char *map, const struct line *ln, size_t nl, const unsigned char *arch,
+		   int want)
+{
+	for (size_t i = 0; i < nl; i++)
+		if (arch[i] == want)
+			wr_buf_add(b, map + ln[i].off, (size_t)ln[i].len + 1);
+}
+
+int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (wr_ledger_lock(l) < 0)
+		return -1;
+	int rc = -1;
+	char *map = NULL;
+	size_t size = 0;
+	struct line *ln = NULL;
+	size_t nl = 0, capl = 0;
+	unsigned char *arch = NULL;
+	int32_t *dec_root = NULL;
+	size_t ndec = 0, capd = 0;
+	struct cctx c = {0};
+	struct wr_buf live = {0}, ab = {0};
+	char *atmp = NULL, *ltmp = NULL, *apath = NULL;
+	if (wr_ledger_sync_locked(l) < 0)
+		goto out;
+	c.st = &l->st;
+	size = (size_t)l->scan.off;
+	res->through = l->st.last_seq;
+	if (size == 0) {
+		rc = 0;
+		goto out;
+	}
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, l->fd, 0);
+	if (map == MAP_FAILED) {
+		map = NULL;
+		wr_seterrsys("unable to map ledger %s", l->path);
+		goto out;
+	}
+	entity(&c, 'p', "", 0); /* entity 0: the pin */
+	c.ok[0] = 0;
+	int64_t cutoff = wr_now_ms() - keep_ms;
+	/* One pass: lines, their entity, and whole decisions (as scan.c
+	 * assembles them; what is not part of a whole decision stays). */
+	size_t pend = 0;  /* index of the first line of a pending batch */
+	int want = 0, have = 0;
+	for (size_t pos = 0; pos < size;) {
+		const char *nlp = memchr(map + pos, '\n', size - pos);
+		if (!nlp)
+			break; /* cannot happen: scan.off ends a line */
+		size_t len = (size_t)(nlp - (map + pos));
+		WR_GROW(ln, capl, nl + 1);
+		struct line *L = &ln[nl];
+		L->off = (off_t)pos;
+		L->len = (uint32_t)len;
+		L->ent = 0;
+		L->dec = -1;
+		pos += len + 1;
+		struct wr_event ev;
+		struct wr_decode_err err;
+		int okline = len <= WR_LINE_MAX && wr_event_decode(map + L->off, len, &ev, &err) == 0;
+		if (!okline) {
+			want = 0;  /* a bad line: it and any pending batch stay */
+			nl++;
+			continue;
+		}
+		L->ent = event_entity(&c, &ev);
+		int bi = ev.batch_i, bn = ev.batch_n;
+		wr_event_clear(&ev);
+		if (bn == 0 || bi == 1) {
+			want = 0;
+			if (bn == 0) {
+				L->dec = (int32_t)ndec;
+			} else {
+				want = bn;
+				have = 1;
+				pend = nl;
+			}
+		} else if (want && bi == have + 1 && bn == want) {
+			have++;
+		} else {
+			want = 0;
+			nl++;
+			continue;
+		}
+		nl++;
+		if (want && have < want)
+			continue;
+		/* a whole decision: lines [first, nl) */
+		size_t first = want ? pend : nl - 1;
+		want = 0;
+		int32_t root = -1;
+		for (size_t i = first; i < nl; i++) {
+			ln[i].dec = (int32_t)ndec;
+			if (ln[i].ent < 0)
+				continue;
+			if (root < 0)
+				root = ln[i].ent;
+			else
+				unite(&c, root, ln[i].ent);
+		}
+		WR_GROW(dec_root, capd, ndec + 1);
+		dec_root[ndec++] = root;
+	}
+	for (size_t e = 1; e < c.nent; e++)
+		if (!c.ok[e] || c.last_ts[e] >= cutoff)
+			unite(&c, (int32_t)e, 0);
+	arch = wr_xcalloc(nl ? nl : 1, 1);
+	int32_t pin = find(&c, 0);
+	for (size_t i = 0; i < nl; i++) {
+		if (ln[i].dec < 0)
+			continue;
+		int32_t root = dec_root[ln[i].dec];
+		arch[i] = root < 0 || find(&c, root) != pin;
+		if (arch[i])
+			res->archived_events++;
+	}
+	res->kept_events = (int64_t)nl - res->archived_events;
+	for (size_t i = 0; i < c.ents.n; i++) {
+		int32_t e = (int32_t)(uintptr_t)c.ents.ent[i].val;
+		if (e && find(&c, e) != pin) {
+			if (c.ents.ent[i].key[0] == 'r')
+				res->archived_runs++;
+			else
+				res->archived_outbox++;
+		}
+	}
+	/* Only ledger metadata would move (an old marker, breaker changes):
+	 * not worth a segment. */
+	if (res->archived_runs + res->archived_outbox == 0) {
+		res->archived_events = 0;
+		res->kept_events = (int64_t)nl;
+		rc = 0;
+		goto out;
+	}
+
+	/* The archive first, complete and durable, under its final name. */
+	long k = next_archive(l->path);
+	apath = wr_xasprintf("%s.archive.%ld", l->path, k);
+	atmp = wr_xasprintf("%s.archive.tmp.%ld", l->path, (long)getpid());
+	unlink(atmp); /* a crashed compaction's leftover: we hold the lock */
+	gather(&ab, map, ln, nl, arch, 1);
+	const char *ap[1] = {ab.p};
+	size_t al[1] = {ab.len};
+	if (write_file(atmp, ap, al, 1, NULL) < 0)
+		goto out;
+	if (rename(atmp, apath) < 0 || wr_fsync_dir_of(apath) < 0) {
+		wr_seterrsys("unable to put the archive in place as %s", apath);
+		unlink(atmp);
+		goto out;
+	}
+	snprintf(res->archive, sizeof res->archive, "%s", apath);
+
+	/* Then the new live ledger: the marker, then the kept lines. */
+	json_t *m = json_object();
+	int64_t now = wr_now_ms();
+	if (now < l->st.last_ts)
+		now = l->st.last_ts;
+	wr_jset_int(m, "v", WR_SCHEMA);
+	wr_jset_int(m, "seq", l->st.last_seq + 1);
+	wr_jset_ts(m, "ts", now);
+	wr_jset_str(m, "type", WR_COMPACTED_TYPE);
+	wr_jset_str(m, "by", l->by);
+	wr_jset_int(m, "through", l->st.last_seq);
+	wr_jset_str(m, "archive", base_of(apath));
+	wr_jset_int(m, "archived_events", res->archived_events);
+	wr_jset_int(m, "kept_events", res->kept_events);
+	wr_jset_int(m, "keep_ms", keep_ms);
+	wr_jset_ts(m, "cutoff", cutoff > 0 ? cutoff : 0);
+	wr_jset(m, "state", wr_compact_seed_json(&l->st));
+	char *ms = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(m);
+	if (!ms)
+		wr_die(wr_exit_failure, "out of memory");
+	wr_buf_addstr(&live, ms);
+	wr_buf_add(&live, "\n", 1);
+	free(ms);
+	gather(&live, map, ln, nl, arch, 0);
+	ltmp = wr_xasprintf("%s.compact.tmp.%ld", l->path, (long)getpid());
+	unlink(ltmp);
+	const char *lp[1] = {live.p};
+	size_t ll[1] = {live.len};
+	if (write_file(ltmp, lp, ll, 1, NULL) < 0)
+		goto undo;
+	if (rename(ltmp, l->path) < 0) {
+		wr_seterrsys("unable to rename %s to %s", ltmp, l->path);
+		unlink(ltmp);
+		goto undo;
+	}
+	if (wr_fsync_dir_of(l->path) < 0)
+		wr_warnsys("unable to sync the directory of %s", l->path);
+	rc = 1;
+	/* Our handle follows the rename, and leaves a snapshot of the new file
+	 * so that the next reader does not replay it from scratch. */
+	if (wr_ledger_refresh(l) < 0) {
+		wr_warn("%s", wr_errmsg());
+	} else if (wr_snapshot_write(l) < 0) {
+		wr_warn("%s", wr_errmsg());
+	} else {
+		l->snap_off = l->scan.off;
+	}
+	goto out;
+undo:
+	/* The ledger still holds every event: the segment would duplicate
+	 * them. No marker names it, so it is ignored even if this fails. */
+	unlink(apath);
+	res->archive[0] = 0;
+out:
+	wr_ledger_unlock(l);
+	if (map)
+		munmap(map, size);
+	wr_buf_free(&live);
+	wr_buf_free(&ab);
+	free(atmp);
+	free(ltmp);
+	free(apath);
+	free(ln);
+	free(arch);
+	free(dec_root);
+	free(c.parent);
+	free(c.last_ts);
+	free(c.ok);
+	wr_map_free(&c.ents, NULL);
+	return rc;
+}

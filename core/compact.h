@@ -1,0 +1,82 @@
+/* compact.h - compaction: moving ended runs out of the live ledger.
+ *
+ * wr-ledger compact --keep DUR moves the events of runs that ended (status
+ * succeeded or cancelled, no live attempt) and of outbox entries that are
+ * done (delivered or acked), whose last event is older than now - DUR, to
+ * an archive segment PATH.archive.N beside the ledger. A run and the outbox
+ * entries enqueued for it, and everything that shares a decision (batch)
+ * with them, move together or not at all, so that no decision is split.
+ *
+ * File format. The new live ledger is
+ *
+ *   {"seq":L+1,"type":"ledger.compacted","through":L,"archive":"NAME",
+ *    "state":{totals of workflows and counters as of seq L},...}
+ *   the kept lines, byte for byte, with their original seqs (<= L)
+ *   appends from seq L+2 on
+ *
+ * The marker is ledger metadata, not a state event: the reducer never sees
+ * it. Replay seeds workflows and the global counters from its "state" and
+ * then applies the kept events with seq <= L to runs and the outbox only
+ * (their workflow and counter effects are in the totals already), so the
+ * derived state of everything kept is identical before and after. Gaps in
+ * seq below L+1 are the archived events, not a loss (core/scan.h).
+ *
+ * The archive holds the moved lines byte for byte in ledger order, the old
+ * marker (if any) first; "archive" in each marker names the segment written
+ * with it, so the segments form a chain from the live ledger backwards. A
+ * segment no marker reaches (a crash between writing it and renaming the
+ * new ledger into place) is ignored: its events are still in the ledger.
+ *
+ * Order of writes, under the ledger lock: the archive (temp, fsync,
+ * rename, fsync dir), then the new ledger (temp, fsync, rename over PATH,
+ * fsync dir), then a snapshot of the new ledger. Nothing is deleted. A
+ * writer blocked on the lock notices the rename (other inode) and replays
+ * the new file. */
+#ifndef WR_COMPACT_H
+#define WR_COMPACT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "ledger.h"
+#include "state.h"
+
+/* wr_state_apply as ledger replay needs it: events at or before a
+ * compaction point touch runs and outbox entries only. */
+int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const char **why);
+
+/* Seeds workflows and counters from a compaction marker. Returns 0, or -1
+ * (state unchanged) when the marker is malformed. */
+int wr_compact_seed(struct wr_state *st, const struct wr_event *marker);
+/* The "state" object of a marker for st (new reference). */
+json_t *wr_compact_seed_json(const struct wr_state *st);
+
+struct wr_compact_result {
+	int64_t through;           /* L: seqs up to it were considered */
+	int64_t archived_events, kept_events;
+	int64_t archived_runs, archived_outbox;
+	char archive[4096];        /* path of the new segment, "" when none */
+};
+
+/* Compacts the ledger of l (opened with WR_LEDGER_WRITE): takes the lock,
+ * repairs a torn tail, moves what ended before now - keep_ms. Returns 1
+ * when it compacted, 0 when nothing was old enough (no file written), -1
+ * with wr_errmsg() on error (the ledger is then untouched). */
+int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res);
+
+/* The archive segments of the ledger at path (absolute), oldest first,
+ * following the markers' chain from the live ledger. *n is set; the array
+ * and its strings are the caller's (free each, then the array). */
+char **wr_ledger_archives(const char *path, size_t *n);
+
+/* Replays the archive segments of l into l->st through l's callbacks, for
+ * a complete history (wr-watch show/stats --archives). Call it on a handle
+ * opened with WR_LEDGER_LAZY (callbacks set), then wr_ledger_refresh() to
+ * replay the live ledger on top. The result is the state of the ledger as
+ * if it had never been compacted (runs in archive order first). Returns
+ * the number of segments read, or -1 with wr_errmsg(). */
+int wr_ledger_replay_archives(struct wr_ledger *l);
+
+#endif

@@ -1,0 +1,1180 @@
+/* snapshot.c - writing, checking and loading PATH.snapshot; state dumps. */
+#include "snapshot.h"
+#include "err.h"
+#include "map.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "WRSNAP\r\n"
+#define PROBE 0x01020304u
+#define HDR 32
+#define NONE 0xffffffffu
+#define CHECK_LEN 4096
+#define NSAMPLES 16
+#define SAMPLE_LEN 256
+#define JSON_DEPTH 64
+
+/* ---- hashing: 4 lanes of 64-bit multiply-rotate, then a murmur finish.
+ * Not cryptographic: it tells a changed or damaged file from the one the
+ * snapshot was made of, at memory speed. */
+
+static uint64_t rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t fmix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash64(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	const uint64_t k1 = 0x9e3779b185ebca87ull, k2 = 0xc2b2ae3d27d4eb4full;
+	uint64_t h[4] = {k1, k2, k1 ^ k2, (uint64_t)n};
+	size_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		for (int j = 0; j < 4; j++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * j, 8);
+			h[j] = rotl(h[j] ^ (w * k2), 31) * k1;
+		}
+	}
+	uint64_t t = 0;
+	for (int s = 0; i < n; i++, s = (s + 8) & 63) {
+		t ^= (uint64_t)p[i] << s;
+		if (s == 56) {
+			h[0] = rotl(h[0] ^ (t * k2), 31) * k1;
+			t = 0;
+		}
+	}
+	h[1] ^= t * k1;
+	return fmix(h[0] ^ rotl(h[1], 17) ^ rotl(h[2], 29) ^ rotl(h[3], 43) ^ n);
+}
+
+/* Hash of bytes [pos, pos+len) of fd; 0 with *ok = 0 on a short read. */
+static uint64_t hash_region(int fd, off_t pos, size_t len, int *ok)
+{
+	char buf[CHECK_LEN];
+	if (len > sizeof buf)
+		len = sizeof buf;
+	ssize_t r = pread(fd, buf, len, pos);
+	if (r < 0 || (size_t)r != len) {
+		*ok = 0;
+		return 0;
+	}
+	return hash64(buf, len);
+}
+
+/* The regions of the ledger a snapshot at offset off vouches for. */
+struct checks {
+	uint32_t head_len, tail_len;
+	uint64_t head, tail;
+	int64_t spos[NSAMPLES];
+	uint32_t slen[NSAMPLES];
+	uint64_t sample[NSAMPLES];
+};
+
+static int compute_checks(int fd, off_t off, struct checks *c)
+{
+	int ok = 1;
+	memset(c, 0, sizeof *c);
+	c->head_len = (uint32_t)(off < CHECK_LEN ? off : CHECK_LEN);
+	c->tail_len = c->head_len;
+	c->head = hash_region(fd, 0, c->head_len, &ok);
+	c->tail = hash_region(fd, off - c->tail_len, c->tail_len, &ok);
+	for (int i = 0; i < NSAMPLES; i++) {
+		int64_t pos = (int64_t)off / (NSAMPLES + 1) * (i + 1);
+		int64_t len = off - pos < SAMPLE_LEN ? off - pos : SAMPLE_LEN;
+		c->spos[i] = pos;
+		c->slen[i] = (uint32_t)(len > 0 ? len : 0);
+		c->sample[i] = hash_region(fd, pos, c->slen[i], &ok);
+	}
+	return ok ? 0 : -1;
+}
+
+/* ---- encoding ---- */
+
+static void put(struct wr_buf *b, const void *p, size_t n)
+{
+	wr_buf_add(b, p, n);
+}
+static void put_u8(struct wr_buf *b, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+	put(b, &c, 1);
+}
+static void put_u32(struct wr_buf *b, uint32_t v)
+{
+	put(b, &v, 4);
+}
+static void put_i64(struct wr_buf *b, int64_t v)
+{
+	put(b, &v, 8);
+}
+static void put_f64(struct wr_buf *b, double v)
+{
+	put(b, &v, 8);
+}
+static void put_strn(struct wr_buf *b, const char *s, size_t n)
+{
+	put_u32(b, (uint32_t)n);
+	put(b, s, n);
+}
+static void put_str(struct wr_buf *b, const char *s)
+{
+	if (!s)
+		put_u32(b, NONE);
+	else
+		put_strn(b, s, strlen(s));
+}
+
+enum { J_NULL, J_TRUE, J_FALSE, J_INT, J_REAL, J_STR, J_ARR, J_OBJ };
+
+static void put_json(struct wr_buf *b, json_t *j)
+{
+	size_t i;
+	const char *k;
+	json_t *v;
+	switch (json_typeof(j)) {
+	case JSON_NULL:
+		put_u8(b, J_NULL);
+		break;
+	case JSON_TRUE:
+		put_u8(b, J_TRUE);
+		break;
+	case JSON_FALSE:
+		put_u8(b, J_FALSE);
+		break;
+	case JSON_INTEGER:
+		put_u8(b, J_INT);
+		put_i64(b, json_integer_value(j));
+		break;
+	case JSON_REAL:
+		put_u8(b, J_REAL);
+		put_f64(b, json_real_value(j));
+		break;
+	case JSON_STRING:
+		put_u8(b, J_STR);
+		put_strn(b, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_ARRAY:
+		put_u8(b, J_ARR);
+		put_u32(b, (uint32_t)json_array_size(j));
+		json_array_foreach(j, i, v) put_json(b, v);
+		break;
+	case JSON_OBJECT: {
+		put_u8(b, J_OBJ);
+		put_u32(b, (uint32_t)json_object_size(j));
+		size_t kl;
+		json_object_keylen_foreach(j, k, kl, v)
+		{
+			put_strn(b, k, kl);
+			put_json(b, v);
+		}
+		break;
+	}
+	}
+}
+
+/* The table of JSON values: equal values (same compact text) once. */
+struct jtab {
+	struct wr_map bytext;     /* compact text -> index + 1 */
+	json_t **ptr;             /* pointer cache, open addressing */
+	uint32_t *pidx;
+	size_t pcap, pn;
+	uint32_t n;
+	struct wr_buf out;
+};
+
+static size_t phash(const json_t *p, size_t cap)
+{
+	return (size_t)(fmix((uint64_t)(uintptr_t)p) & (cap - 1));
+}
+
+static void pput(struct jtab *t, json_t *p, uint32_t idx)
+{
+	if ((t->pn + 1) * 2 > t->pcap) {
+		size_t ocap = t->pcap;
+		json_t **optr = t->ptr;
+		uint32_t *oidx = t->pidx;
+		t->pcap = ocap ? ocap * 2 : 1024;
+		t->ptr = wr_xcalloc(t->pcap, sizeof *t->ptr);
+		t->pidx = wr_xcalloc(t->pcap, sizeof *t->pidx);
+		t->pn = 0;
+		for (size_t i = 0; i < ocap; i++)
+			if (optr[i])
+				pput(t, optr[i], oidx[i]);
+		free(optr);
+		free(oidx);
+	}
+	size_t i = phash(p, t->pcap);
+	while (t->ptr[i] && t->ptr[i] != p)
+		i = (i + 1) & (t->pcap - 1);
+	if (!t->ptr[i])
+		t->pn++;
+	t->ptr[i] = p;
+	t->pidx[i] = idx;
+}
+
+static uint32_t jref(struct jtab *t, json_t *j)
+{
+	if (!j)
+		return NONE;
+	if (t->pcap) {
+		size_t i = phash(j, t->pcap);
+		for (; t->ptr[i]; i = (i + 1) & (t->pcap - 1))
+			if (t->ptr[i] == j)
+				return t->pidx[i];
+	}
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (!s)
+		wr_die(wr_exit_failure, "out of memory");
+	void *v = wr_map_get(&t->bytext, s);
+	uint32_t idx;
+	if (v) {
+		idx = (uint32_t)((uintptr_t)v - 1);
+	} else {
+		idx = t->n++;
+		wr_map_put(&t->bytext, s, (void *)(uintptr_t)(idx + 1));
+		put_json(&t->out, j);
+	}
+	free(s);
+	pput(t, j, idx);
+	return idx;
+}
+
+static void put_policy(struct wr_buf *b, const struct wr_policy *p)
+{
+	put_i64(b, p->timeout_ms);
+	put_i64(b, p->kill_after_ms);
+	put_i64(b, p->heartbeat_ms);
+	put_i64(b, p->lease_ms);
+	put_i64(b, p->max_attempts);
+	put_i64(b, p->backoff_initial_ms);
+	put_f64(b, p->backoff_factor);
+	put_i64(b, p->backoff_max_ms);
+	put_i64(b, p->stuck_repeat);
+	put_i64(b, p->no_progress_ms);
+	put_i64(b, p->stuck_abort);
+	put_i64(b, p->concurrency);
+	put_i64(b, p->deadline_ms);
+	put_u32(b, (uint32_t)p->n_no_retry_on);
+	for (size_t i = 0; i < p->n_no_retry_on; i++)
+		put_i64(b, p->no_retry_on[i]);
+}
+
+static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
+{
+	put_str(b, r->id);
+	put_str(b, r->workflow);
+	put_u32(b, jref(t, r->argv));
+	put_str(b, r->cwd);
+	put_u32(b, jref(t, r->labels));
+	put_policy(b, &r->policy);
+	put_i64(b, r->created_ts);
+	put_i64(b, r->updated_ts);
+	put_i64(b, r->seq_created);
+	put_u8(b, r->status);
+	put_u32(b, (uint32_t)r->natt);
+	for (size_t i = 0; i < r->natt; i++) {
+		const struct wr_attempt *a = &r->att[i];
+		put_i64(b, a->n);
+		put_i64(b, a->started_ts);
+		put_i64(b, a->finished_ts);
+		put_i64(b, a->lease_until);
+		put_str(b, a->host);
+		put_str(b, a->boot_id);
+		put_i64(b, a->pid);
+		put_i64(b, a->pid_start);
+		put_i64(b, a->pgid);
+		put_i64(b, a->pgid_start);
+		put_u8(b, (unsigned)a->finished);
+		put_u8(b, a->outcome);
+		put_i64(b, a->exit_code);
+		put_i64(b, a->signal);
+		put_i64(b, a->duration_ms);
+		put_i64(b, a->cpu_ms);
+		put_i64(b, a->max_rss_kb);
+		put_i64(b, a->output_bytes);
+		put_str(b, a->reason);
+		put_i64(b, a->stuck);
+		put_i64(b, a->seq_started);
+	}
+	put_u32(b, (uint32_t)r->nstages);
+	for (size_t i = 0; i < r->nstages; i++)
+		put_str(b, r->stages_done[i]);
+	put_str(b, r->stage);
+	put_i64(b, r->recoveries);
+	put_i64(b, r->decided_attempt);
+	put_i64(b, r->next_retry_ts);
+	put_i64(b, r->first_failure_ts);
+	put_i64(b, r->stale);
+	put_str(b, r->reason);
+	put_str(b, r->note);
+	put_i64(b, r->rejected);
+}
+
+static void put_outbox(struct wr_buf *b, struct jtab *t, const struct wr_outbox *o)
+{
+	put_str(b, o->id);
+	put_str(b, o->kind);
+	put_str(b, o->message);
+	put_str(b, o->reason);
+	put_str(b, o->run);
+	put_str(b, o->workflow);
+	put_u32(b, jref(t, o->details));
+	put_i64(b, o->created_ts);
+	put_i64(b, o->seq);
+	put_u8(b, o->state);
+	put_i64(b, o->attempts);
+	put_i64(b, o->next_at);
+	put_i64(b, o->lease_until);
+	put_str(b, o->delivery);
+	put_str(b, o->error);
+	put_i64(b, o->delivered_ts);
+}
+
+static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
+{
+	put_str(b, w->name);
+	put_i64(b, w->running);
+	put_u8(b, w->breaker);
+	put_i64(b, w->open_until);
+	put_i64(b, w->reopens);
+	put_i64(b, w->opens);
+	put_i64(b, w->half_open_trial);
+	put_u8(b, (unsigned)w->nwindow);
+	put(b, w->window, (size_t)w->nwindow);
+	put_i64(b, w->runs);
+	put_i64(b, w->succeeded);
+	put_i64(b, w->failed_final);
+	for (int i = 0; i < WR_OUT__COUNT; i++)
+		put_i64(b, w->finished[i]);
+}
+
+/* The body: identity and checks, position, state. */
+static void encode(const struct wr_ledger *l, const struct checks *c, struct wr_buf *b)
+{
+	const struct wr_state *st = &l->st;
+	struct stat sb;
+	fstat(l->fd, &sb);
+	put_i64(b, (int64_t)l->dev);
+	put_i64(b, (int64_t)l->ino);
+	put_i64(b, l->scan.off);
+	put_i64(b, l->scan.line);
+	put_i64(b, l->scan.last_seq);
+	put_i64(b, l->scan.compact_seq);
+	put_i64(b, (int64_t)sb.st_size);
+	put_u32(b, c->head_len);
+	put(b, &c->head, 8);
+	put_u32(b, c->tail_len);
+	put(b, &c->tail, 8);
+	for (int i = 0; i < NSAMPLES; i++) {
+		put_i64(b, c->spos[i]);
+		put_u32(b, c->slen[i]);
+		put(b, &c->sample[i], 8);
+	}
+	put_i64(b, l->bad_lines);
+	put_u32(b, WR_EV__COUNT);
+	put_u32(b, WR_OUT__COUNT);
+	put_u32(b, WR_BREAKER_WINDOW);
+	put_u32(b, (uint32_t)sizeof(struct wr_state));
+	put_i64(b, st->last_seq);
+	put_i64(b, st->last_ts);
+	put_i64(b, st->events);
+	put_i64(b, st->stale);
+	put_i64(b, st->invalid);
+	put_i64(b, st->repaired);
+	put_i64(b, st->unknown_types);
+	put_i64(b, st->compacted_through);
+	for (int i = 0; i < WR_EV__COUNT; i++)
+		put_i64(b, st->by_type[i]);
+
+	/* Runs and entries go to their own buffer first: the JSON table they
+	 * fill must precede them in the file. */
+	struct jtab t = {0};
+	struct wr_buf rest = {0};
+	put_u32(&rest, (uint32_t)st->workflows.n);
+	for (size_t i = 0; i < st->workflows.n; i++)
+		put_workflow(&rest, st->workflows.ent[i].val);
+	put_u32(&rest, (uint32_t)st->runs.n);
+	for (size_t i = 0; i < st->runs.n; i++)
+		put_run(&rest, &t, st->runs.ent[i].val);
+	put_u32(&rest, (uint32_t)st->outbox.n);
+	for (size_t i = 0; i < st->outbox.n; i++)
+		put_outbox(&rest, &t, st->outbox.ent[i].val);
+	put_u32(b, t.n);
+	put(b, t.out.p, t.out.len);
+	put(b, rest.p, rest.len);
+	wr_buf_free(&rest);
+	wr_buf_free(&t.out);
+	wr_map_free(&t.bytext, NULL);
+	free(t.ptr);
+	free(t.pidx);
+}
+
+static char *snap_path(const struct wr_ledger *l)
+{
+	return wr_xasprintf("%s.snapshot", l->path);
+}
+
+int wr_snapshot_write(const struct wr_ledger *l)
+{
+	if (l->fd < 0)
+		return 0;
+	if (l->scan.torn) {
+		wr_seterr("not writing a snapshot of %s: a torn tail is pending", l->path);
+		return -1;
+	}
+	struct checks c;
+	if (compute_checks(l->fd, l->scan.off, &c) < 0) {
+		wr_seterrsys("unable to read ledger %s", l->path);
+		return -1;
+	}
+	struct wr_buf b = {0};
+	char hdr[HDR] = MAGIC;
+	put(&b, hdr, HDR);
+	encode(l, &c, &b);
+	uint32_t v = WR_SNAPSHOT_VERSION, probe = PROBE;
+	uint64_t blen = b.len - HDR, h = hash64(b.p + HDR, blen);
+	memcpy(b.p + 8, &v, 4);
+	memcpy(b.p + 12, &probe, 4);
+	memcpy(b.p + 16, &blen, 8);
+	memcpy(b.p + 24, &h, 8);
+	char *path = snap_path(l);
+	char *tmp = wr_xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int rc = -1;
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		wr_seterrsys("unable to create snapshot %s", tmp);
+		goto out;
+	}
+	if (wr_write_all(fd, b.p, b.len) < 0 || fsync(fd) < 0) {
+		wr_seterrsys("unable to write snapshot %s", tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		wr_seterrsys("unable to write snapshot %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		wr_seterrsys("unable to rename snapshot %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (wr_fsync_dir_of(path) < 0) {
+		wr_seterrsys("unable to sync the directory of %s", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(path);
+	wr_buf_free(&b);
+	return rc;
+}
+
+/* ---- decoding: every read is bounds-checked; a bad snapshot is
+ * rejected, never trusted or crashed on. */
+
+struct rd {
+	const unsigned char *p, *end;
+	int bad;
+	json_t **json;
+	uint32_t njson;
+};
+
+static int take(struct rd *r, void *dst, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		memset(dst, 0, n);
+		return -1;
+	}
+	memcpy(dst, r->p, n);
+	r->p += n;
+	return 0;
+}
+static unsigned get_u8(struct rd *r)
+{
+	unsigned char c;
+	take(r, &c, 1);
+	return c;
+}
+static uint32_t get_u32(struct rd *r)
+{
+	uint32_t v;
+	take(r, &v, 4);
+	return v;
+}
+static int64_t get_i64(struct rd *r)
+{
+	int64_t v;
+	take(r, &v, 8);
+	return v;
+}
+static double get_f64(struct rd *r)
+{
+	double v;
+	take(r, &v, 8);
+	return v;
+}
+/* A string in place (not NUL-terminated); NULL for none. */
+static const char *get_strn(struct rd *r, uint32_t *len)
+{
+	*len = get_u32(r);
+	if (*len == NONE || r->bad)
+		return NULL;
+	if ((size_t)(r->end - r->p) < *len) {
+		r->bad = 1;
+		return NULL;
+	}
+	const char *s = (const char *)r->p;
+	r->p += *len;
+	return s;
+}
+static char *get_str(struct rd *r)
+{
+	uint32_t n;
+	const char *s = get_strn(r, &n);
+	if (!s)
+		return NULL;
+	if (memchr(s, 0, n)) {
+		r->bad = 1;
+		return NULL;
+	}
+	char *d = wr_xmalloc((size_t)n + 1);
+	memcpy(d, s, n);
+	d[n] = 0;
+	return d;
+}
+/* A string that must be present. */
+static char *need_str(struct rd *r)
+{
+	char *s = get_str(r);
+	if (!s) {
+		r->bad = 1;
+		s = wr_xstrdup("");
+	}
+	return s;
+}
+
+static json_t *get_json(struct rd *r, int depth)
+{
+	if (depth > JSON_DEPTH) {
+		r->bad = 1;
+		return NULL;
+	}
+	unsigned tag = get_u8(r);
+	uint32_t n;
+	const char *s;
+	json_t *j = NULL;
+	if (r->bad)
+		return NULL;
+	switch (tag) {
+	case J_NULL:
+		return json_null();
+	case J_TRUE:
+		return json_true();
+	case J_FALSE:
+		return json_false();
+	case J_INT:
+		return json_integer(get_i64(r));
+	case J_REAL:
+		return json_real(get_f64(r));
+	case J_STR:
+		s = get_strn(r, &n);
+		if (!s) {
+			r->bad = 1;
+			return NULL;
+		}
+		return json_stringn_nocheck(s, n);
+	case J_ARR:
+		n = get_u32(r);
+		if (n > (size_t)(r->end - r->p)) {
+			r->bad = 1;
+			return NULL;
+		}
+		j = json_array();
+		for (uint32_t i = 0; i < n && !r->bad; i++) {
+			json_t *v = get_json(r, depth + 1);
+			if (v)
+				json_array_append_new(j, v);
+		}
+		return j;
+	case J_OBJ:
+		n = get_u32(r);
+		if (n > (size_t)(r->end - r->p)) {
+			r->bad = 1;
+			return NULL;
+		}
+		j = json_object();
+		for (uint32_t i = 0; i < n && !r->bad; i++) {
+			uint32_t kl;
+			const char *k = get_strn(r, &kl);
+			if (!k) {
+				r->bad = 1;
+				break;
+			}
+			json_t *v = get_json(r, depth + 1);
+			if (v)
+				json_object_setn_new_nocheck(j, k, kl, v);
+		}
+		return j;
+	default:
+		r->bad = 1;
+		return NULL;
+	}
+}
+
+static json_t *get_jref(struct rd *r)
+{
+	uint32_t i = get_u32(r);
+	if (i == NONE)
+		return NULL;
+	if (i >= r->njson) {
+		r->bad = 1;
+		return NULL;
+	}
+	return json_incref(r->json[i]);
+}
+
+static int64_t get_enum(struct rd *r, int n)
+{
+	unsigned v = get_u8(r);
+	if ((int)v >= n)
+		r->bad = 1;
+	return r->bad ? 0 : v;
+}
+
+/* Rejects counts that cannot fit in what is left (each item >= min bytes). */
+static uint32_t get_count(struct rd *r, size_t min)
+{
+	uint32_t n = get_u32(r);
+	if (r->bad || (size_t)n > (size_t)(r->end - r->p) / min) {
+		r->bad = 1;
+		return 0;
+	}
+	return n;
+}
+
+static void get_policy(struct rd *r, struct wr_policy *p)
+{
+	p->timeout_ms = get_i64(r);
+	p->kill_after_ms = get_i64(r);
+	p->heartbeat_ms = get_i64(r);
+	p->lease_ms = get_i64(r);
+	p->max_attempts = get_i64(r);
+	p->backoff_initial_ms = get_i64(r);
+	p->backoff_factor = get_f64(r);
+	p->backoff_max_ms = get_i64(r);
+	p->stuck_repeat = get_i64(r);
+	p->no_progress_ms = get_i64(r);
+	p->stuck_abort = (int)get_i64(r);
+	p->concurrency = get_i64(r);
+	p->deadline_ms = get_i64(r);
+	uint32_t n = get_count(r, 8);
+	if (n) {
+		p->no_retry_on = wr_xcalloc(n, sizeof *p->no_retry_on);
+		p->n_no_retry_on = n;
+		for (uint32_t i = 0; i < n; i++)
+			p->no_retry_on[i] = (int)get_i64(r);
+	}
+}
+
+/* Frees a run the way the reducer does (state.c's free_run is private,
+ * and a half-decoded run must not leak). */
+static void run_free(struct wr_run *r)
+{
+	free(r->id);
+	free(r->workflow);
+	json_decref(r->argv);
+	free(r->cwd);
+	json_decref(r->labels);
+	wr_policy_free(&r->policy);
+	for (size_t i = 0; i < r->natt; i++) {
+		free(r->att[i].host);
+		free(r->att[i].boot_id);
+		free(r->att[i].reason);
+	}
+	free(r->att);
+	for (size_t i = 0; i < r->nstages; i++)
+		free(r->stages_done[i]);
+	free(r->stages_done);
+	free(r->stage);
+	free(r->reason);
+	free(r->note);
+	free(r);
+}
+
+static struct wr_run *get_run(struct rd *r)
+{
+	struct wr_run *x = wr_xcalloc(1, sizeof *x);
+	x->id = need_str(r);
+	x->workflow = need_str(r);
+	x->argv = get_jref(r);
+	x->cwd = need_str(r);
+	x->labels = get_jref(r);
+	get_policy(r, &x->policy);
+	x->created_ts = get_i64(r);
+	x->updated_ts = get_i64(r);
+	x->seq_created = get_i64(r);
+	x->status = (enum wr_status)get_enum(r, WR_ST__COUNT);
+	uint32_t n = get_count(r, 100);
+	if (n) {
+		x->att = wr_xcalloc(n, sizeof *x->att);
+		x->capatt = n;
+	}
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		struct wr_attempt *a = &x->att[x->natt++];
+		a->n = get_i64(r);
+		a->started_ts = get_i64(r);
+		a->finished_ts = get_i64(r);
+		a->lease_until = get_i64(r);
+		a->host = get_str(r);
+		a->boot_id = get_str(r);
+		a->pid = get_i64(r);
+		a->pid_start = get_i64(r);
+		a->pgid = get_i64(r);
+		a->pgid_start = get_i64(r);
+		a->finished = (int)get_enum(r, 2);
+		a->outcome = (enum wr_outcome)get_enum(r, WR_OUT__COUNT);
+		a->exit_code = get_i64(r);
+		a->signal = get_i64(r);
+		a->duration_ms = get_i64(r);
+		a->cpu_ms = get_i64(r);
+		a->max_rss_kb = get_i64(r);
+		a->output_bytes = get_i64(r);
+		a->reason = get_str(r);
+		a->stuck = (int)get_i64(r);
+		a->seq_started = get_i64(r);
+	}
+	n = get_count(r, 4);
+	if (n) {
+		x->stages_done = wr_xcalloc(n, sizeof *x->stages_done);
+		x->capstages = n;
+	}
+	for (uint32_t i = 0; i < n && !r->bad; i++)
+		x->stages_done[x->nstages++] = need_str(r);
+	x->stage = get_str(r);
+	x->recoveries = get_i64(r);
+	x->decided_attempt = get_i64(r);
+	x->next_retry_ts = get_i64(r);
+	x->first_failure_ts = get_i64(r);
+	x->stale = get_i64(r);
+	x->reason = get_str(r);
+	x->note = get_str(r);
+	x->rejected = (int)get_i64(r);
+	if (!x->argv && !r->bad)
+		r->bad = 1;
+	if (r->bad) {
+		run_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static void outbox_free(struct wr_outbox *o)
+{
+	free(o->id);
+	free(o->kind);
+	free(o->message);
+	free(o->reason);
+	free(o->run);
+	free(o->workflow);
+	json_decref(o->details);
+	free(o->delivery);
+	free(o->error);
+	free(o);
+}
+
+static struct wr_outbox *get_outbox(struct rd *r)
+{
+	struct wr_outbox *o = wr_xcalloc(1, sizeof *o);
+	o->id = need_str(r);
+	o->kind = need_str(r);
+	o->message = need_str(r);
+	o->reason = get_str(r);
+	o->run = get_str(r);
+	o->workflow = get_str(r);
+	o->details = get_jref(r);
+	o->created_ts = get_i64(r);
+	o->seq = get_i64(r);
+	o->state = (enum wr_outbox_state)get_enum(r, 5);
+	o->attempts = get_i64(r);
+	o->next_at = get_i64(r);
+	o->lease_until = get_i64(r);
+	o->delivery = get_str(r);
+	o->error = get_str(r);
+	o->delivered_ts = get_i64(r);
+	if (r->bad) {
+		outbox_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct wr_workflow *get_workflow(struct rd *r)
+{
+	struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
+	w->name = need_str(r);
+	w->running = get_i64(r);
+	w->breaker = (enum wr_breaker_state)get_enum(r, 3);
+	w->open_until = get_i64(r);
+	w->reopens = get_i64(r);
+	w->opens = get_i64(r);
+	w->half_open_trial = get_i64(r);
+	w->nwindow = (int)get_u8(r);
+	if (w->nwindow > WR_BREAKER_WINDOW)
+		r->bad = 1;
+	else
+		take(r, w->window, (size_t)w->nwindow);
+	w->runs = get_i64(r);
+	w->succeeded = get_i64(r);
+	w->failed_final = get_i64(r);
+	for (int i = 0; i < WR_OUT__COUNT; i++)
+		w->finished[i] = get_i64(r);
+	if (r->bad) {
+		free(w->name);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void free_wf(void *p)
+{
+	struct wr_workflow *w = p;
+	free(w->name);
+	free(w);
+}
+static void free_run_v(void *p)
+{
+	run_free(p);
+}
+static void free_outbox_v(void *p)
+{
+	outbox_free(p);
+}
+
+/* Decodes the state part of a body into st (initialised). 0 or -1. */
+static int decode_state(struct rd *r, struct wr_state *st)
+{
+	if (get_u32(r) != WR_EV__COUNT || get_u32(r) != WR_OUT__COUNT || get_u32(r) != WR_BREAKER_WINDOW ||
+	    get_u32(r) != (uint32_t)sizeof(struct wr_state))
+		return -1;
+	st->last_seq = get_i64(r);
+	st->last_ts = get_i64(r);
+	st->events = get_i64(r);
+	st->stale = get_i64(r);
+	st->invalid = get_i64(r);
+	st->repaired = get_i64(r);
+	st->unknown_types = get_i64(r);
+	st->compacted_through = get_i64(r);
+	for (int i = 0; i < WR_EV__COUNT; i++)
+		st->by_type[i] = get_i64(r);
+	r->njson = get_count(r, 1);
+	r->json = wr_xcalloc(r->njson ? r->njson : 1, sizeof *r->json);
+	for (uint32_t i = 0; i < r->njson && !r->bad; i++)
+		r->json[i] = get_json(r, 0);
+	uint32_t n = get_count(r, 8);
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		struct wr_workflow *w = get_workflow(r);
+		if (w && wr_map_get(&st->workflows, w->name)) {
+			r->bad = 1;
+			free_wf(w);
+		} else if (w) {
+			wr_map_put(&st->workflows, w->name, w);
+		}
+	}
+	n = get_count(r, 100);
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		struct wr_run *x = get_run(r);
+		if (x && wr_map_get(&st->runs, x->id)) {
+			r->bad = 1;
+			run_free(x);
+		} else if (x) {
+			wr_map_put(&st->runs, x->id, x);
+		}
+	}
+	n = get_count(r, 40);
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		struct wr_outbox *o = get_outbox(r);
+		if (o && wr_map_get(&st->outbox, o->id)) {
+			r->bad = 1;
+			outbox_free(o);
+		} else if (o) {
+			wr_map_put(&st->outbox, o->id, o);
+		}
+	}
+	for (uint32_t i = 0; i < r->njson; i++)
+		json_decref(r->json[i]);
+	free(r->json);
+	r->json = NULL;
+	if (r->bad || r->p != r->end)
+		return -1;
+	return 0;
+}
+
+int wr_snapshot_load(struct wr_ledger *l)
+{
+	if (l->fd < 0)
+		return 0;
+	char *path = snap_path(l);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	struct stat sb, lsb;
+	unsigned char *buf = NULL;
+	int rc = 0;
+	/* Another user's file is not ours to trust. */
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022) ||
+	    sb.st_size < HDR || fstat(l->fd, &lsb) < 0)
+		goto out;
+	size_t size = (size_t)sb.st_size;
+	buf = malloc(size);
+	if (!buf)
+		goto out;
+	size_t got = 0;
+	while (got < size) {
+		ssize_t r = wr_read(fd, buf + got, size - got);
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	uint32_t v, probe;
+	uint64_t blen, h;
+	memcpy(&v, buf + 8, 4);
+	memcpy(&probe, buf + 12, 4);
+	memcpy(&blen, buf + 16, 8);
+	memcpy(&h, buf + 24, 8);
+	if (memcmp(buf, MAGIC, 8) || v != WR_SNAPSHOT_VERSION || probe != PROBE || blen != size - HDR)
+		goto out;
+	struct rd r = {buf + HDR, buf + size, 0, NULL, 0};
+	/* The cheap checks against the ledger first: a stale snapshot is the
+	 * common case after compaction or a restore. */
+	int64_t dev = get_i64(&r), ino = get_i64(&r), off = get_i64(&r), line = get_i64(&r), sseq = get_i64(&r),
+		cseq = get_i64(&r), size_at = get_i64(&r);
+	if (r.bad || dev != (int64_t)l->dev || ino != (int64_t)l->ino || off < 0 || off > lsb.st_size ||
+	    size_at < off || line < 1)
+		goto out;
+	struct checks want, have;
+	want.head_len = get_u32(&r);
+	take(&r, &want.head, 8);
+	want.tail_len = get_u32(&r);
+	take(&r, &want.tail, 8);
+	for (int i = 0; i < NSAMPLES; i++) {
+		want.spos[i] = get_i64(&r);
+		want.slen[i] = get_u32(&r);
+		take(&r, &want.sample[i], 8);
+	}
+	if (r.bad || compute_checks(l->fd, (off_t)off, &have) < 0 || want.head_len != have.head_len ||
+	    want.head != have.head || want.tail_len != have.tail_len || want.tail != have.tail)
+		goto out;
+	for (int i = 0; i < NSAMPLES; i++)
+		if (want.spos[i] != have.spos[i] || want.slen[i] != have.slen[i] || want.sample[i] != have.sample[i])
+			goto out;
+	if (hash64(buf + HDR, blen) != h)
+		goto out;
+	int64_t bad_lines = get_i64(&r);
+	struct wr_state st;
+	wr_state_init(&st);
+	if (decode_state(&r, &st) < 0) {
+		wr_map_free(&st.workflows, free_wf);
+		wr_map_free(&st.runs, free_run_v);
+		wr_map_free(&st.outbox, free_outbox_v);
+		goto out;
+	}
+	wr_state_free(&l->st);
+	l->st = st;
+	l->scan.off = (off_t)off;
+	l->scan.line = line;
+	l->scan.last_seq = sseq;
+	l->scan.compact_seq = cseq;
+	l->bad_lines = bad_lines;
+	rc = 1;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int64_t wr_snapshot_threshold(void)
+{
+	const char *e = getenv("WR_SNAPSHOT_BYTES");
+	int64_t v;
+	if (e && !strcmp(e, "off"))
+		return -1;
+	if (e && wr_parse_int(e, 0, INT64_MAX, &v) == 0)
+		return v;
+	return WR_SNAPSHOT_BYTES_DEFAULT;
+}
+
+/* ---- dumps ---- */
+
+static void dstr(struct wr_buf *o, const char *k, const char *s)
+{
+	if (!s) {
+		wr_buf_addf(o, " %s=(null)", k);
+		return;
+	}
+	json_t *j = json_string(s);
+	char *e = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	wr_buf_addf(o, " %s=%s", k, e ? e : "?");
+	free(e);
+}
+
+static void djson(struct wr_buf *o, const char *k, json_t *j)
+{
+	if (!j) {
+		wr_buf_addf(o, " %s=(null)", k);
+		return;
+	}
+	char *e = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	wr_buf_addf(o, " %s=%s", k, e ? e : "?");
+	free(e);
+}
+
+#define DI(o, k, v) wr_buf_addf(o, " %s=%lld", k, (long long)(v))
+
+void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
+{
+	wr_buf_addf(o, "state");
+	DI(o, "last_seq", st->last_seq);
+	DI(o, "last_ts", st->last_ts);
+	DI(o, "events", st->events);
+	DI(o, "stale", st->stale);
+	DI(o, "invalid", st->invalid);
+	DI(o, "repaired", st->repaired);
+	DI(o, "unknown_types", st->unknown_types);
+	DI(o, "compacted_through", st->compacted_through);
+	wr_buf_addf(o, " by_type=");
+	for (int i = 0; i < WR_EV__COUNT; i++)
+		wr_buf_addf(o, "%s%lld", i ? "," : "", (long long)st->by_type[i]);
+	wr_buf_addf(o, "\n");
+	for (size_t i = 0; i < st->workflows.n; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		wr_buf_addf(o, "workflow");
+		dstr(o, "name", w->name);
+		DI(o, "running", w->running);
+		DI(o, "breaker", w->breaker);
+		DI(o, "open_until", w->open_until);
+		DI(o, "reopens", w->reopens);
+		DI(o, "opens", w->opens);
+		DI(o, "half_open_trial", w->half_open_trial);
+		wr_buf_addf(o, " window=");
+		for (int k = 0; k < w->nwindow; k++)
+			wr_buf_addf(o, "%d", w->window[k]);
+		DI(o, "runs", w->runs);
+		DI(o, "succeeded", w->succeeded);
+		DI(o, "failed_final", w->failed_final);
+		wr_buf_addf(o, " finished=");
+		for (int k = 0; k < WR_OUT__COUNT; k++)
+			wr_buf_addf(o, "%s%lld", k ? "," : "", (long long)w->finished[k]);
+		wr_buf_addf(o, "\n");
+	}
+	for (size_t i = 0; i < st->runs.n; i++) {
+		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_policy *p = &r->policy;
+		wr_buf_addf(o, "run");
+		dstr(o, "id", r->id);
+		dstr(o, "workflow", r->workflow);
+		djson(o, "argv", r->argv);
+		dstr(o, "cwd", r->cwd);
+		djson(o, "labels", r->labels);
+		wr_buf_addf(o, " policy=%lld,%lld,%lld,%lld,%lld,%lld,%.17g,%lld,%lld,%lld,%d,%lld,%lld,[",
+			    (long long)p->timeout_ms, (long long)p->kill_after_ms, (long long)p->heartbeat_ms,
+			    (long long)p->lease_ms, (long long)p->max_attempts, (long long)p->backoff_initial_ms,
+			    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
+			    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
+			    (long long)p->deadline_ms);
+		for (size_t k = 0; k < p->n_no_retry_on; k++)
+			wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
+		wr_buf_addf(o, "]");
+		DI(o, "created_ts", r->created_ts);
+		DI(o, "updated_ts", r->updated_ts);
+		DI(o, "seq_created", r->seq_created);
+		DI(o, "status", r->status);
+		for (size_t k = 0; k < r->natt; k++) {
+			const struct wr_attempt *a = &r->att[k];
+			wr_buf_addf(o, " attempt{");
+			DI(o, "n", a->n);
+			DI(o, "started", a->started_ts);
+			DI(o, "finished_ts", a->finished_ts);
+			DI(o, "lease_until", a->lease_until);
+			dstr(o, "host", a->host);
+			dstr(o, "boot_id", a->boot_id);
+			DI(o, "pid", a->pid);
+			DI(o, "pid_start", a->pid_start);
+			DI(o, "pgid", a->pgid);
+			DI(o, "pgid_start", a->pgid_start);
+			DI(o, "finished", a->finished);
+			DI(o, "outcome", a->outcome);
+			DI(o, "exit_code", a->exit_code);
+			DI(o, "signal", a->signal);
+			DI(o, "duration_ms", a->duration_ms);
+			DI(o, "cpu_ms", a->cpu_ms);
+			DI(o, "max_rss_kb", a->max_rss_kb);
+			DI(o, "output_bytes", a->output_bytes);
+			dstr(o, "reason", a->reason);
+			DI(o, "stuck", a->stuck);
+			DI(o, "seq_started", a->seq_started);
+			wr_buf_addf(o, " }");
+		}
+		wr_buf_addf(o, " stages_done=[");
+		for (size_t k = 0; k < r->nstages; k++)
+			dstr(o, "", r->stages_done[k]);
+		wr_buf_addf(o, " ]");
+		dstr(o, "stage", r->stage);
+		DI(o, "recoveries", r->recoveries);
+		DI(o, "decided_attempt", r->decided_attempt);
+		DI(o, "next_retry_ts", r->next_retry_ts);
+		DI(o, "first_failure_ts", r->first_failure_ts);
+		DI(o, "stale", r->stale);
+		dstr(o, "reason", r->reason);
+		dstr(o, "note", r->note);
+		DI(o, "rejected", r->rejected);
+		wr_buf_addf(o, "\n");
+	}
+	for (size_t i = 0; i < st->outbox.n; i++) {
+		const struct wr_outbox *e = st->outbox.ent[i].val;
+		wr_buf_addf(o, "outbox");
+		dstr(o, "id", e->id);
+		dstr(o, "kind", e->kind);
+		dstr(o, "message", e->message);
+		dstr(o, "reason", e->reason);
+		dstr(o, "run", e->run);
+		dstr(o, "workflow", e->workflow);
+		djson(o, "details", e->details);
+		DI(o, "created_ts", e->created_ts);
+		DI(o, "seq", e->seq);
+		DI(o, "state", e->state);
+		DI(o, "attempts", e->attempts);
+		DI(o, "next_at", e->next_at);
+		DI(o, "lease_until", e->lease_until);
+		dstr(o, "delivery", e->delivery);
+		dstr(o, "error", e->error);
+		DI(o, "delivered_ts", e->delivered_ts);
+		wr_buf_addf(o, "\n");
+	}
+}

@@ -1,0 +1,64 @@
+/* snapshot.h - the state cache PATH.snapshot beside the ledger.
+ *
+ * A snapshot holds the derived state (struct wr_state, every field of every
+ * run, attempt, workflow and outbox entry) after replaying the ledger up to
+ * a byte offset, with the scan position there (offset, line, seq) and the
+ * ledger's bad-line count. Opening a ledger loads it when it matches and
+ * replays only what follows; the state is then identical to a full replay.
+ *
+ * It is a cache, never the truth: it is trusted only when it matches the
+ * open ledger file, checked by
+ *   - magic, format version, byte order and the sizes of the state's
+ *     arrays, and a 64-bit hash of its whole body (a corrupt or truncated
+ *     snapshot, or one from another build);
+ *   - the ledger's device and inode (a replaced file: compaction, restore,
+ *     an editor's save) and a size of at least the offset (truncation);
+ *   - hashes of the ledger's first 4 KiB, of the 4 KiB before the offset
+ *     (the last line(s) it covers) and of 16 blocks of 256 bytes spread over
+ *     the prefix (an edit in place).
+ * Anything else is ignored and rebuilt by a full replay. Deleting it is
+ * always safe. An in-place edit of the prefix that keeps the inode and
+ * misses every sampled block goes unnoticed: the ledger is append-only and
+ * no wr tool edits it in place; `wr-ledger verify` never uses snapshots.
+ *
+ * Format (native byte order, checked): a 32-byte header (magic
+ * "WRSNAP\r\n", u32 version, u32 byte-order probe, u64 body length, u64
+ * body hash), then the body: ledger identity and checks, scan position,
+ * counters, a table of the JSON values (argv, labels, details; equal values
+ * stored once and shared read-only after loading) in a compact binary
+ * encoding, then workflows, runs and outbox entries in map order, strings
+ * length-prefixed.
+ *
+ * Written atomically: PATH.snapshot.tmp.PID, fsync, rename, fsync dir. */
+#ifndef WR_SNAPSHOT_H
+#define WR_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include "ledger.h"
+#include "util.h"
+
+#define WR_SNAPSHOT_VERSION 1
+#define WR_SNAPSHOT_BYTES_DEFAULT (4 * 1024 * 1024)
+
+/* Writes PATH.snapshot for l's state at l->scan.off. Refuses (-1) while a
+ * torn tail is pending. Returns 0, or -1 with wr_errmsg(); the temp file is
+ * removed on failure. */
+int wr_snapshot_write(const struct wr_ledger *l);
+
+/* Loads PATH.snapshot into l (state, scan position, bad lines) when it
+ * matches l's open file. Returns 1 loaded, 0 missing or ignored (l is
+ * unchanged). */
+int wr_snapshot_load(struct wr_ledger *l);
+
+/* Bytes replayed after which a handle writes a new snapshot:
+ * $WR_SNAPSHOT_BYTES, else WR_SNAPSHOT_BYTES_DEFAULT; -1 when snapshots are
+ * off (WR_SNAPSHOT_BYTES=off). */
+int64_t wr_snapshot_threshold(void);
+
+/* A text dump of every field of the state, one line per workflow, run and
+ * outbox entry, for tests and the benchmark driver: two states are the same
+ * when their dumps are. */
+void wr_state_dump(const struct wr_state *st, struct wr_buf *out);
+
+#endif
