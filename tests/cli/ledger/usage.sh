@@ -1,0 +1,51 @@
+#!/bin/bash
+# wr-ledger usage: --help, --version, and usage errors (exit 2, pointing
+# at --help).
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+
+test_expect_success '--help and -h print the usage on stdout, exit 0' '
+	wr-ledger --help >out 2>err &&
+	test_grep "^Usage: wr-ledger " out &&
+	test_grep "verify" out && test_grep "repair" out && test_grep "stats" out &&
+	test_must_fail test -s err &&
+	wr-ledger -h >out2 &&
+	cmp out out2
+'
+
+test_expect_success '--version' '
+	wr-ledger --version >out &&
+	test_grep "^wr-ledger \(wr\) [0-9]+\.[0-9]+\.[0-9]+$" out
+'
+
+# usage_error TEXT ARGS...: exit 2, the message, then the pointer to --help.
+usage_error() {
+	local want=$1
+	shift
+	test_expect_code 2 wr-ledger "$@" >out 2>err &&
+	test_grep "^wr-ledger: $want" err &&
+	test_grep "^Try .wr-ledger --help. for more information\.$" err &&
+	test_must_fail test -s out
+}
+
+test_expect_success 'no command' 'usage_error "missing command"'
+test_expect_success 'an unknown command' 'usage_error "unknown command .frobnicate." frobnicate'
+test_expect_success 'an unknown option' 'usage_error "unknown option .--frob." --frob verify'
+test_expect_success 'an unknown short option' 'usage_error "unknown option" -x verify'
+test_expect_success '--ledger without its value' 'usage_error "option .--ledger. needs a value" --ledger'
+test_expect_success 'an extra argument' 'usage_error "unexpected argument .extra." verify extra'
+
+test_expect_success 'output cut short by a closed pipe: no error message' '
+	good=$(printf "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-20T22:31:05.123Z\",\"type\":\"x\",\"by\":\"a/1\"}\n" $(seq 1 3000)) &&
+	echo "$good" >"$WR_LEDGER" &&
+	wr-ledger --json verify 2>err | head -c1 >/dev/null &&
+	test_must_fail test -s err
+'
+
+test_expect_success 'a full disk is an error (stdout to /dev/full)' '
+	if ! test -w /dev/full; then echo "# skipped: no /dev/full"; exit 0; fi &&
+	test_must_fail wr-ledger --help >/dev/full 2>err &&
+	test_grep "unable to write standard output" err
+'
+
+test_done
