@@ -121,8 +121,9 @@ test_expect_success 'ledger errors exit 74, a lock held too long exits 75' '
 	test_expect_code 74 wr-watch check 2>err &&
 	test_grep "^wr-watch: refusing ledger" err &&
 	chmod 0600 "$WR_LEDGER" &&
-	cp "$WR_LEDGER" before &&
-	flock "$WR_LEDGER.lock" sleep 1000 &
+	cp "$WR_LEDGER" before
+	# One process holds the lock: the subshell becomes sleep, keeping fd 9.
+	(exec 9>>"$WR_LEDGER.lock" && flock 9 && exec sleep 1000) &
 	holder=$! &&
 	wait_until "! flock -n \"$WR_LEDGER.lock\" true" &&
 	WR_LOCK_TIMEOUT=200ms test_expect_code 75 wr-watch check 2>err &&
@@ -162,7 +163,7 @@ test_expect_success 'losses found together count together for the breaker: it op
 
 if test -x "$WR_BUILD/cmd/wr-run"; then
 test_expect_success 'a SIGKILLed wr-run on this host: its attempt is lost' '
-	export WR_LEDGER="$TRASH/real.jsonl" &&
+	export WR_LEDGER="$TRASH/real.jsonl"
 	wr-run --workflow real -- sleep 1000 >/dev/null 2>&1 &
 	sup=$! &&
 	wait_until "jq -e -s \"map(select(.type == \\\"attempt.started\\\")) | length == 1\" \"$WR_LEDGER\" >/dev/null 2>&1" &&
