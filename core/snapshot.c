@@ -110,7 +110,8 @@ static int compute_checks(int fd, off_t off, struct checks *c)
 
 static void put(struct wr_buf *b, const void *p, size_t n)
 {
-	wr_buf_add(b, p, n);
+	if (n)
+		wr_buf_add(b, p, n);
 }
 static void put_u8(struct wr_buf *b, unsigned v)
 {
