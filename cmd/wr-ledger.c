@@ -327,12 +327,12 @@ int wr_main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	if (optind + 1 < argc)
 		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	if (keep_opt && strcmp(cmd, "compact"))
+		wr_usage_error(WR_EXIT_USAGE, "--keep goes with compact only");
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify();
 	if (!strcmp(cmd, "repair"))
 		return cmd_repair();
-	if (keep_opt && strcmp(cmd, "compact"))
-		wr_usage_error(WR_EXIT_USAGE, "--keep goes with compact only");
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats();
 	if (!strcmp(cmd, "compact"))
