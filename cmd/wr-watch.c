@@ -927,7 +927,6 @@ static int cmd_check(void)
 					json_string_value(json_object_get(x, "host")), pid,
 					json_string_value(json_object_get(x, "reason"))};
 		wr_table_row(&t, cells);
-		wr_table_color(&t, 5, WR_RED);
 	}
 	if (t.rows) {
 		fit_last_column(&t);
