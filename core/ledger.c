@@ -198,7 +198,9 @@ static int open_file(struct wr_ledger *l)
 		else if (errno == EEXIST)
 			l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
 	} else {
-		l->fd = open(l->path, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO at the path must be refused, not wait for
+		 * a writer (it has no effect on a regular file) */
+		l->fd = open(l->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (l->fd < 0 && errno == ENOENT)
 			return 0;
 	}

@@ -392,6 +392,12 @@ static void modes(void)
 
 	/* not a regular file */
 	refused_open(t_path("state"), 0, "a directory", "not a regular file", NULL);
+	const char *fifo = t_path("fifo.jsonl");
+	ok(mkfifo(fifo, 0600) == 0, "a FIFO at the ledger path");
+	alarm(10); /* a reader that waits for a FIFO's writer dies here */
+	refused_open(fifo, 0, "a FIFO (read)", "not a regular file", NULL);
+	refused_open(fifo, WR_LEDGER_WRITE, "a FIFO (write)", "not a regular file", NULL);
+	alarm(0);
 
 	/* another user's file, directly or through a symlink */
 	if (geteuid() != 0) {
