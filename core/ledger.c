@@ -281,7 +281,10 @@ static int replaced(struct wr_ledger *l)
 {
 	struct stat sb;
 	if (stat(l->path, &sb) < 0)
-		return 0;
+		/* Deleted: a writer must not go on appending to an unlinked
+		 * inode nobody will read; start the new file the path now
+		 * names (a reader sees an empty ledger). */
+		return errno == ENOENT && l->fd >= 0;
 	return l->fd < 0 || sb.st_dev != l->dev || sb.st_ino != l->ino;
 }
 

@@ -424,11 +424,28 @@ static void modes(void)
 	wr_ledger_close(&l);
 }
 
+/* A writer whose ledger was deleted starts the file the path names now,
+ * instead of appending to the unlinked inode where nobody would read it. */
+static void deleted(void)
+{
+	const char *path = t_path("deleted.jsonl");
+	struct wr_ledger a;
+	ok(wr_ledger_open(&a, path, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0, "writer opens");
+	t_commit1(&a, t_json(CREATE_R("r1")));
+	ok(unlink(path) == 0, "the ledger is deleted");
+	ok(t_commit1(&a, t_json(CREATE_R("r2"))) == 0, "the next commit works: %s", wr_errmsg());
+	ok(t_size(path) > 0, "and went into a new file at the path");
+	is_int(a.st.last_seq, 1, "which starts at seq 1");
+	ok(!wr_state_run(&a.st, "r1") && wr_state_run(&a.st, "r2"), "with only what was written to it");
+	wr_ledger_close(&a);
+}
+
 int main(void)
 {
 	t_tmpdir("ledger");
 	refusals();
 	renamed();
+	deleted();
 	modes();
 	concurrent();
 	return done_testing();
