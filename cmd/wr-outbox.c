@@ -211,19 +211,15 @@ static int cmd_list(int argc, char **argv)
 	t.right[3] = 1;
 	t.maxw[6] = 24;
 	int cols = wr_out_columns();
-	t.maxw[7] = cols > 90 ? (size_t)cols - 80 : 40;
+	t.maxw[7] = cols > 107 ? (size_t)cols - 77 : 30; /* the other columns take about 77 */
 	if (!cols)
 		t.maxw[7] = 0;
 	for (size_t i = 0; i < l.st.outbox.n; i++) {
 		const struct wr_outbox *o = l.st.outbox.ent[i].val;
 		if (!(want & 1u << o->state))
 			continue;
-		if (json_out) {
-			wr_out_json(wr_outbox_to_json(o));
-			continue;
-		}
-		if (fmt_workrail) {
-			wr_out_json(workrail_json(o));
+		if (fmt_workrail || json_out) {
+			wr_out_json(fmt_workrail ? workrail_json(o) : wr_outbox_to_json(o));
 			continue;
 		}
 		char tries[32], created[48], next[64];
@@ -600,7 +596,7 @@ struct follow {
 	int64_t last_seq;              /* highest seq printed or skipped */
 };
 
-static void follow_print(struct follow *fc, const struct wr_event *ev, const struct wr_outbox *o)
+static void follow_print(const struct wr_event *ev, const struct wr_outbox *o)
 {
 	if (fmt_workrail) {
 		if (ev->type == WR_EV_OUTBOX_ENQUEUED)
@@ -633,7 +629,6 @@ static void follow_print(struct follow *fc, const struct wr_event *ev, const str
 		free(msg);
 		free(err);
 	}
-	(void)fc;
 }
 
 static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
@@ -653,7 +648,7 @@ static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const
 			continue;
 		const struct wr_outbox *o = wr_state_outbox(&fc->l->st, wr_ev_str(ev, "id"));
 		if (o) {
-			follow_print(fc, ev, o);
+			follow_print(ev, o);
 			printed = 1;
 		}
 	}
