@@ -685,7 +685,8 @@ static int cmd_show(const char *arg)
 
 struct follow_ctx {
 	struct wr_ledger *l;
-	int64_t after;              /* highest seq printed (or skipped at start) */
+	int64_t after;              /* highest seq seen (printed or skipped) */
+	int64_t base;               /* after, as it was before this refresh */
 	int skip;                   /* initial replay without --from-start */
 	int color;
 	const char *run;            /* full id with --run */
@@ -699,10 +700,14 @@ static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const
 	for (size_t i = 0; i < n; i++) {
 		const struct wr_event *ev = &evs[i];
 		/* After a compaction the whole new file is replayed: what was
-		 * printed already is not printed again. */
-		if (ev->seq <= f->after)
+		 * seen already (every seq <= base) is not printed again. Not
+		 * "<= after": a compacted file has its marker (seq L+1) before
+		 * the kept events (seq <= L), some of which may be new to us.
+		 * (The marker is metadata: the ledger does not deliver it.) */
+		if (ev->seq <= f->base)
 			continue;
-		f->after = ev->seq;
+		if (ev->seq > f->after)
+			f->after = ev->seq;
 		if (f->skip)
 			continue;
 		if (f->run && (!ev->run || strcmp(ev->run, f->run)))
@@ -806,6 +811,7 @@ static int cmd_follow(void)
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	f.skip = 0;
+	f.base = f.after;
 
 	sigset_t block, orig;
 	sigemptyset(&block);
@@ -856,6 +862,7 @@ static int cmd_follow(void)
 				}
 			}
 		}
+		f.base = f.after;
 		if (wr_ledger_refresh(&l) < 0) {
 			/* A replacement caught half-way, a file briefly unreadable:
 			 * say so once and keep following, as tail -F does. */

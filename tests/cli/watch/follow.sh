@@ -116,6 +116,30 @@ test_expect_success 'a missing ledger is waited for' '
 	test "$(seqs later)" = "[1]"
 '
 
+test_expect_success 'a real compaction while the follower is stopped: new events kept by it are printed once' '
+	export WR_LEDGER="$TRASH/compact.jsonl" &&
+	created $R1 web 2026-01-01T00:00:00.000Z &&
+	started $R1 1 2026-01-01T00:00:01.000Z elsewhere 7 0 $FAR &&
+	finished $R1 1 2026-01-01T00:00:02.000Z success 1000 0 &&
+	created $R2 db $T:02.000Z
+	wr-watch follow --json >cout 2>cerr &
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "watching $pid" &&
+	kill -STOP $pid &&
+	: "seq 5: appended, then kept by the compaction, before the follower looks" &&
+	ev $T:03.000Z attempt.started "{run: \"$R2\", attempt: 1, host: \"elsewhere\", pid: 8, lease_until: \"$FAR\"}" &&
+	wr-ledger compact --keep 1d >/dev/null &&
+	head -n 1 "$WR_LEDGER" | jq -e ".type == \"ledger.compacted\" and .seq == 6" &&
+	kill -CONT $pid &&
+	wait_until "grep -q \"\\\"seq\\\":5\" cout" &&
+	ev $T:04.000Z attempt.heartbeat "{run: \"$R2\", attempt: 1, lease_until: \"$FAR\"}" &&
+	wait_until "grep -q \"\\\"seq\\\":7\" cout" &&
+	kill $pid && wait $pid &&
+	: "the marker (seq 6) is ledger metadata, not an event: not printed" &&
+	test "$(jq -s -c "map(.seq)" cout)" = "[5,7]" &&
+	test_must_be_empty cerr
+'
+
 # A failed test may leave its follower behind: end them all.
 [ -f "$TRASH/pids" ] && kill $(cat "$TRASH/pids") 2>/dev/null
 test_done

@@ -2,10 +2,11 @@
 # ../lib.sh). wr-run is not needed: each helper appends one valid event
 # with the next seq, so a test states exactly the history it needs.
 
-# ev_to FILE TS TYPE 'JQ-OBJECT': append one event to FILE.
+# ev_to FILE TS TYPE 'JQ-OBJECT': append one event to FILE, with the seq
+# after the highest (a compacted ledger starts with its marker, seq L+1).
 ev_to() {
 	local n=0
-	[ -f "$1" ] && n=$(wc -l <"$1")
+	[ -s "$1" ] && n=$(jq -s "map(.seq) | max" "$1")
 	jq -cn --argjson seq $((n + 1)) --arg ts "$2" --arg type "$3" \
 		'{v: 1, seq: $seq, ts: $ts, type: $type, by: "test/1"} + '"$4" >>"$1"
 }
