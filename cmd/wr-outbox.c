@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "compact.h"
 #include "decide_outbox.h"
 #include "err.h"
 #include "event.h"
@@ -511,12 +512,38 @@ out:
 	return ev;
 }
 
+/* Ids of the outbox entries compaction moved to the archive segments, so
+ * that an entry delivered and archived is not imported again. */
+static json_t *archived_ids(const char *path)
+{
+	json_t *ids = json_object();
+	size_t n = 0;
+	char **segs = wr_ledger_archives(path, &n);
+	for (size_t i = 0; i < n; i++)
+		free(segs[i]);
+	free(segs);
+	if (!n)
+		return ids;
+	struct wr_ledger a;
+	if (wr_ledger_open(&a, path, WR_LEDGER_LAZY | WR_LEDGER_QUIET) < 0 || wr_ledger_replay_archives(&a) < 0)
+		wr_die(WR_EXIT_IO, "unable to read the archives of %s: %s", path, wr_errmsg());
+	for (size_t i = 0; i < a.st.outbox.n; i++)
+		json_object_set_new(ids, a.st.outbox.ent[i].key, json_true());
+	wr_ledger_close(&a);
+	return ids;
+}
+
 static void import_flush(struct wr_ledger *l, json_t *batch, int64_t *added, int64_t *skipped)
 {
 	if (!json_array_size(batch))
 		return;
-	struct wr_outbox_import_req req = {batch, 0, 0};
+	/* The lock from here to the end of the commit (which takes it again on
+	 * the same descriptor, then drops it): no compaction in between. */
+	if (wr_ledger_lock(l) < 0)
+		wr_die(wr_ledger_exit_status(), "unable to import: %s", wr_errmsg());
+	struct wr_outbox_import_req req = {batch, archived_ids(l->path), 0, 0};
 	commit(l, wr_decide_outbox_import, &req, "unable to import");
+	json_decref(req.archived);
 	*added += req.added;
 	*skipped += req.skipped;
 	json_array_clear(batch);

@@ -249,7 +249,8 @@ int wr_decide_outbox_import(const struct wr_state *st, int64_t now, void *reqp, 
 	json_array_foreach(req->entries, i, ev)
 	{
 		const char *id = json_string_value(json_object_get(ev, "id"));
-		if (!id || wr_state_outbox(st, id) || json_object_get(seen, id)) {
+		if (!id || wr_state_outbox(st, id) || json_object_get(seen, id) ||
+		    (req->archived && json_object_get(req->archived, id))) {
 			req->skipped++;
 			continue;
 		}

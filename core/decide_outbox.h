@@ -101,9 +101,12 @@ int wr_decide_outbox_ack(const struct wr_state *st, int64_t now, void *req, stru
 int wr_decide_outbox_retry(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
 
 /* import: enqueues the prepared entries whose id is not in the ledger yet
- * (nor earlier in the same request), all in one decision. */
+ * (nor in archived, nor earlier in the same request), all in one decision.
+ * archived: the ids compaction moved to archive segments, read by the
+ * caller while it holds the lock (so no compaction runs in between). */
 struct wr_outbox_import_req {
 	json_t *entries;               /* array of outbox.enqueued events (borrowed) */
+	json_t *archived;              /* object whose keys are ids, or NULL (borrowed) */
 	/* out */
 	int64_t added, skipped;
 };

@@ -89,6 +89,17 @@ test_expect_success 'imported entries are delivered like any other' '
 	jq -e ".details.workrail_kind == \"workflow_complete\"" sel
 '
 
+test_expect_success 'entries compaction archived are not imported again' '
+	wr-ledger compact --keep 0 >out &&
+	test_grep "notifications" out &&
+	wr-outbox list --all --json >live &&
+	test ! -s live &&
+	test_expect_code 1 wr-outbox import outbox.jsonl >out 2>err &&
+	test_grep "^outbox.jsonl: 0 imported, 4 already there, 5 bad lines$" out &&
+	wr-outbox list --all --json >live &&
+	test ! -s live
+'
+
 test_expect_success 'the ledger is clean' '
 	ledger_clean
 '
