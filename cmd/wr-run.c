@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -415,6 +416,16 @@ static _Noreturn void child_main(struct child *c, char **argv, const sigset_t *m
 		signal(handled[i], SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_UNBLOCK, mask, NULL);
+	/* Our copies of the parent's ends would keep the hold pipe from ever
+	 * reaching EOF. */
+	close(c->hold_w);
+	close(c->exec_r);
+	close(c->out_r);
+	if (c->err_r >= 0)
+		close(c->err_r);
+	close(c->prog_r);
+	close(sigfd[0]);
+	close(sigfd[1]);
 	setpgid(0, 0);
 	if (dup2(c->out_w, 1) < 0 || dup2(c->err_w >= 0 ? c->err_w : c->out_w, 2) < 0)
 		_exit(EXIT_FAILED);
@@ -844,18 +855,23 @@ static void heartbeat(struct sup *S)
 
 /* ---- the loop ---- */
 
+/* Reaps the command, and as a subreaper whatever of its descendants was
+ * orphaned, so that a dead group empties at once whatever init does. */
 static void reap(struct sup *S)
 {
-	if (S->reaped)
-		return;
-	int status;
-	pid_t p;
-	do
-		p = wait4(S->c.pid, &status, WNOHANG, &S->ru);
-	while (p < 0 && errno == EINTR);
-	if (p == S->c.pid) {
-		S->reaped = 1;
-		S->status = status;
+	for (;;) {
+		int status;
+		struct rusage ru;
+		pid_t p = wait4(-1, &status, WNOHANG, &ru);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p <= 0)
+			return;
+		if (p == S->c.pid) {
+			S->reaped = 1;
+			S->status = status;
+			S->ru = ru;
+		}
 	}
 }
 
@@ -1138,6 +1154,7 @@ int wr_main(int argc, char **argv)
 
 	sigset_t mask;
 	setup_signals(&mask);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	spawn_held(&S.c, exec_argv, &mask);
 	q.wait = o.wait;
 	q.host = wr_hostname();
@@ -1256,11 +1273,9 @@ int wr_main(int argc, char **argv)
 	end.fin.attempt = S.attempt;
 	end.fin.cpu_ms = end.fin.max_rss_kb = end.fin.output_bytes = -1;
 	if (exec_errno) {
-		while (!S.reaped) {
-			while (waitpid(S.c.pid, &S.status, 0) < 0 && errno == EINTR)
-				;
-			S.reaped = 1;
-		}
+		while (waitpid(S.c.pid, &S.status, 0) < 0 && errno == EINTR)
+			;
+		S.reaped = 1;
 		rc = exec_errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 		wr_warn("unable to run %s: %s", exec_argv[0], strerror(exec_errno));
 		S.end_reason = wr_xasprintf("%s %s: %s", rc == EXIT_NOTFOUND ? "command not found:" : "cannot execute",
