@@ -1,0 +1,45 @@
+# lib-run.sh - helpers shared by the wr-run tests.
+
+# wait_for FILE: until FILE exists and is not empty (at most 30s).
+wait_for() {
+	local i=0
+	while ! test -s "$1"; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "wait_for: $1 did not appear" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# wait_gone PID: until the process is gone (at most 30s).
+wait_gone() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "wait_gone: process $1 is still alive" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# must_be_dead PID...: none of the processes exists (zombies count as dead).
+must_be_dead() {
+	local p
+	for p in "$@"; do
+		if kill -0 "$p" 2>/dev/null && [ "$(ps -o stat= -p "$p" | cut -c1)" != Z ]; then
+			echo "process $p survived:" >&2
+			ps -o pid,pgid,stat,args -p "$p" >&2
+			return 1
+		fi
+	done
+}
+
+# last TYPE FILE: the last event of TYPE into FILE.
+last() { jq -c "select(.type==\"$1\")" "$WR_LEDGER" | tail -n 1 >"$2"; }
+
+# count TYPE: number of events of TYPE.
+count() { jq -s "map(select(.type==\"$1\")) | length" "$WR_LEDGER"; }

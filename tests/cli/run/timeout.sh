@@ -1,0 +1,51 @@
+#!/bin/bash
+# wr-run --timeout: SIGTERM to the whole group, SIGKILL after the grace;
+# no grandchild survives; leftovers of a finished command are killed too.
+. "$(dirname "$0")/../lib.sh"
+. "$WR_SRC/tests/cli/run/lib-run.sh"
+
+test_expect_success 'timeout: 124, the grandchild dies with the group' '
+	test_expect_code 124 wr-run --timeout 1s -- sh -c "echo \$\$ >pid; sleep 1000 & echo \$! >gpid; wait" 2>err &&
+	test_grep "timed out" err &&
+	must_be_dead $(cat pid) $(cat gpid) &&
+	last attempt.finished fin &&
+	jq -e ".outcome==\"timeout\" and .signal==15 and .reason==\"timed out after 1s\"" fin &&
+	last outbox.enqueued ob &&
+	jq -e ".kind==\"timeout\"" ob
+'
+
+test_expect_success 'a group that ignores SIGTERM gets SIGKILL after --kill-after' '
+	test_expect_code 124 wr-run --timeout 500ms --kill-after 500ms -- \
+		sh -c "trap \"\" TERM; echo \$\$ >pid; sleep 1000 & echo \$! >gpid; wait; wait" 2>err &&
+	test_grep "SIGKILL" err &&
+	must_be_dead $(cat pid) $(cat gpid) &&
+	last attempt.finished fin &&
+	jq -e ".outcome==\"timeout\" and .signal==9" fin
+'
+
+test_expect_success 'what a finished command leaves in its group is killed' '
+	rm -f gpid &&
+	wr-run -- sh -c "sleep 1000 & echo \$! >gpid" &&
+	must_be_dead $(cat gpid) &&
+	last attempt.finished fin &&
+	jq -e ".outcome==\"success\"" fin
+'
+
+test_expect_success 'a process that left the group does not keep wr-run waiting' '
+	rm -f gpid &&
+	timeout 60 wr-run -- sh -c "setsid sh -c \"echo \\\$\\\$ >gpid; exec sleep 1000\" & sleep 0.2; echo done" >out &&
+	echo done >expect && test_cmp expect out &&
+	wait_for gpid && kill $(cat gpid)
+'
+
+test_expect_success 'the timeout is absolute: heartbeats do not extend it' '
+	test_expect_code 124 wr-run --timeout 1s --heartbeat 100ms --lease 1s -- sleep 1000 &&
+	last attempt.finished fin &&
+	jq -e ".outcome==\"timeout\"" fin
+'
+
+test_expect_success 'ledger verifies' '
+	wr-ledger verify
+'
+
+test_done
