@@ -342,6 +342,12 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 			INVALID("start while another attempt is live");
 		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
 			INVALID("start of a run that has ended");
+		/* Most runs have one attempt: start with room for one, not
+		 * wr_grow's eight (memory grows with runs; 1M-event bench). */
+		if (!r->capatt) {
+			r->att = wr_xmalloc(sizeof *r->att);
+			r->capatt = 1;
+		}
 		WR_GROW(r->att, r->capatt, r->natt + 1);
 		a = &r->att[r->natt++];
 		memset(a, 0, sizeof *a);
@@ -376,6 +382,10 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		const char *stage = wr_ev_str(ev, "stage");
 		if (!strcmp(wr_ev_str(ev, "status"), "done")) {
 			if (!wr_run_has_stage(r, stage)) {
+				if (!r->capstages) {
+					r->stages_done = wr_xmalloc(2 * sizeof *r->stages_done);
+					r->capstages = 2;
+				}
 				WR_GROW(r->stages_done, r->capstages, r->nstages + 1);
 				r->stages_done[r->nstages++] = wr_xstrdup(stage);
 			}
