@@ -343,12 +343,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (heartbeat_set || lease_set)) {
-		char h[32], l[32];
+		char h[32], l[32], t[32];
 		wr_usage_error(EXIT_FAILED,
 			       "--lease (%s) must be longer than --heartbeat (%s), or the lease runs out between "
 			       "heartbeats; try --lease %s",
 			       wr_dur_format(o->pol.lease_ms, l, sizeof l), wr_dur_format(o->pol.heartbeat_ms, h, sizeof h),
-			       wr_dur_format(o->pol.heartbeat_ms * 4, l, sizeof l));
+			       wr_dur_format(o->pol.heartbeat_ms * 4, t, sizeof t));
 	}
 	return optind;
 }
