@@ -577,6 +577,7 @@ struct sup {
 	int fenced;
 	int stuck_notified[2];     /* per reason: repeated_output, no_progress */
 	int hb_failed;
+	int by_deadline;           /* the run's deadline comes before the timeout */
 };
 
 static int group_alive(pid_t pgid)
@@ -1001,9 +1002,10 @@ static void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 		if (S->ending == WR_OUT_NONE && !S->reaped) {
 			if (hard_end && now >= hard_end) {
 				char d[32];
+				const char *what = S->by_deadline ? "reached the run's deadline" : "timed out";
 				wr_dur_format(now - t0, d, sizeof d);
-				wr_warn("command timed out after %s; sending SIGTERM to its process group", d);
-				terminate(S, WR_OUT_TIMEOUT, SIGTERM, wr_xasprintf("timed out after %s", d));
+				wr_warn("command %s after %s; sending SIGTERM to its process group", what, d);
+				terminate(S, WR_OUT_TIMEOUT, SIGTERM, wr_xasprintf("%s after %s", what, d));
 			} else if (S->pol.no_progress_ms && !S->stuck_notified[1] &&
 				   now >= S->last_progress + S->pol.no_progress_ms) {
 				char d[32];
@@ -1246,8 +1248,11 @@ int wr_main(int argc, char **argv)
 
 	/* The timeout counts from the start; the run's deadline caps it. */
 	int64_t hard_end = S.pol.timeout_ms ? t0 + S.pol.timeout_ms : 0;
-	if (q.deadline_at)
-		hard_end = min_t(hard_end, t0 + (q.deadline_at - wr_now_ms()));
+	if (q.deadline_at) {
+		int64_t d = t0 + (q.deadline_at - wr_now_ms());
+		S.by_deadline = !hard_end || d < hard_end;
+		hard_end = min_t(hard_end, d);
+	}
 
 	S.st[0] = (struct stream){.name = "stdout", .fd = S.c.out_r};
 	stream_dest(&S.st[0], 1);

@@ -55,5 +55,13 @@ append_event() {
 	chmod 600 "$WR_LEDGER"
 }
 
+# append_locked JSON: append_event under the ledger's lock, for when a
+# wr-run is committing at the same time.
+append_locked() {
+	local ev=$1
+	export -f append_event
+	flock "$WR_LEDGER.lock" bash -c 'append_event "$1"' - "$ev"
+}
+
 # run_of N: the id of the Nth run created (1-based; -1 the last).
 run_of() { jq -rs "map(select(.type==\"run.created\"))[${1}-1+(if $1 < 0 then 1 else 0 end)].run" "$WR_LEDGER"; }

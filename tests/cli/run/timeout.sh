@@ -44,6 +44,16 @@ test_expect_success 'the timeout is absolute: heartbeats do not extend it' '
 	jq -e ".outcome==\"timeout\"" fin
 '
 
+test_expect_success 'the run deadline caps the attempt; a run past it cannot continue' '
+	test_expect_code 124 wr-run --deadline 500ms --timeout 1h -- sleep 1000 2>err &&
+	test_grep "reached the run.s deadline" err &&
+	last attempt.finished fin &&
+	jq -e ".outcome==\"timeout\" and (.reason|startswith(\"reached the run\"))" fin &&
+	run=$(jq -r .run fin) &&
+	test_expect_code 125 wr-run --run "$run" 2>err &&
+	test_grep "passed its deadline" err
+'
+
 test_expect_success 'ledger verifies' '
 	wr-ledger verify
 '
