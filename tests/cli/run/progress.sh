@@ -51,7 +51,12 @@ test_expect_success '--run of a succeeded run is refused: 125, says why' '
 	test "$(wc -l <job.log)" = 2
 '
 
-test_expect_success '--run by a unique prefix; unknown run refused' '
+test_expect_success '--run by a unique prefix or the short id; unknown run refused' '
+	run=$(run_of 1) &&
+	test_expect_code 125 wr-run --run "${run:0:13}" 2>err &&
+	test_grep "run $run has already succeeded" err &&
+	test_expect_code 125 wr-run --run "${run: -8}" 2>err &&
+	test_grep "run $run has already succeeded" err &&
 	test_expect_code 125 wr-run --run no-such-run 2>err &&
 	test_grep "no run .no-such-run." err
 '
