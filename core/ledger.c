@@ -467,7 +467,7 @@ static int encode(struct wr_ledger *l, json_t *events, int64_t now, struct wr_bu
 			json_decref(o);
 			return -1;
 		}
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		json_decref(o);
 		if (!s)
 			wr_die(wr_exit_failure, "out of memory");

@@ -12,7 +12,7 @@
 
 void wr_out_json(json_t *o)
 {
-	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0)
 		fputc('\n', stdout);
 	json_decref(o);
 }
