@@ -139,7 +139,8 @@ static json_t *acc_json(struct acc *a, int64_t since, const struct wr_workflow *
 	for (int i = 1; i < WR_OUT__COUNT; i++)
 		wr_jset_int(oc, wr_outcome_name((enum wr_outcome)i), a->outcomes[i]);
 	wr_jset(o, "outcomes", oc);
-	qsort(a->dur, a->ndur, sizeof *a->dur, cmp_i64);
+	if (a->ndur) /* qsort(NULL, 0) is undefined */
+		qsort(a->dur, a->ndur, sizeof *a->dur, cmp_i64);
 	json_t *d = json_object();
 	wr_jset_int(d, "count", (int64_t)a->ndur);
 	wr_jset(d, "p50", a->ndur ? json_integer(wr_percentile(a->dur, a->ndur, 50)) : json_null());

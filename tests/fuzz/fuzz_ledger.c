@@ -1,0 +1,109 @@
+/* fuzz_ledger.c - libFuzzer target over what reads a ledger (issue 7).
+ *
+ * The input is a ledger file. Each line goes through wr_event_decode and
+ * the good ones through the reducer (wr_state_apply) and the JSON views of
+ * what they built; then the whole input is scanned from a file descriptor
+ * by wr_scan_run (line splitting, seq checks, batch reassembly, torn tail)
+ * into a second state, with wr-watch's statistics gathered on the way.
+ * Built by tests/fuzz/run.sh with clang -fsanitize=fuzzer,address,undefined. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "scan.h"
+#include "state.h"
+#include "stats.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void views(const struct wr_state *st)
+{
+	for (size_t i = 0; i < st->runs.n; i++)
+		json_decref(wr_run_to_json(st->runs.ent[i].val));
+	for (size_t i = 0; i < st->workflows.n; i++)
+		json_decref(wr_workflow_to_json(st->workflows.ent[i].val));
+	for (size_t i = 0; i < st->outbox.n; i++)
+		json_decref(wr_outbox_to_json(st->outbox.ent[i].val));
+}
+
+struct scan_ctx {
+	struct wr_state st;
+	struct wr_stats stats;
+	size_t errors;
+};
+
+static void on_events(void *vctx, const struct wr_event *evs, size_t n, int64_t line, off_t off)
+{
+	struct scan_ctx *c = vctx;
+	int applied[64];
+	const char *why[64];
+	(void)off;
+	for (size_t i = 0; i < n; i++) {
+		int r = wr_state_apply(&c->st, &evs[i], i < 64 ? &why[i] : NULL);
+		if (i < 64)
+			applied[i] = r;
+	}
+	if (n <= 64)
+		wr_stats_on_events(&c->stats, evs, n, applied, why, line);
+}
+
+static void on_error(void *vctx, const struct wr_scan_error *e)
+{
+	struct scan_ctx *c = vctx;
+	c->errors++;
+	if (!e->path || !e->msg || e->line < 1)
+		abort();
+}
+
+static int memfd = -1;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* 1. Line by line: decode, reduce. */
+	struct wr_state st;
+	wr_state_init(&st);
+	const char *p = (const char *)data, *end = p + size;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct wr_event ev;
+		struct wr_decode_err err;
+		if (wr_event_decode(p, len, &ev, &err) == 0) {
+			const char *why = NULL;
+			wr_state_apply(&st, &ev, &why);
+			wr_event_clear(&ev);
+		} else if (err.msg[0] == 0 || err.column < 0) {
+			abort(); /* a refusal must say why */
+		}
+		p += len + 1;
+	}
+	views(&st);
+	wr_state_free(&st);
+
+	/* 2. The same bytes as a file, through the scanner. */
+	if (memfd < 0 && (memfd = memfd_create("ledger", 0)) < 0)
+		abort();
+	if (ftruncate(memfd, 0) < 0 || (size && pwrite(memfd, data, size, 0) != (ssize_t)size))
+		abort();
+	struct scan_ctx c;
+	memset(&c, 0, sizeof c);
+	wr_state_init(&c.st);
+	wr_stats_init(&c.stats, 0);
+	c.stats.st = &c.st;
+	struct wr_scan s;
+	wr_scan_init(&s, memfd, "fuzz.jsonl");
+	struct wr_scan_cb cb = {&c, on_events, on_error};
+	if (wr_scan_run(&s, &cb) < 0)
+		abort();
+	if (s.off > (off_t)size || s.end != (off_t)size || (s.torn && s.off == (off_t)size && size))
+		abort(); /* consumed no more than there is; a torn tail is bytes */
+	views(&c.st);
+	json_decref(wr_stats_workflows(&c.stats, &c.st, NULL));
+	wr_stats_free(&c.stats);
+	wr_state_free(&c.st);
+	return 0;
+}
