@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# security.sh - what wr refuses and what it never records (issue 7).
+#   - no system(), popen() or shell strings in core/ and cmd/;
+#   - a ledger or lock file owned by another user, or writable by group or
+#     others, is refused; so is a symlinked ledger into another's file;
+#   - only argv and cwd of a run are recorded, never the environment;
+#   - outbox data reaches the delivery command only on stdin.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'no system(), popen() or shell strings in core/ and cmd/' '
+	! grep -rnE "\\bsystem *\\(|\\bpopen *\\(|sh -c|/bin/sh|\\bexecl *\\(|\\bexeclp *\\(" \
+		"$WR_SRC/core" "$WR_SRC/cmd" >shell.hits ||
+	{ cat shell.hits; false; }
+'
+
+# refused CMD...: fails (not a crash) with "refusing" on stderr, the ledger
+# unchanged.
+refused() {
+	local rc
+	if [ -f "$WR_LEDGER" ]; then cp -p "$WR_LEDGER" before.jsonl; else : >before.jsonl; fi
+	timeout -s KILL 30 "$@" >ref.out 2>ref.err
+	rc=$?
+	not_crashed $rc ref.err || return 1
+	[ $rc -eq 74 ] || [ $rc -eq 125 ] || { echo "exit $rc (want 74 or 125): $*" >&2; cat ref.err >&2; return 1; }
+	grep -q "refusing" ref.err || { echo "no refusal in: $(cat ref.err)" >&2; return 1; }
+	[ ! -f "$WR_LEDGER" ] || cmp before.jsonl "$WR_LEDGER"
+}
+
+# Every tool that opens the ledger, reader or writer.
+all_refuse() {
+	refused "$C" commit &&
+	refused "$C" check &&
+	refused wr-ledger verify &&
+	refused wr-ledger stats &&
+	refused wr-ledger repair &&
+	{ ! have_tool wr-watch || refused wr-watch --all; } &&
+	{ ! have_tool wr-outbox || refused wr-outbox add --kind custom --message x; } &&
+	{ ! have_tool wr-run || { refused wr-run -- touch started && test ! -e started; }; } &&
+	{ ! have_tool wr-recover || refused wr-recover; }
+}
+
+test_expect_success 'a ledger writable by group or others is refused' '
+	"$C" commit --count 2 >/dev/null &&
+	chmod 0620 "$WR_LEDGER" && all_refuse &&
+	chmod 0606 "$WR_LEDGER" && all_refuse &&
+	chmod 0600 "$WR_LEDGER" && "$C" commit >/dev/null
+'
+
+test_expect_success 'a lock file writable by others is refused by writers' '
+	chmod 0666 "$WR_LEDGER.lock" &&
+	refused "$C" commit && refused wr-ledger repair &&
+	{ ! have_tool wr-outbox || refused wr-outbox add --kind custom --message x; } &&
+	chmod 0600 "$WR_LEDGER.lock" && "$C" commit >/dev/null
+'
+
+if [ "$(id -u)" -eq 0 ]; then
+	test_expect_success 'a ledger owned by another user is refused' '
+		chown 65534 "$WR_LEDGER" && all_refuse &&
+		chown 0 "$WR_LEDGER"
+	'
+	test_expect_success 'a lock file owned by another user is refused' '
+		chown 65534 "$WR_LEDGER.lock" &&
+		refused "$C" commit && refused wr-ledger verify &&
+		{ ! have_tool wr-run || { refused wr-run -- touch started && test ! -e started; }; } &&
+		chown 0 "$WR_LEDGER.lock"
+	'
+	test_expect_success 'a symlinked ledger into another user'"'"'s file is refused' '
+		mkdir -p other && WR_LEDGER=$TRASH/other/ledger.jsonl "$C" commit >/dev/null &&
+		chown -R 65534 other && cp -p other/ledger.jsonl other.before &&
+		ln -s "$TRASH/other/ledger.jsonl" link.jsonl &&
+		WR_LEDGER=$TRASH/link.jsonl all_refuse &&
+		cmp other.before other/ledger.jsonl
+	'
+else
+	test_skip 'files owned by another user are refused' 'needs root for chown'
+fi
+
+test_expect_success 'a ledger that is not a regular file (a FIFO) is refused, nobody hangs' '
+	mkfifo fifo.jsonl &&
+	WR_LEDGER=$TRASH/fifo.jsonl all_refuse
+'
+
+if have_tool wr-run; then
+	test_expect_success 'wr-run records argv and cwd, never the environment' '
+		SECRET=s3cr3t-$$-$RANDOM &&
+		WR_SECRET_TOKEN=$SECRET AWS_SECRET_ACCESS_KEY=$SECRET wr-run --workflow sec -- env >env.out 2>env.err &&
+		grep -q "$SECRET" env.out &&
+		! grep -q "$SECRET" "$WR_LEDGER" &&
+		jq -c "select(.type == \"run.created\" and .workflow == \"sec\") | [.argv, .cwd]" "$WR_LEDGER" >rec.out &&
+		echo "[[\"env\"],\"$TRASH\"]" >rec.want && test_cmp rec.want rec.out &&
+		! jq -e "select(.workflow == \"sec\") | .. | objects | select(has(\"env\") or has(\"environ\") or has(\"environment\"))" "$WR_LEDGER" >/dev/null
+	'
+else
+	test_skip 'wr-run records no environment' 'wr-run not built yet'
+fi
+
+if have_tool wr-outbox; then
+	test_expect_success 'outbox data reaches the delivery command only on stdin' '
+		cat >recorder <<-\EOF &&
+		#!/bin/sh
+		cat >"$REC_DIR/stdin.$$"
+		printf "%s\n" "$0" "$@" >"$REC_DIR/argv.$$"
+		env >"$REC_DIR/env.$$"
+		EOF
+		chmod +x recorder && mkdir rec &&
+		MSG="hostile \$(touch pwned1) \`touch pwned2\`; touch pwned3 | %s %n \" '"'"' MARK-$$" &&
+		wr-outbox add --kind custom --message "$MSG" >add.out &&
+		REC_DIR=$TRASH/rec wr-outbox deliver -- ./recorder >deliver.out 2>deliver.err &&
+		cat rec/stdin.* >stdin.all && grep -q "MARK-$$" stdin.all &&
+		jq -e --arg m "$MSG" "select(.message == \$m)" stdin.all >/dev/null &&
+		! grep -q "MARK-$$" rec/argv.* &&
+		! grep -q "MARK-$$" rec/env.* &&
+		test ! -e pwned1 && test ! -e pwned2 && test ! -e pwned3
+	'
+else
+	test_skip 'outbox data only on stdin' 'wr-outbox not built yet'
+fi
+
+test_done
