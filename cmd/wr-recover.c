@@ -1,0 +1,926 @@
+/* wr-recover - scheduled recovery: one pass for cron, and the manual verbs.
+ *
+ * A pass: the lost-attempt check of wr-watch check (one decision), then
+ * for each failed run a decision of its own under the lock
+ * (core/decide_recover.c: retry after backoff, escalate, or wait while the
+ * breaker is open), then the launch of every run whose retry is due:
+ * `wr-run --run RUN` detached in its own session, in the run's recorded
+ * cwd, output to ${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log.
+ *
+ * Launches are serialised per run by a launch lock (LEDGER.launch/RUN.lock)
+ * that a small babysitter process holds for as long as the launched wr-run
+ * lives: a pass takes it, re-reads the ledger and launches only when the
+ * run is still due, so a wr-run launched for attempt n+1 can never start
+ * late, after attempt n+1 has come and gone, as an attempt nobody decided.
+ * Before a lost attempt's successor starts, the lost attempt's process
+ * group is killed when it still runs on this host. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "decide_check.h"
+#include "decide_recover.h"
+#include "err.h"
+#include "ledger.h"
+#include "output.h"
+#include "sysinfo.h"
+#include "text.h"
+#include "timefmt.h"
+#include "util.h"
+
+static const char usage[] =
+	"Usage: wr-recover [OPTIONS]                     one recovery pass (for cron)\n"
+	"       wr-recover [OPTIONS] retry [--force] RUN\n"
+	"       wr-recover [OPTIONS] unblock RUN [--note TEXT]\n"
+	"       wr-recover [OPTIONS] cancel RUN [--reason TEXT]\n"
+	"       wr-recover [OPTIONS] breaker WORKFLOW reset\n"
+	"\n"
+	"A pass records lost attempts (as 'wr-watch check' does), then decides\n"
+	"about each failed run, one locked decision per run and at most one per\n"
+	"attempt: retry after backoff min(initial*factor^n, max) +-20% jitter;\n"
+	"escalate (run blocked, outbox 'escalated') when max attempts are used,\n"
+	"the exit code is in no_retry_on or the deadline passed; wait, recording\n"
+	"nothing, while the workflow's breaker is open. Due retries are launched\n"
+	"as 'wr-run --run RUN', detached, in the run's cwd, output to\n"
+	"${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log; a lost\n"
+	"attempt's process group still alive on this host is killed first.\n"
+	"\n"
+	"Verbs:\n"
+	"  retry RUN          launch now, ignoring backoff; a blocked run, or one\n"
+	"                     whose failure is final, only with --force\n"
+	"  unblock RUN        a human fixed it: recoveries reset, retry due now\n"
+	"  cancel RUN         end the run (its live attempt's group is killed when\n"
+	"                     it runs on this host); outbox 'cancelled'\n"
+	"  breaker WF reset   close the workflow's circuit breaker\n"
+	"RUN is a run id, an unambiguous prefix or the short id of tables.\n"
+	"\n"
+	"Options:\n"
+	"  --ledger PATH     the ledger (default $WR_LEDGER, else\n"
+	"                    ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
+	"  --dry-run         print the decisions, append nothing, launch nothing\n"
+	"  --json            one JSON object per decision: run, workflow, attempt,\n"
+	"                    action, reason, recoveries, not_before, launched\n"
+	"  --workflow W      pass: only runs of workflow W\n"
+	"  --limit N         pass: act on at most N runs\n"
+	"  --force           retry: also a blocked run or a final failure\n"
+	"  --note TEXT       unblock (and retry --force): what the human did\n"
+	"  --reason TEXT     cancel: why\n"
+	"  -h, --help        show this help\n"
+	"      --version     show the version\n"
+	"\n"
+	"Actions printed: lost, retry, escalate, wait (breaker open: nothing\n"
+	"recorded), launch, unblock, cancel, breaker.\n"
+	"\n"
+	"Exit status: 0 done; 1 a run was blocked in this pass (it needs a\n"
+	"human), or a verb was refused (no such run, or its state forbids it);\n"
+	"2 usage; 74 I/O or ledger error; 75 lock wait timed out (retry later).\n"
+	"\n"
+	"Examples:\n"
+	"  */5 * * * * wr-recover            (crontab: a pass every 5 minutes)\n"
+	"  wr-recover --dry-run --json | jq -r .action\n"
+	"  wr-recover unblock 3f9c2a1b --note 'disk cleaned up'\n";
+
+static int json_out, dry_run, force;
+static const char *ledger_opt, *workflow_opt, *note_opt, *reason_opt;
+static int64_t limit_opt = -1;
+static struct wr_ledger L;
+static char *self_dir;          /* directory of this binary, for wr-run */
+
+/* ---- output ---- */
+
+static void emit(const char *run, const char *wf, int64_t attempt, const char *action, const char *reason,
+		 int64_t recoveries, int64_t not_before, int launched, const char *extra)
+{
+	char ts[WR_TS_LEN];
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "run", run);
+		wr_jset(o, "workflow", wf ? json_string(wf) : json_null());
+		wr_jset(o, "attempt", attempt ? json_integer(attempt) : json_null());
+		wr_jset_str(o, "action", action);
+		wr_jset(o, "reason", reason ? json_string(reason) : json_null());
+		wr_jset_int(o, "recoveries", recoveries);
+		wr_jset(o, "not_before", not_before ? json_string(wr_ts_format(not_before, ts)) : json_null());
+		wr_jset(o, "launched", json_boolean(launched));
+		if (dry_run)
+			wr_jset(o, "dry_run", json_true());
+		wr_out_json(o);
+		return;
+	}
+	printf("%-8s %s", action, run ? run : "-");
+	if (wf)
+		printf(" (%s)", wf);
+	if (attempt)
+		printf(" attempt %lld", (long long)attempt);
+	if (reason)
+		printf(": %s", reason);
+	if (!strcmp(action, "retry") || !strcmp(action, "launch") || !strcmp(action, "unblock"))
+		printf("; recoveries %lld", (long long)recoveries);
+	if (not_before)
+		printf("; not before %s", wr_ts_format(not_before, ts));
+	if (extra)
+		printf("; %s", extra);
+	if (launched)
+		printf("; launched");
+	if (dry_run)
+		printf(" (dry run)");
+	putchar('\n');
+}
+
+static noreturn void die_ledger(void)
+{
+	fflush(stdout);
+	wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+}
+
+/* ---- decisions, real or dry ---- */
+
+/* Applies a dry run's events to the in-memory state only, as a commit
+ * would, so that later decisions of the same dry pass see them. */
+static void dry_apply(json_t *events, int64_t now)
+{
+	size_t n = json_array_size(events);
+	char ts[WR_TS_LEN];
+	wr_ts_format(now, ts);
+	for (size_t i = 0; i < n; i++) {
+		json_t *ev = json_deep_copy(json_array_get(events, i));
+		wr_jset_int(ev, "seq", L.st.last_seq + 1);
+		wr_jset_str(ev, "ts", ts);
+		wr_jset_str(ev, "by", L.by);
+		char *s = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+		struct wr_event e;
+		struct wr_decode_err err;
+		if (s && wr_event_decode(s, strlen(s), &e, &err) == 0) {
+			wr_state_apply(&L.st, &e, NULL);
+			wr_event_clear(&e);
+		}
+		free(s);
+	}
+}
+
+static int64_t now_ms(void)
+{
+	int64_t now = wr_now_ms();
+	return now < L.st.last_ts ? L.st.last_ts : now;
+}
+
+/* One decision: committed under the lock, or in a dry run decided on the
+ * state as read and applied in memory only. Returns 0 or -1 (wr_errmsg). */
+static int decide(wr_decide_fn fn, void *req)
+{
+	if (!dry_run)
+		return wr_ledger_commit(&L, fn, req);
+	struct wr_batch b = {json_array(), 0};
+	int64_t now = now_ms();
+	int r = fn(&L.st, now, req, &b);
+	if (r < 0)
+		wr_seterrkind(WR_E_REFUSED);
+	else
+		dry_apply(b.events, now);
+	json_decref(b.events);
+	return r;
+}
+
+static double jitter(void)
+{
+	uint64_t x = 0;
+	if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t)sizeof x)
+		x = (uint64_t)wr_now_ms() * 2654435761u ^ (uint64_t)getpid();
+	return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ---- processes ---- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* 1 while a process of group pgid other than a zombie exists. */
+static int group_alive(pid_t pgid)
+{
+	if (kill(-pgid, 0) < 0 && errno == ESRCH)
+		return 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 1;
+	struct dirent *de;
+	int alive = 0;
+	while (!alive && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char path[300], buf[1024];
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = wr_read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		/* "pid (comm) S ppid pgrp ..." - comm may hold anything: after the last ')'. */
+		char *p = strrchr(buf, ')');
+		char state;
+		long ppid, pgrp;
+		if (p && sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == (long)pgid &&
+		    state != 'Z' && state != 'X')
+			alive = 1;
+	}
+	closedir(d);
+	return alive;
+}
+
+/* The group of an attempt, when it still runs on this host and boot: its
+ * leader alive with the recorded start time. 0 when not. */
+static pid_t group_here(const char *host, const char *boot_id, int64_t pgid, int64_t pgid_start)
+{
+	if (pgid <= 1 || !pgid_start || !host || strcmp(host, wr_hostname()))
+		return 0;
+	if (!boot_id || !*wr_boot_id() || strcmp(boot_id, wr_boot_id()))
+		return 0;
+	return wr_proc_check(pgid, pgid_start) == WR_PROC_ALIVE ? (pid_t)pgid : 0;
+}
+
+/* SIGTERM to the group, SIGKILL after grace_ms. Returns 0 when the group
+ * is gone, -1 when something of it survived even SIGKILL for 5s. */
+static int kill_group(pid_t pgid, int64_t grace_ms)
+{
+	if (kill(-pgid, SIGTERM) < 0 && errno == ESRCH)
+		return 0;
+	int64_t until = wr_mono_ms() + grace_ms;
+	while (group_alive(pgid) && wr_mono_ms() < until)
+		sleep_ms(20);
+	if (!group_alive(pgid))
+		return 0;
+	kill(-pgid, SIGKILL);
+	until = wr_mono_ms() + 5000;
+	while (group_alive(pgid) && wr_mono_ms() < until)
+		sleep_ms(20);
+	return group_alive(pgid) ? -1 : 0;
+}
+
+/* ${XDG_STATE_HOME:-$HOME/.local/state}/wr/SUB, created 0700. */
+static char *state_dir(const char *sub)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char *d = xdg && *xdg == '/' ? wr_xasprintf("%s/wr/%s", xdg, sub)
+				     : wr_xasprintf("%s/.local/state/wr/%s", home && *home ? home : "/", sub);
+	if (wr_mkdirs(d, 0700) < 0) {
+		wr_warnsys("unable to create directory %s", d);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* A run id made safe as a file name. */
+static char *file_name(const char *id)
+{
+	char *s = wr_xstrdup(id);
+	for (char *p = s; *p; p++)
+		if (*p == '/' || (unsigned char)*p < 0x20 || (p == s && *p == '.'))
+			*p = '_';
+	return s;
+}
+
+/* The launch lock of a run, taken without waiting: an fd (O_CLOEXEC), or
+ * -1 when another launch of the run holds it (or on error, warned). */
+static int launch_lock(const char *run)
+{
+	char *dir = wr_xasprintf("%s.launch", L.path);
+	if (wr_mkdirs(dir, 0700) < 0) {
+		wr_warnsys("unable to create directory %s", dir);
+		free(dir);
+		return -1;
+	}
+	char *name = file_name(run);
+	char *path = wr_xasprintf("%s/%s.lock", dir, name);
+	free(name);
+	free(dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		wr_warnsys("unable to open launch lock %s", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			wr_warnsys("unable to lock the launch of run %s", run);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Where wr-run is: next to this binary, else on PATH. */
+static const char *wr_run_path(void)
+{
+	static char *path;
+	if (!path && self_dir) {
+		char *p = wr_xasprintf("%s/wr-run", self_dir);
+		if (access(p, X_OK) == 0)
+			path = p;
+		else
+			free(p);
+	}
+	return path;
+}
+
+/* Launches `wr-run --ledger L --run RUN` detached: a babysitter in a new
+ * session (stdin /dev/null, output to the attempt's log, in the run's
+ * cwd) holds lockfd and waits for wr-run, so the launch lock lasts as long
+ * as wr-run. Nothing is left for this process to reap. Returns 0 when
+ * wr-run was executed, -1 (warned) when not. */
+static int launch(const struct wr_run *r, int lockfd, char **logpath)
+{
+	*logpath = NULL;
+	char *dir = state_dir("logs");
+	if (!dir)
+		return -1;
+	char *name = file_name(r->id);
+	char *log = wr_xasprintf("%s/%s.%zu.log", dir, name, r->natt + 1);
+	free(name);
+	free(dir);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (logfd < 0) {
+		wr_warnsys("unable to open log file %s", log);
+		free(log);
+		return -1;
+	}
+	int cwdfd = open(r->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwdfd < 0) {
+		wr_warnsys("run %s: unable to enter its directory %s", r->id, r->cwd);
+		close(logfd);
+		free(log);
+		return -1;
+	}
+	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int errp[2];
+	if (nullfd < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		wr_warnsys("unable to launch run %s", r->id);
+		if (nullfd >= 0)
+			close(nullfd);
+		close(cwdfd);
+		close(logfd);
+		free(log);
+		return -1;
+	}
+	const char *exe = wr_run_path();
+	char *argv[] = {(char *)"wr-run", (char *)"--ledger", L.path, (char *)"--run", r->id, NULL};
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(errp[0]);
+		if (setsid() < 0)
+			_exit(1);
+		pid_t sitter = fork();
+		if (sitter != 0)
+			_exit(sitter < 0 ? 1 : 0);
+		/* The babysitter: own session, no terminal, no cron pipe. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		signal(SIGHUP, SIG_IGN);
+		if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 || fchdir(cwdfd) < 0)
+			_exit(1);
+		unsetenv("WR_RUN");
+		unsetenv("WR_WORKFLOW");
+		unsetenv("WR_ATTEMPT");
+		unsetenv("WR_STAGES_DONE");
+		unsetenv("WR_PROGRESS_FD");
+		/* Keep the launch lock across exec-less life: clear CLOEXEC only here. */
+		pid_t child = fork();
+		if (child == 0) {
+			signal(SIGHUP, SIG_DFL);
+			sigset_t none;
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			if (exe)
+				execv(exe, argv);
+			execvp("wr-run", argv);
+			int e = errno;
+			(void)!write(errp[1], &e, sizeof e);
+			_exit(127);
+		}
+		close(errp[1]);
+		if (child < 0)
+			_exit(1);
+		int st;
+		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+			;
+		(void)lockfd; /* held open by this process until it exits */
+		_exit(0);
+	}
+	close(errp[1]);
+	close(nullfd);
+	close(cwdfd);
+	close(logfd);
+	int ok = -1;
+	if (pid < 0) {
+		wr_warnsys("unable to launch run %s: fork", r->id);
+	} else {
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		int e = 0;
+		ssize_t n;
+		while ((n = read(errp[0], &e, sizeof e)) < 0 && errno == EINTR)
+			;
+		if (n == (ssize_t)sizeof e) {
+			errno = e;
+			wr_warnsys("unable to run wr-run for run %s", r->id);
+		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			wr_warn("unable to launch run %s: the launcher failed", r->id);
+		} else {
+			ok = 0;
+		}
+	}
+	close(errp[0]);
+	if (ok == 0)
+		*logpath = log;
+	else
+		free(log);
+	return ok;
+}
+
+/* The kill before a successor: the lost current attempt's group, when it
+ * still runs on this host. 0 when nothing runs any more, -1 when it
+ * survived. *killed is set when something was killed. */
+static int kill_superseded(const struct wr_run *r, pid_t *killed)
+{
+	*killed = 0;
+	const struct wr_attempt *a = wr_run_current(r);
+	if (!a || !a->finished || a->outcome != WR_OUT_LOST)
+		return 0;
+	pid_t g = group_here(a->host, a->boot_id, a->pgid, a->pgid_start);
+	if (!g)
+		return 0;
+	*killed = g;
+	if (kill_group(g, r->policy.kill_after_ms) < 0) {
+		wr_warn("run %s: process group %ld of lost attempt %lld survived SIGKILL; not launching its successor",
+			r->id, (long)g, (long long)a->n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Launch step for one run: under its launch lock, re-read the ledger; if
+ * the run is still due (or manual), kill a lost predecessor's group and
+ * launch. Returns 1 launched, 0 not (not due, being launched), -1 failed. */
+static int launch_run(const char *id, int manual, int64_t *attempt, char *extra, size_t nextra)
+{
+	int fd = launch_lock(id);
+	if (fd < 0) {
+		snprintf(extra, nextra, "a launch of this run is under way");
+		return 0;
+	}
+	int ret = 0;
+	if (wr_ledger_refresh(&L) < 0) {
+		close(fd);
+		die_ledger();
+	}
+	const struct wr_run *r = wr_state_run(&L.st, id);
+	if (!r || !(manual ? !wr_run_live(r) && r->status != WR_ST_SUCCEEDED && r->status != WR_ST_CANCELLED &&
+				       r->status != WR_ST_BLOCKED
+			   : wr_run_due(r, now_ms())))
+		goto out;
+	*attempt = (int64_t)r->natt + 1;
+	pid_t killed;
+	if (kill_superseded(r, &killed) < 0) {
+		ret = -1;
+		goto out;
+	}
+	char *log;
+	if (launch(r, fd, &log) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (killed)
+		snprintf(extra, nextra, "killed process group %ld of the lost attempt; log %s", (long)killed, log);
+	else
+		snprintf(extra, nextra, "log %s", log);
+	free(log);
+	ret = 1;
+out:
+	close(fd);
+	return ret;
+}
+
+/* ---- the pass ---- */
+
+static int proc_probe(int64_t pid, int64_t pid_start)
+{
+	return (int)wr_proc_check(pid, pid_start);
+}
+
+static int pass(void)
+{
+	int blocked = 0;
+	int64_t acted = 0;
+	/* 1. lost attempts, one decision */
+	struct wr_check_req creq = {0};
+	creq.workflow = workflow_opt;
+	creq.found = json_array();
+	if (dry_run) {
+		/* wr_check_lost's own dry run records nothing: decide on the
+		 * state as read and apply the result in memory instead. */
+		creq.host = wr_hostname();
+		creq.boot_id = wr_boot_id();
+		creq.proc = proc_probe;
+		if (wr_ledger_refresh(&L) < 0)
+			die_ledger();
+		struct wr_batch b = {json_array(), 0};
+		int64_t now = now_ms();
+		if (wr_decide_check(&L.st, now, &creq, &b) == 0)
+			dry_apply(b.events, now);
+		json_decref(b.events);
+	} else if (wr_check_lost(&L, &creq) < 0) {
+		die_ledger();
+	}
+	size_t i;
+	json_t *f;
+	json_array_foreach(creq.found, i, f)
+	{
+		emit(json_string_value(json_object_get(f, "run")), json_string_value(json_object_get(f, "workflow")),
+		     json_integer_value(json_object_get(f, "attempt")), "lost",
+		     json_string_value(json_object_get(f, "reason")), 0, 0, 0, NULL);
+	}
+	json_decref(creq.found);
+	if (!dry_run && wr_ledger_refresh(&L) < 0)
+		die_ledger();
+
+	/* 2. per run: a decision when its failure is undecided, then the
+	 * launch when its retry is due. Ids are copied: a compaction may
+	 * replace the state under a commit. */
+	size_t n = L.st.runs.n;
+	char **ids = wr_xcalloc(n + 1, sizeof *ids);
+	for (i = 0; i < n; i++)
+		ids[i] = wr_xstrdup(L.st.runs.ent[i].key);
+	json_t *trial = json_object(); /* workflows whose breaker trial this pass launched */
+	for (i = 0; i < n && (limit_opt < 0 || acted < limit_opt); i++) {
+		const struct wr_run *r = wr_state_run(&L.st, ids[i]);
+		if (!r || (workflow_opt && strcmp(r->workflow, workflow_opt)))
+			continue;
+		struct wr_recover_req q = {0};
+		int decided = 0;
+		if (wr_run_needs_decision(r)) {
+			q.run = ids[i];
+			q.jitter = jitter();
+			if (decide(wr_decide_recover, &q) < 0)
+				die_ledger();
+			r = wr_state_run(&L.st, ids[i]);
+			if (!r)
+				continue;
+			if (q.action == WR_RA_ESCALATE) {
+				blocked = 1;
+				acted++;
+				emit(r->id, r->workflow, q.attempt, "escalate", q.reason, q.recoveries, 0, 0, r->reason);
+				continue;
+			}
+			if (q.action == WR_RA_WAIT) {
+				emit(r->id, r->workflow, q.attempt, "wait", q.reason, q.recoveries, q.not_before, 0,
+				     "the workflow's breaker is open; decided after its cooldown");
+				continue;
+			}
+			decided = q.action == WR_RA_RETRY;
+		}
+		int64_t now = now_ms();
+		int due = wr_run_due(r, now);
+		if (!due) {
+			if (decided) {
+				acted++;
+				emit(r->id, r->workflow, q.attempt, "retry", q.reason, q.recoveries, q.not_before, 0, NULL);
+			}
+			continue;
+		}
+		/* The breaker: closed admits; open after its cooldown or half
+		 * open admits one trial, at most one per pass and none while a
+		 * trial runs. */
+		const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
+		const char *wait = NULL;
+		int64_t wait_until = 0;
+		if (w && w->breaker == WR_BR_OPEN && now < w->open_until) {
+			wait = "breaker_open";
+			wait_until = w->open_until;
+		} else if (w && w->breaker != WR_BR_CLOSED) {
+			if (w->breaker == WR_BR_HALF_OPEN && w->half_open_trial > 0)
+				wait = "breaker_trial_running";
+			else if (json_object_get(trial, r->workflow))
+				wait = "breaker_trial_launched";
+		}
+		int64_t att = decided ? q.attempt : (int64_t)r->natt;
+		const char *action = decided ? "retry" : "launch";
+		const char *reason = decided ? q.reason : (r->rejected ? "relaunch after rejection" : "due");
+		int64_t nb = decided ? q.not_before : r->next_retry_ts;
+		int64_t rec = r->recoveries;
+		if (wait) {
+			if (decided)
+				emit(r->id, r->workflow, att, action, reason, rec, nb, 0, NULL);
+			emit(r->id, r->workflow, att, "wait", wait, rec, wait_until, 0, "the launch waits for the breaker");
+			continue;
+		}
+		if (w && w->breaker != WR_BR_CLOSED)
+			json_object_set_new(trial, r->workflow, json_true());
+		char extra[PATH_MAX + 128] = "";
+		int launched = 0;
+		if (dry_run) {
+			snprintf(extra, sizeof extra, "would launch attempt %zu", r->natt + 1);
+		} else {
+			char *id = ids[i];
+			int64_t next = 0;
+			launched = launch_run(id, 0, &next, extra, sizeof extra) == 1;
+			r = wr_state_run(&L.st, id);
+			if (!r)
+				continue;
+		}
+		acted++;
+		emit(r->id, r->workflow, att, action, reason, rec, nb, launched, extra[0] ? extra : NULL);
+	}
+	json_decref(trial);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return blocked ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+}
+
+/* ---- the verbs ---- */
+
+static const struct wr_run *find_run(const char *arg)
+{
+	int ambiguous;
+	char *id = wr_id_nfc(arg);
+	if (!id)
+		wr_usage_error(WR_EXIT_USAGE, "run '%s' is not valid UTF-8", arg);
+	const struct wr_run *r = wr_state_find_run(&L.st, id, &ambiguous);
+	if (!r) {
+		if (ambiguous)
+			wr_die(WR_EXIT_ATTENTION, "run '%s' is ambiguous: give more of its id", id);
+		wr_die(WR_EXIT_ATTENTION, "no run '%s' in %s ('wr-watch status --all' lists them)", id, L.path);
+	}
+	free(id);
+	return r;
+}
+
+static int refused(void)
+{
+	if (wr_errkind() != WR_E_REFUSED)
+		die_ledger();
+	fflush(stdout);
+	wr_warn("%s", wr_errmsg());
+	return WR_EXIT_ATTENTION;
+}
+
+static int cmd_retry(const char *arg)
+{
+	char *id = wr_xstrdup(find_run(arg)->id);
+	struct wr_recover_req q = {0};
+	q.run = id;
+	q.force = force;
+	q.note = note_opt;
+	q.jitter = jitter();
+	if (decide(wr_decide_retry_manual, &q) < 0) {
+		free(id);
+		return refused();
+	}
+	const struct wr_run *r = wr_state_run(&L.st, id);
+	if (q.action == WR_RA_UNBLOCK)
+		emit(id, r->workflow, q.attempt, "unblock", note_opt ? note_opt : "wr-recover retry --force", 0, q.not_before,
+		     0, NULL);
+	char extra[PATH_MAX + 128] = "";
+	int launched = 0, rc = WR_EXIT_OK;
+	int64_t next = (int64_t)r->natt + 1;
+	if (dry_run) {
+		snprintf(extra, sizeof extra, "would launch attempt %lld", (long long)next);
+	} else {
+		int lr = launch_run(id, 1, &next, extra, sizeof extra);
+		launched = lr == 1;
+		if (lr == 0 && !extra[0])
+			snprintf(extra, sizeof extra, "not launched: the run is no longer waiting for a retry");
+		if (!launched)
+			rc = WR_EXIT_ATTENTION;
+		r = wr_state_run(&L.st, id);
+	}
+	emit(id, r ? r->workflow : NULL, q.attempt, q.action == WR_RA_RETRY ? "retry" : "launch", q.reason,
+	     r ? r->recoveries : q.recoveries, q.not_before, launched, extra);
+	free(id);
+	return rc;
+}
+
+static int cmd_unblock(const char *arg)
+{
+	char *id = wr_xstrdup(find_run(arg)->id);
+	struct wr_recover_req q = {0};
+	q.run = id;
+	q.note = note_opt;
+	if (decide(wr_decide_unblock, &q) < 0) {
+		free(id);
+		return refused();
+	}
+	const struct wr_run *r = wr_state_run(&L.st, id);
+	emit(id, r->workflow, q.attempt, "unblock", note_opt, 0, q.not_before, 0,
+	     "the next pass retries it");
+	free(id);
+	return WR_EXIT_OK;
+}
+
+static int cmd_cancel(const char *arg)
+{
+	char *id = wr_xstrdup(find_run(arg)->id);
+	struct wr_recover_req q = {0};
+	q.run = id;
+	q.note = reason_opt;
+	if (decide(wr_decide_cancel, &q) < 0) {
+		free(id);
+		return refused();
+	}
+	const struct wr_run *r = wr_state_run(&L.st, id);
+	char extra[128] = "";
+	pid_t g = q.kill_pgid ? group_here(q.kill_host, q.kill_boot_id, q.kill_pgid, q.kill_pgid_start) : 0;
+	if (g && dry_run) {
+		snprintf(extra, sizeof extra, "would kill process group %ld", (long)g);
+	} else if (g) {
+		if (kill_group(g, q.kill_after_ms) < 0)
+			wr_warn("run %s: process group %ld survived SIGKILL", id, (long)g);
+		snprintf(extra, sizeof extra, "killed process group %ld", (long)g);
+	} else if (q.kill_pgid) {
+		snprintf(extra, sizeof extra, "its live attempt does not run on this host: not killed");
+	}
+	emit(id, r->workflow, q.attempt, "cancel", reason_opt, q.recoveries, 0, 0, extra[0] ? extra : NULL);
+	free(id);
+	return WR_EXIT_OK;
+}
+
+static int cmd_breaker(const char *wf, const char *verb)
+{
+	if (strcmp(verb, "reset"))
+		wr_usage_error(WR_EXIT_USAGE, "unknown breaker verb '%s' (say 'wr-recover breaker %s reset')", verb, wf);
+	char *name = wr_id_nfc(wf);
+	if (!name)
+		wr_usage_error(WR_EXIT_USAGE, "workflow '%s' is not valid UTF-8", wf);
+	struct wr_breaker_req q = {name, 0, NULL};
+	if (decide(wr_decide_breaker_reset, &q) < 0) {
+		free(name);
+		return refused();
+	}
+	emit(NULL, name, 0, "breaker", q.changed ? "reset to closed" : "already closed", 0, 0, 0,
+	     q.changed ? q.from : NULL);
+	free(name);
+	return WR_EXIT_OK;
+}
+
+static char *dir_of_self(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	return wr_xstrdup(buf[0] ? buf : "/");
+}
+
+int wr_main(int argc, char **argv)
+{
+	wr_prog = "wr-recover";
+	static const struct option opts[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"json", no_argument, NULL, 'j'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"workflow", required_argument, NULL, 'w'},
+		{"limit", required_argument, NULL, 'l'},
+		{"force", no_argument, NULL, 'f'},
+		{"note", required_argument, NULL, 'N'},
+		{"reason", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			ledger_opt = optarg;
+			break;
+		case 'j':
+			json_out = 1;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'w':
+			workflow_opt = optarg;
+			break;
+		case 'l':
+			if (wr_parse_int(optarg, 0, INT64_MAX, &limit_opt) < 0)
+				wr_usage_error(WR_EXIT_USAGE, "--limit needs a count, not '%s'", optarg);
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'N':
+			note_opt = optarg;
+			break;
+		case 'R':
+			reason_opt = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			wr_print_version();
+			return 0;
+		case ':':
+			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	const char *verb = optind < argc ? argv[optind] : NULL;
+	int nargs = argc - optind - (verb ? 1 : 0);
+	char **args = argv + optind + (verb ? 1 : 0);
+	if (note_opt && !wr_utf8_valid(note_opt, strlen(note_opt)))
+		wr_usage_error(WR_EXIT_USAGE, "--note is not valid UTF-8");
+	if (reason_opt && !wr_utf8_valid(reason_opt, strlen(reason_opt)))
+		wr_usage_error(WR_EXIT_USAGE, "--reason is not valid UTF-8");
+	char *wf = NULL;
+	if (workflow_opt && !(wf = wr_id_nfc(workflow_opt)))
+		wr_usage_error(WR_EXIT_USAGE, "--workflow is not valid UTF-8");
+	workflow_opt = wf;
+
+	int want = -1;
+	if (!verb)
+		want = 0;
+	else if (!strcmp(verb, "retry") || !strcmp(verb, "unblock") || !strcmp(verb, "cancel"))
+		want = 1;
+	else if (!strcmp(verb, "breaker"))
+		want = 2;
+	else
+		wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (retry, unblock, cancel or breaker; none for a pass)",
+			       verb);
+	if (nargs != want) {
+		if (want == 2)
+			wr_usage_error(WR_EXIT_USAGE, "usage: wr-recover breaker WORKFLOW reset");
+		if (nargs < want)
+			wr_usage_error(WR_EXIT_USAGE, "%s needs a RUN", verb);
+		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", args[want]);
+	}
+	if (force && (!verb || strcmp(verb, "retry")))
+		wr_usage_error(WR_EXIT_USAGE, "--force goes with retry");
+	if (note_opt && (!verb || (strcmp(verb, "unblock") && strcmp(verb, "retry"))))
+		wr_usage_error(WR_EXIT_USAGE, "--note goes with unblock (or retry --force)");
+	if (reason_opt && (!verb || strcmp(verb, "cancel")))
+		wr_usage_error(WR_EXIT_USAGE, "--reason goes with cancel");
+	if ((workflow_opt || limit_opt >= 0) && verb)
+		wr_usage_error(WR_EXIT_USAGE, "--workflow and --limit go with a pass, not with %s", verb);
+
+	self_dir = dir_of_self();
+	/* Nothing recorded yet means nothing to recover: a pass creates no ledger. */
+	char *path = wr_ledger_path(ledger_opt);
+	struct stat sb;
+	int missing = stat(path, &sb) < 0 && errno == ENOENT;
+	free(path);
+	if (missing && !verb)
+		return WR_EXIT_OK;
+	if (wr_ledger_open(&L, ledger_opt, dry_run || missing ? 0 : WR_LEDGER_WRITE) < 0)
+		die_ledger();
+	int rc;
+	if (!verb)
+		rc = pass();
+	else if (!strcmp(verb, "retry"))
+		rc = cmd_retry(args[0]);
+	else if (!strcmp(verb, "unblock"))
+		rc = cmd_unblock(args[0]);
+	else if (!strcmp(verb, "cancel"))
+		rc = cmd_cancel(args[0]);
+	else
+		rc = cmd_breaker(args[0], args[1]);
+	wr_ledger_close(&L);
+	free(wf);
+	free(self_dir);
+	return rc;
+}
