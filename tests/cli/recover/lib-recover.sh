@@ -83,7 +83,8 @@ count() {
 }
 
 # pass_until 'CONDITION' [N]: runs passes (waiting for their launches)
-# until the shell condition holds, at most N (20) times.
+# until the shell condition holds, at most N (20) times. Their output goes
+# to passes.out, their exit statuses to passes.rc.
 pass_until() {
 	local i=0
 	while ! eval "$1"; do
@@ -95,6 +96,7 @@ pass_until() {
 		sleep 0.05
 		wr-recover >>passes.out 2>>passes.err
 		local rc=$?
+		echo $rc >>passes.rc
 		if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
 			echo "pass_until: wr-recover exited $rc" >&2
 			cat passes.err >&2

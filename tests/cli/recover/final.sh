@@ -1,0 +1,66 @@
+#!/bin/bash
+# final.sh - failures no retry may follow escalate at once: an exit code
+# in --no-retry-on, a passed deadline; others are retried.
+. "$(dirname "$0")/../lib.sh"
+. "$WR_SRC/tests/cli/recover/lib-recover.sh"
+
+test_expect_success '--no-retry-on 2: exit 2 escalates at the first pass' '
+	test_expect_code 2 wr-run --workflow nr --max-attempts 5 --no-retry-on 2 --backoff 10ms,1,10ms -- \
+		sh -c "exit 2" &&
+	jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER" >run &&
+	test_expect_code 1 wr-recover --json >out &&
+	jq -c "[.action, .reason, .attempt, .recoveries, .launched]" out >got &&
+	echo "[\"escalate\",\"no_retry_on\",1,0,false]" >expect &&
+	test_cmp expect got &&
+	test "$(status_of $(cat run))" = blocked &&
+	test $(count ".type == \"attempt.started\"") -eq 1 &&
+	test $(count ".type == \"outbox.enqueued\" and .kind == \"escalated\" and .reason == \"no_retry_on\"") -eq 1 &&
+	test_grep "exit code 2 is in no_retry_on" "$WR_LEDGER"
+'
+
+test_expect_success '--no-retry-on 2: exit 3 is retried' '
+	test_expect_code 3 wr-run --workflow nr3 --max-attempts 5 --no-retry-on 2 --backoff 1h -- sh -c "exit 3" &&
+	wr-recover --workflow nr3 --json >out &&
+	jq -r .action out >got &&
+	echo retry >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'deadline passed: escalates instead of retrying' '
+	created dl wf "$(policy 5 "deadline_ms: 60000")" &&
+	started dl 1 elsewhere 4242 1 "$PAST" &&
+	finished dl 1 error 1 &&
+	test_expect_code 1 wr-recover --json >out &&
+	jq -c "[.run, .action, .reason]" out >got &&
+	echo "[\"dl\",\"escalate\",\"deadline\"]" >expect &&
+	test_cmp expect got &&
+	test "$(status_of dl)" = blocked &&
+	test_grep "deadline passed" "$WR_LEDGER"
+'
+
+test_expect_success 'deadline not yet passed: retried' '
+	created dl2 wf "$(policy 5 "deadline_ms: 86400000, backoff: {initial_ms: 3600000}")" &&
+	started dl2 1 elsewhere 4242 1 "$PAST" &&
+	finished dl2 1 timeout &&
+	wr-recover --json >out &&
+	jq -c "[.run, .action, .reason]" out >got &&
+	echo "[\"dl2\",\"retry\",\"timeout\"]" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a lost attempt on its last attempt escalates' '
+	created last wf "$(policy 1)" &&
+	started last 1 elsewhere 4242 1 "$PAST" &&
+	test_expect_code 1 wr-recover --json >out &&
+	jq -c "[.run, .action, .reason]" out >got &&
+	printf "%s\n" "[\"last\",\"lost\",\"lease expired (no heartbeat)\"]" \
+		"[\"last\",\"escalate\",\"max_attempts\"]" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'the ledger verifies clean' '
+	wr-ledger verify >verify &&
+	test_grep " 0 problems" verify
+'
+
+test_done
