@@ -755,7 +755,7 @@ static int cmd_cancel(const char *arg)
 		return refused();
 	}
 	const struct wr_run *r = wr_state_run(&L.st, id);
-	char extra[128] = "";
+	char extra[256] = "";
 	pid_t g = q.kill_pgid ? group_here(q.kill_host, q.kill_boot_id, q.kill_pgid, q.kill_pgid_start) : 0;
 	if (g && dry_run) {
 		snprintf(extra, sizeof extra, "would kill process group %ld", (long)g);
@@ -763,8 +763,11 @@ static int cmd_cancel(const char *arg)
 		if (kill_group(g, q.kill_after_ms) < 0)
 			wr_warn("run %s: process group %ld survived SIGKILL", id, (long)g);
 		snprintf(extra, sizeof extra, "killed process group %ld", (long)g);
-	} else if (q.kill_pgid) {
-		snprintf(extra, sizeof extra, "its live attempt does not run on this host: not killed");
+	} else if (q.kill_host && strcmp(q.kill_host, wr_hostname())) {
+		snprintf(extra, sizeof extra, "its live attempt runs on host %.64s, not on this host: not killed",
+			 q.kill_host);
+	} else if (q.kill_host) {
+		snprintf(extra, sizeof extra, "its live attempt's process group is not running here: nothing killed");
 	}
 	emit(id, r->workflow, q.attempt, "cancel", reason_opt, q.recoveries, 0, 0, extra[0] ? extra : NULL);
 	free(id);
