@@ -347,6 +347,30 @@ static const char *wr_run_path(void)
 	return path;
 }
 
+/* Closes every fd above 2 but keep1 and keep2 (between fork and exec:
+ * nothing here allocates but opendir's buffer). */
+static void close_others(int keep1, int keep2)
+{
+	int fds[256], n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) {
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != keep1 && fd != keep2)
+				close(fd);
+		return;
+	}
+	struct dirent *de;
+	int own = dirfd(d);
+	while ((de = readdir(d)) && n < 256) {
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd > 2 && fd != keep1 && fd != keep2 && fd != own)
+			fds[n++] = fd;
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 /* Launches `wr-run --ledger L --run RUN` detached: a babysitter in a new
  * session (stdin /dev/null, output to the attempt's log, in the run's
  * cwd) holds lockfd and waits for wr-run, so the launch lock lasts as long
@@ -404,6 +428,9 @@ static int launch(const struct wr_run *r, int lockfd, char **logpath)
 		signal(SIGHUP, SIG_IGN);
 		if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 || fchdir(cwdfd) < 0)
 			_exit(1);
+		/* Nothing of this process may outlive it by accident, above all
+		 * not the ledger's lock file: only the launch lock stays. */
+		close_others(lockfd, errp[1]);
 		unsetenv("WR_RUN");
 		unsetenv("WR_WORKFLOW");
 		unsetenv("WR_ATTEMPT");
@@ -429,7 +456,7 @@ static int launch(const struct wr_run *r, int lockfd, char **logpath)
 		int st;
 		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
 			;
-		(void)lockfd; /* held open by this process until it exits */
+		/* lockfd stays open, and the launch lock held, until this exit. */
 		_exit(0);
 	}
 	close(errp[1]);
