@@ -84,6 +84,10 @@ static const char usage[] =
 	"Actions printed: lost, retry, escalate, wait (breaker open: nothing\n"
 	"recorded), launch, unblock, cancel, breaker.\n"
 	"\n"
+	"Files: logs in ${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log\n"
+	"(0600); LEDGER.launch/RUN.lock, held while a launched wr-run lives, so\n"
+	"that overlapping passes launch a run once.\n"
+	"\n"
 	"Exit status: 0 done; 1 a run was blocked in this pass (it needs a\n"
 	"human), or a verb was refused (no such run, or its state forbids it);\n"
 	"2 usage; 74 I/O or ledger error; 75 lock wait timed out (retry later).\n"
@@ -544,9 +548,10 @@ static int launch_run(const char *id, int manual, int64_t *attempt, char *extra,
 		goto out;
 	}
 	if (killed)
-		snprintf(extra, nextra, "killed process group %ld of the lost attempt; log %s", (long)killed, log);
+		snprintf(extra, nextra, "killed process group %ld of the lost attempt; attempt %lld, log %s",
+			 (long)killed, (long long)*attempt, log);
 	else
-		snprintf(extra, nextra, "log %s", log);
+		snprintf(extra, nextra, "attempt %lld, log %s", (long long)*attempt, log);
 	free(log);
 	ret = 1;
 out:
