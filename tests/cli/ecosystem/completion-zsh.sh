@@ -1,0 +1,77 @@
+#!/bin/bash
+# The zsh completion: it parses, it is autoloadable by its #compdef line,
+# and, driven through zsh's zpty in an interactive shell, it completes
+# verbs, option values and run ids (skipped when zsh is not installed: it
+# is optional).
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/lib-eco.sh"
+
+if ! command -v zsh >/dev/null; then
+	test_skip "zsh completion" "zsh is not installed"
+	test_done
+	exit
+fi
+
+B=0190aaaa-0000-7000-8000-00000000b002
+D=2026-11-01T10
+
+test_expect_success 'the file parses and names every tool' '
+	zsh -n "$WR_SRC/completions/zsh/_wr" &&
+	head -1 "$WR_SRC/completions/zsh/_wr" >first &&
+	for t in $WR_TOOLS; do test_grep " $t( |\$)" first || return 1; done
+'
+
+test_expect_success 'a ledger with a blocked run' '
+	created $B "nightly import" $D:01:00.000Z 1 &&
+	started $B 1 $D:01:01.000Z &&
+	finished $B 1 $D:01:02.000Z error 1000 1 &&
+	ev $D:01:03.000Z run.blocked "{run: \"$B\", reason: \"max attempts\"}"
+'
+
+# comp LINE: what zsh lists for LINE<TAB>, via a pseudo-terminal.
+comp() {
+	mkdir -p fpath && cp "$WR_SRC/completions/zsh/_wr" fpath/ &&
+	cat >drive.zsh <<-\EOF_
+	zmodload zsh/zpty
+	# wait_for WORD: read the terminal until WORD was printed twice (echoed
+	# as typed, then by echo): the shell has handled all it was sent. Keep
+	# the line short: zle breaks a long one with escapes where it wraps.
+	wait_for() {
+		local out= line
+		while zpty -r -t z line 2>/dev/null || sleep 0.1; do
+			out+=$line
+			[[ $out == *$1*$1* ]] && break
+		done
+		REPLY=$out
+	}
+	zpty z 'zsh -f -i'
+	zpty -w z 'PS1=; fpath=($PWD/fpath $fpath); autoload -U compinit; compinit -u -D'
+	zpty -w z 'unsetopt zle_bracketed_paste 2>/dev/null; bindkey "^I" list-choices'
+	zpty -w z 'echo READY-TO-TYPE'
+	wait_for READY-TO-TYPE
+	zpty -n -w z "$1"$'\t'
+	zpty -w z $'\C-u''echo END-OF-LIST'
+	wait_for END-OF-LIST
+	print -r -- $REPLY
+	zpty -d z
+	EOF_
+	timeout 20 zsh -f drive.zsh "$1" | tr -d '\r' >got
+}
+
+test_expect_success 'wr-recover: the verbs' '
+	comp "wr-recover " &&
+	for v in retry unblock cancel breaker; do test_grep "$v" got || return 1; done
+'
+
+test_expect_success 'wr-run --stuck-action: abort and notify' '
+	comp "wr-run --stuck-action " &&
+	test_grep "abort" got && test_grep "notify" got
+'
+
+test_expect_success 'wr-recover unblock: the blocked run' '
+	comp "wr-recover unblock " &&
+	test_grep "${B: -8}" got
+'
+
+test_done
