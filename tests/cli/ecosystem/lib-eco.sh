@@ -49,3 +49,22 @@ test_skip() {
 	test_count=$((test_count + 1))
 	echo "ok $test_count - $1 # skip $2"
 }
+
+# test_known_gap TITLE BODY: a check of the suite's contract that a tool
+# does not meet yet (reported to its author): TAP "# TODO", so it shows in
+# the output without failing the suite, and says so once it passes.
+test_known_gap() {
+	test_count=$((test_count + 1))
+	if (eval "$2") >"$TRASH/.out.$test_count" 2>&1; then
+		echo "ok $test_count - $1 # TODO known gap, now passing: drop test_known_gap"
+	else
+		echo "not ok $test_count - $1 # TODO known gap"
+		sed 's/^/#   /' "$TRASH/.out.$test_count"
+	fi
+}
+
+# tty CMD: run the shell command CMD on a pseudo-terminal (script(1));
+# its output, without the terminal's carriage returns, on stdout.
+tty() {
+	script -qec "$1" /dev/null </dev/null | tr -d '\r'
+}
