@@ -85,8 +85,8 @@ for cmd in "wr-watch --all --json" "wr-outbox list --all --json" "wr-watch stats
 done
 
 test_expect_success 'wr-watch: on a terminal narrower than the table, the last column is cut to fit' '
-	tty "stty cols 80; wr-watch --all" | sed "s/$ESC\[[0-9;]*m//g" >out &&
-	test "$(LC_ALL=C.UTF-8 wc -L <out)" -le 80 &&
+	tty "stty cols 88; wr-watch --all" | sed "s/$ESC\[[0-9;]*m//g" >out &&
+	test "$(LC_ALL=C.UTF-8 wc -L <out)" -le 88 &&
 	grep -q "…" out
 '
 
