@@ -74,7 +74,7 @@ static const char usage[] =
 	"unknown or ambiguous ID; 74 I/O or ledger error; 75 lock wait timed out.\n"
 	"\n"
 	"Examples:\n"
-	"  wr-outbox deliver -- /usr/share/wr/notifiers/append-file ~/notifications.jsonl\n"
+	"  wr-outbox deliver -- /usr/local/share/wr/notifiers/wr-notify-file ~/notifications.jsonl\n"
 	"  wr-outbox deliver --max-attempts 8 --backoff 1m,2,6h -- curl -fsS --data-binary @- https://hooks.example/wr\n"
 	"  wr-outbox list --json | jq -r 'select(.state == \"dead\") | .id'\n";
 
@@ -223,14 +223,14 @@ static int cmd_list(int argc, char **argv)
 			wr_out_json(fmt_workrail ? workrail_json(o) : wr_outbox_to_json(o));
 			continue;
 		}
-		char tries[32], created[48], next[64];
+		char tries[32], created[WR_TS_LEN], next[WR_TS_LEN + 16];
 		snprintf(tries, sizeof tries, "%lld", (long long)o->attempts);
-		wr_out_ago(now, o->created_ts, created, sizeof created);
+		wr_out_when(now, o->created_ts, created, sizeof created);
 		if (o->state == WR_OB_PENDING)
-			wr_out_ago(now, o->next_at > now ? o->next_at : now, next, sizeof next);
+			wr_out_when(now, o->next_at > now ? o->next_at : now, next, sizeof next);
 		else if (o->state == WR_OB_CLAIMED) {
-			char a[48];
-			snprintf(next, sizeof next, "lease %s", wr_out_ago(now, o->lease_until, a, sizeof a));
+			char a[WR_TS_LEN];
+			snprintf(next, sizeof next, "lease %s", wr_out_when(now, o->lease_until, a, sizeof a));
 		} else
 			snprintf(next, sizeof next, "-");
 		const char *cells[] = {wr_short_id(o->id), wr_outbox_state_name(o->state), o->kind, tries,

@@ -66,6 +66,15 @@ char *wr_out_ago(int64_t now, int64_t ts, char *buf, size_t n)
 	return buf;
 }
 
+char *wr_out_when(int64_t now, int64_t ts, char *buf, size_t n)
+{
+	if (wr_out_tty())
+		return wr_out_ago(now, ts, buf, n);
+	char t[WR_TS_LEN];
+	snprintf(buf, n, "%s", wr_ts_format(ts, t));
+	return buf;
+}
+
 void wr_table_init(struct wr_table *t, int ncols, const char *const *head)
 {
 	memset(t, 0, sizeof *t);

@@ -24,6 +24,9 @@ int wr_out_columns(void);
 
 /* "3m ago", "in 5m", "now" */
 char *wr_out_ago(int64_t now, int64_t ts, char *buf, size_t n);
+/* A time for a table cell: relative ("3m ago") when stdout is a terminal,
+ * RFC 3339 otherwise (for grep and awk). buf: at least WR_TS_LEN bytes. */
+char *wr_out_when(int64_t now, int64_t ts, char *buf, size_t n);
 
 #define WR_TABLE_MAXCOLS 12
 struct wr_table {

@@ -69,7 +69,7 @@ test_expect_success 'wr-watch: RFC 3339 times when piped' '
 	grep -q -E "$RFC3339" out && test_must_fail grep -q " ago" out
 '
 
-test_known_gap 'wr-outbox list: RFC 3339 times when piped (it prints "now", "5m ago")' '
+test_expect_success 'wr-outbox list: RFC 3339 times when piped' '
 	wr-outbox list --all >out &&
 	grep -q -E "$RFC3339" out && test_must_fail grep -q -E " ago|  now " out
 '
