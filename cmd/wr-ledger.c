@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "compact.h"
 #include "err.h"
@@ -48,6 +49,51 @@ static const char usage[] =
 
 static int json_out;
 static const char *ledger_opt;
+
+/* A progress bar on stderr, for long reads of big ledgers on a terminal
+ * only: never in a pipe, a log or cron's mail. */
+#define PROGRESS_MIN_BYTES (16 << 20)
+
+struct progress {
+	const char *what;
+	int shown;
+	int64_t last_ms;
+};
+
+static void progress_show(void *ctx, off_t done, off_t total)
+{
+	struct progress *p = ctx;
+	if (total < PROGRESS_MIN_BYTES)
+		return;
+	int64_t now = wr_mono_ms();
+	if (p->shown && now - p->last_ms < 200)
+		return;
+	p->last_ms = now;
+	p->shown = 1;
+	int pct = (int)(done * 100 / total), bar = pct * 30 / 100;
+	fprintf(stderr, "\r%s: %s %3d%% [%.*s%*s] %lld of %lld MB", wr_prog, p->what, pct, bar,
+		"==============================", 30 - bar, "", (long long)(done >> 20), (long long)(total >> 20));
+}
+
+/* Sets up the bar on l when stderr is a terminal. */
+static void progress_start(struct wr_ledger *l, struct progress *p, const char *what)
+{
+	p->what = what;
+	p->shown = 0;
+	if (!isatty(STDERR_FILENO))
+		return;
+	l->on_progress = progress_show;
+	l->on_progress_ctx = p;
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = 0;
+}
+
+static struct progress bar;
 static const char *keep_opt;
 
 struct verify {
@@ -58,6 +104,7 @@ struct verify {
 static void problem(struct verify *v, int64_t line, int col, const char *field, const char *msg, const char *kind)
 {
 	v->problems++;
+	progress_end(&bar); /* the problem's line, not the bar, stays on screen */
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "file", v->l->path);
@@ -103,13 +150,16 @@ static int cmd_verify(void)
 	memset(&l, 0, sizeof l);
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY | WR_LEDGER_NOSNAP) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	progress_start(&l, &bar, "verifying");
 	l.on_error = verify_error;
 	l.on_error_ctx = &v;
 	l.on_events = verify_events;
 	l.on_events_ctx = &v;
 	if (wr_ledger_lock(&l) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
-	if (wr_ledger_refresh(&l) < 0)
+	int rr = wr_ledger_refresh(&l);
+	progress_end(&bar);
+	if (rr < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
 	wr_ledger_unlock(&l);
 	if (l.scan.torn) {
@@ -174,7 +224,9 @@ static int cmd_compact(void)
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	struct wr_compact_result res;
+	progress_start(&l, &bar, "compacting");
 	int r = wr_ledger_compact(&l, keep, &res);
+	progress_end(&bar);
 	if (r < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	if (json_out) {
@@ -217,9 +269,12 @@ static int cmd_stats(void)
 	memset(&l, 0, sizeof l);
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	progress_start(&l, &bar, "reading");
 	l.on_events = stats_count;
 	l.on_events_ctx = &first_ts;
-	if (wr_ledger_refresh(&l) < 0)
+	int rr = wr_ledger_refresh(&l);
+	progress_end(&bar);
+	if (rr < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
 	const struct wr_state *st = &l.st;
 	int64_t by_status[WR_ST__COUNT] = {0}, by_ob[5] = {0};

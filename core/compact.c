@@ -461,6 +461,8 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	size_t pend = 0;  /* index of the first line of a pending batch */
 	int want = 0, have = 0;
 	for (size_t pos = 0; pos < size;) {
+		if (l->on_progress && (nl & 0xffff) == 0)
+			l->on_progress(l->on_progress_ctx, (off_t)pos, (off_t)size);
 		const char *nlp = memchr(map + pos, '\n', size - pos);
 		if (!nlp)
 			break; /* cannot happen: scan.off ends a line */

@@ -126,6 +126,12 @@ static void scan_events(void *ctx, const struct wr_event *evs, size_t n, int64_t
 	}
 }
 
+static void scan_progress(void *ctx, off_t done, off_t total)
+{
+	struct wr_ledger *l = ctx;
+	l->on_progress(l->on_progress_ctx, done, total);
+}
+
 static int scan_more(struct wr_ledger *l)
 {
 	if (l->fd < 0)
@@ -136,7 +142,7 @@ static int scan_more(struct wr_ledger *l)
 		l->snap_loaded = wr_snapshot_load(l) == 1;
 	if (l->snap_loaded && l->scan.off)
 		l->snap_off = l->scan.off;
-	struct wr_scan_cb cb = {l, scan_events, scan_error};
+	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
 	return wr_scan_run(&l->scan, &cb);
 }
 
@@ -170,7 +176,7 @@ int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive)
 	struct wr_scan s;
 	wr_scan_init(&s, fd, path);
 	s.allow_gaps = archive;
-	struct wr_scan_cb cb = {l, scan_events, scan_error};
+	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
 	int r = wr_scan_run(&s, &cb);
 	close(fd);
 	return r;

@@ -62,6 +62,10 @@ struct wr_ledger {
 	/* Called for each whole decision as it is applied (may be NULL); the
 	 * result of wr_state_apply for each event is in applied[], its reason
 	 * (stale, invalid) in why[]. */
+	/* Called now and then during long reads (replay, compaction) with the
+	 * bytes done of total, for a progress bar (may be NULL). */
+	void (*on_progress)(void *ctx, off_t done, off_t total);
+	void *on_progress_ctx;
 	void (*on_events)(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
 			  const char *const *why, int64_t line);
 	void *on_events_ctx;

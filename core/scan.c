@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK (1 << 20)
@@ -155,7 +156,11 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	/* Small first: a commit reads back its own few lines; 1 MiB for each
 	 * was a malloc and a consolidation per commit (profiled). */
 	size_t want = 64 * 1024;
+	struct stat sb;
+	off_t total = cb->on_progress && fstat(s->fd, &sb) == 0 ? sb.st_size : 0;
 	for (;;) {
+		if (total)
+			cb->on_progress(cb->ctx, base, total);
 		WR_GROW(buf, cap, len + want);
 		ssize_t r = pread(s->fd, buf + len, want, base + (off_t)len);
 		if (r < 0) {

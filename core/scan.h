@@ -38,6 +38,8 @@ struct wr_scan_cb {
 	 * The callee may keep nothing of evs after returning. */
 	void (*on_events)(void *ctx, const struct wr_event *evs, size_t n, int64_t line, off_t offset);
 	void (*on_error)(void *ctx, const struct wr_scan_error *e);
+	/* Now and then during a long scan: bytes done of total (may be NULL). */
+	void (*on_progress)(void *ctx, off_t done, off_t total);
 };
 
 struct wr_scan {

@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.stats.st = &c.st;
 	struct wr_scan s;
 	wr_scan_init(&s, memfd, "fuzz.jsonl");
-	struct wr_scan_cb cb = {&c, on_events, on_error};
+	struct wr_scan_cb cb = {&c, on_events, on_error, NULL};
 	if (wr_scan_run(&s, &cb) < 0)
 		abort();
 	if (s.off > (off_t)size || s.end != (off_t)size || (s.torn && s.off == (off_t)size && size))

@@ -58,7 +58,7 @@ static void on_error(void *ctx, const struct wr_scan_error *e)
 
 static int scan_file(const char *path, struct wr_scan *sc, struct seen *s, int fresh)
 {
-	struct wr_scan_cb cb = {s, on_events, on_error};
+	struct wr_scan_cb cb = {s, on_events, on_error, NULL};
 	memset(s, 0, sizeof *s);
 	if (fresh) {
 		int fd = open(path, O_RDONLY);

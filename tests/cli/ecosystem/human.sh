@@ -90,4 +90,17 @@ test_expect_success 'wr-watch: on a terminal narrower than the table, the last c
 	grep -q "…" out
 '
 
+test_expect_success 'wr-ledger verify: a progress bar on a terminal for a big ledger, never in a pipe' '
+	"$WR_BUILD/tests/bench/wr-bench" gen big.jsonl 90000 3000 1 >/dev/null &&
+	chmod 600 big.jsonl &&
+	test $(stat -c %s big.jsonl) -gt $((16 << 20)) &&
+	script -qec "wr-ledger --ledger big.jsonl verify >/dev/null" /dev/null </dev/null >bar.tty &&
+	grep -q "verifying .*%.*MB" bar.tty &&
+	script -qec "wr-ledger --ledger big.jsonl verify" /dev/null </dev/null | tr -d "\r" >tty.out &&
+	grep -q "90000 events" tty.out &&
+	wr-ledger --ledger big.jsonl verify >pipe.out 2>pipe.err &&
+	test_must_fail grep -q "verifying" pipe.err &&
+	test "$(cat pipe.out | wc -l)" = 1
+'
+
 test_done
