@@ -39,7 +39,7 @@
 #include "util.h"
 
 #define WR_SNAPSHOT_VERSION 1
-#define WR_SNAPSHOT_BYTES_DEFAULT (4 * 1024 * 1024)
+#define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 
 /* Writes PATH.snapshot for l's state at l->scan.off. Refuses (-1) while a
  * torn tail is pending. Returns 0, or -1 with wr_errmsg(); the temp file is
