@@ -1,5 +1,6 @@
 /* breaker.c - circuit breaker transitions as events. */
 #include "breaker.h"
+#include "decide_outbox.h"
 #include "timefmt.h"
 #include "uuid.h"
 #include "util.h"
@@ -11,15 +12,7 @@ json_t *wr_outbox_enqueue(json_t *events, const char *kind, const char *message,
 			  const char *run, const char *workflow, json_t *details)
 {
 	char id[WR_UUID_LEN];
-	json_t *ev = wr_event_new(WR_EV_OUTBOX_ENQUEUED);
-	wr_jset_str(ev, "id", wr_uuid7(id));
-	wr_jset_str(ev, "kind", kind);
-	wr_jset_str(ev, "message", message);
-	wr_jset_str(ev, "reason", reason);
-	wr_jset_str(ev, "run", run);
-	wr_jset_str(ev, "workflow", workflow);
-	if (details)
-		wr_jset(ev, "details", details);
+	json_t *ev = wr_outbox_enqueued_event(wr_uuid7(id), kind, message, reason, run, workflow, details);
 	json_array_append_new(events, ev);
 	return ev;
 }

@@ -701,31 +701,6 @@ static void get_policy(struct rd *r, struct wr_policy *p)
 	}
 }
 
-/* Frees a run the way the reducer does (state.c's free_run is private,
- * and a half-decoded run must not leak). */
-static void run_free(struct wr_run *r)
-{
-	free(r->id);
-	free(r->workflow);
-	json_decref(r->argv);
-	free(r->cwd);
-	json_decref(r->labels);
-	wr_policy_free(&r->policy);
-	for (size_t i = 0; i < r->natt; i++) {
-		free(r->att[i].host);
-		free(r->att[i].boot_id);
-		free(r->att[i].reason);
-	}
-	free(r->att);
-	for (size_t i = 0; i < r->nstages; i++)
-		free(r->stages_done[i]);
-	free(r->stages_done);
-	free(r->stage);
-	free(r->reason);
-	free(r->note);
-	free(r);
-}
-
 static struct wr_run *get_run(struct rd *r)
 {
 	struct wr_run *x = wr_xcalloc(1, sizeof *x);
@@ -787,7 +762,7 @@ static struct wr_run *get_run(struct rd *r)
 	if (!x->argv && !r->bad)
 		r->bad = 1;
 	if (r->bad) {
-		run_free(x);
+		wr_run_free(x);
 		return NULL;
 	}
 	return x;
@@ -867,10 +842,7 @@ static void free_wf(void *p)
 	free(w->name);
 	free(w);
 }
-static void free_run_v(void *p)
-{
-	run_free(p);
-}
+
 static void free_outbox_v(void *p)
 {
 	outbox_free(p);
@@ -911,7 +883,7 @@ static int decode_state(struct rd *r, struct wr_state *st)
 		struct wr_run *x = get_run(r);
 		if (x && wr_map_get(&st->runs, x->id)) {
 			r->bad = 1;
-			run_free(x);
+			wr_run_free(x);
 		} else if (x) {
 			wr_map_put(&st->runs, x->id, x);
 		}
@@ -1001,7 +973,7 @@ int wr_snapshot_load(struct wr_ledger *l)
 	wr_state_init(&st);
 	if (decode_state(&r, &st) < 0) {
 		wr_map_free(&st.workflows, free_wf);
-		wr_map_free(&st.runs, free_run_v);
+		wr_map_free(&st.runs, wr_run_free);
 		wr_map_free(&st.outbox, free_outbox_v);
 		goto out;
 	}

@@ -151,7 +151,7 @@ int wr_run_has_stage(const struct wr_run *r, const char *stage)
 	return 0;
 }
 
-static void free_run(void *p)
+void wr_run_free(void *p)
 {
 	struct wr_run *r = p;
 	free(r->id);
@@ -204,7 +204,7 @@ void wr_state_init(struct wr_state *st)
 
 void wr_state_free(struct wr_state *st)
 {
-	wr_map_free(&st->runs, free_run);
+	wr_map_free(&st->runs, wr_run_free);
 	wr_map_free(&st->workflows, free_workflow);
 	wr_map_free(&st->outbox, free_outbox);
 	memset(st, 0, sizeof *st);
