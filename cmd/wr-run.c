@@ -1335,6 +1335,14 @@ int wr_main(int argc, char **argv)
 			(long long)S.attempt, S.run, wr_outcome_name(end.fin.outcome), rc, wr_errmsg());
 		return EXIT_FAILED;
 	}
+	if (end.fenced && end.fenced_outcome == WR_OUT_CANCELLED) {
+		/* 'wr-recover cancel' ended it and stopped the command: a
+		 * cancellation, as if wr-run had been sent the signal itself. */
+		wr_warn("attempt %lld of run %s was cancelled: %s", (long long)S.attempt, S.run, end.fenced_why);
+		if (S.reaped && WIFSIGNALED(S.status))
+			return 128 + WTERMSIG(S.status);
+		return S.reaped && WIFEXITED(S.status) ? WEXITSTATUS(S.status) : rc;
+	}
 	if (end.fenced) {
 		wr_warn("the end of attempt %lld of run %s (%s, exit %d) was not recorded: %s", (long long)S.attempt,
 			S.run, wr_outcome_name(end.fin.outcome), rc, end.fenced_why);

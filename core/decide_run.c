@@ -244,6 +244,7 @@ int wr_decide_run_finish(const struct wr_state *st, int64_t now, void *reqp, str
 	const struct wr_attempt *a = wr_run_current(r);
 	if (!live_run(st, q->run, q->fin.attempt)) {
 		q->fenced = 1;
+		q->fenced_outcome = a && a->n == q->fin.attempt && a->finished ? a->outcome : WR_OUT_NONE;
 		if (a && a->n == q->fin.attempt && a->finished)
 			q->fenced_why = wr_xasprintf("it was recorded as %s%s%s", wr_outcome_name(a->outcome),
 						     a->reason ? ": " : "", a->reason ? a->reason : "");

@@ -97,6 +97,7 @@ struct wr_end_req {
 	/* out */
 	int fenced;
 	char *fenced_why;          /* malloc'd: how it had ended */
+	enum wr_outcome fenced_outcome; /* how it had ended; NONE when superseded */
 };
 
 int wr_decide_run_finish(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);

@@ -138,8 +138,14 @@ static int scan_more(struct wr_ledger *l)
 		return 0;
 	/* From the start with nothing applied yet: a matching snapshot saves
 	 * the replay of its prefix (not for callers that see every event). */
-	if (l->scan.off == 0 && l->st.events == 0 && !l->on_events && !(l->flags & WR_LEDGER_NOSNAP))
+	if (l->scan.off == 0 && l->st.events == 0 && !l->on_events && !(l->flags & WR_LEDGER_NOSNAP)) {
 		l->snap_loaded = wr_snapshot_load(l) == 1;
+		/* The snapshot skips the lines it covers: still say that bad
+		 * ones are there, once, and where to see them. */
+		if (l->snap_loaded && l->bad_lines && l->on_error == print_error)
+			wr_warn("%s: %lld bad line%s before line %lld (not applied); 'wr-ledger verify' lists them", l->path,
+				(long long)l->bad_lines, l->bad_lines == 1 ? "" : "s", (long long)l->scan.line);
+	}
 	if (l->snap_loaded && l->scan.off)
 		l->snap_off = l->scan.off;
 	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};

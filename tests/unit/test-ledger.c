@@ -368,11 +368,14 @@ static void modes(void)
 	struct wr_ledger l;
 	ok(wr_ledger_open(&l, path, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0, "create a ledger in new directories");
 	umask(um);
-	struct stat sb;
-	ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600, "the ledger is 0600 (%04o)", (unsigned)(sb.st_mode & 07777));
-	ok(stat(t_path("state/wr/deep"), &sb) == 0 && (sb.st_mode & 07777) == 0700, "its directory is 0700 (%04o)",
-	   (unsigned)(sb.st_mode & 07777));
-	ok(stat(t_path("state/wr"), &sb) == 0 && (sb.st_mode & 07777) == 0700, "and the directories above it it made (%04o)",
+	/* stat first, then report: an argument list has no order of evaluation */
+	struct stat sb = {0};
+	int r = stat(path, &sb);
+	ok(r == 0 && (sb.st_mode & 07777) == 0600, "the ledger is 0600 (%04o)", (unsigned)(sb.st_mode & 07777));
+	r = stat(t_path("state/wr/deep"), &sb);
+	ok(r == 0 && (sb.st_mode & 07777) == 0700, "its directory is 0700 (%04o)", (unsigned)(sb.st_mode & 07777));
+	r = stat(t_path("state/wr"), &sb);
+	ok(r == 0 && (sb.st_mode & 07777) == 0700, "and the directories above it it made (%04o)",
 	   (unsigned)(sb.st_mode & 07777));
 	ok(t_commit1(&l, t_json(CREATE_R("r1"))) == 0, "commit");
 	ok(stat(l.lockpath, &sb) == 0 && (sb.st_mode & 07777) == 0600, "the lock file is 0600");

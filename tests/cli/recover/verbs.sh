@@ -117,7 +117,9 @@ test_expect_success 'cancel of a live attempt on this host kills its group; one 
 	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"long\") | .run" "$WR_LEDGER") &&
 	wr-recover cancel "$run" --reason "no longer needed" >out &&
 	test_grep "killed process group" out &&
-	{ wait $wr; true; } &&
+	{ wait $wr; rc=$?; } &&
+	test $rc = 143 &&
+	test_grep "was cancelled" wr-run.err &&
 	test "$(status_of $run)" = cancelled &&
 	test $(count ".type == \"attempt.finished\" and .run == \"$run\" and .outcome == \"cancelled\" and (.by | startswith(\"wr-recover/\"))") -eq 1 &&
 	test $(count ".type == \"outbox.enqueued\" and .kind == \"cancelled\" and .run == \"$run\"") -eq 1 &&
