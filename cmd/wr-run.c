@@ -94,6 +94,7 @@ static const char usage[] =
 	"Exit status:\n"
 	"  N        COMMAND's exit status\n"
 	"  128+N    COMMAND died of signal N, or wr-run was cancelled by signal N\n"
+	"           (or 'wr-recover cancel' stopped COMMAND with it)\n"
 	"  123      stuck, aborted\n"
 	"  124      timed out\n"
 	"  125      wr-run itself failed (usage, ledger I/O such as ENOSPC, a refused\n"
