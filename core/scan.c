@@ -4,6 +4,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +60,21 @@ static void broken_batch(const struct wr_scan *s, const struct wr_scan_cb *cb, s
 	drop_pending(p);
 }
 
-/* One complete line at file offset off. Returns 1 when a whole decision
- * ended with it (s->off may advance past it). */
-static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pending *p, const char *l, size_t len,
-		   int64_t lineno, off_t off)
-{
+/* A line decoded ahead of the logic that puts lines in order. */
+struct decoded {
+	int rc;
 	struct wr_event ev;
 	struct wr_decode_err err;
-	if (wr_event_decode(l, len, &ev, &err) < 0) {
+};
+
+/* One complete, decoded line at file offset off; takes d->ev. Returns 1
+ * when a whole decision ended with it (s->off may advance past it). */
+static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pending *p, struct decoded *d,
+		   int64_t lineno, off_t off)
+{
+	struct wr_event ev = d->ev;
+	const struct wr_decode_err err = d->err;
+	if (d->rc < 0) {
 		report(s, cb, lineno, off, err.column, err.field, err.msg);
 		if (p->want)
 			broken_batch(s, cb, p);
@@ -139,8 +148,91 @@ static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pendin
 	return 1;
 }
 
+/* Decoding (jansson) is most of a cold replay. Over a big read a helper
+ * thread decodes every other batch of lines while this thread decodes the
+ * one before it; the order-sensitive logic (seq, decisions, the reducer)
+ * then runs over both in file order. Batches are small and handed over in
+ * lockstep, so few decoded events are alive at once (allocator-friendly). */
+#define BATCH 128
+/* The helper's batches are larger: this thread also runs the reducer. */
+#define HELPER_BATCH 128
+#define PARALLEL_MIN_BYTES (4 << 20)
+
+struct span {
+	size_t start, len;
+};
+
+struct decoder {
+	pthread_t tid;
+	sem_t go, done;
+	int running, quit;
+	const char *buf;
+	const struct span *sp;
+	struct decoded *d;
+	size_t from, to;
+};
+
+static void decode_range(const char *buf, const struct span *sp, struct decoded *d, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		d[i].rc = wr_event_decode(buf + sp[i].start, sp[i].len, &d[i].ev, &d[i].err);
+}
+
+static void *decoder_main(void *arg)
+{
+	struct decoder *w = arg;
+	for (;;) {
+		while (sem_wait(&w->go) < 0 && errno == EINTR)
+			;
+		if (w->quit)
+			return NULL;
+		decode_range(w->buf, w->sp, w->d, w->from, w->to);
+		sem_post(&w->done);
+	}
+}
+
+/* Starts the helper; 0 when it runs, -1 to decode alone. */
+static int decoder_start(struct decoder *w)
+{
+	memset(w, 0, sizeof *w);
+	static long ncpu;
+	if (!ncpu) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		json_object_seed(0); /* seed jansson's hashes before two threads race to */
+	}
+	if (ncpu < 2 || sem_init(&w->go, 0, 0) < 0)
+		return -1;
+	if (sem_init(&w->done, 0, 0) < 0) {
+		sem_destroy(&w->go);
+		return -1;
+	}
+	if (pthread_create(&w->tid, NULL, decoder_main, w) != 0) {
+		sem_destroy(&w->go);
+		sem_destroy(&w->done);
+		return -1;
+	}
+	w->running = 1;
+	return 0;
+}
+
+static void decoder_stop(struct decoder *w)
+{
+	if (!w->running)
+		return;
+	w->quit = 1;
+	sem_post(&w->go);
+	pthread_join(w->tid, NULL);
+	sem_destroy(&w->go);
+	sem_destroy(&w->done);
+	w->running = 0;
+}
+
 int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 {
+	struct decoder w = {0};
+	struct span *sp = NULL;
+	struct decoded *dec = NULL;
+	size_t spcap = 0, deccap = 0;
 	struct pending p = {0};
 	char *buf = NULL;
 	size_t cap = 0, len = 0;      /* buf holds bytes from file offset base */
@@ -157,7 +249,10 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	 * was a malloc and a consolidation per commit (profiled). */
 	size_t want = 64 * 1024;
 	struct stat sb;
-	off_t total = cb->on_progress && fstat(s->fd, &sb) == 0 ? sb.st_size : 0;
+	off_t size = fstat(s->fd, &sb) == 0 ? sb.st_size : 0;
+	off_t total = cb->on_progress ? size : 0;
+	if (size - s->off >= PARALLEL_MIN_BYTES)
+		decoder_start(&w);
 	for (;;) {
 		if (total)
 			cb->on_progress(cb->ctx, base, total);
@@ -173,14 +268,38 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		size_t start = 0;
-		for (;;) {
-			char *nl = memchr(buf + start, '\n', len - start);
+		size_t start = 0, nsp = 0;
+		for (size_t at = 0;;) {
+			char *nl = memchr(buf + at, '\n', len - at);
 			if (!nl)
 				break;
-			size_t l = (size_t)(nl - (buf + start));
+			WR_GROW(sp, spcap, nsp + 1);
+			sp[nsp].start = at;
+			sp[nsp].len = (size_t)(nl - (buf + at));
+			at += sp[nsp++].len + 1;
+		}
+		WR_GROW(dec, deccap, nsp + 1);
+		/* Line 0 ends an over-long line when skipping: never decoded. */
+		size_t first = skipping && nsp ? 1 : 0, ready = first;
+		for (size_t i = 0; i < nsp; i++) {
+			size_t l = sp[i].len;
 			off_t loff = base + (off_t)start;
-			if (skipping) {
+			if (i == ready) {
+				/* Decode the next batch here, the one after it on the helper. */
+				size_t a = i, b = a + BATCH < nsp ? a + BATCH : nsp;
+				size_t c = b + HELPER_BATCH < nsp ? b + HELPER_BATCH : nsp;
+				int helped = w.running && c > b;
+				if (helped) {
+					w.buf = buf, w.sp = sp, w.d = dec, w.from = b, w.to = c;
+					sem_post(&w.go);
+				}
+				decode_range(buf, sp, dec, a, b);
+				if (helped)
+					while (sem_wait(&w.done) < 0 && errno == EINTR)
+						;
+				ready = helped ? c : b;
+			}
+			if (i == 0 && skipping) {
 				report(s, cb, skip_line, skip_off, 1, "", "line longer than 16 MiB; not read");
 				skipping = 0;
 				if (p.want)
@@ -188,7 +307,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 				s->off = loff + (off_t)l + 1;
 				s->line = lineno + 1;
 				seq_at_off = s->last_seq;
-			} else if (line_in(s, cb, &p, buf + start, l, lineno, loff)) {
+			} else if (line_in(s, cb, &p, &dec[i], lineno, loff)) {
 				s->off = loff + (off_t)l + 1;
 				s->line = lineno + 1;
 				seq_at_off = s->last_seq;
@@ -222,9 +341,12 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	if (rc == 0 && (len || skipping || p.want))
 		s->torn = 1;
 	s->last_seq = seq_at_off;
+	decoder_stop(&w);
 	drop_pending(&p);
 	free(p.ev);
 	free(buf);
+	free(sp);
+	free(dec);
 	/* A torn tail is not consumed: s->off and s->line stay at its start,
 	 * and seq continuity restarts from the last whole decision. */
 	return rc;

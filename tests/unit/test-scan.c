@@ -353,9 +353,92 @@ static void big_ledger(void)
 	unlink(path);
 }
 
+/* Over 4 MiB a helper thread decodes every other batch of lines: the
+ * result must be exactly that of reading the same file a little at a time
+ * (each read small, decoded by one thread): state, errors and the tail. */
+static void parallel_equals_sequential(void)
+{
+	const char *path = t_path("par.jsonl"), *copy = t_path("par-copy.jsonl");
+	struct wr_buf b = {0};
+	int64_t seq = 0;
+	char extra[512];
+	for (int i = 0; b.len < 6u << 20; i++) {
+		/* decisions of 1, 2 and 3 events, so that some straddle the
+		 * decoding batches; a bad line now and then; a gap once */
+		snprintf(extra, sizeof extra,
+			 "\"batch\":[1,2],\"run\":\"r%d\",\"workflow\":\"w%d\",\"argv\":[\"x\"],\"cwd\":\"/\",\"policy\":{}", i, i % 7);
+		line(&b, ++seq, "run.created", extra);
+		snprintf(extra, sizeof extra,
+			 "\"batch\":[2,2],\"run\":\"r%d\",\"attempt\":1,\"host\":\"h\",\"pid\":1,\"lease_until\":\"" TS "\"", i);
+		line(&b, ++seq, "attempt.started", extra);
+		for (int k = 0; k < i % 5; k++) {
+			snprintf(extra, sizeof extra, "\"run\":\"r%d\",\"attempt\":1,\"lease_until\":\"" TS "\"", i);
+			line(&b, ++seq, "attempt.heartbeat", extra);
+		}
+		if (i % 3 == 0) {
+			snprintf(extra, sizeof extra,
+				 "\"batch\":[1,3],\"run\":\"r%d\",\"attempt\":1,\"outcome\":\"error\",\"exit_code\":1", i);
+			line(&b, ++seq, "attempt.finished", extra);
+			snprintf(extra, sizeof extra, "\"batch\":[2,3],\"run\":\"r%d\",\"action\":\"retry\",\"recoveries\":1", i);
+			line(&b, ++seq, "recovery.decided", extra);
+			snprintf(extra, sizeof extra, "\"batch\":[3,3],\"id\":\"o%d\",\"kind\":\"failed\",\"message\":\"m\"", i);
+			line(&b, ++seq, "outbox.enqueued", extra);
+		} else {
+			snprintf(extra, sizeof extra, "\"run\":\"r%d\",\"attempt\":1,\"outcome\":\"success\",\"exit_code\":0", i);
+			line(&b, ++seq, "attempt.finished", extra);
+		}
+		if (i % 2500 == 1234)
+			raw(&b, "{\"v\":1,\"seq\":\"not a number\"}\n");
+		if (i % 4000 == 3999) {
+			snprintf(extra, sizeof extra, "\"run\":\"r%d\",\"attempt\":1,\"lease_until\":\"" TS "\"", i);
+			line(&b, ++seq, "attempt.heartbeat", extra); /* a second finish's kin: stale */
+			seq += 5;                                    /* and a gap */
+		}
+	}
+	/* a torn tail: two events of a three-event decision */
+	line(&b, ++seq, "run.blocked", "\"batch\":[1,3],\"run\":\"r1\"");
+	line(&b, ++seq, "run.unblocked", "\"batch\":[2,3],\"run\":\"r1\"");
+	t_write(path, b.p, b.len);
+
+	struct wr_ledger a, c;
+	struct t_errs ea, ec;
+	ok(t_open_counting(&a, path, WR_LEDGER_NOSNAP, &ea) == 0, "read %zu bytes at once (decoded by two threads)", b.len);
+	/* the same bytes, appended and read 256 KiB at a time */
+	t_write(copy, "", 0);
+	ok(t_open_counting(&c, copy, WR_LEDGER_NOSNAP, &ec) == 0, "and a copy growing 256 KiB at a time");
+	int fd = open(copy, O_WRONLY | O_APPEND);
+	for (size_t at = 0; at < b.len; at += 256u << 10) {
+		size_t n = b.len - at < 256u << 10 ? b.len - at : 256u << 10;
+		if (wr_write_all(fd, b.p + at, n) < 0 || wr_ledger_refresh(&c) < 0)
+			break;
+	}
+	close(fd);
+	is_int(a.st.events, c.st.events, "the same events applied (%lld)", (long long)a.st.events);
+	is_int(a.st.last_seq, c.st.last_seq, "the same last seq");
+	is_int(a.st.stale, c.st.stale, "the same stale count (%lld)", (long long)a.st.stale);
+	is_int(a.st.invalid, c.st.invalid, "the same invalid count");
+	is_int(a.scan.off, c.scan.off, "they stop at the same offset");
+	ok(a.scan.torn && c.scan.torn, "both see the torn tail");
+	is_int(ea.n, ec.n, "the same number of errors (%d)", ea.n);
+	int same = ea.n == ec.n;
+	for (int i = 0; same && i < ea.n && i < 64; i++)
+		same = ea.line[i] == ec.line[i] && !strcmp(ea.msg[i], ec.msg[i]);
+	ok(same, "on the same lines, saying the same");
+	char *pa = t_state_print(&a.st), *pc = t_state_print(&c.st);
+	ok(!strcmp(pa, pc), "the same derived state, run by run");
+	free(pa);
+	free(pc);
+	wr_ledger_close(&a);
+	wr_ledger_close(&c);
+	wr_buf_free(&b);
+	unlink(path);
+	unlink(copy);
+}
+
 int main(void)
 {
 	t_tmpdir("scan");
+	parallel_equals_sequential();
 	bad_lines_in_the_middle();
 	seq_gaps_and_repeats();
 	batches();
