@@ -396,9 +396,15 @@ static int launch(const struct wr_run *r, int lockfd, char **logpath)
 		free(log);
 		return -1;
 	}
+	/* wr-run --run changes to the recorded directory itself; when that
+	 * is gone it records a failed attempt, which counts towards the run's
+	 * max attempts and ends in an escalation instead of a retry that
+	 * never starts, pass after pass. */
 	int cwdfd = open(r->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwdfd < 0)
+		cwdfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwdfd < 0) {
-		wr_warnsys("run %s: unable to enter its directory %s", r->id, r->cwd);
+		wr_warnsys("run %s: unable to open a directory to launch it from", r->id);
 		close(logfd);
 		free(log);
 		return -1;

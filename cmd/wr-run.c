@@ -394,8 +394,12 @@ struct child {
 	int out_r, out_w, err_r, err_w; /* err_* -1 when stdout and stderr are one file */
 	int prog_r, prog_w;
 	int hold_r, hold_w;
-	int exec_r, exec_w;
+	int exec_r, exec_w;        /* the child's failure before exec: {stage, errno} */
+	const char *dir;           /* directory to run in (a --run's recorded cwd), or NULL */
 };
+
+/* What the child reports on exec_w when it cannot run the command. */
+enum { CHILD_CHDIR = 1, CHILD_EXEC = 2 };
 
 static void xpipe(int fds[2])
 {
@@ -450,10 +454,17 @@ static _Noreturn void child_main(struct child *c, char **argv, const sigset_t *m
 		}
 		off += len + 1;
 	}
+	int e[2] = {CHILD_CHDIR, 0};
+	if (c->dir && chdir(c->dir) < 0) {
+		e[1] = errno;
+		(void)!write(c->exec_w, e, sizeof e);
+		_exit(EXIT_FAILED);
+	}
 	execvp(argv[0], argv);
-	int e = errno;
-	(void)!write(c->exec_w, &e, sizeof e);
-	_exit(e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+	e[0] = CHILD_EXEC;
+	e[1] = errno;
+	(void)!write(c->exec_w, e, sizeof e);
+	_exit(e[1] == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 }
 
 static int same_file(int a, int b)
@@ -1081,7 +1092,7 @@ int wr_main(int argc, char **argv)
 	static struct wr_start_req q;
 	static char run_id[WR_UUID_LEN];
 	static json_t *jargv;
-	static char *cwd, *workflow;
+	static char *cwd, *workflow, *run_dir;
 	static char **exec_argv;
 	exec_argv = cmd;
 	if (o.run) {
@@ -1121,8 +1132,10 @@ int wr_main(int argc, char **argv)
 		}
 		if (n == 0)
 			wr_die(EXIT_FAILED, "run %s has no command recorded", r->id);
-		if (chdir(r->cwd) < 0)
-			wr_diesys(EXIT_FAILED, "unable to change to the run's directory %s", r->cwd);
+		/* The child changes to it: when it is gone, that is a failed
+		 * attempt (recorded, counted, escalated in the end), not a retry
+		 * that silently never starts. */
+		run_dir = wr_xstrdup(r->cwd);
 		json_t *pj = wr_policy_to_json(&r->policy);
 		wr_policy_free(&o.pol);
 		wr_policy_from_json(&o.pol, pj);
@@ -1162,6 +1175,7 @@ int wr_main(int argc, char **argv)
 	sigset_t mask;
 	setup_signals(&mask);
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	S.c.dir = run_dir;
 	spawn_held(&S.c, exec_argv, &mask);
 	q.wait = o.wait;
 	q.host = wr_hostname();
@@ -1242,14 +1256,15 @@ int wr_main(int argc, char **argv)
 	closefd(&S.c.prog_w);
 	wr_buf_free(&env);
 	wr_buf_free(&stages);
-	int exec_errno = 0;
+	int child_err[2] = {0, 0};
 	ssize_t got;
 	do
-		got = read(S.c.exec_r, &exec_errno, sizeof exec_errno);
+		got = read(S.c.exec_r, child_err, sizeof child_err);
 	while (got < 0 && errno == EINTR);
 	closefd(&S.c.exec_r);
-	if (got != (ssize_t)sizeof exec_errno)
-		exec_errno = 0;
+	if (got != (ssize_t)sizeof child_err)
+		child_err[0] = child_err[1] = 0;
+	int exec_errno = child_err[1];
 
 	/* The timeout counts from the start; the run's deadline caps it. */
 	int64_t hard_end = S.pol.timeout_ms ? t0 + S.pol.timeout_ms : 0;
@@ -1286,12 +1301,21 @@ int wr_main(int argc, char **argv)
 		while (waitpid(S.c.pid, &S.status, 0) < 0 && errno == EINTR)
 			;
 		S.reaped = 1;
-		rc = exec_errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-		wr_warn("unable to run %s: %s", exec_argv[0], strerror(exec_errno));
-		S.end_reason = wr_xasprintf("%s %s: %s", rc == EXIT_NOTFOUND ? "command not found:" : "cannot execute",
-					    exec_argv[0], strerror(exec_errno));
+		if (child_err[0] == CHILD_CHDIR) {
+			rc = EXIT_FAILED;
+			wr_warn("unable to change to the run's directory %s: %s", run_dir, strerror(exec_errno));
+			S.end_reason = wr_xasprintf("cannot change to the run's directory %s: %s", run_dir,
+						    strerror(exec_errno));
+			end.fin.exit_code = -1; /* the command never ran */
+		} else {
+			rc = exec_errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+			wr_warn("unable to run %s: %s", exec_argv[0], strerror(exec_errno));
+			S.end_reason = wr_xasprintf("%s %s: %s",
+						    rc == EXIT_NOTFOUND ? "command not found:" : "cannot execute",
+						    exec_argv[0], strerror(exec_errno));
+			end.fin.exit_code = rc;
+		}
 		end.fin.outcome = WR_OUT_ERROR;
-		end.fin.exit_code = rc;
 		end.fin.duration_ms = wr_mono_ms() - t0;
 		end.fin.output_bytes = 0;
 	} else {

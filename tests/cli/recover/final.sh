@@ -63,4 +63,17 @@ test_expect_success 'the ledger verifies clean' '
 	test_grep " 0 problems" verify
 '
 
+test_expect_success 'a run whose directory is gone: failed attempts, then escalated' '
+	mkdir gone &&
+	(cd gone && test_expect_code 1 wr-run --workflow gone --max-attempts 3 --backoff 10ms,1,10ms -- sh -c "exit 1") &&
+	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"gone\") | .run" "$WR_LEDGER") &&
+	rmdir gone &&
+	pass_until "test \"\$(status_of $run)\" = blocked" &&
+	test $(count ".type == \"attempt.started\" and .run == \"$run\"") -eq 3 &&
+	test $(count ".type == \"attempt.finished\" and .run == \"$run\" and (.reason // \"\" | startswith(\"cannot change to the run\"))") -eq 2 &&
+	test $(count ".type == \"outbox.enqueued\" and .kind == \"escalated\" and .run == \"$run\"") -eq 1 &&
+	test_expect_code 125 wr-run --run "$run" 2>err &&
+	test_grep "blocked" err
+'
+
 test_done
