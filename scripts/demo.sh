@@ -19,7 +19,8 @@ export WR_LEDGER="$demo/ledger.jsonl" XDG_STATE_HOME="$demo/state"
 unset NO_COLOR
 cd "$demo"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$(printf '\033[1m') off=$(printf '\033[0m'); else bold= off=; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 show() { printf '$ %s\n' "$*"; "$@" || true; }
 
 # The job: it fetches, then waits forever on a lock, printing the same line.
