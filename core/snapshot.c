@@ -768,20 +768,6 @@ static struct wr_run *get_run(struct rd *r)
 	return x;
 }
 
-static void outbox_free(struct wr_outbox *o)
-{
-	free(o->id);
-	free(o->kind);
-	free(o->message);
-	free(o->reason);
-	free(o->run);
-	free(o->workflow);
-	json_decref(o->details);
-	free(o->delivery);
-	free(o->error);
-	free(o);
-}
-
 static struct wr_outbox *get_outbox(struct rd *r)
 {
 	struct wr_outbox *o = wr_xcalloc(1, sizeof *o);
@@ -802,7 +788,7 @@ static struct wr_outbox *get_outbox(struct rd *r)
 	o->error = get_str(r);
 	o->delivered_ts = get_i64(r);
 	if (r->bad) {
-		outbox_free(o);
+		wr_outbox_free(o);
 		return NULL;
 	}
 	return o;
@@ -843,10 +829,6 @@ static void free_wf(void *p)
 	free(w);
 }
 
-static void free_outbox_v(void *p)
-{
-	outbox_free(p);
-}
 
 /* Decodes the state part of a body into st (initialised). 0 or -1. */
 static int decode_state(struct rd *r, struct wr_state *st)
@@ -893,7 +875,7 @@ static int decode_state(struct rd *r, struct wr_state *st)
 		struct wr_outbox *o = get_outbox(r);
 		if (o && wr_map_get(&st->outbox, o->id)) {
 			r->bad = 1;
-			outbox_free(o);
+			wr_outbox_free(o);
 		} else if (o) {
 			wr_map_put(&st->outbox, o->id, o);
 		}
@@ -974,7 +956,7 @@ int wr_snapshot_load(struct wr_ledger *l)
 	if (decode_state(&r, &st) < 0) {
 		wr_map_free(&st.workflows, free_wf);
 		wr_map_free(&st.runs, wr_run_free);
-		wr_map_free(&st.outbox, free_outbox_v);
+		wr_map_free(&st.outbox, wr_outbox_free);
 		goto out;
 	}
 	wr_state_free(&l->st);

@@ -182,7 +182,7 @@ static void free_workflow(void *p)
 	free(w);
 }
 
-static void free_outbox(void *p)
+void wr_outbox_free(void *p)
 {
 	struct wr_outbox *o = p;
 	free(o->id);
@@ -206,7 +206,7 @@ void wr_state_free(struct wr_state *st)
 {
 	wr_map_free(&st->runs, wr_run_free);
 	wr_map_free(&st->workflows, free_workflow);
-	wr_map_free(&st->outbox, free_outbox);
+	wr_map_free(&st->outbox, wr_outbox_free);
 	memset(st, 0, sizeof *st);
 }
 

@@ -114,8 +114,9 @@ struct wr_run {
 	int rejected;              /* last attempt.rejected: 1 breaker, 2 concurrency */
 };
 
-/* Frees a run and all it holds (a map's freeval). */
+/* Free a run, an outbox entry and all they hold (a map's freeval). */
 void wr_run_free(void *r);
+void wr_outbox_free(void *o);
 
 /* The current attempt (the latest started), or NULL. */
 struct wr_attempt *wr_run_current(const struct wr_run *r);
