@@ -86,6 +86,30 @@ test_grep() {
 	fi
 }
 
+# Fails (showing it) unless the file is empty.
+test_must_be_empty() {
+	if [ -s "$1" ]; then
+		echo "test_must_be_empty: $1 is not empty:" >&2
+		sed 's/^/| /' "$1" >&2
+		return 1
+	fi
+}
+
+# test_wait_until CMD...: runs CMD until it succeeds, at most ~30s (600
+# tries, 50 ms apart). Only for waiting on another process; never an
+# assertion about how long something takes.
+test_wait_until() {
+	local i=0
+	while ! "$@"; do
+		i=$((i + 1))
+		if [ $i -ge 600 ]; then
+			echo "test_wait_until: gave up: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 test_done() {
 	echo "1..$test_count"
 	if [ "${WR_TEST_KEEP:-}" = "" ]; then

@@ -14,20 +14,6 @@ entry_get() {
 	entry_json "$1" && jq -r ".$2" entry.json
 }
 
-# wait_for CMD...: runs CMD until it succeeds, at most ~20s. Only for waiting
-# on another process; never an assertion about how long something takes.
-wait_for() {
-	local i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		if [ $i -ge 400 ]; then
-			echo "wait_for: gave up: $*" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 # deliver_until ID STATE ARGS...: runs 'wr-outbox deliver ARGS' until the
 # entry is in STATE (at most 400 passes); a pass may exit 0 or 1.
 deliver_until() {
@@ -61,4 +47,9 @@ proc_gone() {
 ledger_clean() {
 	wr-ledger verify >verify.out || { cat verify.out >&2; return 1; }
 	test_grep ', 0 stale, 0 problems$' verify.out
+}
+
+# wait_for CMD...: until CMD succeeds (lib.sh's bound).
+wait_for() {
+	test_wait_until "$@"
 }

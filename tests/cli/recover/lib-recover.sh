@@ -105,12 +105,3 @@ pass_until() {
 		wait_launched || return 1
 	done
 }
-
-# Fails (showing it) unless the file is empty.
-test_must_be_empty() {
-	if [ -s "$1" ]; then
-		echo "test_must_be_empty: $1 is not empty:" >&2
-		sed 's/^/| /' "$1" >&2
-		return 1
-	fi
-}

@@ -1,29 +1,12 @@
 # lib-run.sh - helpers shared by the wr-run tests.
 
-# wait_for FILE: until FILE exists and is not empty (at most 30s).
-wait_for() {
-	local i=0
-	while ! test -s "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "wait_for: $1 did not appear" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+# wait_gone PID: until the process is gone (lib.sh's bound).
+wait_gone() {
+	test_wait_until not_alive "$1"
 }
 
-# wait_gone PID: until the process is gone (at most 30s).
-wait_gone() {
-	local i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "wait_gone: process $1 is still alive" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+not_alive() {
+	! kill -0 "$1" 2>/dev/null
 }
 
 # must_be_dead PID...: none of the processes exists (zombies count as dead).
@@ -65,3 +48,8 @@ append_locked() {
 
 # run_of N: the id of the Nth run created (1-based; -1 the last).
 run_of() { jq -rs "map(select(.type==\"run.created\"))[${1}-1+(if $1 < 0 then 1 else 0 end)].run" "$WR_LEDGER"; }
+
+# wait_for FILE: until FILE exists and is not empty (lib.sh's bound).
+wait_for() {
+	test_wait_until test -s "$1"
+}

@@ -39,24 +39,7 @@ decided() {
 	ev "$3" recovery.decided "{run: \"$1\", attempt: $2, action: \"$4\", recoveries: $5}"
 }
 
-# Waits (at most about 20s) until the shell condition holds.
+# wait_until 'CONDITION': until the shell condition holds (lib.sh's bound).
 wait_until() {
-	local i=0
-	while ! eval "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 200 ]; then
-			echo "wait_until: gave up waiting for: $1" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
-# Fails (showing it) unless the file is empty.
-test_must_be_empty() {
-	if [ -s "$1" ]; then
-		echo "test_must_be_empty: $1 is not empty:" >&2
-		sed 's/^/| /' "$1" >&2
-		return 1
-	fi
+	test_wait_until eval "$1"
 }
