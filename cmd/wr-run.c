@@ -84,7 +84,7 @@ static const char usage[] =
 	"Durations: 250ms, 90s, 5m, 1h30m, 2d; a bare number is seconds.\n"
 	"\n"
 	"COMMAND gets WR_LEDGER, WR_RUN, WR_WORKFLOW, WR_ATTEMPT, WR_STAGES_DONE\n"
-	"(comma-separated stages done by earlier attempts) and WR_PROGRESS_FD, a\n"
+	"(comma-separated stages done by earlier attempts) and WR_PROGRESS_FD=3, a\n"
 	"pipe for progress lines: {\"stage\":\"fetch\",\"status\":\"started|done\"}.\n"
 	"\n"
 	"Signals TERM, INT, HUP and QUIT are passed to COMMAND's process group and\n"
@@ -399,6 +399,9 @@ struct child {
 	const char *dir;           /* directory to run in (a --run's recorded cwd), or NULL */
 };
 
+/* The child's fd for progress lines: the first after stdin, out and err. */
+#define PROGRESS_FD 3
+
 /* What the child reports on exec_w when it cannot run the command. */
 enum { CHILD_CHDIR = 1, CHILD_EXEC = 2 };
 
@@ -436,7 +439,6 @@ static _Noreturn void child_main(struct child *c, char **argv, const sigset_t *m
 	setpgid(0, 0);
 	if (dup2(c->out_w, 1) < 0 || dup2(c->err_w >= 0 ? c->err_w : c->out_w, 2) < 0)
 		_exit(EXIT_FAILED);
-	fcntl(c->prog_w, F_SETFD, 0);
 	struct wr_buf env = {0};
 	char buf[4096];
 	ssize_t n;
@@ -444,6 +446,18 @@ static _Noreturn void child_main(struct child *c, char **argv, const sigset_t *m
 		wr_buf_add(&env, buf, (size_t)n);
 	if (n < 0 || env.len == 0)
 		_exit(EXIT_FAILED);
+	close(c->hold_r);
+	/* The progress pipe goes to fd 3 (WR_PROGRESS_FD=3), where any shell
+	 * can name it: dash takes one digit in '>&3'. */
+	if (c->exec_w == PROGRESS_FD)
+		c->exec_w = fcntl(c->exec_w, F_DUPFD_CLOEXEC, PROGRESS_FD + 1);
+	if (c->prog_w != PROGRESS_FD) {
+		if (dup2(c->prog_w, PROGRESS_FD) < 0)
+			_exit(EXIT_FAILED);
+		close(c->prog_w);
+	} else {
+		fcntl(PROGRESS_FD, F_SETFD, 0);
+	}
 	for (size_t off = 0; off < env.len;) {
 		char *kv = env.p + off;
 		size_t len = strnlen(kv, env.len - off);
@@ -1249,7 +1263,7 @@ int wr_main(int argc, char **argv)
 	for (size_t i = 0; i < json_array_size(q.resume); i++)
 		wr_buf_addf(&stages, "%s%s", i ? "," : "", json_string_value(json_array_get(q.resume, i)));
 	env_add(&env, "WR_STAGES_DONE", wr_buf_str(&stages));
-	snprintf(num, sizeof num, "%d", S.c.prog_w);
+	snprintf(num, sizeof num, "%d", PROGRESS_FD);
 	env_add(&env, "WR_PROGRESS_FD", num);
 	int64_t t0 = wr_mono_ms();
 	(void)wr_write_all(S.c.hold_w, env.p, env.len); /* EPIPE: it died; reaped below */

@@ -19,6 +19,14 @@ JOB
 chmod +x job.sh
 export TRASH
 
+test_expect_success 'WR_PROGRESS_FD is 3, so that /bin/sh (dash: one digit) can write to it' '
+	WR_LEDGER=$TRASH/dash.jsonl wr-run --workflow dash -- /bin/sh -c "echo \"{\\\"stage\\\":\\\"s\\\",\\\"status\\\":\\\"done\\\"}\" >&\$WR_PROGRESS_FD; echo \$WR_PROGRESS_FD" >out 2>err &&
+	echo 3 >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	test "$(jq -c "select(.type==\"attempt.progress\") | [.stage, .status]" "$TRASH/dash.jsonl")" = "[\"s\",\"done\"]"
+'
+
 test_expect_success 'progress lines become attempt.progress' '
 	test_expect_code 1 wr-run -- ./job.sh &&
 	jq -c "select(.type==\"attempt.progress\") | [.attempt, .stage, .status, .detail]" "$WR_LEDGER" >got &&
