@@ -4,8 +4,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$WR_SRC/tests/cli/run/lib-run.sh"
 
+# The holder waits for 'release', at most 60 s: a failing test must not
+# leave it behind for ever.
 hold() {
-	{ wr-run --workflow lim --concurrency 1 -- sh -c "echo x >held; while ! test -e release; do sleep 0.05; done" & }
+	{ wr-run --workflow lim --concurrency 1 -- sh -c "echo x >held; i=0; while ! test -e release && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i + 1)); done" & }
 	holder=$!
 }
 
