@@ -113,13 +113,6 @@ static int64_t geti(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-static void free_wf(void *p)
-{
-	struct wr_workflow *w = p;
-	free(w->name);
-	free(w);
-}
-
 int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 {
 	json_t *s = json_object_get(marker->obj, "state");
@@ -137,7 +130,7 @@ int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 		if (!name || !*name || wr_breaker_from_name(json_string_value(json_object_get(j, "breaker"))) < 0)
 			return -1;
 	}
-	wr_map_free(&st->workflows, free_wf);
+	wr_map_free(&st->workflows, wr_workflow_free);
 	json_array_foreach(wfs, i, j)
 	{
 		const char *name = json_string_value(json_object_get(j, "workflow"));

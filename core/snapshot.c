@@ -822,15 +822,49 @@ static struct wr_workflow *get_workflow(struct rd *r)
 	return w;
 }
 
-static void free_wf(void *p)
-{
-	struct wr_workflow *w = p;
-	free(w->name);
-	free(w);
-}
-
 
 /* Decodes the state part of a body into st (initialised). 0 or -1. */
+
+/* Typed readers as map loaders: each returns the entry and its key. */
+static void *get_workflow_v(struct rd *r, const char **key)
+{
+	struct wr_workflow *w = get_workflow(r);
+	*key = w ? w->name : NULL;
+	return w;
+}
+
+static void *get_run_v(struct rd *r, const char **key)
+{
+	struct wr_run *x = get_run(r);
+	*key = x ? x->id : NULL;
+	return x;
+}
+
+static void *get_outbox_v(struct rd *r, const char **key)
+{
+	struct wr_outbox *o = get_outbox(r);
+	*key = o ? o->id : NULL;
+	return o;
+}
+
+/* Reads a count, then that many entries into m; a key seen twice makes
+ * the snapshot bad (it is then ignored and the state rebuilt). */
+static void load_map(struct rd *r, struct wr_map *m, uint32_t min_size, void *(*get)(struct rd *, const char **),
+		     void (*freeval)(void *))
+{
+	uint32_t n = get_count(r, min_size);
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		const char *key;
+		void *v = get(r, &key);
+		if (v && wr_map_get(m, key)) {
+			r->bad = 1;
+			freeval(v);
+		} else if (v) {
+			wr_map_put(m, key, v);
+		}
+	}
+}
+
 static int decode_state(struct rd *r, struct wr_state *st)
 {
 	if (get_u32(r) != WR_EV__COUNT || get_u32(r) != WR_OUT__COUNT || get_u32(r) != WR_BREAKER_WINDOW ||
@@ -850,36 +884,9 @@ static int decode_state(struct rd *r, struct wr_state *st)
 	r->json = wr_xcalloc(r->njson ? r->njson : 1, sizeof *r->json);
 	for (uint32_t i = 0; i < r->njson && !r->bad; i++)
 		r->json[i] = get_json(r, 0);
-	uint32_t n = get_count(r, 8);
-	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		struct wr_workflow *w = get_workflow(r);
-		if (w && wr_map_get(&st->workflows, w->name)) {
-			r->bad = 1;
-			free_wf(w);
-		} else if (w) {
-			wr_map_put(&st->workflows, w->name, w);
-		}
-	}
-	n = get_count(r, 100);
-	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		struct wr_run *x = get_run(r);
-		if (x && wr_map_get(&st->runs, x->id)) {
-			r->bad = 1;
-			wr_run_free(x);
-		} else if (x) {
-			wr_map_put(&st->runs, x->id, x);
-		}
-	}
-	n = get_count(r, 40);
-	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		struct wr_outbox *o = get_outbox(r);
-		if (o && wr_map_get(&st->outbox, o->id)) {
-			r->bad = 1;
-			wr_outbox_free(o);
-		} else if (o) {
-			wr_map_put(&st->outbox, o->id, o);
-		}
-	}
+	load_map(r, &st->workflows, 8, get_workflow_v, wr_workflow_free);
+	load_map(r, &st->runs, 100, get_run_v, wr_run_free);
+	load_map(r, &st->outbox, 40, get_outbox_v, wr_outbox_free);
 	for (uint32_t i = 0; i < r->njson; i++)
 		json_decref(r->json[i]);
 	free(r->json);
@@ -954,7 +961,7 @@ int wr_snapshot_load(struct wr_ledger *l)
 	struct wr_state st;
 	wr_state_init(&st);
 	if (decode_state(&r, &st) < 0) {
-		wr_map_free(&st.workflows, free_wf);
+		wr_map_free(&st.workflows, wr_workflow_free);
 		wr_map_free(&st.runs, wr_run_free);
 		wr_map_free(&st.outbox, wr_outbox_free);
 		goto out;

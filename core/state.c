@@ -175,7 +175,7 @@ void wr_run_free(void *p)
 	free(r);
 }
 
-static void free_workflow(void *p)
+void wr_workflow_free(void *p)
 {
 	struct wr_workflow *w = p;
 	free(w->name);
@@ -205,7 +205,7 @@ void wr_state_init(struct wr_state *st)
 void wr_state_free(struct wr_state *st)
 {
 	wr_map_free(&st->runs, wr_run_free);
-	wr_map_free(&st->workflows, free_workflow);
+	wr_map_free(&st->workflows, wr_workflow_free);
 	wr_map_free(&st->outbox, wr_outbox_free);
 	memset(st, 0, sizeof *st);
 }

@@ -114,8 +114,10 @@ struct wr_run {
 	int rejected;              /* last attempt.rejected: 1 breaker, 2 concurrency */
 };
 
-/* Free a run, an outbox entry and all they hold (a map's freeval). */
+/* Free a run, a workflow, an outbox entry and all they hold (a map's
+ * freeval). */
 void wr_run_free(void *r);
+void wr_workflow_free(void *w);
 void wr_outbox_free(void *o);
 
 /* The current attempt (the latest started), or NULL. */
