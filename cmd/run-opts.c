@@ -1,0 +1,309 @@
+/* run-opts.c - wr-run's usage and options. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "output.h"
+#include "text.h"
+#include "timefmt.h"
+#include "run.h"
+
+static const char usage[] =
+	"Usage: wr-run [options] -- COMMAND [ARG]...\n"
+	"       wr-run [options] --run ID [-- COMMAND [ARG]...]\n"
+	"\n"
+	"Run COMMAND once, supervised, and record the attempt in the ledger:\n"
+	"run.created (a new run) or the next attempt of --run ID, attempt.started,\n"
+	"heartbeats, progress and attempt.finished with its resource usage.\n"
+	"COMMAND is executed directly (PATH lookup, never a shell) in its own process\n"
+	"group; its stdout and stderr pass through byte for byte.\n"
+	"\n"
+	"Options:\n"
+	"  --workflow NAME       workflow of a new run (default: COMMAND's basename)\n"
+	"  --run ID              continue run ID (a unique prefix, or the short id of\n"
+	"                        wr-watch tables) as its next attempt, with the\n"
+	"                        policy, command and directory it was created with;\n"
+	"                        policy options are refused then\n"
+	"  --timeout DUR         kill the attempt DUR after it started (absolute:\n"
+	"                        heartbeats and progress never extend it); also bounds\n"
+	"                        the wait for a concurrency slot (default: none)\n"
+	"  --kill-after DUR      grace between SIGTERM and SIGKILL (default 10s)\n"
+	"  --heartbeat DUR       record a heartbeat every DUR (default 30s)\n"
+	"  --lease DUR           each heartbeat extends the lease by DUR; an attempt\n"
+	"                        whose lease ran out may be declared lost (default 2m)\n"
+	"  --stuck-repeat N      stuck when the same output line comes N times in a row\n"
+	"                        on stdout or on stderr (each stream on its own)\n"
+	"  --no-progress DUR     stuck when no progress line came for DUR\n"
+	"  --stuck-action A      abort (default: kill, outcome stuck, exit 123) or\n"
+	"                        notify (record it, enqueue a notification, go on)\n"
+	"  --max-attempts N      attempts for the run in all, for wr-recover (default 3)\n"
+	"  --backoff I[,F[,M]]   retry backoff: initial, factor, max (30s,2,1h)\n"
+	"  --deadline DUR        the whole run, across all attempts, ends DUR after it\n"
+	"                        was created\n"
+	"  --no-retry-on CODES   exit codes that are final, e.g. 2,64\n"
+	"  --concurrency N       at most N running attempts of the workflow; at the\n"
+	"                        limit, --wait (default) queues and --no-wait rejects\n"
+	"  --wait, --no-wait\n"
+	"  --log FILE            append the output to FILE as well (created 0600)\n"
+	"  --label K=V           a label of the new run (repeatable)\n"
+	"  --ledger PATH         the ledger (default $WR_LEDGER, else\n"
+	"                        ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
+	"  -h, --help            show this help\n"
+	"      --version         show the version\n"
+	"\n"
+	"Durations: 250ms, 90s, 5m, 1h30m, 2d; a bare number is seconds.\n"
+	"\n"
+	"COMMAND gets WR_LEDGER, WR_RUN, WR_WORKFLOW, WR_ATTEMPT, WR_STAGES_DONE\n"
+	"(comma-separated stages done by earlier attempts) and WR_PROGRESS_FD=3, a\n"
+	"pipe for progress lines: {\"stage\":\"fetch\",\"status\":\"started|done\"}.\n"
+	"\n"
+	"Signals TERM, INT, HUP and QUIT are passed to COMMAND's process group and\n"
+	"end the attempt as cancelled; USR1 and USR2 are passed on. When COMMAND\n"
+	"ends, what is left of its process group is killed too.\n"
+	"\n"
+	"Exit status:\n"
+	"  N        COMMAND's exit status\n"
+	"  128+N    COMMAND died of signal N, or wr-run was cancelled by signal N\n"
+	"           (or 'wr-recover cancel' stopped COMMAND with it)\n"
+	"  123      stuck, aborted\n"
+	"  124      timed out\n"
+	"  125      wr-run itself failed (usage, ledger I/O such as ENOSPC, a refused\n"
+	"           --run, a --run whose directory is gone: recorded as a failed\n"
+	"           attempt); when the start cannot be recorded COMMAND never runs\n"
+	"  126      COMMAND cannot be executed\n"
+	"  127      COMMAND not found\n"
+	"  75       rejected: the workflow's circuit breaker is open, or the\n"
+	"           concurrency limit was reached (--no-wait, or --timeout passed)\n"
+	"When the end of the attempt cannot be recorded wr-run says so and exits\n"
+	"125; the attempt stays live in the ledger until 'wr-watch check' finds its\n"
+	"supervisor gone and records it lost.\n"
+	"\n"
+	"Examples:\n"
+	"  wr-run --timeout 1h --stuck-repeat 50 -- ./nightly-import.sh\n"
+	"  wr-run --workflow backup --concurrency 1 --no-wait -- restic backup /srv\n"
+	"  wr-run --run 0193a1b2 -- ./nightly-import.sh\n";
+
+static void set_policy_opt(struct opts *o, const char *name)
+{
+	if (!o->policy_opt)
+		o->policy_opt = name;
+}
+
+static int64_t parse_dur(const char *opt, const char *s, int zero_ok)
+{
+	int64_t ms;
+	if (wr_dur_parse(s, &ms) < 0 || (!zero_ok && ms <= 0))
+		wr_usage_error(EXIT_FAILED, "option '--%s': invalid duration '%s' (write 90s, 5m, 1h30m, 2d, 250ms)",
+			       opt, s);
+	return ms;
+}
+
+static int64_t parse_num(const char *opt, const char *s, int64_t min, int64_t max)
+{
+	int64_t v;
+	if (wr_parse_int(s, min, max, &v) < 0)
+		wr_usage_error(EXIT_FAILED, "option '--%s': expected a whole number from %lld to %lld, not '%s'", opt,
+			       (long long)min, (long long)max, s);
+	return v;
+}
+
+static void parse_backoff(struct wr_policy *p, const char *s)
+{
+	char *copy = wr_xstrdup(s), *save = NULL;
+	char *parts[4] = {0};
+	int n = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (n < 4)
+			parts[n++] = t;
+	if (n < 1 || n > 3)
+		wr_usage_error(EXIT_FAILED, "option '--backoff': expected INITIAL[,FACTOR[,MAX]], e.g. 30s,2,1h");
+	p->backoff_initial_ms = parse_dur("backoff", parts[0], 0);
+	if (n > 1) {
+		char *end;
+		errno = 0;
+		double f = strtod(parts[1], &end);
+		if (errno || *end || !isfinite(f) || f < 1.0 || f > 100.0)
+			wr_usage_error(EXIT_FAILED, "option '--backoff': factor must be a number from 1 to 100, not '%s'",
+				       parts[1]);
+		p->backoff_factor = f;
+	}
+	if (n > 2)
+		p->backoff_max_ms = parse_dur("backoff", parts[2], 0);
+	if (p->backoff_max_ms < p->backoff_initial_ms)
+		wr_usage_error(EXIT_FAILED, "option '--backoff': MAX must not be less than INITIAL");
+	free(copy);
+}
+
+static void parse_codes(struct wr_policy *p, const char *s)
+{
+	char *copy = wr_xstrdup(s), *save = NULL;
+	wr_policy_free(p);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int64_t v = parse_num("no-retry-on", t, 0, 255);
+		p->no_retry_on = wr_xrealloc(p->no_retry_on, (p->n_no_retry_on + 1) * sizeof *p->no_retry_on);
+		p->no_retry_on[p->n_no_retry_on++] = (int)v;
+	}
+	if (!p->n_no_retry_on)
+		wr_usage_error(EXIT_FAILED, "option '--no-retry-on': expected exit codes, e.g. 2,64");
+	free(copy);
+}
+
+static void parse_label(json_t *labels, const char *s)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		wr_usage_error(EXIT_FAILED, "option '--label': expected KEY=VALUE, not '%s'", s);
+	char *k = wr_xstrndup(s, (size_t)(eq - s));
+	if (!wr_utf8_valid(s, strlen(s)))
+		wr_usage_error(EXIT_FAILED, "option '--label': '%s' is not valid UTF-8", k);
+	char *nk = wr_id_nfc(k);
+	json_object_set_new(labels, nk, json_string(eq + 1));
+	free(nk);
+	free(k);
+}
+
+enum {
+	O_WORKFLOW = 256, O_RUN, O_TIMEOUT, O_KILL_AFTER, O_HEARTBEAT, O_LEASE, O_STUCK_REPEAT, O_NO_PROGRESS,
+	O_STUCK_ACTION, O_MAX_ATTEMPTS, O_BACKOFF, O_DEADLINE, O_NO_RETRY_ON, O_CONCURRENCY, O_WAIT, O_NO_WAIT,
+	O_LOG, O_LABEL, O_LEDGER, O_VERSION,
+};
+
+int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"workflow", required_argument, NULL, O_WORKFLOW},
+		{"run", required_argument, NULL, O_RUN},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"kill-after", required_argument, NULL, O_KILL_AFTER},
+		{"heartbeat", required_argument, NULL, O_HEARTBEAT},
+		{"lease", required_argument, NULL, O_LEASE},
+		{"stuck-repeat", required_argument, NULL, O_STUCK_REPEAT},
+		{"no-progress", required_argument, NULL, O_NO_PROGRESS},
+		{"stuck-action", required_argument, NULL, O_STUCK_ACTION},
+		{"max-attempts", required_argument, NULL, O_MAX_ATTEMPTS},
+		{"backoff", required_argument, NULL, O_BACKOFF},
+		{"deadline", required_argument, NULL, O_DEADLINE},
+		{"no-retry-on", required_argument, NULL, O_NO_RETRY_ON},
+		{"concurrency", required_argument, NULL, O_CONCURRENCY},
+		{"wait", no_argument, NULL, O_WAIT},
+		{"no-wait", no_argument, NULL, O_NO_WAIT},
+		{"log", required_argument, NULL, O_LOG},
+		{"label", required_argument, NULL, O_LABEL},
+		{"ledger", required_argument, NULL, O_LEDGER},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int c, heartbeat_set = 0, lease_set = 0;
+	wr_policy_defaults(&o->pol);
+	o->labels = json_object();
+	o->wait = 1;
+	opterr = 0;
+	/* '+': stop at COMMAND, so its own options are left alone. */
+	while ((c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
+		const char *name = c >= O_WORKFLOW && c < O_VERSION ? lo[c - O_WORKFLOW].name : "";
+		switch (c) {
+		case O_WORKFLOW:
+			o->workflow = optarg;
+			break;
+		case O_RUN:
+			o->run = optarg;
+			break;
+		case O_TIMEOUT:
+			o->pol.timeout_ms = parse_dur(name, optarg, 0);
+			set_policy_opt(o, name);
+			break;
+		case O_KILL_AFTER:
+			o->pol.kill_after_ms = parse_dur(name, optarg, 1);
+			set_policy_opt(o, name);
+			break;
+		case O_HEARTBEAT:
+			o->pol.heartbeat_ms = parse_dur(name, optarg, 0);
+			heartbeat_set = 1;
+			set_policy_opt(o, name);
+			break;
+		case O_LEASE:
+			o->pol.lease_ms = parse_dur(name, optarg, 0);
+			lease_set = 1;
+			set_policy_opt(o, name);
+			break;
+		case O_STUCK_REPEAT:
+			o->pol.stuck_repeat = parse_num(name, optarg, 2, 1000000000);
+			set_policy_opt(o, name);
+			break;
+		case O_NO_PROGRESS:
+			o->pol.no_progress_ms = parse_dur(name, optarg, 0);
+			set_policy_opt(o, name);
+			break;
+		case O_STUCK_ACTION:
+			if (!strcmp(optarg, "abort"))
+				o->pol.stuck_abort = 1;
+			else if (!strcmp(optarg, "notify"))
+				o->pol.stuck_abort = 0;
+			else
+				wr_usage_error(EXIT_FAILED, "option '--stuck-action': expected abort or notify, not '%s'",
+					       optarg);
+			set_policy_opt(o, name);
+			break;
+		case O_MAX_ATTEMPTS:
+			o->pol.max_attempts = parse_num(name, optarg, 1, 1000000);
+			set_policy_opt(o, name);
+			break;
+		case O_BACKOFF:
+			parse_backoff(&o->pol, optarg);
+			set_policy_opt(o, name);
+			break;
+		case O_DEADLINE:
+			o->pol.deadline_ms = parse_dur(name, optarg, 0);
+			set_policy_opt(o, name);
+			break;
+		case O_NO_RETRY_ON:
+			parse_codes(&o->pol, optarg);
+			set_policy_opt(o, name);
+			break;
+		case O_CONCURRENCY:
+			o->pol.concurrency = parse_num(name, optarg, 1, 1000000);
+			set_policy_opt(o, name);
+			break;
+		case O_WAIT:
+			o->wait = 1;
+			break;
+		case O_NO_WAIT:
+			o->wait = 0;
+			break;
+		case O_LOG:
+			o->log = optarg;
+			break;
+		case O_LABEL:
+			parse_label(o->labels, optarg);
+			set_policy_opt(o, name);
+			break;
+		case O_LEDGER:
+			o->ledger = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case O_VERSION:
+			wr_print_version();
+			exit(0);
+		case ':':
+			wr_usage_error(EXIT_FAILED, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			wr_usage_error(EXIT_FAILED, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (heartbeat_set || lease_set)) {
+		char h[32], l[32], t[32];
+		wr_usage_error(EXIT_FAILED,
+			       "--lease (%s) must be longer than --heartbeat (%s), or the lease runs out between "
+			       "heartbeats; try --lease %s",
+			       wr_dur_format(o->pol.lease_ms, l, sizeof l), wr_dur_format(o->pol.heartbeat_ms, h, sizeof h),
+			       wr_dur_format(o->pol.heartbeat_ms * 4, t, sizeof t));
+	}
+	return optind;
+}

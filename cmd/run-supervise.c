@@ -1,0 +1,247 @@
+/* run-supervise.c - wr-run's supervision loop: one poll() loop passes the
+ * child's output through, reads progress lines, heartbeats, and enforces the
+ * timeout, the stuck rules and forwarded signals, until the child is reaped
+ * and its process group is gone; wait4 gives the rusage for
+ * attempt.finished. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "timefmt.h"
+#include "run.h"
+
+int group_alive(pid_t pgid)
+{
+	return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+/* Begins the end of the attempt: signal the group, SIGKILL after the grace. */
+void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason)
+{
+	if (S->ending != WR_OUT_NONE || S->reaped) {
+		free(reason);
+		if (!S->reaped || !S->group_gone)
+			kill(-S->c.pid, sig);
+		return;
+	}
+	S->ending = why;
+	S->end_reason = reason;
+	kill(-S->c.pid, sig);
+	if (sig != SIGKILL)
+		S->kill_at = wr_mono_ms() + S->pol.kill_after_ms;
+}
+
+/* ---- stuck, heartbeat ---- */
+
+void stuck_detected(struct sup *S, const char *reason, char *detail)
+{
+	int which = !strcmp(reason, "no_progress");
+	S->stuck_notified[which] = 1;
+	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, S->pol.stuck_abort, 0};
+	if (wr_ledger_commit(&S->l, wr_decide_run_stuck, &q) < 0)
+		wr_warn("unable to record that the command is stuck: %s", wr_errmsg());
+	else if (q.fenced)
+		S->fenced = 1;
+	wr_warn("command looks stuck (%s): %s%s", reason, detail,
+		S->pol.stuck_abort ? "; stopping it" : "; it goes on (--stuck-action notify)");
+	if (S->pol.stuck_abort)
+		terminate(S, WR_OUT_STUCK, SIGTERM, wr_xasprintf("%s: %s", reason, detail));
+	free(detail);
+}
+
+static void heartbeat(struct sup *S)
+{
+	struct wr_beat_req q = {S->run, S->attempt, S->pol.lease_ms, NULL, 0, 0};
+	if (wr_ledger_commit(&S->l, wr_decide_run_beat, &q) < 0) {
+		if (!S->hb_failed)
+			wr_warn("unable to record a heartbeat (will keep trying): %s", wr_errmsg());
+		S->hb_failed = 1;
+		return;
+	}
+	if (S->hb_failed)
+		wr_warn("heartbeats are recorded again");
+	S->hb_failed = 0;
+	if (q.fenced)
+		S->fenced = 1;
+}
+
+/* ---- the loop ---- */
+
+/* Reaps the command, and as a subreaper whatever of its descendants was
+ * orphaned, so that a dead group empties at once whatever init does. */
+static void reap(struct sup *S)
+{
+	for (;;) {
+		int status;
+		struct rusage ru;
+		pid_t p = wait4(-1, &status, WNOHANG, &ru);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p <= 0)
+			return;
+		if (p == S->c.pid) {
+			S->reaped = 1;
+			S->status = status;
+			S->ru = ru;
+		}
+	}
+}
+
+int64_t min_t(int64_t a, int64_t b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+void supervise(struct sup *S, int64_t t0, int64_t hard_end)
+{
+	int64_t hb_next = t0 + S->pol.heartbeat_ms;
+	S->last_progress = t0;
+	int prog_open = 1;
+	for (;;) {
+		reap(S);
+		int64_t now = wr_mono_ms();
+		if (S->reaped && !S->group_gone) {
+			if (!group_alive(S->c.pid)) {
+				S->group_gone = 1;
+			} else if (!S->group_term_sent) {
+				/* The command is done; what it left in its group must not go on. */
+				S->group_term_sent = 1;
+				kill(-S->c.pid, SIGTERM);
+				if (!S->kill_at)
+					S->kill_at = now + S->pol.kill_after_ms;
+			}
+		}
+		/* Once nothing of the group is left, take what the pipes hold and
+		 * stop: a process that left the group must not keep us here. */
+		int open_streams = 0;
+		for (int i = 0; i < S->nstreams; i++) {
+			struct stream *s = &S->st[i];
+			if (s->fd >= 0 && S->group_gone && s->off == s->len) {
+				int r;
+				while ((r = stream_read(S, s)) > 0 && s->off == s->len)
+					;
+				if (r <= 0)
+					stream_close(s);
+			}
+			open_streams += s->fd >= 0;
+		}
+		if (prog_open && S->group_gone) {
+			while (progress_read(S) > 0)
+				;
+			prog_open = 0;
+			closefd(&S->c.prog_r);
+		}
+		if (S->reaped && S->group_gone && !open_streams)
+			break;
+
+		struct pollfd pf[6];
+		int np = 0, ix[2] = {-1, -1}, ox[2] = {-1, -1}, px = -1;
+		pf[np++] = (struct pollfd){sigfd[0], POLLIN, 0};
+		for (int i = 0; i < S->nstreams; i++) {
+			struct stream *s = &S->st[i];
+			if (s->fd < 0)
+				continue;
+			if (s->off < s->len) {
+				ox[i] = np;
+				pf[np++] = (struct pollfd){s->wfd, POLLOUT, 0};
+			} else {
+				ix[i] = np;
+				pf[np++] = (struct pollfd){s->fd, POLLIN, 0};
+			}
+		}
+		if (prog_open) {
+			px = np;
+			pf[np++] = (struct pollfd){S->c.prog_r, POLLIN, 0};
+		}
+		int64_t next = 0;
+		if (S->ending == WR_OUT_NONE && !S->reaped) {
+			next = min_t(next, hb_next);
+			next = min_t(next, hard_end);
+			if (S->pol.no_progress_ms && !S->stuck_notified[1])
+				next = min_t(next, S->last_progress + S->pol.no_progress_ms);
+		}
+		next = min_t(next, S->kill_at);
+		if (S->reaped && !S->group_gone)
+			next = min_t(next, now + 20); /* watch the group die */
+		int timeout = -1;
+		if (next)
+			timeout = next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
+		int r = poll(pf, (nfds_t)np, timeout);
+		if (r < 0 && errno != EINTR)
+			wr_diesys(EXIT_FAILED, "poll failed");
+
+		if (r > 0 && pf[0].revents) {
+			unsigned char sigs[64];
+			ssize_t n = read(sigfd[0], sigs, sizeof sigs);
+			for (ssize_t i = 0; i < n; i++) {
+				int sig = sigs[i];
+				if (sig == SIGCHLD)
+					continue;
+				if (sig == SIGUSR1 || sig == SIGUSR2) {
+					kill(-S->c.pid, sig);
+					continue;
+				}
+				if (S->ending == WR_OUT_NONE && !S->reaped) {
+					S->cancel_sig = sig;
+					wr_warn("got signal %s; passing it to the command's process group", strsignal(sig));
+				}
+				terminate(S, WR_OUT_CANCELLED, sig, wr_xasprintf("wr-run got signal %d (%s)", sig, strsignal(sig)));
+			}
+		}
+		for (int i = 0; r > 0 && i < S->nstreams; i++) {
+			struct stream *s = &S->st[i];
+			if (ox[i] >= 0 && pf[ox[i]].revents) {
+				if (stream_flush(s) < 0)
+					stream_close(s);
+			} else if (ix[i] >= 0 && pf[ix[i]].revents) {
+				if (stream_read(S, s) < 0)
+					stream_close(s);
+			}
+		}
+		if (r > 0 && px >= 0 && pf[px].revents) {
+			if (progress_read(S) < 0) {
+				prog_open = 0;
+				closefd(&S->c.prog_r);
+			}
+		}
+		now = wr_mono_ms();
+		if (S->fenced && S->ending == WR_OUT_NONE && !S->reaped) {
+			wr_warn("attempt %lld of run %s was ended in the ledger by another process; stopping the command",
+				(long long)S->attempt, S->run);
+			terminate(S, WR_OUT_CANCELLED, SIGTERM, wr_xstrdup("fenced: ended by another process"));
+		}
+		if (S->ending == WR_OUT_NONE && !S->reaped) {
+			if (hard_end && now >= hard_end) {
+				char d[32];
+				const char *what = S->by_deadline ? "reached the run's deadline" : "timed out";
+				wr_dur_format(now - t0, d, sizeof d);
+				wr_warn("command %s after %s; sending SIGTERM to its process group", what, d);
+				terminate(S, WR_OUT_TIMEOUT, SIGTERM, wr_xasprintf("%s after %s", what, d));
+			} else if (S->pol.no_progress_ms && !S->stuck_notified[1] &&
+				   now >= S->last_progress + S->pol.no_progress_ms) {
+				char d[32];
+				stuck_detected(S, "no_progress",
+					       wr_xasprintf("no progress line for %s",
+							    wr_dur_format(now - S->last_progress, d, sizeof d)));
+			}
+		}
+		if (S->ending == WR_OUT_NONE && !S->reaped && now >= hb_next) {
+			heartbeat(S);
+			hb_next = wr_mono_ms() + S->pol.heartbeat_ms;
+		}
+		if (S->kill_at && now >= S->kill_at) {
+			if (!S->reaped || group_alive(S->c.pid)) {
+				wr_warn("the command's process group outlived the grace of %lldms; sending SIGKILL",
+					(long long)S->pol.kill_after_ms);
+				kill(-S->c.pid, SIGKILL);
+			}
+			S->kill_at = 0;
+		}
+	}
+}

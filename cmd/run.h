@@ -1,0 +1,157 @@
+/* run.h - the parts of wr-run, private to cmd/wr-run*.c and cmd/run-*.c.
+ *
+ * wr-run.c holds wr_main; run-opts.c parses the options; run-start.c spawns
+ * the held child, decides the start and records the finish; run-stream.c
+ * passes the output through (with the log and the repeated-line detector);
+ * run-progress.c reads the progress fd; run-supervise.c is the poll loop
+ * (heartbeats, stuck, timeout, forwarded signals, terminate, reap). */
+#ifndef WR_CMD_RUN_H
+#define WR_CMD_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "decide_run.h"
+#include "ledger.h"
+#include "util.h"
+
+#define EXIT_REJECTED 75
+#define EXIT_STUCK 123
+#define EXIT_TIMEOUT 124
+#define EXIT_FAILED 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+#define IOBUF (256 * 1024)
+#define LINE_CAP (64 * 1024)     /* longer lines never count as repeated */
+#define PROGRESS_CAP (64 * 1024) /* longer progress lines are bad */
+#define MAX_WARN_BAD 10
+
+/* ---- options ---- */
+
+struct opts {
+	const char *ledger, *workflow, *run, *log;
+	struct wr_policy pol;
+	json_t *labels;
+	int wait;
+	const char *policy_opt;     /* the first policy option given, for --run */
+};
+
+/* Parses the options into o; returns the index of COMMAND in argv. Exits
+ * on a usage error, --help and --version. */
+int parse_opts(int argc, char **argv, struct opts *o);
+
+/* ---- signals: a self-pipe read by the event loop ---- */
+
+extern int sigfd[2];
+void setup_signals(sigset_t *mask);
+
+/* ---- the child, held before exec ---- */
+
+struct child {
+	pid_t pid;
+	int out_r, out_w, err_r, err_w; /* err_* -1 when stdout and stderr are one file */
+	int prog_r, prog_w;
+	int hold_r, hold_w;
+	int exec_r, exec_w;        /* the child's failure before exec: {stage, errno} */
+	const char *dir;           /* directory to run in (a --run's recorded cwd), or NULL */
+};
+
+/* The child's fd for progress lines: the first after stdin, out and err. */
+#define PROGRESS_FD 3
+
+/* What the child reports on exec_w when it cannot run the command. */
+enum { CHILD_CHDIR = 1, CHILD_EXEC = 2 };
+
+void closefd(int *fd);
+void spawn_held(struct child *c, char **argv, const sigset_t *mask);
+void kill_held(struct child *c);
+json_t *argv_json(char **argv, int argc);
+
+/* ---- output passthrough with the repeated-line detector ---- */
+
+struct stream {
+	const char *name;          /* "stdout", "stderr" */
+	int fd;                    /* read end, -1 when closed */
+	int dest;                  /* 1 or 2 */
+	int wfd;                   /* where writes go: dest, or a non-blocking reopen of it */
+	int nonblock;              /* 1: wfd does not block (poll for POLLOUT); 2: a socket (send) */
+	char *buf;
+	size_t off, len;           /* pending output */
+	/* repeated lines */
+	char *cur, *prev;
+	size_t curlen, prevlen;
+	int cur_over, prev_over, cur_match, have_prev;
+	int64_t repeat;
+};
+
+/* ---- the supervisor's state ---- */
+
+struct sup {
+	struct wr_ledger l;
+	const char *run, *workflow;
+	int64_t attempt;
+	struct wr_policy pol;
+	struct child c;
+	struct stream st[2];
+	int nstreams;
+	int logfd;
+	int log_failed;
+	int64_t output_bytes;
+	/* progress pipe */
+	char *pline;
+	size_t plen;
+	int pskip;                 /* dropping the rest of an overlong line */
+	int64_t bad_progress;
+	int64_t last_progress;     /* mono */
+	struct wr_progress_item *items;
+	size_t nitems, capitems;
+	/* the end */
+	int reaped, status;
+	struct rusage ru;
+	enum wr_outcome ending;    /* NONE, or why we are killing the group */
+	int cancel_sig;
+	char *end_reason;
+	int64_t kill_at;           /* mono time to SIGKILL the group; 0 none */
+	int group_term_sent, group_gone;
+	int fenced;
+	int stuck_notified[2];     /* per reason: repeated_output, no_progress */
+	int hb_failed;
+	int by_deadline;           /* the run's deadline comes before the timeout */
+};
+
+void stream_dest(struct stream *s, int dest);
+/* Writes what is pending; returns 0, or -1 when the destination is gone. */
+int stream_flush(struct stream *s);
+void stream_close(struct stream *s);
+/* Reads once from the command; 1 when something came, 0 nothing now, -1 EOF. */
+int stream_read(struct sup *S, struct stream *s);
+
+/* ---- progress lines ---- */
+
+/* Reads progress lines; 1 some came, 0 none now, -1 EOF. */
+int progress_read(struct sup *S);
+
+/* ---- the supervision loop ---- */
+
+int group_alive(pid_t pgid);
+void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason);
+void stuck_detected(struct sup *S, const char *reason, char *detail);
+int64_t min_t(int64_t a, int64_t b);
+void supervise(struct sup *S, int64_t t0, int64_t hard_end);
+
+/* ---- start and finish ---- */
+
+/* Decides the start, waiting for a slot while the limit is reached;
+ * returns 0 when the attempt started, else wr-run's exit status. */
+int run_start(struct sup *S, struct wr_start_req *q, int wait);
+/* Releases the held child with its environment; returns the start (mono),
+ * and in child_err what the child reported before exec ({0, 0}: nothing). */
+int64_t run_release(struct sup *S, const struct wr_start_req *q, int child_err[2]);
+/* Records the end of the attempt; returns wr-run's exit status. */
+int run_finish(struct sup *S, struct wr_end_req *end, int rc);
+
+#endif
