@@ -37,6 +37,7 @@
 #include "decide.h"
 #include "decide_check.h"
 #include "err.h"
+#include "labels.h"
 #include "ledger.h"
 #include "output.h"
 #include "stats.h"
@@ -45,11 +46,11 @@
 #include "util.h"
 
 static const char usage[] =
-	"Usage: wr-watch [status] [--all] [--workflow W] [--status S[,S...]]\n"
+	"Usage: wr-watch [status] [--all] [--workflow W] [--status S[,S...]] [--label K=V]\n"
 	"       wr-watch show RUN\n"
-	"       wr-watch follow [--from-start] [--workflow W] [--run RUN]\n"
+	"       wr-watch follow [--from-start] [--workflow W] [--run RUN] [--label K=V]\n"
 	"       wr-watch check [--dry-run] [--workflow W] [--run RUN]\n"
-	"       wr-watch stats [--since DUR] [--workflow W]\n"
+	"       wr-watch stats [--since DUR] [--workflow W] [--label K=V]\n"
 	"\n"
 	"See supervised work in the wr ledger, and detect what went missing.\n"
 	"\n"
@@ -81,6 +82,9 @@ static const char usage[] =
 	"  -w, --workflow W    only workflow W\n"
 	"  -s, --status S      status: only these statuses (running, succeeded,\n"
 	"                      failed, retry_wait, blocked, cancelled)\n"
+	"  -l, --label K=V     status, stats, follow: only runs labelled K=V (by\n"
+	"                      wr-run --label); repeat it: a key given twice\n"
+	"                      matches either value, different keys must all match\n"
 	"  -r, --run RUN       follow, check: only this run\n"
 	"      --from-start    follow: print the events already there first\n"
 	"  -n, --dry-run       check: show what would be recorded, record nothing\n"
@@ -108,6 +112,7 @@ enum {
 	O_FROM_START = 1 << 4,
 	O_DRY_RUN = 1 << 5,
 	O_SINCE = 1 << 6,
+	O_LABEL = 1 << 7,
 };
 
 static struct {
@@ -116,6 +121,7 @@ static struct {
 	const char *workflow, *run;
 	unsigned status_mask;       /* bit per enum wr_status; 0: default */
 	int64_t since_ms;           /* --since */
+	struct wr_label_filter labels; /* --label */
 	unsigned given;             /* O_* options given */
 	const char *given_name[8];  /* their spelling, for errors */
 } opt;
@@ -323,6 +329,8 @@ static int cmd_status(void)
 	for (size_t i = 0; i < l.st.runs.n; i++) {
 		const struct wr_run *r = l.st.runs.ent[i].val;
 		if (opt.workflow && strcmp(opt.workflow, r->workflow))
+			continue;
+		if (!wr_label_filter_match(&opt.labels, r->labels))
 			continue;
 		total++;
 		if (!(mask & (1u << r->status)))
@@ -597,6 +605,19 @@ static void show_header(const struct wr_run *r)
 	}
 	wr_buf_addstr(&b, "\ncwd       ");
 	add_clean(&b, r->cwd);
+	if (json_object_size(r->labels)) {
+		const char *k, *sep = "";
+		json_t *lv;
+		wr_buf_addstr(&b, "\nlabels    ");
+		json_object_foreach(r->labels, k, lv)
+		{
+			wr_buf_addstr(&b, sep);
+			add_clean(&b, k);
+			wr_buf_addstr(&b, "=");
+			add_clean(&b, json_string_value(lv));
+			sep = ", ";
+		}
+	}
 	wr_buf_addf(&b, "\ncreated   %s\n\n", wr_ts_format(r->created_ts, ts));
 	fputs(wr_buf_str(&b), stdout);
 	wr_buf_free(&b);
@@ -715,6 +736,8 @@ static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const
 		const struct wr_run *r = ev->run ? wr_state_run(&f->l->st, ev->run) : NULL;
 		const char *wf = ev->workflow ? ev->workflow : r ? r->workflow : NULL;
 		if (opt.workflow && (!wf || strcmp(wf, opt.workflow)))
+			continue;
+		if (opt.labels.n && (!r || !wr_label_filter_match(&opt.labels, r->labels)))
 			continue;
 		if (opt.json) {
 			json_incref(ev->obj);
@@ -1045,6 +1068,7 @@ static int cmd_stats(void)
 	wr_stats_init(&s, opt.since_ms ? wr_now_ms() - opt.since_ms : 0);
 	open_ledger(&l, WR_LEDGER_LAZY);
 	s.st = &l.st;
+	s.labels = &opt.labels;
 	l.on_events = wr_stats_on_events;
 	l.on_events_ctx = &s;
 	if (wr_ledger_refresh(&l) < 0)
@@ -1113,6 +1137,7 @@ int wr_main(int argc, char **argv)
 		{"workflow", required_argument, NULL, 'w'},
 		{"status", required_argument, NULL, 's'},
 		{"run", required_argument, NULL, 'r'},
+		{"label", required_argument, NULL, 'l'},
 		{"from-start", no_argument, NULL, 'F'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"since", required_argument, NULL, 'S'},
@@ -1124,7 +1149,7 @@ int wr_main(int argc, char **argv)
 	};
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":haw:s:r:n", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":haw:s:r:l:n", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
 			opt.ledger = optarg;
@@ -1147,6 +1172,11 @@ int wr_main(int argc, char **argv)
 		case 'r':
 			opt.run = optarg;
 			given(O_RUN, "--run");
+			break;
+		case 'l':
+			if (wr_label_filter_add(&opt.labels, optarg) < 0)
+				wr_usage_error(WR_EXIT_USAGE, "option '--label': %s", wr_errmsg());
+			given(O_LABEL, "--label");
 			break;
 		case 'F':
 			opt.from_start = 1;
@@ -1196,11 +1226,11 @@ int wr_main(int argc, char **argv)
 	if (nargs)
 		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (!strcmp(cmd, "status")) {
-		only(cmd, O_ALL | O_WORKFLOW | O_STATUS);
+		only(cmd, O_ALL | O_WORKFLOW | O_STATUS | O_LABEL);
 		return cmd_status();
 	}
 	if (!strcmp(cmd, "follow")) {
-		only(cmd, O_WORKFLOW | O_RUN | O_FROM_START);
+		only(cmd, O_WORKFLOW | O_RUN | O_FROM_START | O_LABEL);
 		return cmd_follow();
 	}
 	if (!strcmp(cmd, "check")) {
@@ -1208,7 +1238,7 @@ int wr_main(int argc, char **argv)
 		return cmd_check();
 	}
 	if (!strcmp(cmd, "stats")) {
-		only(cmd, O_WORKFLOW | O_SINCE);
+		only(cmd, O_WORKFLOW | O_SINCE | O_LABEL);
 		return cmd_stats();
 	}
 	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (status, show, follow, check or stats)", cmd);

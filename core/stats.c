@@ -218,7 +218,7 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 	for (size_t i = 0; i < st->runs.n; i++) {
 		const struct wr_run *r = st->runs.ent[i].val;
 		struct acc *a = wr_map_get(&byname, r->workflow);
-		if (a && r->created_ts >= s->since)
+		if (a && r->created_ts >= s->since && (!s->labels || wr_label_filter_match(s->labels, r->labels)))
 			add_run(s, a, r);
 	}
 	wr_map_free(&byname, NULL);
@@ -230,7 +230,8 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 	json_t *out = json_array();
 	for (size_t k = 0; k < nw; k++) {
 		struct acc *a = &accs[k];
-		if ((!workflow || !strcmp(workflow, a->name)) && (a->runs || a->opens))
+		int any = a->runs || (a->opens && !(s->labels && s->labels->n));
+		if ((!workflow || !strcmp(workflow, a->name)) && any)
 			json_array_append_new(out, acc_json(a, s->since, wr_state_workflow(st, a->name)));
 		free(a->dur);
 	}

@@ -19,7 +19,10 @@
  *   recoveries    recovery.decided by action; a decision about attempt n
  *                 succeeded when attempt n+1 ended in success
  *   stuck, timeout, lost   attempt outcomes
- *   stale_events  stale events of the runs in the window */
+ *   stale_events  stale events of the runs in the window
+ *   labels        with a label filter, only the runs it matches count, and
+ *                 workflows without such a run are left out (breaker opens
+ *                 are the workflow's, whatever the labels) */
 #ifndef WR_STATS_H
 #define WR_STATS_H
 
@@ -27,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "labels.h"
 #include "map.h"
 #include "state.h"
 
@@ -34,6 +38,7 @@ struct wr_stats {
 	int64_t since;            /* ms since the epoch; 0: everything */
 	const struct wr_state *st; /* the ledger's state (for decisions that do
 				    * not name their attempt); may be NULL */
+	const struct wr_label_filter *labels; /* only runs it matches; NULL: all */
 	struct wr_map decisions;  /* run id -> struct wr_stats_decisions */
 	struct wr_map opens;      /* workflow -> int64_t * (breaker opens) */
 };

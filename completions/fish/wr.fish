@@ -68,7 +68,7 @@ end
 # option's value; __wr_verb_is VERB...; __wr_nargs: words after the verb.
 function __wr_verb
     set -l toks (commandline -opc)
-    set -l with_arg --ledger --workflow -w --status -s --run -r --since --color --colour --limit --note --reason \
+    set -l with_arg --ledger --workflow -w --status -s --run -r --label -l --since --color --colour --limit --note --reason \
         --format --kind --message --field --max-attempts --backoff --timeout --kill-after --lease --keep
     set -l skip 0
     for t in $toks[2..-1]
@@ -153,6 +153,7 @@ complete -c wr-watch -s w -l workflow -x -a '(__wr_workflows)' -d 'only this wor
 complete -c wr-watch -s s -l status -n '__wr_no_verb; or __wr_verb_is status' -x \
     -a '(__fish_append , running succeeded failed retry_wait blocked cancelled)' -d 'only these statuses'
 complete -c wr-watch -s r -l run -n '__wr_verb_is follow check' -x -a '(__wr_runs --all)' -d 'only this run'
+complete -c wr-watch -s l -l label -n '__wr_no_verb; or __wr_verb_is status follow stats' -x -d 'only runs labelled K=V'
 complete -c wr-watch -l from-start -n '__wr_verb_is follow' -d 'the events already there first'
 complete -c wr-watch -s n -l dry-run -n '__wr_verb_is check' -d 'record nothing'
 complete -c wr-watch -l since -n '__wr_verb_is stats' -x -d 'runs created in the last DUR'
