@@ -236,6 +236,8 @@ static int open_file(struct wr_ledger *l)
 	return 0;
 }
 
+static int lock_ledger_fd(struct wr_ledger *l);
+
 static void reset_state(struct wr_ledger *l)
 {
 	wr_state_free(&l->st);
@@ -307,7 +309,7 @@ int wr_ledger_refresh(struct wr_ledger *l)
 		if (l->fd >= 0)
 			close(l->fd);
 		l->fd = -1;
-		if (open_file(l) < 0)
+		if (open_file(l) < 0 || (l->locked && lock_ledger_fd(l) < 0))
 			return -1;
 		reset_state(l);
 		was_replaced = 1;
@@ -331,39 +333,28 @@ static void on_alarm(int sig)
 	alarm_fired = 1;
 }
 
-int wr_ledger_lock(struct wr_ledger *l)
+/* flock(fd, LOCK_EX), waiting at most timeout_ms. Returns 0, or -1 with
+ * errno set (EINTR after the timeout). *timed_out tells which. */
+static int flock_wait(int fd, int64_t timeout_ms, int *timed_out)
 {
-	if (l->lockfd < 0) {
-		l->lockfd = open(l->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (l->lockfd < 0) {
-			wr_seterrsys("unable to open lock file %s", l->lockpath);
-			return -1;
-		}
-		if (check_file(l->lockfd, l->lockpath, "lock file") < 0) {
-			close(l->lockfd);
-			l->lockfd = -1;
-			return -1;
-		}
-	}
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
+	*timed_out = 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
-	if (errno != EWOULDBLOCK) {
-		wr_seterrsys("unable to lock %s", l->lockpath);
+	if (errno != EWOULDBLOCK)
 		return -1;
-	}
 	/* Wait, bounded: a SIGALRM without SA_RESTART interrupts flock. */
 	struct sigaction sa = {0}, old;
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, &old);
-	struct itimerval it = {{0, 0}, {(time_t)(l->lock_timeout_ms / 1000), (suseconds_t)(l->lock_timeout_ms % 1000 * 1000)}}, oit;
-	if (l->lock_timeout_ms <= 0)
+	struct itimerval it = {{0, 0}, {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000 * 1000)}};
+	if (timeout_ms <= 0)
 		it.it_value.tv_usec = 1000;
 	alarm_fired = 0;
-	setitimer(ITIMER_REAL, &it, &oit);
+	setitimer(ITIMER_REAL, &it, NULL);
 	int r;
 	for (;;) {
-		r = flock(l->lockfd, LOCK_EX);
+		r = flock(fd, LOCK_EX);
 		if (r == 0 || errno != EINTR || alarm_fired)
 			break;
 	}
@@ -371,24 +362,130 @@ int wr_ledger_lock(struct wr_ledger *l)
 	struct itimerval zero = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &zero, NULL);
 	sigaction(SIGALRM, &old, NULL);
-	if (r == 0)
-		return 0;
+	*timed_out = r < 0 && alarm_fired;
 	errno = e;
-	if (alarm_fired) {
-		char d[32];
-		wr_seterr("timed out after %s waiting for the lock on %s (held by another wr process); retry later",
-			  wr_dur_format(l->lock_timeout_ms, d, sizeof d), l->lockpath);
-		wr_seterrkind(WR_E_LOCK_TIMEOUT);
-	} else {
-		wr_seterrsys("unable to lock %s", l->lockpath);
-	}
+	return r;
+}
+
+static int lock_refused(struct wr_ledger *l, const char *why)
+{
+	wr_seterr("refusing lock file %s: %s; remove it (rm %s) and run the command again", l->lockpath, why,
+		  l->lockpath);
+	wr_seterrkind(WR_E_REFUSED);
 	return -1;
+}
+
+/* Opens the lock file: never through a symbolic link, only a regular file
+ * of ours (a lock on another file locks nothing for this ledger). */
+static int open_lock(struct wr_ledger *l)
+{
+	l->lockfd = open(l->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (l->lockfd < 0) {
+		if (errno == ELOOP)
+			return lock_refused(l, "it is a symbolic link");
+		wr_seterrsys("unable to open lock file %s", l->lockpath);
+		return -1;
+	}
+	if (check_file(l->lockfd, l->lockpath, "lock file") < 0) {
+		close(l->lockfd);
+		l->lockfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* With lockfd locked: 1 when it is still the file at the lock path, 0 when
+ * the path was removed or names another file now (a cleanup, a restore:
+ * others lock that one), -1 when the path is refused. */
+static int lock_is_current(struct wr_ledger *l)
+{
+	struct stat fd_sb, path_sb;
+	if (fstat(l->lockfd, &fd_sb) < 0) {
+		wr_seterrsys("unable to stat lock file %s", l->lockpath);
+		return -1;
+	}
+	if (lstat(l->lockpath, &path_sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		wr_seterrsys("unable to stat lock file %s", l->lockpath);
+		return -1;
+	}
+	if (S_ISLNK(path_sb.st_mode))
+		return lock_refused(l, "it is a symbolic link");
+	return fd_sb.st_dev == path_sb.st_dev && fd_sb.st_ino == path_sb.st_ino;
+}
+
+static int lock_timed_out(struct wr_ledger *l)
+{
+	char d[32];
+	wr_seterr("timed out after %s waiting for the lock on %s (held by another process); retry later",
+		  wr_dur_format(l->lock_timeout_ms, d, sizeof d), l->lockpath);
+	wr_seterrkind(WR_E_LOCK_TIMEOUT);
+	return -1;
+}
+
+/* How often the lock file may turn out replaced in one wr_ledger_lock. */
+#define LOCK_REOPENS 100
+
+/* Locks the lock file that is at the lock path when the lock is granted. */
+static int lock_file(struct wr_ledger *l)
+{
+	for (int tries = 0; tries < LOCK_REOPENS; tries++) {
+		if (l->lockfd < 0 && open_lock(l) < 0)
+			return -1;
+		int timed_out;
+		if (flock_wait(l->lockfd, l->lock_timeout_ms, &timed_out) < 0) {
+			if (timed_out)
+				return lock_timed_out(l);
+			wr_seterrsys("unable to lock %s", l->lockpath);
+			return -1;
+		}
+		int cur = lock_is_current(l);
+		if (cur == 1)
+			return 0;
+		close(l->lockfd); /* drops the lock on the old file */
+		l->lockfd = -1;
+		if (cur < 0)
+			return -1;
+	}
+	wr_seterr("unable to lock %s: the lock file was replaced %d times while waiting for it", l->lockpath,
+		  LOCK_REOPENS);
+	return -1;
+}
+
+/* The ledger file's own lock, taken under the lock file's: appends to one
+ * inode stay serial even if someone replaces the lock file between our
+ * check and our write. */
+static int lock_ledger_fd(struct wr_ledger *l)
+{
+	int timed_out;
+	if (l->fd < 0 || flock_wait(l->fd, l->lock_timeout_ms, &timed_out) == 0)
+		return 0;
+	if (timed_out)
+		return lock_timed_out(l);
+	wr_seterrsys("unable to lock ledger %s", l->path);
+	return -1;
+}
+
+int wr_ledger_lock(struct wr_ledger *l)
+{
+	if (lock_file(l) < 0)
+		return -1;
+	if (lock_ledger_fd(l) < 0) {
+		flock(l->lockfd, LOCK_UN);
+		return -1;
+	}
+	l->locked = 1;
+	return 0;
 }
 
 void wr_ledger_unlock(struct wr_ledger *l)
 {
+	if (l->fd >= 0)
+		flock(l->fd, LOCK_UN);
 	if (l->lockfd >= 0)
 		flock(l->lockfd, LOCK_UN);
+	l->locked = 0;
 }
 
 #ifdef WR_FAULT_INJECTION

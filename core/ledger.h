@@ -49,6 +49,7 @@ struct wr_ledger {
 	int fd, lockfd;
 	int flags;
 	int created;            /* this handle created the file */
+	int locked;             /* between wr_ledger_lock and wr_ledger_unlock */
 	dev_t dev;
 	ino_t ino;
 	struct wr_state st;
