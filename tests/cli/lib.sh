@@ -28,9 +28,44 @@ cd "$TRASH" || exit 1
 test_count=0
 test_failures=0
 
+LF='
+'
+
+# test_expect_success [PREREQ] TITLE BODY: runs BODY (commands joined with
+# &&) in a subshell of its own; "ok" when it exits 0. PREREQ names one or
+# more comma-separated prerequisites (test_lazy_prereq); a test whose
+# prerequisite is missing is reported as a TAP skip, and under CI (CI set
+# and not "false") as a failure, since CI installs everything the suite
+# needs.
+#
+# Before it runs, BODY is checked as git's test-lib.sh does: evaluated
+# behind "(exit 117) &&", a whole chain never runs and the status stays
+# 117; any other status means a command is not joined with && (or a here
+# document runs away), and the test fails without being run.
+# WR_TEST_CHAIN_LINT_ONLY=1 checks every body of a script and runs none.
 test_expect_success() {
+	local prereq=
+	if [ $# -eq 3 ]; then
+		prereq=$1
+		shift
+	fi
 	test_count=$((test_count + 1))
-	if (eval "$2") >"$TRASH/.out.$test_count" 2>&1; then
+	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+		test_skip_ "$1" "missing prerequisite $test_missing_prereq"
+		return
+	fi
+	if ! test_chain_lint_ "$2" >"$TRASH/.out.$test_count" 2>&1; then
+		echo "not ok $test_count - $1"
+		echo "#   broken &&-chain or run-away here-document in the test body:"
+		printf '%s\n' "$2" | sed 's/^/#   | /'
+		test_failures=$((test_failures + 1))
+		return
+	fi
+	if [ -n "${WR_TEST_CHAIN_LINT_ONLY:-}" ]; then
+		echo "ok $test_count - $1 # chain checked, not run"
+		return
+	fi
+	if (test_run_ "$2") >"$TRASH/.out.$test_count" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"
@@ -38,6 +73,93 @@ test_expect_success() {
 		test_failures=$((test_failures + 1))
 	fi
 }
+
+test_chain_lint_() {
+	local out
+	out=$( (eval "(exit 117) && $1${LF}${LF}echo OK-\$?") 2>&1)
+	[ "$out" = OK-117 ]
+}
+
+# The body, then what test_when_finished queued (last queued runs first);
+# a cleanup that fails fails the test.
+test_run_() {
+	test_cleanup=: test_cleanup_rc=0
+	eval "$1${LF}"
+	local rc=$?
+	eval "$test_cleanup"
+	if [ $test_cleanup_rc -ne 0 ]; then
+		echo "test_when_finished: a cleanup command failed" >&2
+		[ $rc -ne 0 ] || rc=1
+	fi
+	return $rc
+}
+
+# test_when_finished CMD...: runs CMD after the current test body, whether
+# it passed or failed (a killed helper process, a chmod undone). Use it
+# inside the body's &&-chain.
+test_when_finished() {
+	test_cleanup="{ $*${LF}} || test_cleanup_rc=1; $test_cleanup"
+}
+
+# test_skip TITLE REASON: reports the next test as a TAP skip ("# SKIP"),
+# which meson counts as skipped, never as passed.
+test_skip() {
+	test_count=$((test_count + 1))
+	test_skip_ "$1" "$2"
+}
+
+test_skip_() {
+	if [ -n "${CI:-}" ] && [ "${CI:-}" != false ]; then
+		echo "not ok $test_count - $1 # $2 (under CI nothing may be skipped: scripts/test.sh installs what the suite needs)"
+		test_failures=$((test_failures + 1))
+	else
+		echo "ok $test_count - $1 # SKIP $2"
+	fi
+}
+
+# test_skip_build TITLE REASON: a TAP skip of a test that runs in the
+# suite's other build (the fault hooks exist only with -Dfault_injection);
+# a skip even under CI, where that other build runs it.
+test_skip_build() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # SKIP $2"
+}
+
+# test_lazy_prereq NAME SCRIPT: NAME holds when SCRIPT exits 0; evaluated
+# once, on first use.
+test_lazy_prereq() {
+	eval "test_prereq_script_$1=\$2"
+}
+
+# test_have_prereq A[,B...]: all the named prerequisites hold.
+# Sets test_missing_prereq to the first that does not.
+test_have_prereq() {
+	local p v IFS=,
+	for p in $1; do
+		eval "v=\${test_prereq_$p:-}"
+		if [ -z "$v" ]; then
+			eval "v=\${test_prereq_script_$p:-}"
+			if [ -z "$v" ]; then
+				echo "test_have_prereq: unknown prerequisite $p" >&2
+				v=no
+			elif (eval "$v") >/dev/null 2>&1; then
+				v=yes
+			else
+				v=no
+			fi
+			eval "test_prereq_$p=\$v"
+		fi
+		if [ "$v" != yes ]; then
+			test_missing_prereq=$p
+			return 1
+		fi
+	done
+	return 0
+}
+
+test_lazy_prereq ROOT 'test "$(id -u)" = 0'
+test_lazy_prereq TTY 'script -qec true /dev/null </dev/null >/dev/null'
+test_lazy_prereq DEVFULL 'test -w /dev/full'
 
 # Runs a command that must fail normally: a non-zero status that is not a
 # crash (126/127: not runnable; 129-192: killed by a signal, ASan aborts).
@@ -108,6 +230,27 @@ test_wait_until() {
 		fi
 		sleep 0.05
 	done
+}
+
+# test_wait_pid PID [SECONDS]: waits for a child of this shell to exit, at
+# most SECONDS (default 60), and returns its status. A child still alive
+# then is killed (its process group too) and the wait fails.
+test_wait_pid() {
+	local pid=$1 limit=$(( ${2:-60} * 20 )) i=0 st
+	while kill -0 "$pid" 2>/dev/null; do
+		st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)
+		[ "$st" = Z ] && break
+		i=$((i + 1))
+		if [ $i -ge $limit ]; then
+			echo "test_wait_pid: $pid still running after ${2:-60}s; killed" >&2
+			kill -KILL -- "-$pid" 2>/dev/null
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 1
+		fi
+		sleep 0.05
+	done
+	wait "$pid"
 }
 
 test_done() {

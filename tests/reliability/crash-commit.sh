@@ -46,14 +46,14 @@ reader_loop() {
 }
 
 test_expect_success "SIGKILL committers at $KILLS random moments; readers never apply half a decision" '
-	reader_loop & reader=$! &&
+	{ reader_loop & } && reader=$! &&
 	i=0 && while [ $((i * 2)) -lt $KILLS ]; do
 		i=$((i + 1)) &&
 		crash_round $i &&
 		"$C" check >step.out || { cat step.out; false; } || break
 	done &&
 	[ $((i * 2)) -ge $KILLS ] &&
-	touch stop && wait $reader &&
+	touch stop && test_wait_pid $reader &&
 	{ test ! -e reader.fail || { cat reader.fail; false; }; } &&
 	cat printed.* | wc -l >printed.count && echo "promises: $(cat printed.count)" &&
 	test "$(cat printed.count)" -gt 0
@@ -61,13 +61,13 @@ test_expect_success "SIGKILL committers at $KILLS random moments; readers never 
 echo "# promises printed: $(cat printed.count 2>/dev/null); quarantined bytes: $(stat -c %s "$WR_LEDGER.quarantine" 2>/dev/null || echo 0)"
 
 test_expect_success 'every printed seq is in the ledger, as the decision that printed it' '
-	"$C" check $(for f in printed.*; do [ -f "$f" ] && [ "$f" != printed.count ] && printf -- "--printed %s " "$f"; done) >check.out ||
-	{ cat check.out; false; }
+	{ "$C" check $(for f in printed.*; do [ -f "$f" ] && [ "$f" != printed.count ] && printf -- "--printed %s " "$f"; done) >check.out ||
+	{ cat check.out; false; }; }
 '
 
 test_expect_success 'the next writer repairs what the crashes left; verify is clean' '
 	"$C" commit --count 1 >next.out 2>next.err &&
-	wr-ledger verify >verify.out 2>verify.err || { cat verify.out verify.err; false; }
+	{ wr-ledger verify >verify.out 2>verify.err || { cat verify.out verify.err; false; }; }
 '
 
 if fault_build; then

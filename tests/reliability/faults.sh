@@ -51,34 +51,28 @@ if fault_build; then
 			"$C" check >check.out && grep -q "^ok: 4 decisions.*torn 0" check.out || { cat check.out; false; }
 		'
 		cp "$WR_LEDGER" before.jsonl
-		if have_tool wr-outbox; then
-			test_expect_success "$e: wr-outbox add exits 74" '
-				WR_FAULT_ERRNO=$e fails_io 74 "$why" wr-outbox add --kind custom --message x &&
-				unchanged
-			'
-		fi
-		if have_tool wr-run; then
-			test_expect_success "$e: wr-run exits 125 and never starts the command; a failed finish is 125 too" '
-				WR_FAULT_ERRNO=$e fails_io 125 "$why" wr-run -- touch started &&
-				test ! -e started && unchanged &&
-				WR_FAULT_SKIP=1 WR_FAULT_ERRNO=$e fails_io 125 "$why" wr-run -- touch started2 &&
-				test -e started2 && grep -q "unable to record the end" fault.err &&
-				"$C" check && wr-ledger verify
-			'
-			cp "$WR_LEDGER" before.jsonl
-		fi
-		if have_tool wr-recover; then
-			test_expect_success "$e: wr-recover cancel exits 74" '
-				wr-run -- false >/dev/null 2>&1; cp "$WR_LEDGER" before.jsonl &&
-				run=$(wr-watch --json status --all | jq -r "select(.status != \"succeeded\") | .run" | tail -1) &&
-				WR_FAULT_ERRNO=$e fails_io 74 "$why" wr-recover cancel "$run" &&
-				unchanged
-			'
-			cp "$WR_LEDGER" before.jsonl
-		fi
+		test_expect_success "$e: wr-outbox add exits 74" '
+			WR_FAULT_ERRNO=$e fails_io 74 "$why" wr-outbox add --kind custom --message x &&
+			unchanged
+		'
+		test_expect_success "$e: wr-run exits 125 and never starts the command; a failed finish is 125 too" '
+			WR_FAULT_ERRNO=$e fails_io 125 "$why" wr-run -- touch started &&
+			test ! -e started && unchanged &&
+			WR_FAULT_SKIP=1 WR_FAULT_ERRNO=$e fails_io 125 "$why" wr-run -- touch started2 &&
+			test -e started2 && grep -q "unable to record the end" fault.err &&
+			"$C" check && wr-ledger verify
+		'
+		cp "$WR_LEDGER" before.jsonl
+		test_expect_success "$e: wr-recover cancel exits 74" '
+			wr-run -- false >/dev/null 2>&1; cp "$WR_LEDGER" before.jsonl &&
+			run=$(wr-watch --json status --all | jq -r "select(.status != \"succeeded\") | .run" | tail -1) &&
+			WR_FAULT_ERRNO=$e fails_io 74 "$why" wr-recover cancel "$run" &&
+			unchanged
+		'
+		cp "$WR_LEDGER" before.jsonl
 	done
 else
-	test_skip 'ENOSPC and EIO through the core hook' 'built without -Dfault_injection=true'
+	test_skip_build 'ENOSPC and EIO through the core hook' 'built without -Dfault_injection=true'
 fi
 
 # A real full file system, then a read-only one.
@@ -87,30 +81,26 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$MNT" && mount -t tmpfs -o size=64k,mode=07
 	trap 'umount "$MNT" 2>/dev/null' EXIT
 	L=$MNT/ledger.jsonl
 	test_expect_success 'tmpfs: commit until the disk is full: 74, ENOSPC, whole decisions only' '
-		WR_LEDGER=$L "$C" commit --count 0 --batch 3 >full.out 2>full.err; rc=$? &&
+		{ WR_LEDGER=$L "$C" commit --count 0 --batch 3 >full.out 2>full.err; rc=$?; } &&
 		not_crashed $rc full.err && test $rc -eq 74 &&
 		grep -q "No space left on device" full.err &&
 		WR_LEDGER=$L "$C" check --printed full.out >check.out && grep -q "torn 0" check.out &&
 		WR_LEDGER=$L wr-ledger verify && cp "$L" before.jsonl
 	'
-	if have_tool wr-outbox; then
-		test_expect_success 'tmpfs full: wr-outbox add exits 74, the ledger unchanged' '
-			WR_LEDGER=$L fails_io 74 "No space left on device" wr-outbox add --kind custom --message "$(head -c 3000 /dev/zero | tr "\0" x)" &&
-			WR_LEDGER=$L unchanged
-		'
-	fi
-	if have_tool wr-run; then
-		test_expect_success 'tmpfs full: wr-run exits 125 and never starts the command' '
-			WR_LEDGER=$L fails_io 125 "No space left on device" wr-run --label big="$(head -c 3000 /dev/zero | tr "\0" x)" -- touch started &&
-			test ! -e started && WR_LEDGER=$L unchanged
-		'
-	fi
+	test_expect_success 'tmpfs full: wr-outbox add exits 74, the ledger unchanged' '
+		WR_LEDGER=$L fails_io 74 "No space left on device" wr-outbox add --kind custom --message "$(head -c 3000 /dev/zero | tr "\0" x)" &&
+		WR_LEDGER=$L unchanged
+	'
+	test_expect_success 'tmpfs full: wr-run exits 125 and never starts the command' '
+		WR_LEDGER=$L fails_io 125 "No space left on device" wr-run --label big="$(head -c 3000 /dev/zero | tr "\0" x)" -- touch started &&
+		test ! -e started && WR_LEDGER=$L unchanged
+	'
 	test_expect_success 'read-only file system: writers exit 74, the ledger unchanged' '
 		mount -o remount,ro "$MNT" &&
 		WR_LEDGER=$L fails_io 74 "Read-only file system" "$C" commit &&
 		WR_LEDGER=$L unchanged &&
-		{ ! have_tool wr-outbox || WR_LEDGER=$L fails_io 74 "Read-only file system" wr-outbox add --kind custom --message x; } &&
-		{ ! have_tool wr-run || { WR_LEDGER=$L fails_io 125 "Read-only file system" wr-run -- touch started && test ! -e started; }; } &&
+		WR_LEDGER=$L fails_io 74 "Read-only file system" wr-outbox add --kind custom --message x &&
+		{ WR_LEDGER=$L fails_io 125 "Read-only file system" wr-run -- touch started && test ! -e started; } &&
 		WR_LEDGER=$L unchanged
 	'
 	umount "$MNT"

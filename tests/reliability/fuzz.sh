@@ -17,8 +17,8 @@ if [ $? -eq 77 ]; then
 fi
 
 test_expect_success "libFuzzer for ${SECS}s: no crash, no leak, no undefined behaviour" '
-	"$WR_SRC/tests/fuzz/run.sh" "$SECS" "$TRASH/fuzz" >fuzz.log 2>&1 ||
-	{ tail -40 fuzz.log; ls "$TRASH/fuzz"; false; }
+	{ "$WR_SRC/tests/fuzz/run.sh" "$SECS" "$TRASH/fuzz" >fuzz.log 2>&1 ||
+	{ tail -40 fuzz.log; ls "$TRASH/fuzz"; false; }; }
 '
 grep -E "stat::number_of_executed_units|stat::new_units_added" "$TRASH/fuzz.log" 2>/dev/null | sed 's/^/# /'
 

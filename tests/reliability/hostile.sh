@@ -117,53 +117,37 @@ test_expect_success 'wr-ledger verify --json, stats, repair' '
 	run_tool - wr-ledger repair
 '
 
-if have_tool wr-watch; then
-	test_expect_success 'wr-watch status, show, stats, check' '
-		run_tool bad.lines wr-watch &&
-		run_tool bad.lines wr-watch --all &&
-		run_tool bad.lines wr-watch --json status --all &&
-		run_tool bad.lines wr-watch show rr &&
-		run_tool bad.lines wr-watch stats &&
-		run_tool bad.lines wr-watch check
-	'
-else
-	test_skip 'wr-watch over the hostile ledger' 'wr-watch not built yet'
-fi
+test_expect_success 'wr-watch status, show, stats, check' '
+	run_tool bad.lines wr-watch &&
+	run_tool bad.lines wr-watch --all &&
+	run_tool bad.lines wr-watch --json status --all &&
+	run_tool bad.lines wr-watch show rr &&
+	run_tool bad.lines wr-watch stats &&
+	run_tool bad.lines wr-watch check
+'
 
-if have_tool wr-outbox; then
-	test_expect_success 'wr-outbox list, add, deliver' '
-		run_tool bad.lines wr-outbox list --all &&
-		run_tool bad.lines wr-outbox --json list --all &&
-		run_tool bad.lines wr-outbox add --kind custom --message hostile &&
-		run_tool bad.lines wr-outbox deliver -- true
-	'
-else
-	test_skip 'wr-outbox over the hostile ledger' 'wr-outbox not built yet'
-fi
+test_expect_success 'wr-outbox list, add, deliver' '
+	run_tool bad.lines wr-outbox list --all &&
+	run_tool bad.lines wr-outbox --json list --all &&
+	run_tool bad.lines wr-outbox add --kind custom --message hostile &&
+	run_tool bad.lines wr-outbox deliver -- true
+'
 
-if have_tool wr-recover; then
-	test_expect_success 'wr-recover --dry-run and a pass' '
-		run_tool bad.lines wr-recover --dry-run &&
-		run_tool bad.lines wr-recover
-	'
-else
-	test_skip 'wr-recover over the hostile ledger' 'wr-recover not built yet'
-fi
+test_expect_success 'wr-recover --dry-run and a pass' '
+	run_tool bad.lines wr-recover --dry-run &&
+	run_tool bad.lines wr-recover
+'
 
-if have_tool wr-run; then
-	test_expect_success 'wr-run records a new run after the hostile lines' '
-		run_tool bad.lines wr-run -- true &&
-		run_tool bad.lines wr-run --run rr -- true
-	'
-else
-	test_skip 'wr-run over the hostile ledger' 'wr-run not built yet'
-fi
+test_expect_success 'wr-run records a new run after the hostile lines' '
+	run_tool bad.lines wr-run -- true &&
+	run_tool bad.lines wr-run --run rr -- true
+'
 
 test_expect_success 'with the snapshot the tools left: no crash, only appends' '
 	KEEP_SNAPSHOT=1 run_tool - wr-ledger stats &&
 	KEEP_SNAPSHOT=1 run_tool named.lines wr-ledger verify &&
-	{ ! have_tool wr-watch || KEEP_SNAPSHOT=1 run_tool - wr-watch --all; } &&
-	{ ! have_tool wr-outbox || KEEP_SNAPSHOT=1 run_tool - wr-outbox list --all; }
+	KEEP_SNAPSHOT=1 run_tool - wr-watch --all &&
+	KEEP_SNAPSHOT=1 run_tool - wr-outbox list --all
 '
 
 test_expect_success 'after every tool: the prefix is intact, nothing was quarantined' '

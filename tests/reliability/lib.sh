@@ -7,17 +7,6 @@
 C=${WR_COMMITTER:-$WR_BUILD/tests/reliability/committer}
 export WR_LOCK_TIMEOUT=${WR_LOCK_TIMEOUT:-60s}
 
-# have_tool NAME: the tool is built (tools land one by one).
-have_tool() {
-	[ -x "$WR_BUILD/cmd/$1" ]
-}
-
-# test_skip TITLE REASON: a TAP skip.
-test_skip() {
-	test_count=$((test_count + 1))
-	echo "ok $test_count - $1 # SKIP $2"
-}
-
 # not_crashed RC [STDERR-FILE]: fails on 126/127 (not runnable), 129 and
 # up (a signal, an ASan abort) and on a sanitizer report in the file.
 not_crashed() {

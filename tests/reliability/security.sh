@@ -8,9 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'no system(), popen() or shell strings in core/ and cmd/' '
-	! grep -rnE "\\bsystem *\\(|\\bpopen *\\(|sh -c|/bin/sh|\\bexecl *\\(|\\bexeclp *\\(" \
+	{ ! grep -rnE "\\bsystem *\\(|\\bpopen *\\(|sh -c|/bin/sh|\\bexecl *\\(|\\bexeclp *\\(" \
 		"$WR_SRC/core" "$WR_SRC/cmd" >shell.hits ||
-	{ cat shell.hits; false; }
+	{ cat shell.hits; false; }; }
 '
 
 # refused CMD...: fails (not a crash) with "refusing" on stderr, the ledger
@@ -33,10 +33,10 @@ all_refuse() {
 	refused wr-ledger verify &&
 	refused wr-ledger stats &&
 	refused wr-ledger repair &&
-	{ ! have_tool wr-watch || refused wr-watch --all; } &&
-	{ ! have_tool wr-outbox || refused wr-outbox add --kind custom --message x; } &&
-	{ ! have_tool wr-run || { refused wr-run -- touch started && test ! -e started; }; } &&
-	{ ! have_tool wr-recover || refused wr-recover; }
+	refused wr-watch --all &&
+	refused wr-outbox add --kind custom --message x &&
+	{ refused wr-run -- touch started && test ! -e started; } &&
+	refused wr-recover
 }
 
 test_expect_success 'a ledger writable by group or others is refused' '
@@ -49,7 +49,7 @@ test_expect_success 'a ledger writable by group or others is refused' '
 test_expect_success 'a lock file writable by others is refused by writers' '
 	chmod 0666 "$WR_LEDGER.lock" &&
 	refused "$C" commit && refused wr-ledger repair &&
-	{ ! have_tool wr-outbox || refused wr-outbox add --kind custom --message x; } &&
+	refused wr-outbox add --kind custom --message x &&
 	chmod 0600 "$WR_LEDGER.lock" && "$C" commit >/dev/null
 '
 
@@ -61,7 +61,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	test_expect_success 'a lock file owned by another user is refused' '
 		chown 65534 "$WR_LEDGER.lock" &&
 		refused "$C" commit && refused wr-ledger verify &&
-		{ ! have_tool wr-run || { refused wr-run -- touch started && test ! -e started; }; } &&
+		{ refused wr-run -- touch started && test ! -e started; } &&
 		chown 0 "$WR_LEDGER.lock"
 	'
 	test_expect_success 'a symlinked ledger into another user'"'"'s file is refused' '
@@ -80,40 +80,32 @@ test_expect_success 'a ledger that is not a regular file (a FIFO) is refused, no
 	WR_LEDGER=$TRASH/fifo.jsonl all_refuse
 '
 
-if have_tool wr-run; then
-	test_expect_success 'wr-run records argv and cwd, never the environment' '
-		SECRET=s3cr3t-$$-$RANDOM &&
-		WR_SECRET_TOKEN=$SECRET AWS_SECRET_ACCESS_KEY=$SECRET wr-run --workflow sec -- env >env.out 2>env.err &&
-		grep -q "$SECRET" env.out &&
-		! grep -q "$SECRET" "$WR_LEDGER" &&
-		jq -c "select(.type == \"run.created\" and .workflow == \"sec\") | [.argv, .cwd]" "$WR_LEDGER" >rec.out &&
-		echo "[[\"env\"],\"$TRASH\"]" >rec.want && test_cmp rec.want rec.out &&
-		! jq -e "select(.workflow == \"sec\") | .. | objects | select(has(\"env\") or has(\"environ\") or has(\"environment\"))" "$WR_LEDGER" >/dev/null
-	'
-else
-	test_skip 'wr-run records no environment' 'wr-run not built yet'
-fi
+test_expect_success 'wr-run records argv and cwd, never the environment' '
+	SECRET=s3cr3t-$$-$RANDOM &&
+	WR_SECRET_TOKEN=$SECRET AWS_SECRET_ACCESS_KEY=$SECRET wr-run --workflow sec -- env >env.out 2>env.err &&
+	grep -q "$SECRET" env.out &&
+	! grep -q "$SECRET" "$WR_LEDGER" &&
+	jq -c "select(.type == \"run.created\" and .workflow == \"sec\") | [.argv, .cwd]" "$WR_LEDGER" >rec.out &&
+	echo "[[\"env\"],\"$TRASH\"]" >rec.want && test_cmp rec.want rec.out &&
+	! jq -e "select(.workflow == \"sec\") | .. | objects | select(has(\"env\") or has(\"environ\") or has(\"environment\"))" "$WR_LEDGER" >/dev/null
+'
 
-if have_tool wr-outbox; then
-	test_expect_success 'outbox data reaches the delivery command only on stdin' '
-		cat >recorder <<-\EOF &&
-		#!/bin/sh
-		cat >"$REC_DIR/stdin.$$"
-		printf "%s\n" "$0" "$@" >"$REC_DIR/argv.$$"
-		env >"$REC_DIR/env.$$"
-		EOF
-		chmod +x recorder && mkdir rec &&
-		MSG="hostile \$(touch pwned1) \`touch pwned2\`; touch pwned3 | %s %n \" '"'"' MARK-$$" &&
-		wr-outbox add --kind custom --message "$MSG" >add.out &&
-		REC_DIR=$TRASH/rec wr-outbox deliver -- ./recorder >deliver.out 2>deliver.err &&
-		cat rec/stdin.* >stdin.all && grep -q "MARK-$$" stdin.all &&
-		jq -e --arg m "$MSG" "select(.message == \$m)" stdin.all >/dev/null &&
-		! grep -q "MARK-$$" rec/argv.* &&
-		! grep -q "MARK-$$" rec/env.* &&
-		test ! -e pwned1 && test ! -e pwned2 && test ! -e pwned3
-	'
-else
-	test_skip 'outbox data only on stdin' 'wr-outbox not built yet'
-fi
+test_expect_success 'outbox data reaches the delivery command only on stdin' '
+	cat >recorder <<-\EOF &&
+	#!/bin/sh
+	cat >"$REC_DIR/stdin.$$"
+	printf "%s\n" "$0" "$@" >"$REC_DIR/argv.$$"
+	env >"$REC_DIR/env.$$"
+	EOF
+	chmod +x recorder && mkdir rec &&
+	MSG="hostile \$(touch pwned1) \`touch pwned2\`; touch pwned3 | %s %n \" '"'"' MARK-$$" &&
+	wr-outbox add --kind custom --message "$MSG" >add.out &&
+	REC_DIR=$TRASH/rec wr-outbox deliver -- ./recorder >deliver.out 2>deliver.err &&
+	cat rec/stdin.* >stdin.all && grep -q "MARK-$$" stdin.all &&
+	jq -e --arg m "$MSG" "select(.message == \$m)" stdin.all >/dev/null &&
+	! grep -q "MARK-$$" rec/argv.* &&
+	! grep -q "MARK-$$" rec/env.* &&
+	test ! -e pwned1 && test ! -e pwned2 && test ! -e pwned3
+'
 
 test_done

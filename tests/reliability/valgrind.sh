@@ -26,8 +26,8 @@ fi
 for p in $progs; do
 	name=$(basename "$p")
 	test_expect_success "$name under memcheck" '
-		cd "$UNIT/.." && valgrind --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite \
-			--show-leak-kinds=definite --log-file="$TRASH/$name.vg" "$p" >"$TRASH/$name.tap" 2>&1; rc=$?; cd "$TRASH" &&
+		{ (cd "$UNIT/.." && exec valgrind --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite \
+			--show-leak-kinds=definite --log-file="$TRASH/$name.vg" "$p" >"$TRASH/$name.tap" 2>&1); rc=$?; } &&
 		{ [ $rc -eq 0 ] || { echo "exit $rc"; grep "^not ok" "$name.tap"; false; }; } &&
 		{ grep -q "ERROR SUMMARY: 0 errors" "$name.vg" || { grep -v "^==[0-9]*== *$" "$name.vg" | head -60; false; }; }
 	'

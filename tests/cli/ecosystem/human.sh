@@ -54,8 +54,8 @@ for cmd in "wr-watch --all" "wr-outbox list --all"; do
 		tty "'"$cmd"'" >out &&
 		head -1 out | sed -E "s/(WORKFLOW *).*/\1/" >head &&
 		grep "日本語ワーク" out | sed -E "s/$ESC\[[0-9;]*m//g; s/(日本語ワーク *).*/\1/" >row &&
-		test "$(LC_ALL=C.UTF-8 wc -L <head)" -eq "$(LC_ALL=C.UTF-8 wc -L <row)" ||
-		{ cat head row; false; }
+		{ test "$(LC_ALL=C.UTF-8 wc -L <head)" -eq "$(LC_ALL=C.UTF-8 wc -L <row)" ||
+		  { cat head row; false; }; }
 	'
 done
 

@@ -9,8 +9,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DEST=$TRASH/dest
 
 test_expect_success 'meson install --destdir' '
-	meson install -C "$WR_BUILD" --destdir "$DEST" --no-rebuild --quiet >log 2>&1 ||
-	{ cat log; false; }
+	{ meson install -C "$WR_BUILD" --destdir "$DEST" --no-rebuild --quiet >log 2>&1 ||
+	  { cat log; false; }; }
 '
 
 prefix=$(meson introspect "$WR_BUILD" --buildoptions | jq -r ".[] | select(.name == \"prefix\") | .value")

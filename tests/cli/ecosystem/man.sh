@@ -20,7 +20,7 @@ for page in $WR_TOOLS wr; do
 	test_expect_success "$page: renders without warnings" '
 		test -f '$f' &&
 		groff -man -ww -z '$f' 2>warnings &&
-		test_must_fail test -s warnings || { cat warnings; false; }
+		test_must_be_empty warnings
 	'
 	test_expect_success "$page: renders as text with its name" '
 		groff -man -Tutf8 -P-cbou '$f' >text 2>/dev/null &&
@@ -36,10 +36,6 @@ for t in $WR_TOOLS; do
 			grep -q "^\.SH \"*$s\"*\$" '$f' || { echo "missing section $s" >&2; return 1; }
 		done
 	'
-	if ! [ -x "$WR_BUILD/cmd/$t" ]; then
-		test_skip "$t.1: the options of --help" "$t is not built"
-		continue
-	fi
 	test_expect_success "$t.1: every long option of --help is in the page" '
 		'$t' --help >help &&
 		grep -o -E -- "--[a-z][a-z-]+" help | sort -u >options &&

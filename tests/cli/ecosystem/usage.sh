@@ -11,10 +11,6 @@ usage_status() {
 }
 
 for t in $WR_TOOLS; do
-	if ! [ -x "$WR_BUILD/cmd/$t" ]; then
-		test_skip "$t: usage" "$t is not built"
-		continue
-	fi
 	test_expect_success "$t --help: usage and examples on stdout, exit 0" '
 		'$t' --help >out 2>err &&
 		test_grep "^Usage: '$t' " out &&

@@ -14,7 +14,11 @@ HOST=$(uname -n)
 spawn_group() {
 	setsid "$@" &
 	sp=$!
-	while [ "$(cat /proc/$sp/comm 2>/dev/null)" = setsid ]; do sleep 0.01; done
+	test_wait_until not_setsid $sp
+}
+
+not_setsid() {
+	test "$(cat /proc/$1/comm 2>/dev/null)" != setsid
 }
 
 # A pid that was just used and is gone now.
@@ -86,7 +90,7 @@ test_expect_success 'a group whose start time differs (pid reused) is not killed
 	started reused 1 "$HOST" $gone 1 "$FUTURE" $other 12345 &&
 	pass_until "test \"\$(status_of reused)\" = succeeded" &&
 	! dead $other &&
-	kill $other && wait $other; true
+	kill $other && test_expect_code 143 test_wait_pid $other
 '
 
 test_expect_success 'a group on another host is not killed' '
@@ -96,7 +100,7 @@ test_expect_success 'a group on another host is not killed' '
 	started far 1 elsewhere 4242 1 "$PAST" $other $start &&
 	pass_until "test \"\$(status_of far)\" = succeeded" &&
 	! dead $other &&
-	kill $other && wait $other; true
+	kill $other && test_expect_code 143 test_wait_pid $other
 '
 
 test_expect_success 'with wr-run: its command outlives a killed wr-run, and is killed before the retry' '

@@ -11,12 +11,12 @@ T0=$(ts_at '-2 hours')
 PAST=$(ts_at '-1 hour')
 FUTURE=$(ts_at '+1 hour')
 
-# ev TYPE 'JQ-OBJECT' [TS]: append one event to the test's ledger.
+. "$WR_SRC/tests/cli/lib-events.sh"
+
+# ev TYPE 'JQ-OBJECT' [TS]: append one event to the test's ledger (the
+# time last: these tests mostly craft events at $T0).
 ev() {
-	local n=0
-	[ -f "$WR_LEDGER" ] && n=$(wc -l <"$WR_LEDGER")
-	jq -cn --argjson seq $((n + 1)) --arg ts "${3:-$T0}" --arg type "$1" \
-		'{v: 1, seq: $seq, ts: $ts, type: $type, by: "test/1"} + '"$2" >>"$WR_LEDGER"
+	ev_to "$WR_LEDGER" "${3:-$T0}" "$1" "$2"
 }
 
 # A policy object: max attempts and a 10ms backoff unless told otherwise.

@@ -81,7 +81,7 @@ test_expect_success '--run refuses policy options and another command' '
 '
 
 test_expect_success '--run keeps the policy recorded at creation' '
-	wr-run --stuck-repeat 3 --workflow pol -- bash -c "[ \$WR_ATTEMPT = 1 ] && exit 1; yes same" ;
+	test_expect_code 1 wr-run --stuck-repeat 3 --workflow pol -- bash -c "[ \$WR_ATTEMPT = 1 ] && exit 1; yes same" &&
 	run=$(run_of -1) &&
 	test_expect_code 123 wr-run --run "$run" >/dev/null &&
 	last attempt.finished fin && jq -e ".attempt==2 and .outcome==\"stuck\"" fin

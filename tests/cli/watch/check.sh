@@ -35,10 +35,10 @@ test_expect_success 'a missing ledger: nothing found, exit 0, no ledger created'
 '
 
 test_expect_success 'attempts in every situation' '
-	sleep 1000 &
+	{ sleep 1000 & } &&
 	dead=$! &&
 	dead_start=$(pid_start $dead) &&
-	kill $dead && { wait $dead; true; } &&
+	kill $dead && test_expect_code 143 test_wait_pid $dead &&
 	for i in 1 2 3 4 5 6 7 8; do created $(id $i) batch $T:00.000Z || return 1; done &&
 	started $(id 1) 1 $T:01.000Z elsewhere 100 5 $PAST &&
 	started $(id 2) 1 $T:01.000Z elsewhere 100 5 $FAR &&
@@ -121,10 +121,11 @@ test_expect_success 'ledger errors exit 74, a lock held too long exits 75' '
 	test_expect_code 74 wr-watch check 2>err &&
 	test_grep "^wr-watch: refusing ledger" err &&
 	chmod 0600 "$WR_LEDGER" &&
-	cp "$WR_LEDGER" before
+	cp "$WR_LEDGER" before &&
 	# One process holds the lock: the subshell becomes sleep, keeping fd 9.
-	(exec 9>>"$WR_LEDGER.lock" && flock 9 && exec sleep 1000) &
+	{ (exec 9>>"$WR_LEDGER.lock" && flock 9 && exec sleep 1000) & } &&
 	holder=$! &&
+	test_when_finished "kill $holder 2>/dev/null; :" &&
 	wait_until "! flock -n \"$WR_LEDGER.lock\" true" &&
 	WR_LOCK_TIMEOUT=200ms test_expect_code 75 wr-watch check 2>err &&
 	test_grep "timed out .* waiting for the lock" err &&
@@ -141,7 +142,7 @@ test_expect_success 'concurrent checks record exactly one loss per attempt' '
 	for k in 1 2 3 4 5 6 7 8; do
 		{ wr-watch check >c$k.out 2>c$k.err; echo $? >c$k.rc; } &
 	done &&
-	wait &&
+	for k in 1 2 3 4 5 6 7 8; do test_wait_until test -s c$k.rc || return 1; done &&
 	cat c*.rc | sort | uniq -c >rcs &&
 	test_grep "^ +1 1$" rcs &&
 	test_grep "^ +7 0$" rcs &&
@@ -161,24 +162,21 @@ test_expect_success 'losses found together count together for the breaker: it op
 		[\"breaker_open\", \"lost\", \"lost\", \"lost\", \"lost\", \"lost\", \"lost\"]" "$TRASH/race.jsonl"
 '
 
-if test -x "$WR_BUILD/cmd/wr-run"; then
 test_expect_success 'a SIGKILLed wr-run on this host: its attempt is lost' '
-	export WR_LEDGER="$TRASH/real.jsonl"
-	wr-run --workflow real -- sleep 1000 >/dev/null 2>&1 &
+	WR_LEDGER="$TRASH/real.jsonl" && export WR_LEDGER &&
+	{ wr-run --workflow real -- sleep 1000 >/dev/null 2>&1 & } &&
 	sup=$! &&
+	test_when_finished "kill -KILL $sup 2>/dev/null; :" &&
 	wait_until "jq -e -s \"map(select(.type == \\\"attempt.started\\\")) | length == 1\" \"$WR_LEDGER\" >/dev/null 2>&1" &&
-	pgid=$(jq -r "select(.type == \"attempt.started\") | .pgid // empty" "$WR_LEDGER") &&
+	pgid=$(jq -r "select(.type == \"attempt.started\") | .pgid" "$WR_LEDGER") &&
+	test -n "$pgid" &&
+	test_when_finished "kill -KILL -- -$pgid 2>/dev/null; :" &&
 	wr-watch check >out &&
-	kill -KILL $sup && { wait $sup; true; } &&
+	kill -KILL $sup && test_expect_code 137 test_wait_pid $sup &&
 	test_expect_code 1 wr-watch check >out &&
-	{ test -z "$pgid" || kill -KILL -- -$pgid 2>/dev/null; true; } &&
 	test_grep "pid dead" out &&
 	jq -e -s "map(select(.type == \"attempt.finished\") | .outcome) == [\"lost\"]" "$WR_LEDGER"
 '
-else
-	test_count=$((test_count + 1))
-	echo "ok $test_count - a SIGKILLed wr-run on this host: its attempt is lost # SKIP wr-run not built"
-fi
 
 kill $LIVE 2>/dev/null
 test_done

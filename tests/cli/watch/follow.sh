@@ -27,7 +27,7 @@ test_expect_success 'a ledger with a few events' '
 '
 
 test_expect_success 'follow starts at the end, sees appends by another process, keeps going across a compaction-style rename, ends with 0 on SIGTERM' '
-	wr-watch follow --json >out 2>err &
+	{ wr-watch follow --json >out 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "watching $pid" &&
 	ev $T:03.000Z attempt.progress "{run: \"$R1\", attempt: 1, stage: \"s1\", status: \"started\"}" &&
@@ -45,46 +45,46 @@ test_expect_success 'follow starts at the end, sees appends by another process, 
 	jq -e -s ".[2] | .type == \"attempt.finished\" and .run == \"$R1\"" out &&
 
 	kill -TERM $pid &&
-	test_expect_code 0 wait $pid &&
+	test_expect_code 0 test_wait_pid $pid &&
 	test_must_be_empty err
 '
 
 test_expect_success 'human lines: time, seq, type, run, what it says, the status after' '
-	wr-watch follow --from-start >human 2>err &
+	{ wr-watch follow --from-start >human 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "test \$(wc -l <human) -ge 6" &&
 	kill -INT $pid &&
-	test_expect_code 0 wait $pid &&
+	test_expect_code 0 test_wait_pid $pid &&
 	test_grep "^2026-11-20T10:00:00.000Z #1 run.created +dddd0001 web: job --flag  \(in /srv\) -> running$" human &&
 	test_grep "^2026-11-20T10:00:03.000Z #4 attempt.progress +dddd0001 web: attempt 1 stage s1 started -> running$" human &&
 	test_grep "#6 attempt.finished +dddd0001 web: attempt 1 success, exit 0 -> succeeded$" human
 '
 
 test_expect_success 'stale events are marked in the stream' '
-	wr-watch follow >human 2>err &
+	{ wr-watch follow >human 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "watching $pid" &&
 	ev $T:06.000Z attempt.heartbeat "{run: \"$R1\", attempt: 1, lease_until: \"$FAR\"}" &&
 	wait_until "test -s human" &&
 	kill $pid &&
-	wait $pid &&
+	test_wait_pid $pid &&
 	test_grep "#7 attempt.heartbeat +dddd0001 web: .*\[stale: event after the attempt finished\]$" human
 '
 
 test_expect_success '--run and --workflow filter the stream' '
-	wr-watch follow --from-start --json --workflow db >db &
-	pid1=$!; echo $pid1 >>"$TRASH/pids"
-	wr-watch follow --from-start --json --run dddd0001 >r1 &
-	pid2=$!; echo $pid2 >>"$TRASH/pids"
+	{ wr-watch follow --from-start --json --workflow db >db & } &&
+	pid1=$! && echo $pid1 >>"$TRASH/pids" &&
+	{ wr-watch follow --from-start --json --run dddd0001 >r1 & } &&
+	pid2=$! && echo $pid2 >>"$TRASH/pids" &&
 	wait_until "watching $pid1 && watching $pid2" &&
 	kill $pid1 $pid2 &&
-	wait $pid1 && wait $pid2 &&
+	test_wait_pid $pid1 && test_wait_pid $pid2 &&
 	test "$(seqs db)" = "[3]" &&
 	test "$(seqs r1)" = "[1,2,4,5,6,7]"
 '
 
 test_expect_success 'without inotify it polls, and follows a replacement too' '
-	WR_WATCH_NO_INOTIFY=1 wr-watch follow --from-start --json >poll 2>err &
+	{ WR_WATCH_NO_INOTIFY=1 wr-watch follow --from-start --json >poll 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "grep -q \"\\\"seq\\\":7\" poll" &&
 	! watching $pid &&
@@ -94,7 +94,7 @@ test_expect_success 'without inotify it polls, and follows a replacement too' '
 	mv new.jsonl "$WR_LEDGER" &&
 	wait_until "grep -q \"\\\"seq\\\":8\" poll" &&
 	kill $pid &&
-	wait $pid &&
+	test_wait_pid $pid &&
 	test "$(seqs poll)" = "[1,2,3,4,5,6,7,8]"
 '
 
@@ -105,14 +105,14 @@ test_expect_success 'a closed pipe ends it quietly, even with no new event' '
 '
 
 test_expect_success 'a missing ledger is waited for' '
-	wr-watch follow --json --ledger sub/later.jsonl >later 2>err &
+	{ wr-watch follow --json --ledger sub/later.jsonl >later 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "watching $pid" &&
 	mkdir -p sub &&
 	WR_LEDGER=sub/later.jsonl ev $T:08.000Z run.created "{run: \"x1\", workflow: \"w\", argv: [\"x\"], cwd: \"/\", policy: {}}" &&
 	wait_until "test -s later" &&
 	kill $pid &&
-	wait $pid &&
+	test_wait_pid $pid &&
 	test "$(seqs later)" = "[1]"
 '
 
@@ -121,8 +121,8 @@ test_expect_success 'a real compaction while the follower is stopped: new events
 	created $R1 web 2026-01-01T00:00:00.000Z &&
 	started $R1 1 2026-01-01T00:00:01.000Z elsewhere 7 0 $FAR &&
 	finished $R1 1 2026-01-01T00:00:02.000Z success 1000 0 &&
-	created $R2 db $T:02.000Z
-	wr-watch follow --json >cout 2>cerr &
+	created $R2 db $T:02.000Z &&
+	{ wr-watch follow --json >cout 2>cerr & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "watching $pid" &&
 	kill -STOP $pid &&
@@ -134,7 +134,7 @@ test_expect_success 'a real compaction while the follower is stopped: new events
 	wait_until "grep -q \"\\\"seq\\\":5\" cout" &&
 	ev $T:04.000Z attempt.heartbeat "{run: \"$R2\", attempt: 1, lease_until: \"$FAR\"}" &&
 	wait_until "grep -q \"\\\"seq\\\":7\" cout" &&
-	kill $pid && wait $pid &&
+	kill $pid && test_wait_pid $pid &&
 	: "the marker (seq 6) is ledger metadata, not an event: not printed" &&
 	test "$(jq -s -c "map(.seq)" cout)" = "[5,7]" &&
 	test_must_be_empty cerr

@@ -115,8 +115,7 @@ test_expect_success '--color=always colours the status, NO_COLOR wins' '
 	test_grep "auto, always or never" err
 '
 
-if script -qec true /dev/null >/dev/null 2>&1; then
-test_expect_success 'on a terminal: colour, relative times, a summary line; NO_COLOR honoured' '
+test_expect_success TTY 'on a terminal: colour, relative times, a summary line; NO_COLOR honoured' '
 	script -qec "wr-watch" /dev/null >tty &&
 	test_grep "$(printf "\033")\[34mrunning" tty &&
 	test_grep "^aaaa0001  web .* ago " tty &&
@@ -126,10 +125,6 @@ test_expect_success 'on a terminal: colour, relative times, a summary line; NO_C
 	script -qec "wr-watch --workflow nosuch --ledger empty.jsonl" /dev/null >tty &&
 	test_grep "^no runs in .*empty.jsonl" tty
 '
-else
-	test_count=$((test_count + 1))
-	echo "ok $test_count - on a terminal # SKIP script(1) cannot open a pty here"
-fi
 
 test_expect_success 'usage errors: unknown option, command, misplaced option' '
 	test_expect_code 2 wr-watch --bogus 2>err &&
