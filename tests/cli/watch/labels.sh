@@ -42,10 +42,10 @@ test_expect_success 'stats --label counts only the matching runs' '
 '
 
 test_expect_success 'follow --label prints only the events of matching runs' '
-	wr-watch follow --from-start --json --label team=dev >out &
+	{ wr-watch follow --from-start --json --label team=dev >out & } &&
 	pid=$! &&
 	test_wait_until grep -q attempt.finished out &&
-	kill $pid && wait $pid &&
+	kill $pid && test_wait_pid $pid &&
 	jq -r .run out | sort -u >runs &&
 	test $(wc -l <runs) = 1 &&
 	jq -r "select(.labels.team == \"dev\") | .run" all >expect &&
