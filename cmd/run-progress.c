@@ -57,7 +57,7 @@ static void progress_commit(struct sup *S)
 {
 	if (!S->nitems)
 		return;
-	struct wr_beat_req q = {S->run, S->attempt, 0, S->items, S->nitems, 0};
+	struct wr_beat_req q = {S->run, S->attempt, 0, S->items, S->nitems, NULL, 0};
 	if (wr_ledger_commit(&S->l, wr_decide_run_beat, &q) < 0)
 		wr_warn("unable to record progress: %s", wr_errmsg());
 	else if (q.fenced)

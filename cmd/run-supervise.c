@@ -43,7 +43,7 @@ void stuck_detected(struct sup *S, const char *reason, char *detail)
 {
 	int which = !strcmp(reason, "no_progress");
 	S->stuck_notified[which] = 1;
-	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, S->pol.stuck_abort, 0};
+	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, S->pol.stuck_abort, NULL, 0};
 	if (wr_ledger_commit(&S->l, wr_decide_run_stuck, &q) < 0)
 		wr_warn("unable to record that the command is stuck: %s", wr_errmsg());
 	else if (q.fenced)
@@ -57,7 +57,7 @@ void stuck_detected(struct sup *S, const char *reason, char *detail)
 
 static void heartbeat(struct sup *S)
 {
-	struct wr_beat_req q = {S->run, S->attempt, S->pol.lease_ms, NULL, 0, 0};
+	struct wr_beat_req q = {S->run, S->attempt, S->pol.lease_ms, NULL, 0, NULL, 0};
 	if (wr_ledger_commit(&S->l, wr_decide_run_beat, &q) < 0) {
 		if (!S->hb_failed)
 			wr_warn("unable to record a heartbeat (will keep trying): %s", wr_errmsg());

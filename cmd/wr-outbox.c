@@ -152,8 +152,20 @@ static char *one_line(const char *s)
 	return c;
 }
 
+/* 1 when s looks like a reason token: [a-z][a-z_]*. */
+static int is_token(const char *s)
+{
+	if (*s < 'a' || *s > 'z')
+		return 0;
+	for (; *s; s++)
+		if ((*s < 'a' || *s > 'z') && *s != '_')
+			return 0;
+	return 1;
+}
+
 /* The entry in the shape of a workrail outbox.jsonl line. An imported
- * entry gets back its original kind and timestamp. */
+ * entry gets back its original kind and timestamp; "reason" is the
+ * machine token when the entry has one (repeated_tool_call, max_turns). */
 static json_t *workrail_json(const struct wr_outbox *o)
 {
 	json_t *j = json_object();
@@ -166,7 +178,14 @@ static json_t *workrail_json(const struct wr_outbox *o)
 	wr_jset_str(j, "message", o->message);
 	wr_jset(j, "timestamp", ts && !json_is_null(ts) ? json_incref(ts) : json_string(wr_ts_format(o->created_ts, b)));
 	wr_jset(j, "workflowId", o->workflow ? json_string(o->workflow) : json_null());
-	wr_jset(j, "reason", o->reason ? json_string(o->reason) : json_null());
+	/* workrail's router switches on a reason token: an entry wr-run
+	 * enqueued carries one in details.reason (core/event.h's table); the
+	 * rule is its shape, as in share/jq/workrail-outbox.jq. */
+	json_t *tok = o->details ? json_object_get(o->details, "reason") : NULL;
+	if (json_is_string(tok) && is_token(json_string_value(tok)))
+		wr_jset(j, "reason", json_incref(tok));
+	else
+		wr_jset(j, "reason", o->reason ? json_string(o->reason) : json_null());
 	if (is && !json_is_null(is))
 		wr_jset(j, "issueSummaries", json_incref(is));
 	return j;

@@ -12,7 +12,8 @@
  *            created, updated, attempt (attempts started), max_attempts,
  *            attempts[{attempt, started, finished, outcome, exit_code,
  *              signal, duration_ms, cpu_ms, max_rss_kb, output_bytes,
- *              reason, host, pid, pgid, lease_until, stuck}],
+ *              reason, host, pid, pgid, lease_until, stuck, turns,
+ *              tool_calls, metrics{name: sum}}],
  *            stages_done[], stage, recoveries, lease_until, next_retry,
  *            deadline, reason, note, stale_events}
  *           times are RFC 3339 strings or null.
@@ -386,6 +387,28 @@ static void add_dur(struct wr_buf *b, int64_t ms)
 	wr_buf_addstr(b, wr_dur_format(ms, d, sizeof d));
 }
 
+/* ", 12 turns, 30 tool calls, tokens 5100": an agent's counts, when any. */
+static void add_agent(struct wr_buf *b, int64_t turns, int64_t tools, json_t *metrics)
+{
+	if (!turns && !tools && !json_object_size(metrics))
+		return;
+	wr_buf_addf(b, ", %lld turn%s, %lld tool call%s", (long long)turns, turns == 1 ? "" : "s", (long long)tools,
+		    tools == 1 ? "" : "s");
+	const char *k;
+	json_t *v;
+	json_object_foreach(metrics, k, v)
+	{
+		wr_buf_addstr(b, ", ");
+		add_clean(b, k);
+		wr_buf_addf(b, " %lld", (long long)json_integer_value(v));
+	}
+}
+
+static void add_agent_ev(struct wr_buf *b, const struct wr_event *ev)
+{
+	add_agent(b, wr_ev_int(ev, "turns", 0), wr_ev_int(ev, "tool_calls", 0), json_object_get(ev->obj, "metrics"));
+}
+
 /* What an event says beyond its type, run and seq; newly allocated. */
 static char *describe(const struct wr_event *ev)
 {
@@ -417,6 +440,7 @@ static char *describe(const struct wr_event *ev)
 	case WR_EV_ATTEMPT_HEARTBEAT:
 		wr_buf_addf(&b, "attempt %lld, lease until ", (long long)ev->attempt);
 		add_ts(&b, ev, "lease_until");
+		add_agent_ev(&b, ev);
 		break;
 	case WR_EV_ATTEMPT_PROGRESS:
 		wr_buf_addf(&b, "attempt %lld stage ", (long long)ev->attempt);
@@ -433,6 +457,7 @@ static char *describe(const struct wr_event *ev)
 		add_clean(&b, wr_ev_str(ev, "reason"));
 		wr_buf_addstr(&b, "), action ");
 		add_clean(&b, wr_ev_str(ev, "action"));
+		add_agent_ev(&b, ev);
 		if ((s = wr_ev_str(ev, "detail"))) {
 			wr_buf_addstr(&b, ": ");
 			add_clean(&b, s);
@@ -450,6 +475,12 @@ static char *describe(const struct wr_event *ev)
 		if (dur >= 0) {
 			wr_buf_addstr(&b, " after ");
 			add_dur(&b, dur);
+		}
+		add_agent_ev(&b, ev);
+		if ((s = wr_ev_str(ev, "reason_code"))) {
+			wr_buf_addstr(&b, " (");
+			add_clean(&b, s);
+			wr_buf_addstr(&b, ")");
 		}
 		if ((s = wr_ev_str(ev, "reason"))) {
 			wr_buf_addstr(&b, ": ");
@@ -617,6 +648,13 @@ static void show_header(const struct wr_run *r)
 			add_clean(&b, json_string_value(lv));
 			sep = ", ";
 		}
+	}
+	for (size_t k = 0; k < r->natt; k++) {
+		const struct wr_attempt *a = &r->att[k];
+		if (!a->turns && !a->tool_calls && !json_object_size(a->metrics))
+			continue;
+		wr_buf_addf(&b, "\nagent     attempt %lld", (long long)a->n);
+		add_agent(&b, a->turns, a->tool_calls, a->metrics);
 	}
 	wr_buf_addf(&b, "\ncreated   %s\n\n", wr_ts_format(r->created_ts, ts));
 	fputs(wr_buf_str(&b), stdout);
@@ -1057,6 +1095,13 @@ static void stats_human(json_t *o, int first)
 		    (long long)geti(o, "stuck", NULL), (long long)geti(o, "timeout", NULL),
 		    (long long)geti(o, "lost", NULL), (long long)geti(o, "stale_events", NULL),
 		    (long long)geti(o, "breaker_opens", NULL));
+	json_t *ag = json_object_get(o, "agent");
+	if (geti(ag, "attempts", NULL)) {
+		wr_buf_addf(&b, "  agent       %lld attempt%s", (long long)geti(ag, "attempts", NULL),
+			    geti(ag, "attempts", NULL) == 1 ? "" : "s");
+		add_agent(&b, geti(ag, "turns", NULL), geti(ag, "tool_calls", NULL), json_object_get(ag, "metrics"));
+		wr_buf_addstr(&b, "\n");
+	}
 	fputs(wr_buf_str(&b), stdout);
 	wr_buf_free(&b);
 }

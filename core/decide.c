@@ -29,6 +29,16 @@ static void set_opt(json_t *ev, const char *k, int64_t v)
 		wr_jset_int(ev, k, v);
 }
 
+void wr_agent_counts_set(json_t *ev, const struct wr_agent_counts *c)
+{
+	if (!c || (!c->turns && !c->tool_calls && !json_object_size(c->metrics)))
+		return;
+	wr_jset_int(ev, "turns", c->turns);
+	wr_jset_int(ev, "tool_calls", c->tool_calls);
+	if (json_object_size(c->metrics))
+		wr_jset(ev, "metrics", json_deep_copy(c->metrics));
+}
+
 int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const struct wr_finish *f, int64_t now,
 		     json_t *events)
 {
@@ -50,6 +60,8 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 	set_opt(ev, "max_rss_kb", f->max_rss_kb);
 	set_opt(ev, "output_bytes", f->output_bytes);
 	wr_jset_str(ev, "reason", f->reason);
+	wr_jset_str(ev, "reason_code", f->code);
+	wr_agent_counts_set(ev, &f->agent);
 	json_array_append_new(events, ev);
 
 	wr_breaker_after(st, r->workflow, f->outcome, now, events);
@@ -70,7 +82,11 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		break;
 	case WR_OUT_TIMEOUT:
 		kind = "timeout";
-		snprintf(p, left, " timed out after %s", d);
+		if (f->code && !strcmp(f->code, wr_reason_name(WR_REASON_MAX_TURNS)))
+			snprintf(p, left, " reached its turn limit after %s%s%s", d, f->reason ? ": " : "",
+				 f->reason ? f->reason : "");
+		else
+			snprintf(p, left, " timed out after %s", d);
 		break;
 	case WR_OUT_STUCK:
 		kind = "stuck";
@@ -107,6 +123,8 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		if (f->signal > 0)
 			wr_jset_int(det, "signal", f->signal);
 		wr_jset_int(det, "duration_ms", dur < 0 ? 0 : dur);
+		wr_jset_str(det, "reason", f->code);
+		wr_agent_counts_set(det, &f->agent);
 		wr_outbox_enqueue(events, kind, msg, f->reason, r->id, r->workflow, det);
 	}
 	return 0;

@@ -14,6 +14,18 @@
 #include "breaker.h"
 #include "state.h"
 
+/* What an agent reported on the progress channel so far in the attempt:
+ * turns ended, tool calls, metrics summed (object name -> integer,
+ * borrowed; NULL or empty when none). All zero: not an agent. */
+struct wr_agent_counts {
+	int64_t turns, tool_calls;
+	json_t *metrics;
+};
+
+/* Adds "turns", "tool_calls" and "metrics" to an attempt event when c
+ * holds any of them (c may be NULL). */
+void wr_agent_counts_set(json_t *ev, const struct wr_agent_counts *c);
+
 struct wr_finish {
 	int64_t attempt;
 	enum wr_outcome outcome;
@@ -22,6 +34,8 @@ struct wr_finish {
 	int64_t duration_ms;       /* -1: from the attempt's start to now */
 	int64_t cpu_ms, max_rss_kb, output_bytes; /* -1: unknown, left out */
 	const char *reason;        /* may be NULL */
+	const char *code;          /* wr_reason_name() token of a stop, or NULL */
+	struct wr_agent_counts agent;
 };
 
 /* Appends to events the end of r's live attempt: attempt.finished, the

@@ -59,7 +59,8 @@ int wr_decide_check(const struct wr_state *st, int64_t now, void *reqp, struct w
 		}
 		if (req->dry_run)
 			continue;
-		struct wr_finish fin = {a->n, WR_OUT_LOST, -1, 0, -1, -1, -1, -1, why};
+		struct wr_finish fin = {.attempt = a->n, .outcome = WR_OUT_LOST, .exit_code = -1, .duration_ms = -1,
+					.cpu_ms = -1, .max_rss_kb = -1, .output_bytes = -1, .reason = why};
 		if (wr_finish_events(st, r, &fin, now, out->events) < 0)
 			return -1;
 	}

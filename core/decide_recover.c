@@ -301,8 +301,9 @@ int wr_decide_cancel(const struct wr_state *st, int64_t now, void *req, struct w
 	wr_jset_str(ev, "reason", q->note);
 	json_array_append_new(out->events, ev);
 	if (a && !a->finished) {
-		struct wr_finish f = {a->n, WR_OUT_CANCELLED, -1, 0, -1, -1, -1, -1,
-				      q->note ? q->note : "cancelled by wr-recover cancel"};
+		struct wr_finish f = {.attempt = a->n, .outcome = WR_OUT_CANCELLED, .exit_code = -1, .duration_ms = -1,
+				      .cpu_ms = -1, .max_rss_kb = -1, .output_bytes = -1,
+				      .reason = q->note ? q->note : "cancelled by wr-recover cancel"};
 		if (wr_finish_events(st, r, &f, now, out->events) < 0)
 			return -1;
 		q->kill_pgid = a->pgid;

@@ -179,6 +179,7 @@ int wr_decide_run_beat(const struct wr_state *st, int64_t now, void *reqp, struc
 		wr_jset_str(ev, "workflow", r->workflow);
 		wr_jset_int(ev, "attempt", q->attempt);
 		wr_jset_ts(ev, "lease_until", now + q->lease_ms);
+		wr_agent_counts_set(ev, q->agent);
 		json_array_append_new(out->events, ev);
 	}
 	for (size_t i = 0; i < q->nitems; i++) {
@@ -213,6 +214,7 @@ int wr_decide_run_stuck(const struct wr_state *st, int64_t now, void *reqp, stru
 	wr_jset_str(ev, "reason", q->reason);
 	wr_jset_str(ev, "detail", q->detail);
 	wr_jset_str(ev, "action", action);
+	wr_agent_counts_set(ev, q->agent);
 	json_array_append_new(out->events, ev);
 	/* An aborted attempt gets its outbox entry from attempt.finished
 	 * (outcome stuck); a notified one goes on running, so it gets one now. */
@@ -226,6 +228,7 @@ int wr_decide_run_stuck(const struct wr_state *st, int64_t now, void *reqp, stru
 		wr_jset_str(det, "reason", q->reason);
 		wr_jset_str(det, "action", action);
 		wr_jset_str(det, "detail", q->detail);
+		wr_agent_counts_set(det, q->agent);
 		wr_outbox_enqueue(out->events, "stuck", msg, q->reason, r->id, r->workflow, det);
 	}
 	return 0;

@@ -70,6 +70,7 @@ struct wr_beat_req {
 	int64_t lease_ms;          /* heartbeat: lease_until = now + lease_ms; 0: no heartbeat */
 	const struct wr_progress_item *items;
 	size_t nitems;
+	const struct wr_agent_counts *agent; /* heartbeat: counts so far, or NULL */
 	/* out */
 	int fenced;
 };
@@ -80,9 +81,10 @@ int wr_decide_run_beat(const struct wr_state *st, int64_t now, void *req, struct
 struct wr_stuck_req {
 	const char *run;
 	int64_t attempt;
-	const char *reason;        /* repeated_output | no_progress */
+	const char *reason;        /* a stuck wr_reason_name() */
 	const char *detail;
 	int abort;
+	const struct wr_agent_counts *agent; /* counts so far, or NULL */
 	/* out */
 	int fenced;
 };

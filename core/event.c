@@ -43,7 +43,31 @@ enum wr_type wr_type_from_name(const char *s)
 	return WR_EV_UNKNOWN;
 }
 
-enum kind { K_END, K_STR, K_ID, K_UINT, K_POS, K_INT, K_TS, K_OBJ, K_ARRSTR, K_ENUM, K_NUM, K_BATCH, K_INTARR };
+static const char *const reason_names[WR_REASON__COUNT + 1] = {
+	[WR_REASON_REPEATED_OUTPUT] = "repeated_output",
+	[WR_REASON_NO_PROGRESS] = "no_progress",
+	[WR_REASON_REPEATED_TOOL_CALL] = "repeated_tool_call",
+	[WR_REASON__STUCK] = NULL, /* ends the enum of attempt.stuck's reason */
+	[WR_REASON_TIMEOUT] = "timeout",
+	[WR_REASON_DEADLINE] = "deadline",
+	[WR_REASON_MAX_TURNS] = "max_turns",
+	[WR_REASON__COUNT] = NULL,
+};
+
+const char *wr_reason_name(enum wr_reason r)
+{
+	return r >= 0 && r < WR_REASON__COUNT && reason_names[r] ? reason_names[r] : "";
+}
+
+int wr_reason_from_name(const char *s)
+{
+	for (int r = 0; s && r < WR_REASON__COUNT; r++)
+		if (reason_names[r] && !strcmp(s, reason_names[r]))
+			return r;
+	return -1;
+}
+
+enum kind { K_END, K_STR, K_ID, K_UINT, K_POS, K_INT, K_TS, K_OBJ, K_ARRSTR, K_ENUM, K_NUM, K_BATCH, K_INTARR, K_METRICS };
 enum { REQ = 1, NUL = 2 };
 
 struct field {
@@ -55,7 +79,6 @@ struct field {
 };
 
 static const char *const e_status[] = {"started", "done", NULL};
-static const char *const e_stuck_reason[] = {"repeated_output", "no_progress", NULL};
 static const char *const e_stuck_action[] = {"abort", "notify", NULL};
 static const char *const e_outcome[] = {"success", "error", "timeout", "stuck", "cancelled", "lost", NULL};
 static const char *const e_rejected[] = {"breaker_open", "concurrency_limit", NULL};
@@ -70,12 +93,14 @@ static const struct field f_backoff[] = {
 	{"initial_ms", K_UINT, 0, NULL, NULL}, {"factor", K_NUM, 0, NULL, NULL}, {"max_ms", K_UINT, 0, NULL, NULL}, END};
 static const struct field f_stuck[] = {
 	{"repeat", K_UINT, NUL, NULL, NULL}, {"no_progress_ms", K_UINT, NUL, NULL, NULL},
+	{"repeat_tool", K_POS, NUL, NULL, NULL}, {"no_progress_turns", K_POS, NUL, NULL, NULL},
 	{"action", K_ENUM, 0, e_stuck_action, NULL}, END};
 static const struct field f_policy[] = {
 	{"timeout_ms", K_UINT, NUL, NULL, NULL}, {"kill_after_ms", K_UINT, 0, NULL, NULL},
 	{"heartbeat_ms", K_UINT, 0, NULL, NULL}, {"lease_ms", K_UINT, 0, NULL, NULL},
 	{"max_attempts", K_POS, 0, NULL, NULL}, {"backoff", K_OBJ, 0, NULL, f_backoff},
 	{"stuck", K_OBJ, 0, NULL, f_stuck}, {"concurrency", K_UINT, NUL, NULL, NULL},
+	{"max_turns", K_POS, NUL, NULL, NULL},
 	{"deadline_ms", K_UINT, NUL, NULL, NULL}, {"no_retry_on", K_INTARR, 0, NULL, NULL}, END};
 
 static const struct field f_common[] = {
@@ -91,20 +116,27 @@ static const struct field f_started[] = {
 	{"boot_id", K_STR, 0, NULL, NULL}, {"pid", K_POS, REQ, NULL, NULL}, {"pid_start", K_UINT, 0, NULL, NULL},
 	{"pgid", K_POS, 0, NULL, NULL}, {"pgid_start", K_UINT, 0, NULL, NULL},
 	{"lease_until", K_TS, REQ, NULL, NULL}, {"resume", K_ARRSTR, 0, NULL, NULL}, END};
+/* An agent's counts so far in the attempt (cumulative, never deltas, so a
+ * lost heartbeat loses nothing): turns ended, tool calls, metrics summed. */
+#define AGENT_COUNTS                                                                     \
+	{"turns", K_UINT, 0, NULL, NULL}, {"tool_calls", K_UINT, 0, NULL, NULL},          \
+	{"metrics", K_METRICS, 0, NULL, NULL}
 static const struct field f_heartbeat[] = {
-	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"lease_until", K_TS, REQ, NULL, NULL}, END};
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"lease_until", K_TS, REQ, NULL, NULL},
+	AGENT_COUNTS, END};
 static const struct field f_progress[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"stage", K_STR, REQ, NULL, NULL},
 	{"status", K_ENUM, REQ, e_status, NULL}, {"detail", K_STR, NUL, NULL, NULL}, END};
 static const struct field f_stuckev[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL},
-	{"reason", K_ENUM, REQ, e_stuck_reason, NULL}, {"detail", K_STR, NUL, NULL, NULL},
-	{"action", K_ENUM, REQ, e_stuck_action, NULL}, END};
+	{"reason", K_ENUM, REQ, reason_names, NULL}, {"detail", K_STR, NUL, NULL, NULL},
+	{"action", K_ENUM, REQ, e_stuck_action, NULL}, AGENT_COUNTS, END};
 static const struct field f_finished[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"outcome", K_ENUM, REQ, e_outcome, NULL},
 	{"exit_code", K_INT, NUL, NULL, NULL}, {"signal", K_UINT, NUL, NULL, NULL}, {"duration_ms", K_UINT, NUL, NULL, NULL},
 	{"cpu_ms", K_UINT, NUL, NULL, NULL}, {"max_rss_kb", K_UINT, NUL, NULL, NULL},
-	{"output_bytes", K_UINT, NUL, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, END};
+	{"output_bytes", K_UINT, NUL, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL},
+	{"reason_code", K_STR, NUL, NULL, NULL}, AGENT_COUNTS, END};
 static const struct field f_rejected[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_ENUM, REQ, e_rejected, NULL}, END};
 static const struct field f_decided[] = {
@@ -268,6 +300,15 @@ static int check_fields(json_t *obj, const struct field *spec, const char *prefi
 			    json_integer_value(a) < 1 || json_integer_value(b) < 2 ||
 			    json_integer_value(a) > json_integer_value(b))
 				return fail(err, name, "field \"%s\": expected [i, n] with 1 <= i <= n, n >= 2", name);
+			break;
+		}
+		case K_METRICS: {
+			if (!json_is_object(v))
+				return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
+			const char *mk;
+			json_t *mv;
+			json_object_foreach(v, mk, mv) if (!json_is_integer(mv) || !*mk || strlen(mk) > WR_METRIC_NAME_MAX)
+				return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
 			break;
 		}
 		case K_END:

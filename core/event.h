@@ -13,6 +13,8 @@
 
 #define WR_SCHEMA 1
 #define WR_MAX_DEPTH 16           /* deeper nesting is refused */
+#define WR_METRIC_NAME_MAX 64     /* bytes of a metric's name */
+#define WR_METRICS_MAX 32         /* distinct metrics kept per attempt */
 
 enum wr_type {
 	WR_EV_UNKNOWN = 0,
@@ -41,6 +43,26 @@ enum wr_type {
 
 const char *wr_type_name(enum wr_type t);
 enum wr_type wr_type_from_name(const char *s);
+
+/* Why wr-run flagged or stopped an attempt: the machine tokens of
+ * attempt.stuck's "reason" (the stuck reasons, before WR_REASON__STUCK) and
+ * of attempt.finished's "reason_code", carried by the outbox entry's
+ * details.reason and the workrail export's "reason". The one table of
+ * these tokens; workrail's own (repeated_tool_call, no_progress, max_turns)
+ * are among them, spelled as workrail spells them. */
+enum wr_reason {
+	WR_REASON_REPEATED_OUTPUT,     /* the same output line N times in a row */
+	WR_REASON_NO_PROGRESS,         /* no stage line for DUR, or in N turns */
+	WR_REASON_REPEATED_TOOL_CALL,  /* the same tool call N times in a row */
+	WR_REASON__STUCK,              /* end of the stuck reasons */
+	WR_REASON_TIMEOUT,             /* --timeout */
+	WR_REASON_DEADLINE,            /* the run's --deadline */
+	WR_REASON_MAX_TURNS,           /* --max-turns */
+	WR_REASON__COUNT
+};
+
+const char *wr_reason_name(enum wr_reason r);  /* "" for the markers */
+int wr_reason_from_name(const char *s);        /* -1 when not a token */
 
 struct wr_event {
 	json_t *obj;          /* owned reference */

@@ -273,6 +273,9 @@ static void put_policy(struct wr_buf *b, const struct wr_policy *p)
 	put_i64(b, p->stuck_abort);
 	put_i64(b, p->concurrency);
 	put_i64(b, p->deadline_ms);
+	put_i64(b, p->max_turns);
+	put_i64(b, p->stuck_repeat_tool);
+	put_i64(b, p->no_progress_turns);
 	put_u32(b, (uint32_t)p->n_no_retry_on);
 	for (size_t i = 0; i < p->n_no_retry_on; i++)
 		put_i64(b, p->no_retry_on[i]);
@@ -314,6 +317,9 @@ static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
 		put_str(b, a->reason);
 		put_i64(b, a->stuck);
 		put_i64(b, a->seq_started);
+		put_i64(b, a->turns);
+		put_i64(b, a->tool_calls);
+		put_u32(b, jref(t, a->metrics));
 	}
 	put_u32(b, (uint32_t)r->nstages);
 	for (size_t i = 0; i < r->nstages; i++)
@@ -692,6 +698,9 @@ static void get_policy(struct rd *r, struct wr_policy *p)
 	p->stuck_abort = (int)get_i64(r);
 	p->concurrency = get_i64(r);
 	p->deadline_ms = get_i64(r);
+	p->max_turns = get_i64(r);
+	p->stuck_repeat_tool = get_i64(r);
+	p->no_progress_turns = get_i64(r);
 	uint32_t n = get_count(r, 8);
 	if (n) {
 		p->no_retry_on = wr_xcalloc(n, sizeof *p->no_retry_on);
@@ -742,6 +751,9 @@ static struct wr_run *get_run(struct rd *r)
 		a->reason = get_str(r);
 		a->stuck = (int)get_i64(r);
 		a->seq_started = get_i64(r);
+		a->turns = get_i64(r);
+		a->tool_calls = get_i64(r);
+		a->metrics = get_jref(r);
 	}
 	n = get_count(r, 4);
 	if (n) {
@@ -1064,12 +1076,14 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		djson(o, "argv", r->argv);
 		dstr(o, "cwd", r->cwd);
 		djson(o, "labels", r->labels);
-		wr_buf_addf(o, " policy=%lld,%lld,%lld,%lld,%lld,%lld,%.17g,%lld,%lld,%lld,%d,%lld,%lld,[",
+		wr_buf_addf(o, " policy=%lld,%lld,%lld,%lld,%lld,%lld,%.17g,%lld,%lld,%lld,%d,%lld,%lld,",
 			    (long long)p->timeout_ms, (long long)p->kill_after_ms, (long long)p->heartbeat_ms,
 			    (long long)p->lease_ms, (long long)p->max_attempts, (long long)p->backoff_initial_ms,
 			    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
 			    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
 			    (long long)p->deadline_ms);
+		wr_buf_addf(o, "%lld,%lld,%lld,[", (long long)p->max_turns, (long long)p->stuck_repeat_tool,
+			    (long long)p->no_progress_turns);
 		for (size_t k = 0; k < p->n_no_retry_on; k++)
 			wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
 		wr_buf_addf(o, "]");
@@ -1101,6 +1115,9 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 			dstr(o, "reason", a->reason);
 			DI(o, "stuck", a->stuck);
 			DI(o, "seq_started", a->seq_started);
+			DI(o, "turns", a->turns);
+			DI(o, "tool_calls", a->tool_calls);
+			djson(o, "metrics", a->metrics);
 			wr_buf_addf(o, " }");
 		}
 		wr_buf_addf(o, " stages_done=[");

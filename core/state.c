@@ -64,6 +64,7 @@ void wr_policy_from_json(struct wr_policy *p, json_t *o)
 	p->max_attempts = jint(o, "max_attempts", p->max_attempts);
 	p->concurrency = jint(o, "concurrency", 0);
 	p->deadline_ms = jint(o, "deadline_ms", 0);
+	p->max_turns = jint(o, "max_turns", 0);
 	json_t *b = json_object_get(o, "backoff");
 	p->backoff_initial_ms = jint(b, "initial_ms", p->backoff_initial_ms);
 	p->backoff_max_ms = jint(b, "max_ms", p->backoff_max_ms);
@@ -73,6 +74,8 @@ void wr_policy_from_json(struct wr_policy *p, json_t *o)
 	json_t *s = json_object_get(o, "stuck");
 	p->stuck_repeat = jint(s, "repeat", 0);
 	p->no_progress_ms = jint(s, "no_progress_ms", 0);
+	p->stuck_repeat_tool = jint(s, "repeat_tool", 0);
+	p->no_progress_turns = jint(s, "no_progress_turns", 0);
 	const char *act = json_string_value(json_object_get(s, "action"));
 	if (act)
 		p->stuck_abort = strcmp(act, "notify") != 0;
@@ -106,10 +109,17 @@ json_t *wr_policy_to_json(const struct wr_policy *p)
 	json_t *s = json_object();
 	wr_jset(s, "repeat", int_or_null(p->stuck_repeat));
 	wr_jset(s, "no_progress_ms", int_or_null(p->no_progress_ms));
+	/* Written only when set: a policy without them reads as before. */
+	if (p->stuck_repeat_tool)
+		wr_jset_int(s, "repeat_tool", p->stuck_repeat_tool);
+	if (p->no_progress_turns)
+		wr_jset_int(s, "no_progress_turns", p->no_progress_turns);
 	wr_jset_str(s, "action", p->stuck_abort ? "abort" : "notify");
 	wr_jset(o, "stuck", s);
 	wr_jset(o, "concurrency", int_or_null(p->concurrency));
 	wr_jset(o, "deadline_ms", int_or_null(p->deadline_ms));
+	if (p->max_turns)
+		wr_jset_int(o, "max_turns", p->max_turns);
 	json_t *nr = json_array();
 	for (size_t i = 0; i < p->n_no_retry_on; i++)
 		json_array_append_new(nr, json_integer(p->no_retry_on[i]));
@@ -164,6 +174,7 @@ void wr_run_free(void *p)
 		free(r->att[i].host);
 		free(r->att[i].boot_id);
 		free(r->att[i].reason);
+		json_decref(r->att[i].metrics);
 	}
 	free(r->att);
 	for (size_t i = 0; i < r->nstages; i++)
@@ -286,6 +297,19 @@ static void window_push(struct wr_workflow *w, int failure)
 	w->window[w->nwindow++] = (unsigned char)failure;
 }
 
+/* An agent's counts from a heartbeat, stuck or finish: cumulative, so the
+ * latest that says them is the truth. */
+static void take_agent_counts(struct wr_attempt *a, const struct wr_event *ev)
+{
+	a->turns = wr_ev_int(ev, "turns", a->turns);
+	a->tool_calls = wr_ev_int(ev, "tool_calls", a->tool_calls);
+	json_t *m = json_object_get(ev->obj, "metrics");
+	if (json_is_object(m)) {
+		json_decref(a->metrics);
+		a->metrics = json_object_size(m) ? json_incref(m) : NULL;
+	}
+}
+
 #define STALE(msg)                  \
 	do {                        \
 		if (why)            \
@@ -375,6 +399,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		if (!(a = live_attempt(r, ev, why)))
 			goto fenced;
 		a->lease_until = wr_ev_ts(ev, "lease_until", a->lease_until);
+		take_agent_counts(a, ev);
 		return WR_APPLY_OK;
 	case WR_EV_ATTEMPT_PROGRESS: {
 		if (!(a = live_attempt(r, ev, why)))
@@ -400,6 +425,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		if (!(a = live_attempt(r, ev, why)))
 			goto fenced;
 		a->stuck++;
+		take_agent_counts(a, ev);
 		return WR_APPLY_OK;
 	case WR_EV_ATTEMPT_FINISHED: {
 		if (!(a = live_attempt(r, ev, why)))
@@ -415,6 +441,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		a->max_rss_kb = wr_ev_int(ev, "max_rss_kb", 0);
 		a->output_bytes = wr_ev_int(ev, "output_bytes", 0);
 		set_str(&a->reason, wr_ev_str(ev, "reason"));
+		take_agent_counts(a, ev);
 		w->running--;
 		w->finished[o]++;
 		/* a cancelled half-open trial gives no verdict: let another run */
@@ -723,6 +750,9 @@ json_t *wr_run_to_json(const struct wr_run *r)
 		wr_jset(j, "pgid", a->pgid ? json_integer(a->pgid) : json_null());
 		wr_jset(j, "lease_until", ts_or_null(a->lease_until));
 		wr_jset_int(j, "stuck", a->stuck);
+		wr_jset_int(j, "turns", a->turns);
+		wr_jset_int(j, "tool_calls", a->tool_calls);
+		wr_jset(j, "metrics", a->metrics ? json_incref(a->metrics) : json_object());
 		json_array_append_new(atts, j);
 	}
 	wr_jset(o, "attempts", atts);

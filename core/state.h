@@ -60,6 +60,9 @@ struct wr_policy {
 	int stuck_abort;           /* 1 abort, 0 notify */
 	int64_t concurrency;       /* 0: unlimited */
 	int64_t deadline_ms;       /* 0: none; counted from run creation */
+	int64_t max_turns;         /* 0: none; an attempt ends (timeout) at this turn */
+	int64_t stuck_repeat_tool; /* 0: off; the same tool call N times in a row */
+	int64_t no_progress_turns; /* 0: off; N turns without a stage line */
 	int *no_retry_on;
 	size_t n_no_retry_on;
 };
@@ -87,6 +90,11 @@ struct wr_attempt {
 	char *reason;              /* why it ended, when said */
 	int stuck;                 /* attempt.stuck events seen */
 	int64_t seq_started;
+	/* What an agent reported on the progress channel, as of the latest
+	 * heartbeat, stuck or finish that said: turns ended, tool calls, and
+	 * metrics summed (object name -> integer, NULL when none). */
+	int64_t turns, tool_calls;
+	json_t *metrics;
 };
 
 struct wr_run {

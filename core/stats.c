@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,7 +113,37 @@ struct acc {
 	int64_t recovered, recover_ms;
 	int64_t dec[ACT__COUNT], dec_ok[ACT__COUNT];
 	int64_t stale, opens;
+	int64_t agent_attempts, turns, tool_calls;
+	json_t *metrics;          /* name -> sum; NULL none */
 };
+
+/* Saturating: a sum of figures an agent reported must not overflow. */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+static void add_agent(struct acc *a, const struct wr_attempt *t)
+{
+	if (!t->turns && !t->tool_calls && !json_object_size(t->metrics))
+		return;
+	a->agent_attempts++;
+	a->turns = add_sat(a->turns, t->turns);
+	a->tool_calls = add_sat(a->tool_calls, t->tool_calls);
+	const char *k;
+	json_t *v;
+	json_object_foreach(t->metrics, k, v)
+	{
+		if (!a->metrics)
+			a->metrics = json_object();
+		json_t *cur = json_object_get(a->metrics, k);
+		wr_jset(a->metrics, k, json_integer(add_sat(cur ? json_integer_value(cur) : 0, json_integer_value(v))));
+	}
+}
 
 static json_t *rate(int64_t num, int64_t den)
 {
@@ -163,6 +194,12 @@ static json_t *acc_json(struct acc *a, int64_t since, const struct wr_workflow *
 	wr_jset_int(o, "stale_events", a->stale);
 	wr_jset_int(o, "breaker_opens", a->opens);
 	wr_jset_str(o, "breaker", wr_breaker_name(w ? w->breaker : WR_BR_CLOSED));
+	json_t *ag = json_object();
+	wr_jset_int(ag, "attempts", a->agent_attempts);
+	wr_jset_int(ag, "turns", a->turns);
+	wr_jset_int(ag, "tool_calls", a->tool_calls);
+	wr_jset(ag, "metrics", a->metrics ? json_incref(a->metrics) : json_object());
+	wr_jset(o, "agent", ag);
 	return o;
 }
 
@@ -177,6 +214,7 @@ static void add_run(const struct wr_stats *s, struct acc *a, const struct wr_run
 	const struct wr_attempt *last = NULL;
 	for (size_t i = 0; i < r->natt; i++) {
 		const struct wr_attempt *t = &r->att[i];
+		add_agent(a, t);
 		if (!t->finished)
 			continue;
 		a->outcomes[t->outcome]++;
@@ -234,6 +272,7 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 		if ((!workflow || !strcmp(workflow, a->name)) && any)
 			json_array_append_new(out, acc_json(a, s->since, wr_state_workflow(st, a->name)));
 		free(a->dur);
+		json_decref(a->metrics);
 	}
 	free(accs);
 	return out;

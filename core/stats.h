@@ -22,7 +22,11 @@
  *   stale_events  stale events of the runs in the window
  *   labels        with a label filter, only the runs it matches count, and
  *                 workflows without such a run are left out (breaker opens
- *                 are the workflow's, whatever the labels) */
+ *                 are the workflow's, whatever the labels)
+ *   agent         over the attempts (finished or live) of those runs that
+ *                 reported turns, tool calls or metrics on the progress
+ *                 channel: attempts, turns, tool_calls, metrics (each
+ *                 metric summed by name); sums saturate at INT64_MAX */
 #ifndef WR_STATS_H
 #define WR_STATS_H
 

@@ -97,15 +97,20 @@ test_expect_success 'p95-by-workflow agrees with wr-watch stats' '
 
 test_expect_success 'workrail-outbox: the same lines as wr-outbox list --format workrail' '
 	wr-outbox add --kind failed --message "it broke" --workflow beta --reason exit_1 >/dev/null &&
+	wr-outbox add --kind timeout --message "turn limit" --reason "reached turn 9 of --max-turns 9" \
+		--field reason=max_turns >/dev/null &&
+	wr-outbox add --kind custom --message "odd" --reason "the sentence" --field "reason=Not a token" >/dev/null &&
 	cat >workrail.jsonl <<-\EOF_ &&
 	{"id":"wk-1","kind":"session_stuck","message":"stuck for 20m","timestamp":"2026-11-02T09:00:00.000Z","workflowId":"agent","reason":"no_progress","issueSummaries":["a","b"]}
 	{"id":"wk-2","kind":"failed","message":"plain","timestamp":"2026-11-02T09:30:00.000Z","workflowId":null,"reason":null}
 	EOF_
 	wr-outbox import workrail.jsonl >/dev/null &&
 	wr-outbox list --all --format workrail >expect &&
-	test $(wc -l <expect) -eq 3 &&
+	test $(wc -l <expect) -eq 5 &&
 	wr-outbox list --all --json | jq -c -f $J/workrail-outbox.jq >got &&
-	test_cmp expect got
+	test_cmp expect got &&
+	jq -s -e "map(select(.message == \"turn limit\"))[0].reason == \"max_turns\"" got &&
+	jq -s -e "map(select(.message == \"odd\"))[0].reason == \"the sentence\"" got
 '
 
 test_expect_success 'workrail-outbox: from the ledger itself, same lines' '

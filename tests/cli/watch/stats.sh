@@ -92,7 +92,8 @@ test_expect_success 'alpha: every figure' '
 	  "lost": 1,
 	  "stale_events": 1,
 	  "breaker_opens": 1,
-	  "breaker": "closed"
+	  "breaker": "closed",
+	  "agent": {"attempts": 0, "turns": 0, "tool_calls": 0, "metrics": {}}
 	}
 	EOF
 	jq -S . expect >want &&
