@@ -38,8 +38,16 @@ static const char usage[] =
 	"  --stuck-repeat N      stuck when the same output line comes N times in a row\n"
 	"                        on stdout or on stderr (each stream on its own)\n"
 	"  --no-progress DUR     stuck when no progress line came for DUR\n"
+	"  --stuck-repeat-tool N stuck (repeated_tool_call) when the same tool call,\n"
+	"                        name and arguments, comes N times in a row on the\n"
+	"                        progress fd\n"
+	"  --no-progress-turns N stuck (no_progress) when N turns ended without a\n"
+	"                        stage line\n"
 	"  --stuck-action A      abort (default: kill, outcome stuck, exit 123) or\n"
-	"                        notify (record it, enqueue a notification, go on)\n"
+	"                        notify (record it, enqueue a notification, go on);\n"
+	"                        for every stuck detector\n"
+	"  --max-turns N         end the attempt when turn N ended: outcome timeout,\n"
+	"                        reason_code max_turns, exit 124\n"
 	"  --max-attempts N      attempts for the run in all, for wr-recover (default 3)\n"
 	"  --backoff I[,F[,M]]   retry backoff: initial, factor, max (30s,2,1h)\n"
 	"  --deadline DUR        the whole run, across all attempts, ends DUR after it\n"
@@ -56,10 +64,19 @@ static const char usage[] =
 	"      --version         show the version\n"
 	"\n"
 	"Durations: 250ms, 90s, 5m, 1h30m, 2d; a bare number is seconds.\n"
-	"\n"
+	"\n";
+
+/* The rest of the help (C11 guarantees string literals of 4095 bytes). */
+static const char usage_env[] =
 	"COMMAND gets WR_LEDGER, WR_RUN, WR_WORKFLOW, WR_ATTEMPT, WR_STAGES_DONE\n"
-	"(comma-separated stages done by earlier attempts) and WR_PROGRESS_FD=3, a\n"
-	"pipe for progress lines: {\"stage\":\"fetch\",\"status\":\"started|done\"}.\n"
+	"(comma-separated stages done by earlier attempts), WR_PROGRESS_FD=3, a pipe\n"
+	"for progress lines, and WR_PROGRESS_VERSION=2, their protocol:\n"
+	"  {\"stage\":\"fetch\",\"status\":\"started|done\"}   a step (v1)\n"
+	"  {\"turn\":N}                                  turn N ended (v2)\n"
+	"  {\"tool\":\"NAME\",\"args\":\"...\"}                a tool call (v2)\n"
+	"  {\"metric\":\"NAME\",\"value\":N}                 summed per attempt (v2)\n"
+	"Turns, tool calls and metrics are recorded as totals in heartbeats and in\n"
+	"attempt.finished; bad lines are reported and ignored.\n"
 	"\n"
 	"Signals TERM, INT, HUP and QUIT are passed to COMMAND's process group and\n"
 	"end the attempt as cancelled; USR1 and USR2 are passed on. When COMMAND\n"
@@ -70,7 +87,7 @@ static const char usage[] =
 	"  128+N    COMMAND died of signal N, or wr-run was cancelled by signal N\n"
 	"           (or 'wr-recover cancel' stopped COMMAND with it)\n"
 	"  123      stuck, aborted\n"
-	"  124      timed out\n"
+	"  124      timed out, the run's deadline, or --max-turns reached\n"
 	"  125      wr-run itself failed (usage, ledger I/O such as ENOSPC, a refused\n"
 	"           --run, a --run whose directory is gone: recorded as a failed\n"
 	"           attempt); when the start cannot be recorded COMMAND never runs\n"
@@ -169,7 +186,7 @@ static void parse_label(json_t *labels, const char *s)
 enum {
 	O_WORKFLOW = 256, O_RUN, O_TIMEOUT, O_KILL_AFTER, O_HEARTBEAT, O_LEASE, O_STUCK_REPEAT, O_NO_PROGRESS,
 	O_STUCK_ACTION, O_MAX_ATTEMPTS, O_BACKOFF, O_DEADLINE, O_NO_RETRY_ON, O_CONCURRENCY, O_WAIT, O_NO_WAIT,
-	O_LOG, O_LABEL, O_LEDGER, O_VERSION,
+	O_LOG, O_LABEL, O_LEDGER, O_MAX_TURNS, O_STUCK_REPEAT_TOOL, O_NO_PROGRESS_TURNS, O_VERSION,
 };
 
 int parse_opts(int argc, char **argv, struct opts *o)
@@ -194,6 +211,9 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		{"log", required_argument, NULL, O_LOG},
 		{"label", required_argument, NULL, O_LABEL},
 		{"ledger", required_argument, NULL, O_LEDGER},
+		{"max-turns", required_argument, NULL, O_MAX_TURNS},
+		{"stuck-repeat-tool", required_argument, NULL, O_STUCK_REPEAT_TOOL},
+		{"no-progress-turns", required_argument, NULL, O_NO_PROGRESS_TURNS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -285,8 +305,21 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		case O_LEDGER:
 			o->ledger = optarg;
 			break;
+		case O_MAX_TURNS:
+			o->pol.max_turns = parse_num(name, optarg, 1, 1000000000);
+			set_policy_opt(o, name);
+			break;
+		case O_STUCK_REPEAT_TOOL:
+			o->pol.stuck_repeat_tool = parse_num(name, optarg, 2, 1000000000);
+			set_policy_opt(o, name);
+			break;
+		case O_NO_PROGRESS_TURNS:
+			o->pol.no_progress_turns = parse_num(name, optarg, 1, 1000000000);
+			set_policy_opt(o, name);
+			break;
 		case 'h':
 			fputs(usage, stdout);
+			fputs(usage_env, stdout);
 			exit(0);
 		case O_VERSION:
 			wr_print_version();

@@ -1,5 +1,6 @@
 /* run-progress.c - wr-run's progress fd (WR_PROGRESS_FD): one JSON object a
- * line, {"stage":"fetch","status":"started|done"}, recorded as progress. */
+ * line, {"stage":"fetch","status":"started|done"}, recorded as progress;
+ * the agent lines of version 2 (turn, tool, metric) go to run-agent.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "timefmt.h"
 #include "run.h"
 
-static void bad_progress(struct sup *S, const char *why)
+void bad_progress(struct sup *S, const char *why)
 {
 	S->bad_progress++;
 	if (S->bad_progress <= MAX_WARN_BAD)
@@ -32,6 +33,10 @@ static void progress_line(struct sup *S, char *line, size_t n)
 		bad_progress(S, why);
 		return;
 	}
+	if (json_is_object(o) && agent_line(S, o)) {
+		json_decref(o);
+		return;
+	}
 	const char *stage = json_string_value(json_object_get(o, "stage"));
 	const char *status = json_string_value(json_object_get(o, "status"));
 	json_t *detail = json_object_get(o, "detail");
@@ -49,6 +54,7 @@ static void progress_line(struct sup *S, char *line, size_t n)
 		it->stage = wr_xstrdup(stage);
 		it->done = !strcmp(status, "done");
 		it->detail = json_is_string(detail) ? wr_xstrdup(json_string_value(detail)) : NULL;
+		agent_stage_advance(S); /* here, in line order with the turn lines */
 	}
 	json_decref(o);
 }

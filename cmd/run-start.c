@@ -277,6 +277,7 @@ int64_t run_release(struct sup *S, const struct wr_start_req *q, int child_err[2
 	env_add(&env, "WR_STAGES_DONE", wr_buf_str(&stages));
 	snprintf(num, sizeof num, "%d", PROGRESS_FD);
 	env_add(&env, "WR_PROGRESS_FD", num);
+	env_add(&env, "WR_PROGRESS_VERSION", "2");
 	int64_t t0 = wr_mono_ms();
 	(void)wr_write_all(S->c.hold_w, env.p, env.len); /* EPIPE: it died; reaped below */
 	closefd(&S->c.hold_w);
@@ -297,6 +298,8 @@ int64_t run_release(struct sup *S, const struct wr_start_req *q, int child_err[2
 int run_finish(struct sup *S, struct wr_end_req *end, int rc)
 {
 	end->fin.reason = S->end_reason;
+	end->fin.code = S->end_code;
+	agent_counts(S, &end->fin.agent);
 	if (wr_ledger_commit(&S->l, wr_decide_run_finish, end) < 0) {
 		wr_warn("unable to record the end of attempt %lld of run %s (%s, exit %d): %s; the attempt stays live in "
 			"the ledger until 'wr-watch check' finds wr-run gone and records it lost",

@@ -37,27 +37,43 @@ void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason)
 		S->kill_at = wr_mono_ms() + S->pol.kill_after_ms;
 }
 
+void terminate_code(struct sup *S, enum wr_outcome why, int sig, char *reason, const char *code)
+{
+	if (S->ending == WR_OUT_NONE && !S->reaped)
+		S->end_code = code;
+	terminate(S, why, sig, reason);
+}
+
 /* ---- stuck, heartbeat ---- */
 
 void stuck_detected(struct sup *S, const char *reason, char *detail)
 {
 	int which = !strcmp(reason, "no_progress");
 	S->stuck_notified[which] = 1;
-	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, S->pol.stuck_abort, NULL, 0};
+	stuck_record(S, reason, detail);
+}
+
+void stuck_record(struct sup *S, const char *reason, char *detail)
+{
+	struct wr_agent_counts ac;
+	/* A command that has exited cannot be aborted: then it is a notice. */
+	int abort = S->pol.stuck_abort && !S->reaped;
+	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, abort, agent_counts(S, &ac), 0};
 	if (wr_ledger_commit(&S->l, wr_decide_run_stuck, &q) < 0)
 		wr_warn("unable to record that the command is stuck: %s", wr_errmsg());
 	else if (q.fenced)
 		S->fenced = 1;
 	wr_warn("command looks stuck (%s): %s%s", reason, detail,
-		S->pol.stuck_abort ? "; stopping it" : "; it goes on (--stuck-action notify)");
-	if (S->pol.stuck_abort)
-		terminate(S, WR_OUT_STUCK, SIGTERM, wr_xasprintf("%s: %s", reason, detail));
+		abort ? "; stopping it" : S->reaped ? "" : "; it goes on (--stuck-action notify)");
+	if (abort)
+		terminate_code(S, WR_OUT_STUCK, SIGTERM, wr_xasprintf("%s: %s", reason, detail), reason);
 	free(detail);
 }
 
 static void heartbeat(struct sup *S)
 {
-	struct wr_beat_req q = {S->run, S->attempt, S->pol.lease_ms, NULL, 0, NULL, 0};
+	struct wr_agent_counts ac;
+	struct wr_beat_req q = {S->run, S->attempt, S->pol.lease_ms, NULL, 0, agent_counts(S, &ac), 0};
 	if (wr_ledger_commit(&S->l, wr_decide_run_beat, &q) < 0) {
 		if (!S->hb_failed)
 			wr_warn("unable to record a heartbeat (will keep trying): %s", wr_errmsg());
@@ -222,7 +238,8 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 				const char *what = S->by_deadline ? "reached the run's deadline" : "timed out";
 				wr_dur_format(now - t0, d, sizeof d);
 				wr_warn("command %s after %s; sending SIGTERM to its process group", what, d);
-				terminate(S, WR_OUT_TIMEOUT, SIGTERM, wr_xasprintf("%s after %s", what, d));
+				terminate_code(S, WR_OUT_TIMEOUT, SIGTERM, wr_xasprintf("%s after %s", what, d),
+					       wr_reason_name(S->by_deadline ? WR_REASON_DEADLINE : WR_REASON_TIMEOUT));
 			} else if (S->pol.no_progress_ms && !S->stuck_notified[1] &&
 				   now >= S->last_progress + S->pol.no_progress_ms) {
 				char d[32];

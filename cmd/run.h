@@ -88,6 +88,20 @@ struct stream {
 	int64_t repeat;
 };
 
+/* ---- an agent's turns, tool calls and metrics (run-agent.c) ---- */
+
+struct agent {
+	int64_t turns, tool_calls;
+	json_t *metrics;           /* name -> sum; NULL until the first */
+	int have_call;
+	uint64_t call_hash;        /* the last tool call: hash of name and args */
+	char call_summary[320];    /* and its short summary */
+	int64_t repeat;            /* the last call this many times in a row */
+	int repeat_fired;          /* stuck reported for this streak */
+	int64_t advance_turn;      /* the turn of the last stage line (0: none) */
+	int noprog_fired;          /* stuck reported since that stage line */
+};
+
 /* ---- the supervisor's state ---- */
 
 struct sup {
@@ -115,6 +129,8 @@ struct sup {
 	enum wr_outcome ending;    /* NONE, or why we are killing the group */
 	int cancel_sig;
 	char *end_reason;
+	const char *end_code;      /* reason token of the stop (wr_reason_name), or NULL */
+	struct agent ag;
 	int64_t kill_at;           /* mono time to SIGKILL the group; 0 none */
 	int group_term_sent, group_gone;
 	int fenced;
@@ -134,11 +150,29 @@ int stream_read(struct sup *S, struct stream *s);
 
 /* Reads progress lines; 1 some came, 0 none now, -1 EOF. */
 int progress_read(struct sup *S);
+/* Reports a bad progress line (the first MAX_WARN_BAD) and counts it. */
+void bad_progress(struct sup *S, const char *why);
+
+/* An agent line (turn, tool, metric): counts it, runs the turn and tool
+ * detectors; returns 0 when o is none of them (a stage line). */
+int agent_line(struct sup *S, json_t *o);
+/* A stage line came: the turns without progress count from here. */
+void agent_stage_advance(struct sup *S);
+/* The counts so far, in c (metrics borrowed); returns c. */
+const struct wr_agent_counts *agent_counts(const struct sup *S, struct wr_agent_counts *c);
 
 /* ---- the supervision loop ---- */
 
 int group_alive(pid_t pgid);
 void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason);
+/* terminate, recording code (a wr_reason_name token) as what stopped it
+ * when this is the first reason to end the attempt. */
+void terminate_code(struct sup *S, enum wr_outcome why, int sig, char *reason, const char *code);
+/* The attempt looks stuck: attempt.stuck (and, with notify, an outbox
+ * entry), then abort or go on per --stuck-action; frees detail. */
+void stuck_record(struct sup *S, const char *reason, char *detail);
+/* stuck_record for the once-per-attempt detectors (repeated_output,
+ * no_progress by time). */
 void stuck_detected(struct sup *S, const char *reason, char *detail);
 int64_t min_t(int64_t a, int64_t b);
 void supervise(struct sup *S, int64_t t0, int64_t hard_end);

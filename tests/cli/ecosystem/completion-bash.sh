@@ -103,7 +103,10 @@ test_expect_success 'wr-run --run: runs that can go on (failed, blocked)' '
 '
 
 test_expect_success 'wr-run: options' '
-	comp wr-run --no- && want --no-progress --no-retry-on --no-wait
+	comp wr-run --no- && want --no-progress --no-progress-turns --no-retry-on --no-wait &&
+	comp wr-run --max- && want --max-attempts --max-turns &&
+	comp wr-run --stuck-r && want --stuck-repeat --stuck-repeat-tool &&
+	comp wr-run --max-turns "" && test_must_be_empty got
 '
 
 test_expect_success 'wr-run: after --, the command is completed, not options' '

@@ -52,6 +52,12 @@ test_expect_success 'wr-run --stuck-action; --run: failed and blocked runs' '
 	comp "wr-run --run " && want ${F: -8} ${B: -8}
 '
 
+test_expect_success 'wr-run: the agent options' '
+	comp "wr-run --max-t" && test_grep "^--max-turns" got &&
+	comp "wr-run --stuck-repeat-" && test_grep "^--stuck-repeat-tool" got &&
+	comp "wr-run --no-progress-" && test_grep "^--no-progress-turns" got
+'
+
 test_expect_success 'wr-recover: verbs, unblock RUN, breaker WORKFLOW reset' '
 	comp "wr-recover " && want breaker cancel retry unblock &&
 	comp "wr-recover unblock " && want ${B: -8} &&

@@ -69,6 +69,11 @@ test_expect_success 'wr-run --stuck-action: abort and notify' '
 	test_grep "abort" got && test_grep "notify" got
 '
 
+test_expect_success 'wr-run: the agent options' '
+	comp "wr-run --max-t" && test_grep "max-turns" got &&
+	comp "wr-run --no-progress-" && test_grep "no-progress-turns" got
+'
+
 test_expect_success 'wr-recover unblock: the blocked run' '
 	comp "wr-recover unblock " &&
 	test_grep "${B: -8}" got
