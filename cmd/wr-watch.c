@@ -41,6 +41,7 @@
 #include "labels.h"
 #include "ledger.h"
 #include "output.h"
+#include "prom.h"
 #include "stats.h"
 #include "text.h"
 #include "timefmt.h"
@@ -52,6 +53,7 @@ static const char usage[] =
 	"       wr-watch follow [--from-start] [--workflow W] [--run RUN] [--label K=V]\n"
 	"       wr-watch check [--dry-run] [--workflow W] [--run RUN]\n"
 	"       wr-watch stats [--since DUR] [--workflow W] [--label K=V]\n"
+	"       wr-watch stats --format prometheus [--workflow W] [--output FILE]\n"
 	"\n"
 	"See supervised work in the wr ledger, and detect what went missing.\n"
 	"\n"
@@ -73,7 +75,9 @@ static const char usage[] =
 	"            run, p50/p95 duration of successful attempts (nearest rank),\n"
 	"            MTTR (first failure to success), recoveries by action (ok when\n"
 	"            the next attempt succeeded), stuck/timeout/lost, stale events,\n"
-	"            breaker opens; --since counts runs created in the window\n"
+	"            breaker opens; --since counts runs created in the window.\n"
+	"            --format prometheus: the metrics in Prometheus's text format\n"
+	"            (counters kept across compaction; see wr-watch(1))\n"
 	"\n"
 	"Options:\n"
 	"  --ledger PATH       the ledger (default $WR_LEDGER, else\n"
@@ -90,6 +94,9 @@ static const char usage[] =
 	"      --from-start    follow: print the events already there first\n"
 	"  -n, --dry-run       check: show what would be recorded, record nothing\n"
 	"      --since DUR     stats: runs created in the last DUR (90s, 5m, 2d)\n"
+	"      --format FMT    stats: text (default; JSON with --json) or prometheus\n"
+	"  -o, --output FILE   stats --format prometheus: replace FILE atomically\n"
+	"                      (for node_exporter's textfile collector)\n"
 	"      --color WHEN    auto (default: on a terminal), always or never;\n"
 	"                      NO_COLOR set means never\n"
 	"  -h, --help          show this help\n"
@@ -103,7 +110,8 @@ static const char usage[] =
 	"  wr-watch show 4f2a9c1e                    # a run's timeline\n"
 	"  wr-watch follow --json | jq -c 'select(.type == \"attempt.finished\")'\n"
 	"  wr-watch check --dry-run                  # would anything be marked lost?\n"
-	"  wr-watch stats --since 7d --workflow backup\n";
+	"  wr-watch stats --since 7d --workflow backup\n"
+	"  wr-watch stats --format prometheus --output /var/lib/prometheus/node-exporter/wr.prom\n";
 
 enum {
 	O_ALL = 1 << 0,
@@ -114,6 +122,9 @@ enum {
 	O_DRY_RUN = 1 << 5,
 	O_SINCE = 1 << 6,
 	O_LABEL = 1 << 7,
+	O_FORMAT = 1 << 8,
+	O_OUTPUT = 1 << 9,
+	O__COUNT = 10
 };
 
 static struct {
@@ -124,7 +135,9 @@ static struct {
 	int64_t since_ms;           /* --since */
 	struct wr_label_filter labels; /* --label */
 	unsigned given;             /* O_* options given */
-	const char *given_name[8];  /* their spelling, for errors */
+	const char *given_name[O__COUNT]; /* their spelling, for errors */
+	int prometheus;             /* --format prometheus */
+	const char *output;         /* --output */
 } opt;
 
 /* Time columns: relative ("3m ago") for people at a terminal, RFC 3339
@@ -1136,6 +1149,25 @@ static int cmd_stats(void)
 	return WR_EXIT_OK;
 }
 
+/* The exposition on stdout, or replacing --output whole: a collector
+ * reading the file sees the old metrics or the new, never half. */
+static int cmd_stats_prometheus(void)
+{
+	struct wr_ledger l;
+	open_ledger(&l, 0);
+	struct wr_buf b = {0};
+	wr_prom_write(&b, &l.st, opt.workflow);
+	wr_ledger_close(&l);
+	if (opt.output) {
+		if (wr_replace_file(opt.output, b.p, b.len, 0644) < 0)
+			wr_die(WR_EXIT_IO, "unable to write %s: %s", opt.output, strerror(errno));
+	} else {
+		fwrite(b.p, 1, b.len, stdout);
+	}
+	wr_buf_free(&b);
+	return WR_EXIT_OK;
+}
+
 /* ---- options --------------------------------------------------------- */
 
 static void parse_status(const char *arg)
@@ -1157,7 +1189,7 @@ static void parse_status(const char *arg)
 static void given(unsigned bit, const char *name)
 {
 	opt.given |= bit;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < O__COUNT; i++)
 		if (bit == 1u << i)
 			opt.given_name[i] = name;
 }
@@ -1167,7 +1199,7 @@ static void given(unsigned bit, const char *name)
 static void only(const char *cmd, unsigned allowed)
 {
 	unsigned extra = opt.given & ~allowed;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < O__COUNT; i++)
 		if (extra & (1u << i))
 			wr_usage_error(WR_EXIT_USAGE, "option '%s' does not apply to '%s'", opt.given_name[i], cmd);
 }
@@ -1186,6 +1218,8 @@ int wr_main(int argc, char **argv)
 		{"from-start", no_argument, NULL, 'F'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"since", required_argument, NULL, 'S'},
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
 		{"color", required_argument, NULL, 'C'},
 		{"colour", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
@@ -1194,7 +1228,7 @@ int wr_main(int argc, char **argv)
 	};
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":haw:s:r:l:n", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":haw:s:r:l:no:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
 			opt.ledger = optarg;
@@ -1236,6 +1270,17 @@ int wr_main(int argc, char **argv)
 				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --since (like 90s, 5m, 1h30m, 2d)",
 					       optarg);
 			given(O_SINCE, "--since");
+			break;
+		case 'f':
+			if (!strcmp(optarg, "prometheus"))
+				opt.prometheus = 1;
+			else if (strcmp(optarg, "text"))
+				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --format (text or prometheus)", optarg);
+			given(O_FORMAT, "--format");
+			break;
+		case 'o':
+			opt.output = optarg;
+			given(O_OUTPUT, "--output");
 			break;
 		case 'C':
 			if (!strcmp(optarg, "always"))
@@ -1283,7 +1328,17 @@ int wr_main(int argc, char **argv)
 		return cmd_check();
 	}
 	if (!strcmp(cmd, "stats")) {
-		only(cmd, O_WORKFLOW | O_SINCE | O_LABEL);
+		if (opt.prometheus) {
+			/* Counters are totals since the ledger began: a window or a
+			 * label subset would make them go back. */
+			only("stats --format prometheus", O_WORKFLOW | O_FORMAT | O_OUTPUT);
+			if (opt.json)
+				wr_usage_error(WR_EXIT_USAGE, "--json and --format prometheus are two formats: choose one");
+			return cmd_stats_prometheus();
+		}
+		if (opt.output)
+			wr_usage_error(WR_EXIT_USAGE, "--output is for --format prometheus");
+		only(cmd, O_WORKFLOW | O_SINCE | O_LABEL | O_FORMAT);
 		return cmd_stats();
 	}
 	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (status, show, follow, check or stats)", cmd);

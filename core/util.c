@@ -183,6 +183,37 @@ int wr_fsync_dir_of(const char *path)
 	return r;
 }
 
+int wr_replace_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *tmp = wr_xasprintf("%.*s.%s.tmp.%ld", slash ? (int)(slash - path + 1) : 0, path, base, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = -1, e;
+	if (fd < 0) {
+		e = errno;
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	if (wr_write_all(fd, p, n) == 0 && fchmod(fd, mode) == 0 && fsync(fd) == 0) {
+		r = close(fd);
+		fd = -1;
+		if (r == 0)
+			r = rename(tmp, path);
+		if (r == 0)
+			r = wr_fsync_dir_of(path);
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	errno = e;
+	return r;
+}
+
 int wr_mkdirs(const char *dir, mode_t mode)
 {
 	char *p = wr_xstrdup(dir);

@@ -35,6 +35,13 @@ int wr_write_all(int fd, const void *p, size_t n);
 ssize_t wr_read(int fd, void *p, size_t n);
 /* fsync the directory that holds path. Returns 0 or -1 with errno set. */
 int wr_fsync_dir_of(const char *path);
+/* Replaces path with the n bytes at p, atomically: a temporary file in the
+ * same directory (".NAME.tmp.PID", hidden, so collectors that read *.prom
+ * or the like never see it), written, fsynced, given mode, renamed over
+ * path, then the directory fsynced. The temporary is removed on failure.
+ * Returns 0, or -1 with errno set: path is untouched, unless only the
+ * final directory sync failed. */
+int wr_replace_file(const char *path, const void *p, size_t n, mode_t mode);
 /* mkdir -p with mode for every missing component of dir. 0 or -1, errno. */
 int wr_mkdirs(const char *dir, mode_t mode);
 /* Strict decimal parse of a whole string into [min, max]. 0 or -1. */

@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-wr_install_deps clang libclang-rt-14-dev sqlite3 libsqlite3-dev valgrind zsh fish
+wr_install_deps clang libclang-rt-14-dev sqlite3 libsqlite3-dev valgrind zsh fish prometheus
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -68,7 +68,7 @@ end
 # option's value; __wr_verb_is VERB...; __wr_nargs: words after the verb.
 function __wr_verb
     set -l toks (commandline -opc)
-    set -l with_arg --ledger --workflow -w --status -s --run -r --label -l --since --color --colour --limit --note --reason \
+    set -l with_arg --ledger --workflow -w --status -s --run -r --label -l --since --format --output -o --color --colour --limit --note --reason \
         --format --kind --message --field --max-attempts --backoff --timeout --kill-after --lease --keep
     set -l skip 0
     for t in $toks[2..-1]
@@ -160,6 +160,8 @@ complete -c wr-watch -s l -l label -n '__wr_no_verb; or __wr_verb_is status foll
 complete -c wr-watch -l from-start -n '__wr_verb_is follow' -d 'the events already there first'
 complete -c wr-watch -s n -l dry-run -n '__wr_verb_is check' -d 'record nothing'
 complete -c wr-watch -l since -n '__wr_verb_is stats' -x -d 'runs created in the last DUR'
+complete -c wr-watch -l format -n '__wr_verb_is stats' -x -a 'text prometheus' -d 'output format'
+complete -c wr-watch -s o -l output -n '__wr_verb_is stats' -r -F -d 'prometheus: replace FILE atomically'
 complete -c wr-watch -s h -l help -d 'show the help'
 complete -c wr-watch -l version -d 'show the version'
 

@@ -56,6 +56,21 @@ test_expect_success 'wr-outbox.crontab as written: an entry is mailed and delive
 	wr-outbox list --all --json | jq -e -s "map(select(.id == \"$(cat id)\"))[0].state == \"delivered\""
 '
 
+# The textfile collector's directory of the metrics examples, here a
+# scratch one: the examples run as written but for it.
+TEXTFILE=/var/lib/prometheus/node-exporter
+mkdir -p "$TRASH/textfile"
+
+test_expect_success 'wr-metrics.crontab as written: promtool accepts what it writes' '
+	cron_commands "$S/cron/wr-metrics.crontab" >cmd &&
+	test $(wc -l <cmd) -eq 1 &&
+	test_grep "$TEXTFILE/wr.prom" cmd &&
+	sed "s|$TEXTFILE|$TRASH/textfile|" cmd >cmd.here &&
+	env -i HOME="$HOME" WR_LEDGER="$WR_LEDGER" PATH="$CRONPATH" sh -c "$(cat cmd.here)" &&
+	promtool check metrics <textfile/wr.prom &&
+	test_grep "^wr_runs_total{workflow=\"alpha\"} 1$" textfile/wr.prom
+'
+
 test_expect_success 'systemd units: sections, and the timers name their services' '
 	for f in "$S"/systemd/*.service; do
 		test_grep "^\[Service\]" "$f" && test_grep "^Type=oneshot" "$f" &&
@@ -67,7 +82,7 @@ test_expect_success 'systemd units: sections, and the timers name their services
 
 test_expect_success 'systemd units: ExecStart runs as written' '
 	for f in "$S"/systemd/*.service; do
-		sed -n "s/^ExecStart=//p" "$f" >cmd &&
+		sed -n "s/^ExecStart=//p" "$f" | sed "s|$TEXTFILE|$TRASH/textfile|" >cmd &&
 		env -i HOME="$HOME" WR_LEDGER="$WR_LEDGER" PATH="$CRONPATH" sh -c "$(cat cmd)" >out 2>err
 		rc=$?
 		# 0 done, 1 needs attention (an entry failed: the webhook is an example)

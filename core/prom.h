@@ -1,0 +1,37 @@
+/* prom.h - the state as Prometheus metrics, in the text exposition format
+ * (version 0.0.4) that node_exporter's textfile collector reads:
+ * wr-watch stats --format prometheus [--output FILE].
+ *
+ * Metrics (names follow Prometheus conventions: wr_ prefix, base units,
+ * _total for counters; label values escaped as the format requires):
+ *   wr_runs_total{workflow}                    counter  runs created
+ *   wr_attempts_total{workflow,outcome}        counter  attempts finished
+ *   wr_runs{workflow,status}                   gauge    runs running,
+ *                                                       waiting to retry,
+ *                                                       blocked now
+ *   wr_last_attempt_timestamp_seconds{workflow} gauge   start of the latest
+ *   wr_last_success_timestamp_seconds{workflow} gauge   end of the latest
+ *                                                       successful attempt
+ *   wr_attempt_duration_seconds{workflow}      summary  successful attempts
+ *                                                       (quantiles 0.5, 0.95)
+ *   wr_breaker_state{workflow,state}           gauge    1 for the state now
+ *   wr_breaker_open_until_timestamp_seconds{workflow} gauge (open only)
+ *   wr_breaker_opens_total{workflow}           counter
+ *   wr_outbox_entries{workflow,state}          gauge    notifications
+ *   wr_ledger_events_total, wr_ledger_stale_events_total,
+ *   wr_ledger_invalid_events_total             counter
+ *
+ * The counters come from the workflow totals, which a compaction keeps
+ * (core/compact.h), so they never go back; the gauges, the timestamps and
+ * the summary read the runs in the live ledger. No sample carries a
+ * timestamp: the textfile collector refuses them. */
+#ifndef WR_PROM_H
+#define WR_PROM_H
+
+#include "state.h"
+#include "util.h"
+
+/* Appends the exposition of st to b; only workflow when not NULL. */
+void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *workflow);
+
+#endif
