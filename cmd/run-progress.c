@@ -80,7 +80,7 @@ static void progress_commit(struct sup *S)
 int progress_read(struct sup *S)
 {
 	char buf[16384];
-	ssize_t n = read(S->c.prog_r, buf, sizeof buf);
+	ssize_t n = read(S->c.fd3, buf, sizeof buf);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0)

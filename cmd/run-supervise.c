@@ -16,23 +16,18 @@
 #include "timefmt.h"
 #include "run.h"
 
-int group_alive(pid_t pgid)
-{
-	return kill(-pgid, 0) == 0 || errno == EPERM;
-}
-
 /* Begins the end of the attempt: signal the group, SIGKILL after the grace. */
 void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason)
 {
 	if (S->ending != WR_OUT_NONE || S->reaped) {
 		free(reason);
 		if (!S->reaped || !S->group_gone)
-			kill(-S->c.pid, sig);
+			wr_proc_signal(&S->c, sig);
 		return;
 	}
 	S->ending = why;
 	S->end_reason = reason;
-	kill(-S->c.pid, sig);
+	wr_proc_signal(&S->c, sig);
 	if (sig != SIGKILL)
 		S->kill_at = wr_mono_ms() + S->pol.kill_after_ms;
 }
@@ -123,12 +118,12 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 		reap(S);
 		int64_t now = wr_mono_ms();
 		if (S->reaped && !S->group_gone) {
-			if (!group_alive(S->c.pid)) {
+			if (!wr_proc_group_alive(S->c.pid)) {
 				S->group_gone = 1;
 			} else if (!S->group_term_sent) {
 				/* The command is done; what it left in its group must not go on. */
 				S->group_term_sent = 1;
-				kill(-S->c.pid, SIGTERM);
+				wr_proc_signal(&S->c, SIGTERM);
 				if (!S->kill_at)
 					S->kill_at = now + S->pol.kill_after_ms;
 			}
@@ -151,7 +146,7 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 			while (progress_read(S) > 0)
 				;
 			prog_open = 0;
-			closefd(&S->c.prog_r);
+			closefd(&S->c.fd3);
 		}
 		if (S->reaped && S->group_gone && !open_streams)
 			break;
@@ -173,7 +168,7 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 		}
 		if (prog_open) {
 			px = np;
-			pf[np++] = (struct pollfd){S->c.prog_r, POLLIN, 0};
+			pf[np++] = (struct pollfd){S->c.fd3, POLLIN, 0};
 		}
 		int64_t next = 0;
 		if (S->ending == WR_OUT_NONE && !S->reaped) {
@@ -200,7 +195,7 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 				if (sig == SIGCHLD)
 					continue;
 				if (sig == SIGUSR1 || sig == SIGUSR2) {
-					kill(-S->c.pid, sig);
+					wr_proc_signal(&S->c, sig);
 					continue;
 				}
 				if (S->ending == WR_OUT_NONE && !S->reaped) {
@@ -223,7 +218,7 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 		if (r > 0 && px >= 0 && pf[px].revents) {
 			if (progress_read(S) < 0) {
 				prog_open = 0;
-				closefd(&S->c.prog_r);
+				closefd(&S->c.fd3);
 			}
 		}
 		now = wr_mono_ms();
@@ -253,10 +248,10 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 			hb_next = wr_mono_ms() + S->pol.heartbeat_ms;
 		}
 		if (S->kill_at && now >= S->kill_at) {
-			if (!S->reaped || group_alive(S->c.pid)) {
+			if (!S->reaped || wr_proc_group_alive(S->c.pid)) {
 				wr_warn("the command's process group outlived the grace of %lldms; sending SIGKILL",
 					(long long)S->pol.kill_after_ms);
-				kill(-S->c.pid, SIGKILL);
+				wr_proc_signal(&S->c, SIGKILL);
 			}
 			S->kill_at = 0;
 		}

@@ -16,6 +16,7 @@
 
 #include "decide_run.h"
 #include "ledger.h"
+#include "proc.h"
 #include "util.h"
 
 #define EXIT_REJECTED 75
@@ -47,28 +48,18 @@ int parse_opts(int argc, char **argv, struct opts *o);
 /* ---- signals: a self-pipe read by the event loop ---- */
 
 extern int sigfd[2];
-void setup_signals(sigset_t *mask);
+void setup_signals(void);
 
 /* ---- the child, held before exec ---- */
-
-struct child {
-	pid_t pid;
-	int out_r, out_w, err_r, err_w; /* err_* -1 when stdout and stderr are one file */
-	int prog_r, prog_w;
-	int hold_r, hold_w;
-	int exec_r, exec_w;        /* the child's failure before exec: {stage, errno} */
-	const char *dir;           /* directory to run in (a --run's recorded cwd), or NULL */
-};
 
 /* The child's fd for progress lines: the first after stdin, out and err. */
 #define PROGRESS_FD 3
 
-/* What the child reports on exec_w when it cannot run the command. */
-enum { CHILD_CHDIR = 1, CHILD_EXEC = 2 };
-
 void closefd(int *fd);
-void spawn_held(struct child *c, char **argv, const sigset_t *mask);
-void kill_held(struct child *c);
+/* Forks the command held before exec (core/proc.h) in its own group, with
+ * pipes for its stdout, its stderr (one pipe when both are one file) and
+ * progress on fd 3; dir is where it runs, or NULL. */
+void spawn_held(struct wr_child *c, char **argv, const char *dir);
 json_t *argv_json(char **argv, int argc);
 
 /* ---- output passthrough with the repeated-line detector ---- */
@@ -109,7 +100,7 @@ struct sup {
 	const char *run, *workflow;
 	int64_t attempt;
 	struct wr_policy pol;
-	struct child c;
+	struct wr_child c;
 	struct stream st[2];
 	int nstreams;
 	int logfd;
@@ -163,7 +154,6 @@ const struct wr_agent_counts *agent_counts(const struct sup *S, struct wr_agent_
 
 /* ---- the supervision loop ---- */
 
-int group_alive(pid_t pgid);
 void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason);
 /* terminate, recording code (a wr_reason_name token) as what stopped it
  * when this is the first reason to end the attempt. */
@@ -182,9 +172,9 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end);
 /* Decides the start, waiting for a slot while the limit is reached;
  * returns 0 when the attempt started, else wr-run's exit status. */
 int run_start(struct sup *S, struct wr_start_req *q, int wait);
-/* Releases the held child with its environment; returns the start (mono),
- * and in child_err what the child reported before exec ({0, 0}: nothing). */
-int64_t run_release(struct sup *S, const struct wr_start_req *q, int child_err[2]);
+/* Releases the held child with its environment; returns the start (mono).
+ * S->c.exec_stage and exec_errno say whether it ran. */
+int64_t run_release(struct sup *S, const struct wr_start_req *q);
 /* Records the end of the attempt; returns wr-run's exit status. */
 int run_finish(struct sup *S, struct wr_end_req *end, int rc);
 

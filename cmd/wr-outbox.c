@@ -28,6 +28,7 @@
 #include "event.h"
 #include "ledger.h"
 #include "output.h"
+#include "proc.h"
 #include "text.h"
 #include "timefmt.h"
 #include "util.h"
@@ -811,30 +812,6 @@ static void setup_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* 1 when argv0 names an executable file (directly or on PATH). */
-static int can_exec(const char *argv0)
-{
-	if (strchr(argv0, '/'))
-		return access(argv0, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t n = end ? (size_t)(end - path) : strlen(path);
-		char *cand = n ? wr_xasprintf("%.*s/%s", (int)n, path, argv0) : wr_xasprintf("./%s", argv0);
-		struct stat sb;
-		int ok = stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) && access(cand, X_OK) == 0;
-		free(cand);
-		if (ok)
-			return 1;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return 0;
-}
-
 static void drain_sigpipe(void)
 {
 	char buf[64];
@@ -850,9 +827,19 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 			const char *delivery, struct child_result *res)
 {
 	memset(res, 0, sizeof *res);
-	int in[2], ep[2];
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to create a pipe");
+	char *env[] = {
+		wr_xasprintf("WR_OUTBOX_ID=%s", o->id),
+		wr_xasprintf("WR_OUTBOX_DELIVERY=%s", delivery),
+		wr_xasprintf("WR_OUTBOX_ATTEMPT=%lld", (long long)o->attempts),
+		wr_xasprintf("WR_OUTBOX_KIND=%s", o->kind),
+		NULL,
+	};
+	struct wr_child p = WR_CHILD_INIT;
+	p.argv = d->argv;
+	p.env = env;
+	p.in = WR_PROC_PIPE;
+	p.out = 2;
+	p.pgroup = 1;
 	/* A consumer that does not read its stdin must not kill us. */
 	struct sigaction ign, oldpipe;
 	memset(&ign, 0, sizeof ign);
@@ -861,40 +848,12 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 	sigaction(SIGPIPE, &ign, &oldpipe);
 	drain_sigpipe();
 	int64_t start = wr_mono_ms();
-	pid_t pid = fork();
-	if (pid < 0)
-		wr_diesys(WR_EXIT_IO, "unable to fork");
-	if (pid == 0) {
-		setpgid(0, 0);
-		struct sigaction dfl;
-		memset(&dfl, 0, sizeof dfl);
-		dfl.sa_handler = SIG_DFL;
-		sigemptyset(&dfl.sa_mask);
-		int sigs[] = {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP};
-		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-			sigaction(sigs[i], &dfl, NULL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(in[0], 0) < 0 || dup2(2, 1) < 0)
-			_exit(126);
-		char att[32];
-		snprintf(att, sizeof att, "%lld", (long long)o->attempts);
-		setenv("WR_OUTBOX_ID", o->id, 1);
-		setenv("WR_OUTBOX_DELIVERY", delivery, 1);
-		setenv("WR_OUTBOX_ATTEMPT", att, 1);
-		setenv("WR_OUTBOX_KIND", o->kind, 1);
-		execvp(d->argv[0], d->argv);
-		int e = errno;
-		if (write(ep[1], &e, sizeof e) < 0) {
-			/* nothing more to do */
-		}
-		_exit(e == ENOENT ? 127 : 126);
-	}
-	setpgid(pid, pid); /* also here: no race with a kill before the child's setpgid */
-	close(in[0]);
-	close(ep[1]);
-	int wfd = in[1];
+	if (wr_proc_start(&p) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to start %s", d->argv[0]);
+	for (char **e = env; *e; e++)
+		free(*e);
+	res->exec_errno = p.exec_errno;
+	int wfd = p.in;
 	if (fcntl(wfd, F_SETFL, O_NONBLOCK) < 0)
 		wr_diesys(WR_EXIT_IO, "unable to set up the command's stdin");
 	size_t off = 0;
@@ -902,39 +861,26 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 		close(wfd);
 		wfd = -1;
 	}
-	int killing = 0;               /* 1 TERM sent, 2 KILL sent */
-	int64_t deadline = d->timeout_ms > 0 ? start + d->timeout_ms : -1;
+	int64_t deadline = d->timeout_ms > 0 ? start + d->timeout_ms : 0;
 	for (;;) {
-		siginfo_t si;
-		memset(&si, 0, sizeof si);
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+		int stop = stop_sig || (deadline && wr_mono_ms() >= deadline);
+		struct pollfd p2[2] = {{sigpipe_fds[0], POLLIN, 0}, {wfd, POLLOUT, 0}};
+		int r = wr_proc_wait(&p, stop ? -1 : deadline, p2, stop ? 0 : 2);
+		if (r < 0)
+			wr_diesys(WR_EXIT_IO, "unable to wait for the command");
+		if (r == 1)
 			break;
-		int64_t now = wr_mono_ms();
-		if (!killing && (stop_sig || (deadline >= 0 && now >= deadline))) {
+		if (stop) {
 			if (stop_sig)
 				res->interrupted = stop_sig;
 			else
 				res->timed_out = 1;
-			kill(-pid, SIGTERM);
-			killing = 1;
-			deadline = now + d->kill_after_ms;
-		} else if (killing == 1 && now >= deadline) {
-			kill(-pid, SIGKILL);
-			killing = 2;
-			deadline = -1;
+			wr_proc_stop(&p, d->kill_after_ms);
+			break;
 		}
-		struct pollfd p[2] = {{sigpipe_fds[0], POLLIN, 0}, {wfd, POLLOUT, 0}};
-		int wait_ms = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - wr_mono_ms();
-			wait_ms = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-		}
-		int r = poll(p, wfd >= 0 ? 2 : 1, wait_ms);
-		if (r < 0 && errno != EINTR)
-			wr_diesys(WR_EXIT_IO, "unable to wait for the command");
-		if (r > 0 && p[0].revents)
+		if (p2[0].revents)
 			drain_sigpipe();
-		if (r > 0 && wfd >= 0 && p[1].revents) {
+		if (wfd >= 0 && p2[1].revents) {
 			ssize_t w = write(wfd, input + off, len - off);
 			if (w > 0)
 				off += (size_t)w;
@@ -945,18 +891,9 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 			}
 		}
 	}
-	/* The leader is a zombie still, so its group id cannot be reused:
-	 * after a timeout, nothing of the group may outlive the delivery. */
-	if (killing)
-		kill(-pid, SIGKILL);
-	while (waitpid(pid, &res->status, 0) < 0 && errno == EINTR)
-		;
+	res->status = p.status;
 	if (wfd >= 0)
 		close(wfd);
-	int e;
-	if (read(ep[0], &e, sizeof e) == (ssize_t)sizeof e)
-		res->exec_errno = e;
-	close(ep[0]);
 	sigaction(SIGPIPE, &oldpipe, NULL);
 	res->ms = wr_mono_ms() - start;
 }
@@ -1126,7 +1063,7 @@ static int cmd_deliver(int argc, char **argv)
 	else if (d.lease_ms < d.timeout_ms + d.kill_after_ms)
 		wr_warn("--lease is shorter than --timeout plus --kill-after: a slow delivery may be claimed again "
 			"by another deliverer and delivered twice");
-	if (!can_exec(d.argv[0]))
+	if (!wr_proc_findable(d.argv[0]))
 		wr_die(WR_EXIT_USAGE, "deliver: cannot run '%s': not an executable file%s", d.argv[0],
 		       strchr(d.argv[0], '/') ? "" : " on PATH");
 	setup_signals();

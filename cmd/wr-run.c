@@ -128,11 +128,9 @@ int wr_main(int argc, char **argv)
 			wr_diesys(EXIT_FAILED, "unable to open log file %s", o.log);
 	}
 
-	sigset_t mask;
-	setup_signals(&mask);
+	setup_signals();
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-	S.c.dir = run_dir;
-	spawn_held(&S.c, exec_argv, &mask);
+	spawn_held(&S.c, exec_argv, run_dir);
 	q.wait = o.wait;
 	q.host = wr_hostname();
 	q.boot_id = wr_boot_id();
@@ -145,9 +143,8 @@ int wr_main(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	int child_err[2];
-	int64_t t0 = run_release(&S, &q, child_err);
-	int exec_errno = child_err[1];
+	int64_t t0 = run_release(&S, &q);
+	int exec_errno = S.c.exec_errno;
 
 	/* The timeout counts from the start; the run's deadline caps it. */
 	int64_t hard_end = S.pol.timeout_ms ? t0 + S.pol.timeout_ms : 0;
@@ -157,11 +154,11 @@ int wr_main(int argc, char **argv)
 		hard_end = min_t(hard_end, d);
 	}
 
-	S.st[0] = (struct stream){.name = "stdout", .fd = S.c.out_r};
+	S.st[0] = (struct stream){.name = "stdout", .fd = S.c.out};
 	stream_dest(&S.st[0], 1);
 	S.nstreams = 1;
-	if (S.c.err_r >= 0) {
-		S.st[1] = (struct stream){.name = "stderr", .fd = S.c.err_r};
+	if (S.c.err >= 0) {
+		S.st[1] = (struct stream){.name = "stderr", .fd = S.c.err};
 		stream_dest(&S.st[1], 2);
 		S.nstreams = 2;
 	}
@@ -183,7 +180,7 @@ int wr_main(int argc, char **argv)
 		while (waitpid(S.c.pid, &S.status, 0) < 0 && errno == EINTR)
 			;
 		S.reaped = 1;
-		if (child_err[0] == CHILD_CHDIR) {
+		if (S.c.exec_stage == WR_PROC_CHDIR) {
 			rc = EXIT_FAILED;
 			wr_warn("unable to change to the run's directory %s: %s", run_dir, strerror(exec_errno));
 			S.end_reason = wr_xasprintf("cannot change to the run's directory %s: %s", run_dir,
