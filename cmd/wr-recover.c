@@ -36,6 +36,7 @@
 #include "err.h"
 #include "ledger.h"
 #include "output.h"
+#include "proc.h"
 #include "sysinfo.h"
 #include "text.h"
 #include "timefmt.h"
@@ -351,30 +352,6 @@ static const char *wr_run_path(void)
 	return path;
 }
 
-/* Closes every fd above 2 but keep1 and keep2 (between fork and exec:
- * nothing here allocates but opendir's buffer). */
-static void close_others(int keep1, int keep2)
-{
-	int fds[256], n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	if (!d) {
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != keep1 && fd != keep2)
-				close(fd);
-		return;
-	}
-	struct dirent *de;
-	int own = dirfd(d);
-	while ((de = readdir(d)) && n < 256) {
-		int fd = atoi(de->d_name);
-		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd > 2 && fd != keep1 && fd != keep2 && fd != own)
-			fds[n++] = fd;
-	}
-	closedir(d);
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
-}
-
 /* Launches `wr-run --ledger L --run RUN` detached: a babysitter in a new
  * session (stdin /dev/null, output to the attempt's log, in the run's
  * cwd) holds lockfd and waits for wr-run, so the launch lock lasts as long
@@ -410,90 +387,39 @@ static int launch(const struct wr_run *r, int lockfd, char **logpath)
 		return -1;
 	}
 	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int errp[2];
-	if (nullfd < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+	if (nullfd < 0) {
 		wr_warnsys("unable to launch run %s", r->id);
-		if (nullfd >= 0)
-			close(nullfd);
 		close(cwdfd);
 		close(logfd);
 		free(log);
 		return -1;
 	}
-	const char *exe = wr_run_path();
 	char *argv[] = {(char *)"wr-run", (char *)"--ledger", L.path, (char *)"--run", r->id, NULL};
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(errp[0]);
-		if (setsid() < 0)
-			_exit(1);
-		pid_t sitter = fork();
-		if (sitter != 0)
-			_exit(sitter < 0 ? 1 : 0);
-		/* The babysitter: own session, no terminal, no cron pipe. */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		signal(SIGHUP, SIG_IGN);
-		if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 || fchdir(cwdfd) < 0)
-			_exit(1);
-		/* Nothing of this process may outlive it by accident, above all
-		 * not the ledger's lock file: only the launch lock stays. */
-		close_others(lockfd, errp[1]);
-		unsetenv("WR_RUN");
-		unsetenv("WR_WORKFLOW");
-		unsetenv("WR_ATTEMPT");
-		unsetenv("WR_STAGES_DONE");
-		unsetenv("WR_PROGRESS_FD");
-		/* Keep the launch lock across exec-less life: clear CLOEXEC only here. */
-		pid_t child = fork();
-		if (child == 0) {
-			signal(SIGHUP, SIG_DFL);
-			sigset_t none;
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
-			if (exe)
-				execv(exe, argv);
-			execvp("wr-run", argv);
-			int e = errno;
-			(void)!write(errp[1], &e, sizeof e);
-			_exit(127);
-		}
-		close(errp[1]);
-		if (child < 0)
-			_exit(1);
-		int st;
-		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-			;
-		/* lockfd stays open, and the launch lock held, until this exit. */
-		_exit(0);
+	char *env[] = {"WR_RUN", "WR_WORKFLOW", "WR_ATTEMPT", "WR_STAGES_DONE", "WR_PROGRESS_FD", NULL};
+	struct wr_child p = WR_CHILD_INIT;
+	p.argv = argv;
+	p.path = wr_run_path();
+	p.env = env;
+	p.in = nullfd;
+	p.out = logfd;
+	p.err_to_out = 1;
+	p.dir_fd = cwdfd;
+	p.detach = 1;
+	p.keep_fd = lockfd;
+	int ok = -1;
+	if (wr_proc_start(&p) < 0) {
+		wr_warnsys("unable to launch run %s: fork", r->id);
+	} else if (p.exec_stage == WR_PROC_EXEC) {
+		errno = p.exec_errno;
+		wr_warnsys("unable to run wr-run for run %s", r->id);
+	} else if (p.exec_stage) {
+		wr_warn("unable to launch run %s: the launcher failed", r->id);
+	} else {
+		ok = 0;
 	}
-	close(errp[1]);
 	close(nullfd);
 	close(cwdfd);
 	close(logfd);
-	int ok = -1;
-	if (pid < 0) {
-		wr_warnsys("unable to launch run %s: fork", r->id);
-	} else {
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		int e = 0;
-		ssize_t n;
-		while ((n = read(errp[0], &e, sizeof e)) < 0 && errno == EINTR)
-			;
-		if (n == (ssize_t)sizeof e) {
-			errno = e;
-			wr_warnsys("unable to run wr-run for run %s", r->id);
-		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			wr_warn("unable to launch run %s: the launcher failed", r->id);
-		} else {
-			ok = 0;
-		}
-	}
-	close(errp[0]);
 	if (ok == 0)
 		*logpath = log;
 	else
