@@ -139,7 +139,7 @@ int main(void)
 		struct stat qsb;
 		CHECK(stat(qpath, &qsb) == 0 && (qsb.st_mode & 0777) == 0600, "quarantine mode is not 0600");
 
-		size_t nlen;
+		size_t nlen = 0;
 		char *now = t_read(path, &nlen);
 		CHECK(nlen > plen && !memcmp(now, prefix, plen), "the ledger lost its prefix");
 		const char *rep = now + plen;
