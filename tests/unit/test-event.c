@@ -574,10 +574,49 @@ static void bad_inputs(void)
 	is_str(wr_type_name(WR_EV__COUNT), "", "out of range type has an empty name");
 }
 
+/* An agent's counts: turns and tool_calls non-negative integers, metrics
+ * an object of short names to integers; the reason tokens' one table. */
+static void agent_counts(void)
+{
+	char *h = with(GOOD_HB, "turns", "3");
+	char *h2 = with(h, "tool_calls", "0");
+	char *h3 = with(h2, "metrics", "{\"tokens\":-5,\"cost\":9007199254740993}");
+	good("a heartbeat with an agent's counts", h3, strlen(h3));
+	free(h);
+	free(h2);
+	free(h3);
+	bad_field(GOOD_HB, "turns", "-1", "turns", "negative");
+	bad_field(GOOD_HB, "tool_calls", "1.0", "tool_calls", "integer");
+	bad_field(GOOD_HB, "metrics", "[1]", "metrics", "metric name -> integer");
+	bad_field(GOOD_HB, "metrics", "{\"t\":\"1\"}", "metrics", "metric name -> integer");
+	bad_field(GOOD_HB, "metrics", "{\"\":1}", "metrics", "metric name -> integer");
+	char *long_name = wr_xasprintf("{\"%065d\":1}", 0);
+	bad_field(GOOD_HB, "metrics", long_name, "metrics", "metric name -> integer");
+	free(long_name);
+	char *ok64 = wr_xasprintf("{\"%064d\":1}", 0);
+	char *line = with(GOOD_HB, "metrics", ok64);
+	good("a metric name of 64 bytes", line, strlen(line));
+	free(line);
+	free(ok64);
+	for (int r = 0; r < WR_REASON__COUNT; r++) {
+		const char *n = wr_reason_name((enum wr_reason)r);
+		if (r == WR_REASON__STUCK)
+			ok(!*n && wr_reason_from_name(n) == -1, "the end of the stuck reasons has no name");
+		else
+			ok(*n && wr_reason_from_name(n) == r, "reason %d is %s and back", r, n);
+	}
+	ok(wr_reason_from_name("bored") == -1 && wr_reason_from_name(NULL) == -1, "an unknown token is -1");
+	ok(!strcmp(wr_reason_name(WR_REASON_REPEATED_TOOL_CALL), "repeated_tool_call") &&
+	       !strcmp(wr_reason_name(WR_REASON_MAX_TURNS), "max_turns") &&
+	       !strcmp(wr_reason_name(WR_REASON_NO_PROGRESS), "no_progress"),
+	   "workrail's tokens are spelled as workrail spells them");
+}
+
 int main(void)
 {
 	t_tmpdir("event");
 	round_trip();
 	bad_inputs();
+	agent_counts();
 	return done_testing();
 }
