@@ -22,7 +22,9 @@
  *   follow  the events as recorded, one per line
  *   check   one object per lost attempt: {run, workflow, attempt, host,
  *           pid, reason, recorded} (recorded is false with --dry-run)
- *   stats   one object per workflow: see core/stats.h and stats_json() */
+ *   stats   one object per workflow: see core/stats.h and stats_json()
+ *
+ * plot writes an SVG (core/plot.h), report an HTML page (core/report.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -42,6 +44,8 @@
 #include "ledger.h"
 #include "output.h"
 #include "prom.h"
+#include "plot.h"
+#include "report.h"
 #include "stats.h"
 #include "text.h"
 #include "timefmt.h"
@@ -54,6 +58,8 @@ static const char usage[] =
 	"       wr-watch check [--dry-run] [--workflow W] [--run RUN]\n"
 	"       wr-watch stats [--since DUR] [--workflow W] [--label K=V]\n"
 	"       wr-watch stats --format prometheus [--workflow W] [--output FILE]\n"
+	"       wr-watch plot [--since DUR] [--workflow W] [--label K=V] > runs.svg\n"
+	"       wr-watch report [--since DUR] > report.html\n"
 	"\n"
 	"See supervised work in the wr ledger, and detect what went missing.\n"
 	"\n"
@@ -79,6 +85,14 @@ static const char usage[] =
 	"            --since counts runs created in the window.\n"
 	"            --format prometheus: the metrics in Prometheus's text format\n"
 	"            (counters kept across compaction; see wr-watch(1))\n"
+	"  plot      one SVG on stdout: a row per run, grouped by workflow, each\n"
+	"            attempt a bar coloured by outcome, retries linked, markers\n"
+	"            for stuck, timeout, lost, blocked and escalated, tooltips;\n"
+	"            a workflow with many runs folds into one lane\n"
+	"  report    one HTML page on stdout, no script or network needed: what\n"
+	"            needs a human (blocked runs, dead notifications, breakers\n"
+	"            not closed, expired leases), a table of the workflows (as\n"
+	"            stats), the timeline; light, dark and print styles\n"
 	"\n"
 	"Options:\n"
 	"  --ledger PATH       the ledger (default $WR_LEDGER, else\n"
@@ -88,13 +102,14 @@ static const char usage[] =
 	"  -w, --workflow W    only workflow W\n"
 	"  -s, --status S      status: only these statuses (running, succeeded,\n"
 	"                      failed, retry_wait, blocked, cancelled)\n"
-	"  -l, --label K=V     status, stats, follow: only runs labelled K=V (by\n"
+	"  -l, --label K=V     status, stats, follow, plot: only runs labelled K=V (by\n"
 	"                      wr-run --label); repeat it: a key given twice\n"
 	"                      matches either value, different keys must all match\n"
 	"  -r, --run RUN       follow, check: only this run\n"
 	"      --from-start    follow: print the events already there first\n"
 	"  -n, --dry-run       check: show what would be recorded, record nothing\n"
-	"      --since DUR     stats: runs created in the last DUR (90s, 5m, 2d)\n"
+	"      --since DUR     stats: runs created in the last DUR (90s, 5m, 2d);\n"
+	"                      plot, report: the last DUR\n"
 	"      --format FMT    stats: text (default; JSON with --json) or prometheus\n"
 	"  -o, --output FILE   stats --format prometheus: replace FILE atomically\n"
 	"                      (for node_exporter's textfile collector)\n"
@@ -112,7 +127,9 @@ static const char usage[] =
 	"  wr-watch follow --json | jq -c 'select(.type == \"attempt.finished\")'\n"
 	"  wr-watch check --dry-run                  # would anything be marked lost?\n"
 	"  wr-watch stats --since 7d --workflow backup\n"
-	"  wr-watch stats --format prometheus --output /var/lib/prometheus/node-exporter/wr.prom\n";
+	"  wr-watch stats --format prometheus --output /var/lib/prometheus/node-exporter/wr.prom\n"
+	"  wr-watch plot --since 1d > runs.svg         # last night, in a browser\n"
+	"  wr-watch report --since 7d > report.html\n";
 
 enum {
 	O_ALL = 1 << 0,
@@ -1169,6 +1186,91 @@ static int cmd_stats_prometheus(void)
 	return WR_EXIT_OK;
 }
 
+/* ---- plot ------------------------------------------------------------ */
+
+static int keep_labels(const struct wr_run *r, void *ctx)
+{
+	return wr_label_filter_match(ctx, r->labels);
+}
+
+/* A picture is no use on a terminal: say where it should go instead. */
+static void refuse_tty(const char *cmd, const char *file)
+{
+	if (isatty(STDOUT_FILENO))
+		wr_usage_error(WR_EXIT_USAGE, "%s writes a file to standard output; redirect it: wr-watch %s > %s", cmd, cmd,
+			       file);
+}
+
+static int cmd_plot(void)
+{
+	refuse_tty("plot", "runs.svg");
+	struct wr_ledger l;
+	struct wr_timeline tl;
+	wr_timeline_init(&tl);
+	open_ledger(&l, WR_LEDGER_LAZY);
+	l.on_events = wr_timeline_on_events;
+	l.on_events_ctx = &tl;
+	if (wr_ledger_refresh(&l) < 0)
+		die_ledger();
+	int64_t now = wr_now_ms();
+	struct wr_plot_opts po = {.now = now,
+				  .since = opt.since_ms ? now - opt.since_ms : 0,
+				  .workflow = opt.workflow,
+				  .keep = opt.labels.n ? keep_labels : NULL,
+				  .keep_ctx = &opt.labels};
+	struct wr_buf b = {0};
+	wr_plot_svg(&l.st, &tl, &po, &b);
+	fwrite(b.p, 1, b.len, stdout);
+	wr_buf_free(&b);
+	wr_timeline_free(&tl);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+/* ---- report ---------------------------------------------------------- */
+
+struct report_ctx {
+	struct wr_timeline tl;
+	struct wr_stats s;
+};
+
+static void report_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			  const char *const *why, int64_t line)
+{
+	struct report_ctx *c = ctx;
+	wr_timeline_on_events(&c->tl, evs, n, applied, why, line);
+	wr_stats_on_events(&c->s, evs, n, applied, why, line);
+}
+
+static int cmd_report(void)
+{
+	refuse_tty("report", "report.html");
+	struct wr_ledger l;
+	struct report_ctx c;
+	int64_t now = wr_now_ms();
+	int64_t since = opt.since_ms ? now - opt.since_ms : 0;
+	wr_timeline_init(&c.tl);
+	wr_stats_init(&c.s, since);
+	open_ledger(&l, WR_LEDGER_LAZY);
+	c.s.st = &l.st;
+	l.on_events = report_events;
+	l.on_events_ctx = &c;
+	if (wr_ledger_refresh(&l) < 0)
+		die_ledger();
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) < 0)
+		host[0] = 0;
+	struct wr_report_opts ro = {.now = now, .since = since, .ledger = l.path, .host = *host ? host : NULL};
+	struct wr_buf b = {0};
+	wr_report_html(&l.st, &c.tl, &c.s, &ro, &b);
+	fwrite(b.p, 1, b.len, stdout);
+	wr_buf_free(&b);
+	wr_timeline_free(&c.tl);
+	wr_stats_free(&c.s);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
 /* ---- options --------------------------------------------------------- */
 
 static void parse_status(const char *arg)
@@ -1342,5 +1444,13 @@ int wr_main(int argc, char **argv)
 		only(cmd, O_WORKFLOW | O_SINCE | O_LABEL | O_FORMAT);
 		return cmd_stats();
 	}
-	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (status, show, follow, check or stats)", cmd);
+	if (!strcmp(cmd, "plot")) {
+		only(cmd, O_WORKFLOW | O_SINCE | O_LABEL);
+		return cmd_plot();
+	}
+	if (!strcmp(cmd, "report")) {
+		only(cmd, O_SINCE);
+		return cmd_report();
+	}
+	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (status, show, follow, check, stats, plot or report)", cmd);
 }

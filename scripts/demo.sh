@@ -3,7 +3,10 @@
 # ledger in a temporary directory: a nightly job gets stuck, wr-run
 # detects and aborts it, wr-recover retries it after backoff, the retry is
 # stuck too, wr-recover escalates (blocked), and wr-outbox delivers every
-# notification to a file. Nothing outside the temporary directory is touched.
+# notification to a file; beside it a backup succeeds and an import fails
+# once and is retried. Last, a picture: report.html and timeline.svg.
+# Nothing outside the temporary directory is touched (WR_DEMO_DIR names
+# another directory to use instead, as scripts/readme-picture.sh does).
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -13,7 +16,8 @@ wr_install_deps
 meson compile -C build >/dev/null
 
 src=$PWD
-demo=$(mktemp -d "${TMPDIR:-/tmp}/wr-demo.XXXXXX")
+demo=${WR_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/wr-demo.XXXXXX")}
+mkdir -p "$demo"
 export PATH="$src/build/cmd:$PATH"
 export WR_LEDGER="$demo/ledger.jsonl" XDG_STATE_HOME="$demo/state"
 unset NO_COLOR
@@ -30,6 +34,13 @@ echo "fetching data"
 while :; do echo "waiting for lock on reports.db"; sleep 0.05; done
 JOB
 chmod +x nightly-report
+
+say "0. Two jobs beside it: a backup that works, an import that fails once"
+echo '$ wr-run --workflow db-backup -- sh -c "sleep 0.5"'
+wr-run --workflow db-backup -- sh -c "sleep 0.5"
+echo '$ wr-run --workflow import --backoff 1s,1,1s -- sh -c "sleep 0.3; test -e imported || { touch imported; exit 3; }"'
+wr-run --workflow import --backoff 1s,1,1s -- sh -c "sleep 0.3; test -e imported || { touch imported; exit 3; }" ||
+	echo "exit status $? (the first try fails; wr-recover retries it below)"
 
 say "1. A nightly job runs under wr-run; it hangs printing the same line"
 echo '$ wr-run --workflow nightly-report --stuck-repeat 20 --max-attempts 2 --backoff 1s,1,1s -- ./nightly-report'
@@ -66,5 +77,12 @@ show wr-watch show "$run"
 
 say "7. The ledger is plain JSONL, checked end to end"
 show wr-ledger verify
+
+say "8. A picture of it all: an HTML report and an SVG timeline"
+echo '$ wr-watch report > report.html; wr-watch plot > timeline.svg'
+wr-watch report >"$demo/report.html"
+wr-watch plot >"$demo/timeline.svg"
 echo
-echo "Ledger: $WR_LEDGER (try: jq -c . $WR_LEDGER | less)"
+echo "Report:   $demo/report.html (open it in a browser: no network, no script)"
+echo "Timeline: $demo/timeline.svg"
+echo "Ledger:   $WR_LEDGER (try: jq -c . $WR_LEDGER | less)"

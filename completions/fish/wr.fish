@@ -140,13 +140,15 @@ complete -c wr-run -l version -d 'show the version'
 complete -c wr-run -n 'contains -- -- (commandline -opc)' -a '(__fish_complete_subcommand -- --)'
 
 # ---- wr-watch ----
-set -l __wr_watch_verbs status show follow check stats
+set -l __wr_watch_verbs status show follow check stats plot report
 complete -c wr-watch -f
 complete -c wr-watch -n __wr_no_verb -a status -d 'runs that need eyes'
 complete -c wr-watch -n __wr_no_verb -a show -d "one run's timeline"
 complete -c wr-watch -n __wr_no_verb -a follow -d 'events as they are appended'
 complete -c wr-watch -n __wr_no_verb -a check -d 'record lost attempts'
 complete -c wr-watch -n __wr_no_verb -a stats -d 'per-workflow figures'
+complete -c wr-watch -n __wr_no_verb -a plot -d 'an SVG timeline'
+complete -c wr-watch -n __wr_no_verb -a report -d 'an HTML report'
 complete -c wr-watch -n '__wr_verb_is show; and __wr_verb_args_are show 0' -a '(__wr_runs --all)'
 complete -c wr-watch -l ledger -r -F -d 'the ledger'
 complete -c wr-watch -l json -d 'one JSON object per line'
@@ -162,6 +164,8 @@ complete -c wr-watch -s n -l dry-run -n '__wr_verb_is check' -d 'record nothing'
 complete -c wr-watch -l since -n '__wr_verb_is stats' -x -d 'runs created in the last DUR'
 complete -c wr-watch -l format -n '__wr_verb_is stats' -x -a 'text prometheus' -d 'output format'
 complete -c wr-watch -s o -l output -n '__wr_verb_is stats' -r -F -d 'prometheus: replace FILE atomically'
+complete -c wr-watch -l since -n '__wr_verb_is plot report' -x -d 'the last DUR'
+complete -c wr-watch -s l -l label -n '__wr_verb_is plot' -x -d 'only runs with KEY=VALUE'
 complete -c wr-watch -s h -l help -d 'show the help'
 complete -c wr-watch -l version -d 'show the version'
 

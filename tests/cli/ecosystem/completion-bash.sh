@@ -59,7 +59,7 @@ test_expect_success 'and the outbox: a dead entry, a pending one, an acked one' 
 '
 
 test_expect_success 'wr-watch: the commands' '
-	comp wr-watch "" && want status show follow check stats
+	comp wr-watch "" && want status show follow check stats plot report
 '
 
 test_expect_success 'wr-watch: commands by prefix' '
@@ -68,6 +68,11 @@ test_expect_success 'wr-watch: commands by prefix' '
 
 test_expect_success 'wr-watch: options of check' '
 	comp wr-watch check --d && want --dry-run
+'
+
+test_expect_success 'wr-watch plot: its options' '
+	comp wr-watch plot --s && want --since &&
+	comp wr-watch plot --l && want --label --ledger
 '
 
 test_expect_success 'wr-watch --status: the statuses, after the last comma too' '
