@@ -51,6 +51,8 @@
 #include "timefmt.h"
 #include "util.h"
 
+/* In two parts: C11 compilers need not take string literals over 4095
+ * bytes. */
 static const char usage[] =
 	"Usage: wr-watch [status] [--all] [--workflow W] [--status S[,S...]] [--label K=V]\n"
 	"       wr-watch show RUN\n"
@@ -93,7 +95,9 @@ static const char usage[] =
 	"            needs a human (blocked runs, dead notifications, breakers\n"
 	"            not closed, expired leases), a table of the workflows (as\n"
 	"            stats), the timeline; light, dark and print styles\n"
-	"\n"
+	"\n";
+
+static const char usage_options[] =
 	"Options:\n"
 	"  --ledger PATH       the ledger (default $WR_LEDGER, else\n"
 	"                      ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
@@ -1397,6 +1401,7 @@ int wr_main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			fputs(usage_options, stdout);
 			return WR_EXIT_OK;
 		case 'V':
 			wr_print_version();
