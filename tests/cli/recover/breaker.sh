@@ -9,9 +9,18 @@ attempts2() {
 	count '.type == "attempt.started" and .attempt == 2'
 }
 
+test_attempts2_is() {
+	test "$(attempts2)" -eq "$1"
+}
+
+# The command of workflow flaky: fails until the file ok exists, then
+# waits (at most 60 s) for the file go, so a test can look at the breaker
+# while a trial is in flight.
+GATED='test -e ok || exit 1; i=0; while [ ! -e go ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done'
+
 test_expect_success 'five failures of workflow flaky open its breaker' '
 	for i in 1 2 3 4 5; do
-		test_expect_code 1 wr-run --workflow flaky --backoff 10ms,1,10ms -- sh -c "test -e ok" || return 1
+		test_expect_code 1 wr-run --workflow flaky --backoff 10ms,1,10ms -- sh -c "$GATED" || return 1
 	done &&
 	test $(count ".type == \"breaker.changed\" and .to == \"open\"") -eq 1
 '
@@ -37,10 +46,16 @@ test_expect_success 'a dry run says the same' '
 test_expect_success 'after the cooldown exactly one trial runs' '
 	ev breaker.changed "{workflow: \"flaky\", from: \"open\", to: \"open\", open_until: \"$PAST\"}" "$(ts_at "-1 second")" &&
 	touch ok &&
-	pass_until "test \$(attempts2) -ge 1" &&
-	test $(attempts2) -eq 1 &&
+	wr-recover >>passes.out 2>>passes.err &&
+	test_wait_until test_attempts2_is 1 &&
 	test $(count ".type == \"recovery.decided\" and .action == \"retry\"") -eq 5 &&
 	test $(count ".type == \"breaker.changed\" and .to == \"half_open\"") -eq 1 &&
+	: "while the trial runs, another pass launches nothing" &&
+	wr-recover >>passes.out 2>>passes.err &&
+	test $(attempts2) -eq 1 &&
+	touch go &&
+	wait_launched &&
+	test $(attempts2) -eq 1 &&
 	test $(count ".type == \"breaker.changed\" and .from == \"half_open\" and .to == \"closed\"") -eq 1
 '
 
