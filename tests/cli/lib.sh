@@ -25,6 +25,8 @@ mkdir -p "$HOME"
 export WR_LEDGER="$TRASH/ledger.jsonl"
 cd "$TRASH" || exit 1
 
+TRASH_REAL=$(pwd -P)
+
 test_count=0
 test_failures=0
 
@@ -252,6 +254,21 @@ test_wait_pid() {
 		sleep 0.05
 	done
 	wait "$pid"
+}
+
+# test_kill_here [-SIG] PID...: signals (default TERM) each PID that is
+# still a process of this test, one whose working directory is inside
+# $TRASH. A pid that ended may have been reused by a process of another
+# test (pids wrap around at pid_max, 32768 here): that one is left alone.
+# Use it wherever the process may have ended already (cleanups, races).
+test_kill_here() {
+	local sig=TERM p cwd
+	case ${1:-} in -*) sig=${1#-}; shift ;; esac
+	for p in "$@"; do
+		cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+		case $cwd/ in "$TRASH_REAL"/*) kill -s "$sig" "$p" 2>/dev/null ;; esac
+	done
+	return 0
 }
 
 test_done() {

@@ -23,7 +23,7 @@ kill_at_random() {
 	"$@" >/dev/null 2>>kills.err &
 	local p=$!
 	rand_sleep 60000
-	kill -KILL $p 2>/dev/null
+	test_kill_here -KILL $p
 	wait $p 2>/dev/null
 	not_crashed 0 kills.err
 }

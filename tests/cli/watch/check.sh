@@ -125,7 +125,7 @@ test_expect_success 'ledger errors exit 74, a lock held too long exits 75' '
 	# One process holds the lock: the subshell becomes sleep, keeping fd 9.
 	{ (exec 9>>"$WR_LEDGER.lock" && flock 9 && exec sleep 1000) & } &&
 	holder=$! &&
-	test_when_finished "kill $holder 2>/dev/null; :" &&
+	test_when_finished "test_kill_here $holder" &&
 	wait_until "! flock -n \"$WR_LEDGER.lock\" true" &&
 	WR_LOCK_TIMEOUT=200ms test_expect_code 75 wr-watch check 2>err &&
 	test_grep "timed out .* waiting for the lock" err &&
@@ -166,11 +166,11 @@ test_expect_success 'a SIGKILLed wr-run on this host: its attempt is lost' '
 	WR_LEDGER="$TRASH/real.jsonl" && export WR_LEDGER &&
 	{ wr-run --workflow real -- sleep 1000 >/dev/null 2>&1 & } &&
 	sup=$! &&
-	test_when_finished "kill -KILL $sup 2>/dev/null; :" &&
+	test_when_finished "test_kill_here -KILL $sup" &&
 	wait_until "jq -e -s \"map(select(.type == \\\"attempt.started\\\")) | length == 1\" \"$WR_LEDGER\" >/dev/null 2>&1" &&
 	pgid=$(jq -r "select(.type == \"attempt.started\") | .pgid" "$WR_LEDGER") &&
 	test -n "$pgid" &&
-	test_when_finished "kill -KILL -- -$pgid 2>/dev/null; :" &&
+	test_when_finished "test_kill_here -KILL $pgid" &&
 	wr-watch check >out &&
 	kill -KILL $sup && test_expect_code 137 test_wait_pid $sup &&
 	test_expect_code 1 wr-watch check >out &&

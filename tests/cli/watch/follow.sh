@@ -141,5 +141,5 @@ test_expect_success 'a real compaction while the follower is stopped: new events
 '
 
 # A failed test may leave its follower behind: end them all.
-[ -f "$TRASH/pids" ] && kill $(cat "$TRASH/pids") 2>/dev/null
+[ -f "$TRASH/pids" ] && test_kill_here $(cat "$TRASH/pids")
 test_done
