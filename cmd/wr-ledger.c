@@ -137,6 +137,35 @@ static void verify_events(void *ctx, const struct wr_event *evs, size_t n, const
 	}
 }
 
+/* Events stamped ahead of this host's clock: a note, not a problem (the
+ * ledger is sound; a host's clock is not), said once with the first. */
+static void report_future(const struct wr_ledger *l)
+{
+	const struct wr_future *f = &l->future;
+	if (!f->events)
+		return;
+	char d[32], msg[600];
+	snprintf(msg, sizeof msg,
+		 "clock skew: seq %lld (%s by %s%s%s) is stamped ahead of this host's clock (%lld event%s, up to %s "
+		 "ahead); decisions go by this host's clock",
+		 (long long)f->seq, f->type, f->by, f->host[0] ? " on host " : "", f->host, (long long)f->events,
+		 f->events == 1 ? "" : "s", wr_dur_format(f->skew_ms, d, sizeof d));
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", l->path);
+		wr_jset_int(o, "line", f->line);
+		wr_jset_int(o, "column", 1);
+		wr_jset(o, "field", json_string("ts"));
+		wr_jset_str(o, "kind", "clock_skew");
+		wr_jset_str(o, "message", msg);
+		wr_jset(o, "host", f->host[0] ? json_string(f->host) : json_null());
+		wr_jset_int(o, "skew_ms", f->skew_ms);
+		wr_out_json(o);
+	} else {
+		printf("%s:%lld:1: %s\n", l->path, (long long)f->line, msg);
+	}
+}
+
 static int cmd_verify(void)
 {
 	struct wr_ledger l;
@@ -168,12 +197,14 @@ static int cmd_verify(void)
 			 (long long)(l.scan.end - l.scan.off), (long long)l.scan.off);
 		problem(&v, l.scan.line, 1, NULL, msg, "torn");
 	}
+	report_future(&l);
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "file", l.path);
 		wr_jset_int(o, "events", l.st.events);
 		wr_jset_int(o, "last_seq", l.st.last_seq);
 		wr_jset_int(o, "stale", l.st.stale);
+		wr_jset_int(o, "future", l.future.events);
 		wr_jset_int(o, "problems", v.problems);
 		wr_jset(o, "ok", json_boolean(v.problems == 0));
 		wr_out_json(o);

@@ -100,6 +100,76 @@ static void scan_error(void *ctx, const struct wr_scan_error *e)
 		l->on_error(l->on_error_ctx, e);
 }
 
+/* The host an event came from, when the ledger says: its own host field
+ * (attempt.started), else the host of the attempt it is about. */
+static const char *event_host(const struct wr_state *st, const struct wr_event *ev)
+{
+	const char *h = wr_ev_str(ev, "host");
+	if (h)
+		return h;
+	const struct wr_run *r = ev->run ? wr_state_run(st, ev->run) : NULL;
+	if (r && ev->attempt > 0 && (size_t)ev->attempt <= r->natt)
+		return r->att[ev->attempt - 1].host;
+	return NULL;
+}
+
+/* Copies ledger text for a message: control characters (C0, DEL, C1)
+ * become '?', so that nothing from the ledger reaches the terminal raw. */
+static void copy_plain(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+	for (; src && *src && i + 1 < n; src++) {
+		unsigned char c = (unsigned char)*src;
+		if (c == 0xc2 && (unsigned char)src[1] >= 0x80 && (unsigned char)src[1] <= 0x9f) {
+			src++;
+			c = '?';
+		}
+		dst[i++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[i] = 0;
+}
+
+/* Notes an event stamped ahead of this host's clock (read again before
+ * calling one ahead, so a long replay is judged fairly). Never changes a
+ * decision: warn_future reports it. */
+static void note_future(struct wr_ledger *l, const struct wr_event *ev, int64_t line)
+{
+	struct wr_future *f = &l->future;
+	if (ev->ts <= f->clock + WR_CLOCK_SKEW_MS)
+		return;
+	f->clock = wr_now_ms();
+	int64_t skew = ev->ts - f->clock;
+	if (skew <= WR_CLOCK_SKEW_MS)
+		return;
+	if (!f->events++) {
+		const char *by = wr_ev_str(ev, "by");
+		copy_plain(f->by, sizeof f->by, by ? by : "?");
+		copy_plain(f->type, sizeof f->type, ev->type_name ? ev->type_name : "?");
+		f->line = line;
+		f->seq = ev->seq;
+	}
+	const char *h = f->host[0] ? NULL : event_host(&l->st, ev);
+	if (h)
+		copy_plain(f->host, sizeof f->host, h);
+	if (skew > f->skew_ms)
+		f->skew_ms = skew;
+}
+
+/* Once per handle, unless quiet: what note_future found. */
+static void warn_future(struct wr_ledger *l)
+{
+	struct wr_future *f = &l->future;
+	if (!f->events || f->warned || l->on_error != print_error)
+		return;
+	f->warned = 1;
+	char d[32];
+	wr_warn("%s:%lld: seq %lld (%s by %s%s%s) is stamped ahead of this host's clock (%lld event%s, up to %s "
+		"ahead): the clock of %s runs ahead; decisions go by this host's clock",
+		l->path, (long long)f->line, (long long)f->seq, f->type, f->by, f->host[0] ? " on host " : "", f->host,
+		(long long)f->events, f->events == 1 ? "" : "s", wr_dur_format(f->skew_ms, d, sizeof d),
+		f->host[0] ? f->host : "its host");
+}
+
 static void scan_events(void *ctx, const struct wr_event *evs, size_t n, int64_t line, off_t off)
 {
 	struct wr_ledger *l = ctx;
@@ -116,8 +186,10 @@ static void scan_events(void *ctx, const struct wr_event *evs, size_t n, int64_t
 	const char *whys[64];
 	int *res = n <= 64 ? applied : wr_xcalloc(n, sizeof *res);
 	const char **why = n <= 64 ? whys : wr_xcalloc(n, sizeof *why);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		note_future(l, &evs[i], line + (int64_t)i);
 		res[i] = wr_state_apply_ledger(&l->st, &evs[i], &why[i]);
+	}
 	if (l->on_events)
 		l->on_events(l->on_events_ctx, evs, n, res, why, line);
 	if (res != applied) {
@@ -149,7 +221,10 @@ static int scan_more(struct wr_ledger *l)
 	if (l->snap_loaded && l->scan.off)
 		l->snap_off = l->scan.off;
 	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
-	return wr_scan_run(&l->scan, &cb);
+	l->future.clock = wr_now_ms();
+	int r = wr_scan_run(&l->scan, &cb);
+	warn_future(l);
+	return r;
 }
 
 /* Writes a snapshot when enough was replayed since the last one. A cache:
@@ -185,6 +260,7 @@ int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive)
 	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
 	int r = wr_scan_run(&s, &cb);
 	close(fd);
+	warn_future(l);
 	return r;
 }
 
@@ -699,9 +775,10 @@ int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
 	struct wr_batch out = {json_array(), 0};
 	if (sync_locked(l, &repaired) < 0)
 		goto done;
+	/* This host's clock, even when the ledger holds later stamps: an event
+	 * from a host whose clock runs ahead must not freeze backoffs and
+	 * breaker cooldowns here (note_future reports it). */
 	int64_t now = wr_now_ms();
-	if (now < l->st.last_ts)
-		now = l->st.last_ts; /* time in the ledger never goes back */
 	if (decide(&l->st, now, req, &out) < 0) {
 		wr_seterrkind(WR_E_REFUSED);
 		goto done;

@@ -42,6 +42,21 @@ struct wr_batch {
  * wants committed to out->events (none is fine). Returns 0, or -1 with
  * wr_seterr() to refuse (nothing is written; the commit returns -1 with
  * kind WR_E_REFUSED). */
+/* Tolerated skew between the clocks of hosts sharing a ledger. */
+#define WR_CLOCK_SKEW_MS 5000
+
+/* The events from the future a handle has seen: count, the most ahead. */
+struct wr_future {
+	int64_t events;
+	int64_t skew_ms;        /* how far the most ahead one was ahead */
+	int64_t line, seq;      /* where the first one is */
+	char host[128];         /* its host when known, else "" */
+	char by[64];
+	char type[32];
+	int warned;
+	int64_t clock;          /* this host's clock at the last look */
+};
+
 typedef int (*wr_decide_fn)(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
 
 struct wr_ledger {
@@ -77,6 +92,10 @@ struct wr_ledger {
 	off_t snap_off;         /* offset of the snapshot loaded or written, 0 none */
 	int snap_loaded;        /* the last full replay started from a snapshot */
 	int snap_warned;
+	/* Events stamped later than this host's clock (+ WR_CLOCK_SKEW_MS):
+	 * another host's clock runs ahead. Decisions use this host's clock
+	 * all the same; a handle without WR_LEDGER_QUIET warns once. */
+	struct wr_future future;
 };
 
 /* The ledger path: opt (--ledger), else $WR_LEDGER, else
