@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "decide_check.h"
 #include "err.h"
 #include "text.h"
 #include "timefmt.h"
@@ -76,6 +78,9 @@ void spawn_held(struct wr_child *c, char **argv, const char *dir)
 	c->fd3 = WR_PROC_PIPE;
 	c->pgroup = 1;
 	c->hold = 1;
+	/* When wr-run dies (even of SIGKILL) the command gets SIGTERM, as
+	 * under timeout(1), instead of running on unsupervised. */
+	c->pdeathsig = SIGTERM;
 	if (wr_proc_start(c) < 0)
 		wr_diesys(EXIT_FAILED, "unable to start the command");
 	/* Bigger pipes: fewer wake-ups on heavy output (best effort). */
@@ -117,6 +122,12 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 			wr_proc_cancel(&S->c);
 			wr_die(EXIT_FAILED, "%s%s", wr_errmsg(),
 			       wr_errkind() == WR_E_REFUSED ? "" : "; the command was not run");
+		}
+		if (q->lost) {
+			wr_warn("recorded %lld attempt%s of workflow %s lost: %s supervisor is gone, and %s slot is free",
+				(long long)q->lost, q->lost == 1 ? "" : "s", q->run_workflow, q->lost == 1 ? "its" : "their",
+				q->lost == 1 ? "its" : "each");
+			wr_kill_lost_leftovers(&S->l.st, q->run_workflow);
 		}
 		if (q->result != WR_START_BUSY)
 			break;

@@ -211,75 +211,15 @@ static double jitter(void)
 
 /* ---- processes ---- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* 1 while a process of group pgid other than a zombie exists. */
-static int group_alive(pid_t pgid)
-{
-	if (kill(-pgid, 0) < 0 && errno == ESRCH)
-		return 0;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 1;
-	struct dirent *de;
-	int alive = 0;
-	while (!alive && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char path[300], buf[1024];
-		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = wr_read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		/* "pid (comm) S ppid pgrp ..." - comm may hold anything: after the last ')'. */
-		char *p = strrchr(buf, ')');
-		char state;
-		long ppid, pgrp;
-		if (p && sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == (long)pgid &&
-		    state != 'Z' && state != 'X')
-			alive = 1;
-	}
-	closedir(d);
-	return alive;
-}
-
-/* The group of an attempt, when it still runs on this host and boot: its
- * leader alive with the recorded start time. 0 when not. */
+/* The group of an attempt, when something of it still runs on this host
+ * and boot (its leader, or what the leader left in its group). 0 when not. */
 static pid_t group_here(const char *host, const char *boot_id, int64_t pgid, int64_t pgid_start)
 {
 	if (pgid <= 1 || !pgid_start || !host || strcmp(host, wr_hostname()))
 		return 0;
 	if (!boot_id || !*wr_boot_id() || strcmp(boot_id, wr_boot_id()))
 		return 0;
-	return wr_proc_check(pgid, pgid_start) == WR_PROC_ALIVE ? (pid_t)pgid : 0;
-}
-
-/* SIGTERM to the group, SIGKILL after grace_ms. Returns 0 when the group
- * is gone, -1 when something of it survived even SIGKILL for 5s. */
-static int kill_group(pid_t pgid, int64_t grace_ms)
-{
-	if (kill(-pgid, SIGTERM) < 0 && errno == ESRCH)
-		return 0;
-	int64_t until = wr_mono_ms() + grace_ms;
-	while (group_alive(pgid) && wr_mono_ms() < until)
-		sleep_ms(20);
-	if (!group_alive(pgid))
-		return 0;
-	kill(-pgid, SIGKILL);
-	until = wr_mono_ms() + 5000;
-	while (group_alive(pgid) && wr_mono_ms() < until)
-		sleep_ms(20);
-	return group_alive(pgid) ? -1 : 0;
+	return wr_group_members(pgid, pgid_start) > 0 ? (pid_t)pgid : 0;
 }
 
 /* ${XDG_STATE_HOME:-$HOME/.local/state}/wr/SUB, created 0700. */
@@ -437,15 +377,13 @@ static int kill_superseded(const struct wr_run *r, pid_t *killed)
 	const struct wr_attempt *a = wr_run_current(r);
 	if (!a || !a->finished || a->outcome != WR_OUT_LOST)
 		return 0;
-	pid_t g = group_here(a->host, a->boot_id, a->pgid, a->pgid_start);
-	if (!g)
-		return 0;
-	*killed = g;
-	if (kill_group(g, r->policy.kill_after_ms) < 0) {
-		wr_warn("run %s: process group %ld of lost attempt %lld survived SIGKILL; not launching its successor",
-			r->id, (long)g, (long long)a->n);
+	int64_t g = wr_attempt_kill_group(a, r->policy.kill_after_ms);
+	if (g < 0) {
+		wr_warn("run %s: process group %lld of lost attempt %lld survived SIGKILL; not launching its successor",
+			r->id, (long long)a->pgid, (long long)a->n);
 		return -1;
 	}
+	*killed = (pid_t)g;
 	return 0;
 }
 
@@ -527,13 +465,25 @@ static int pass(void)
 	json_t *f;
 	json_array_foreach(creq.found, i, f)
 	{
+		char extra[128] = "";
+		json_t *k = json_object_get(f, "killed");
+		if (k)
+			snprintf(extra, sizeof extra, "killed process group %lld of the lost attempt",
+				 (long long)json_integer_value(k));
+		else if (json_is_true(json_object_get(f, "survived")))
+			snprintf(extra, sizeof extra, "process group %lld of the lost attempt survived SIGKILL",
+				 (long long)json_integer_value(json_object_get(f, "pgid")));
 		emit(json_string_value(json_object_get(f, "run")), json_string_value(json_object_get(f, "workflow")),
 		     json_integer_value(json_object_get(f, "attempt")), "lost",
-		     json_string_value(json_object_get(f, "reason")), 0, 0, 0, NULL);
+		     json_string_value(json_object_get(f, "reason")), 0, 0, 0, extra[0] ? extra : NULL);
 	}
 	json_decref(creq.found);
 	if (!dry_run && wr_ledger_refresh(&L) < 0)
 		die_ledger();
+	/* Attempts recorded lost before this pass (by wr-watch check, or a
+	 * wr-run that found a dead slot holder): their leftovers stop now. */
+	if (!dry_run)
+		wr_kill_lost_leftovers(&L.st, workflow_opt);
 
 	/* 2. per run: a decision when its failure is undecided, then the
 	 * launch when its retry is due. Ids are copied: a compaction may
@@ -725,7 +675,7 @@ static int cmd_cancel(const char *arg)
 	if (g && dry_run) {
 		snprintf(extra, sizeof extra, "would kill process group %ld", (long)g);
 	} else if (g) {
-		if (kill_group(g, q.kill_after_ms) < 0)
+		if (wr_group_kill(g, q.kill_pgid_start, q.kill_after_ms) < 0)
 			wr_warn("run %s: process group %ld survived SIGKILL", id, (long)g);
 		snprintf(extra, sizeof extra, "killed process group %ld", (long)g);
 	} else if (q.kill_host && strcmp(q.kill_host, wr_hostname())) {

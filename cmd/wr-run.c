@@ -138,6 +138,7 @@ int wr_main(int argc, char **argv)
 	q.pid_start = (int64_t)wr_pid_start(getpid());
 	q.pgid = S.c.pid;
 	q.pgid_start = (int64_t)wr_pid_start(S.c.pid);
+	q.proc = wr_proc_probe;
 
 	int rc = run_start(&S, &q, o.wait);
 	if (rc)

@@ -1038,6 +1038,17 @@ static int cmd_check(void)
 			printf("dry run: %d lost attempt%s found; nothing recorded\n", n, n == 1 ? "" : "s");
 		else
 			printf("recorded %d lost attempt%s in %s\n", n, n == 1 ? "" : "s", l.path);
+		json_array_foreach(req.found, i, x)
+		{
+			const char *run_id = json_string_value(json_object_get(x, "run"));
+			json_t *k = json_object_get(x, "killed");
+			if (k)
+				printf("killed what was left of process group %lld of run %s on this host\n",
+				       (long long)json_integer_value(k), wr_short_id(run_id ? run_id : "?"));
+			else if (json_is_true(json_object_get(x, "survived")))
+				printf("process group %lld of run %s survived SIGKILL\n",
+				       (long long)json_integer_value(json_object_get(x, "pgid")), wr_short_id(run_id ? run_id : "?"));
+		}
 	} else if (!opt.json && wr_out_tty()) {
 		/* Quiet otherwise: cron mails whatever a job prints. */
 		printf("no lost attempts\n");

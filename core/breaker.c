@@ -41,30 +41,44 @@ static json_t *change(json_t *events, const char *wf, enum wr_breaker_state from
 }
 
 /* The state the batch so far leaves wf's breaker in (decisions may have
- * appended a change already). */
-static enum wr_breaker_state pending_state(const struct wr_workflow *w, const char *wf, json_t *events)
+ * appended a change already), and when open, until when (may be NULL). */
+static enum wr_breaker_state pending(const struct wr_workflow *w, const char *wf, json_t *events,
+				     int64_t *open_until)
 {
 	enum wr_breaker_state s = w ? w->breaker : WR_BR_CLOSED;
+	if (open_until)
+		*open_until = w ? w->open_until : 0;
 	size_t i;
 	json_t *ev;
 	json_array_foreach(events, i, ev)
 	{
 		const char *t = json_string_value(json_object_get(ev, "type"));
 		const char *w2 = json_string_value(json_object_get(ev, "workflow"));
-		if (t && w2 && !strcmp(t, "breaker.changed") && !strcmp(w2, wf))
+		if (t && w2 && !strcmp(t, "breaker.changed") && !strcmp(w2, wf)) {
 			s = (enum wr_breaker_state)wr_breaker_from_name(json_string_value(json_object_get(ev, "to")));
+			const char *ou = json_string_value(json_object_get(ev, "open_until"));
+			int64_t ms = 0;
+			if (open_until && (!ou || wr_ts_parse(ou, &ms) == 0))
+				*open_until = ms;
+		}
 	}
 	return s;
+}
+
+static enum wr_breaker_state pending_state(const struct wr_workflow *w, const char *wf, json_t *events)
+{
+	return pending(w, wf, events, NULL);
 }
 
 int wr_breaker_admit(const struct wr_state *st, const char *wf, int64_t now, json_t *events)
 {
 	const struct wr_workflow *w = wr_state_workflow(st, wf);
-	enum wr_breaker_state s = pending_state(w, wf, events);
+	int64_t open_until;
+	enum wr_breaker_state s = pending(w, wf, events, &open_until);
 	if (s == WR_BR_CLOSED)
 		return 1;
 	if (s == WR_BR_OPEN) {
-		if (w && now < w->open_until)
+		if (now < open_until)
 			return 0;
 		change(events, wf, WR_BR_OPEN, WR_BR_HALF_OPEN, -1, 0);
 		return 1;

@@ -74,6 +74,32 @@ static void rejected(json_t *events, const char *run, const char *wf, const char
 	json_array_append_new(events, ev);
 }
 
+/* Records lost, in this decision, every live attempt of workflow wf whose
+ * supervisor is gone; returns how many (each frees its slot). */
+static int64_t lose_dead_holders(const struct wr_state *st, int64_t now, const struct wr_start_req *q,
+				 const char *wf, json_t *events)
+{
+	struct wr_check_req c = {0};
+	c.host = q->host;
+	c.boot_id = q->boot_id;
+	c.proc = q->proc;
+	int64_t n = 0;
+	for (size_t i = 0; i < st->runs.n; i++) {
+		const struct wr_run *r = st->runs.ent[i].val;
+		if (!wr_run_live(r) || strcmp(r->workflow, wf))
+			continue;
+		const struct wr_attempt *a = wr_run_current(r);
+		const char *why = wr_attempt_lost_reason(a, now, &c);
+		if (!why)
+			continue;
+		struct wr_finish fin = {.attempt = a->n, .outcome = WR_OUT_LOST, .exit_code = -1, .duration_ms = -1,
+					.cpu_ms = -1, .max_rss_kb = -1, .output_bytes = -1, .reason = why};
+		if (wr_finish_events(st, r, &fin, now, events) == 0)
+			n++;
+	}
+	return n;
+}
+
 int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, struct wr_batch *out)
 {
 	struct wr_start_req *q = reqp;
@@ -109,12 +135,17 @@ int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, stru
 	q->run_workflow = wr_xstrdup(wf);
 	const struct wr_workflow *w = wr_state_workflow(st, wf);
 	q->running = w ? w->running : 0;
+	q->lost = 0;
+	if (pol->concurrency > 0 && q->running >= pol->concurrency && q->proc) {
+		q->lost = lose_dead_holders(st, now, q, wf, out->events);
+		q->running -= q->lost;
+	}
 
-	/* The limit first: a waiting caller must append nothing at all, not
-	 * even the breaker's open -> half_open. */
+	/* The limit first: a waiting caller must append nothing (but the
+	 * ends of dead holders), not even the breaker's open -> half_open. */
 	if (pol->concurrency > 0 && q->running >= pol->concurrency) {
 		if (q->wait && !q->give_up) {
-			q->result = WR_START_BUSY;
+			q->result = WR_START_BUSY; /* nothing appended but dead holders' ends */
 			return 0;
 		}
 		if (q->is_new)

@@ -10,7 +10,11 @@
  * fails with WR_E_REFUSED, nothing written) when the run is running,
  * succeeded, cancelled or blocked. The concurrency limit and the circuit
  * breaker are checked inside the same decision, so no number of concurrent
- * wr-run processes can exceed them. */
+ * wr-run processes can exceed them. At the limit, holders of the
+ * workflow's slots whose supervisor is gone (wr_attempt_lost_reason: on
+ * this host a dead or reused wr-run pid, another boot; anywhere an expired
+ * lease) are recorded lost in the same decision and free their slots, so
+ * SIGKILLed wr-runs never block a limit until a check runs. */
 #ifndef WR_DECIDE_RUN_H
 #define WR_DECIDE_RUN_H
 
@@ -18,6 +22,7 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "decide_check.h"
 #include "ledger.h"
 #include "state.h"
 
@@ -42,6 +47,9 @@ struct wr_start_req {
 	const char *host, *boot_id;
 	int64_t pid, pid_start;    /* the supervisor: wr-run itself */
 	int64_t pgid, pgid_start;  /* the command's process group leader */
+	/* Probe of a process on this host (wr_proc_check, or a test double);
+	 * NULL: holders are not checked. */
+	int (*proc)(int64_t pid, int64_t pid_start);
 	/* out */
 	enum wr_start_result result;
 	char *run_id;              /* full id (malloc'd) */
@@ -51,6 +59,7 @@ struct wr_start_req {
 	int64_t deadline_at;       /* the run's deadline (ms since epoch), 0 none */
 	json_t *resume;            /* stages already done (new reference) */
 	int64_t running;           /* running attempts of the workflow seen */
+	int64_t lost;              /* dead holders recorded lost by this decision */
 };
 
 int wr_decide_run_start(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);

@@ -103,7 +103,10 @@ test_expect_success 'a group on another host is not killed' '
 	kill $other && test_expect_code 143 test_wait_pid $other
 '
 
-test_expect_success 'with wr-run: its command outlives a killed wr-run, and is killed before the retry' '
+# The command ignores TERM, so the death signal wr-run gives it (TERM, as
+# timeout(1)) leaves it running: the pass that records the attempt lost
+# must kill it (KILL after kill_after).
+test_expect_success 'with wr-run: a command that outlives its killed wr-run is killed before the retry' '
 	rm at-start &&
 	cat >job.sh <<-\JOB &&
 	if [ -e started ]; then
@@ -113,6 +116,7 @@ test_expect_success 'with wr-run: its command outlives a killed wr-run, and is k
 	fi
 	echo $$ >oldpid
 	touch started
+	trap "" TERM
 	exec sleep 1000
 	JOB
 	{ wr-run --workflow real --backoff 10ms,1,10ms --kill-after 200ms -- sh job.sh & } &&
