@@ -114,9 +114,9 @@ test_expect_success 'with wr-run: a command that outlives its killed wr-run is k
 		echo ${s:-gone} >at-start
 		exit 0
 	fi
+	trap "" TERM
 	echo $$ >oldpid
 	touch started
-	trap "" TERM
 	exec sleep 1000
 	JOB
 	{ wr-run --workflow real --backoff 10ms,1,10ms --kill-after 200ms -- sh job.sh & } &&
