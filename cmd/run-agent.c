@@ -50,14 +50,6 @@ static void summarize(char *out, size_t cap, const char *name, const char *args)
 	free(a);
 }
 
-static int64_t add_sat(int64_t a, int64_t b)
-{
-	if (b > 0 && a > INT64_MAX - b)
-		return INT64_MAX;
-	if (b < 0 && a < INT64_MIN - b)
-		return INT64_MIN;
-	return a + b;
-}
 
 /* The command runs and nothing ends the attempt yet. */
 static int live(const struct sup *S)
@@ -126,7 +118,7 @@ static void on_tool(struct sup *S, json_t *o)
 		wr_die(EXIT_FAILED, "out of memory");
 	uint64_t h = fnv1a(0xcbf29ce484222325ull, name, strlen(name) + 1);
 	h = fnv1a(h, text, strlen(text));
-	g->tool_calls = add_sat(g->tool_calls, 1);
+	g->tool_calls = wr_add_sat(g->tool_calls, 1);
 	if (g->have_call && h == g->call_hash) {
 		g->repeat++;
 	} else {
@@ -158,8 +150,8 @@ static void on_metric(struct sup *S, json_t *o)
 		bad_progress(S, "\"metric\" must be a name of 1 to 64 bytes without control characters");
 		return;
 	}
-	if (!json_is_integer(v)) {
-		bad_progress(S, "\"value\" of a metric must be a whole number");
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		bad_progress(S, "\"value\" of a metric must be a whole number, not negative (a count to add up)");
 		return;
 	}
 	if (!g->metrics)
@@ -170,7 +162,7 @@ static void on_metric(struct sup *S, json_t *o)
 		return;
 	}
 	wr_jset(g->metrics, name,
-		json_integer(add_sat(cur ? json_integer_value(cur) : 0, json_integer_value(v))));
+		json_integer(wr_add_sat(cur ? json_integer_value(cur) : 0, json_integer_value(v))));
 }
 
 int agent_line(struct sup *S, json_t *o)

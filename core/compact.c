@@ -41,9 +41,22 @@ int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const 
 	struct wr_workflow *w = wf ? wr_state_workflow(st, wf) : NULL, saved;
 	if (w)
 		saved = *w;
+	/* The agent totals are an object a finish changes in place: keep a copy. */
+	json_t *before = w && w->agent_metrics && ev->type == WR_EV_ATTEMPT_FINISHED ? json_deep_copy(w->agent_metrics)
+										  : NULL;
 	int r = wr_state_apply(st, ev, why);
-	if (w)
+	if (w) {
+		json_t *after = w->agent_metrics;
 		*w = saved;
+		if (after != saved.agent_metrics) {
+			json_decref(after); /* made by this finish */
+		} else if (before) {
+			json_decref(after);
+			w->agent_metrics = before;
+			before = NULL;
+		}
+	}
+	json_decref(before);
 	st->events = c[0];
 	st->stale = c[1];
 	st->invalid = c[2];
@@ -102,6 +115,14 @@ json_t *wr_compact_seed_json(const struct wr_state *st)
 			if (w->finished[k])
 				wr_jset_int(f, outcome_key(k), w->finished[k]);
 		wr_jset(j, "finished", f);
+		if (w->agent_attempts) {
+			json_t *ag = json_object();
+			wr_jset_int(ag, "attempts", w->agent_attempts);
+			wr_jset_int(ag, "turns", w->agent_turns);
+			wr_jset_int(ag, "tool_calls", w->agent_tool_calls);
+			wr_jset(ag, "metrics", w->agent_metrics ? json_deep_copy(w->agent_metrics) : json_object());
+			wr_jset(j, "agent", ag);
+		}
 		json_array_append_new(wfs, j);
 	}
 	wr_jset(o, "workflows", wfs);
@@ -153,6 +174,19 @@ int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 		json_t *f = json_object_get(j, "finished");
 		for (int k = 0; k < WR_OUT__COUNT; k++)
 			w->finished[k] = geti(f, outcome_key(k));
+		json_t *ag = json_object_get(j, "agent");
+		w->agent_attempts = geti(ag, "attempts");
+		w->agent_turns = geti(ag, "turns");
+		w->agent_tool_calls = geti(ag, "tool_calls");
+		json_t *m = json_object_get(ag, "metrics");
+		const char *mk;
+		json_t *mv;
+		json_object_foreach(m, mk, mv) if (json_is_integer(mv) && json_object_size(m) <= WR_METRICS_MAX)
+		{
+			if (!w->agent_metrics)
+				w->agent_metrics = json_object();
+			wr_jset(w->agent_metrics, mk, json_incref(mv));
+		}
 		wr_map_put(&st->workflows, name, w);
 	}
 	st->events = geti(s, "events");

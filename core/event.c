@@ -120,7 +120,7 @@ static const struct field f_started[] = {
  * lost heartbeat loses nothing): turns ended, tool calls, metrics summed. */
 #define AGENT_COUNTS                                                                     \
 	{"turns", K_UINT, 0, NULL, NULL}, {"tool_calls", K_UINT, 0, NULL, NULL},          \
-	{"metrics", K_METRICS, 0, NULL, NULL}
+	{"metrics", K_METRICS, 0, NULL, NULL} /* name -> integer >= 0 */
 static const struct field f_heartbeat[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"lease_until", K_TS, REQ, NULL, NULL},
 	AGENT_COUNTS, END};
@@ -307,7 +307,8 @@ static int check_fields(json_t *obj, const struct field *spec, const char *prefi
 				return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
 			const char *mk;
 			json_t *mv;
-			json_object_foreach(v, mk, mv) if (!json_is_integer(mv) || !*mk || strlen(mk) > WR_METRIC_NAME_MAX)
+			json_object_foreach(v, mk, mv) if (!json_is_integer(mv) || json_integer_value(mv) < 0 || !*mk ||
+						    strlen(mk) > WR_METRIC_NAME_MAX)
 				return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
 			break;
 		}

@@ -155,6 +155,34 @@ static void write_counters(struct wr_buf *b, const struct wf *fs, size_t n)
 		sample_int(b, "wr_breaker_opens_total", fs[i].w->name, NULL, NULL, fs[i].w->opens);
 }
 
+/* An agent's totals (progress protocol 2), when any workflow has them. */
+static void write_agent(struct wr_buf *b, const struct wf *fs, size_t n)
+{
+	size_t any = 0;
+	for (size_t i = 0; i < n; i++)
+		any += fs[i].w->agent_attempts > 0;
+	if (!any)
+		return;
+	family(b, "wr_agent_attempts_total", "counter",
+	       "Finished attempts that reported turns, tool calls or metrics.");
+	for (size_t i = 0; i < n; i++)
+		sample_int(b, "wr_agent_attempts_total", fs[i].w->name, NULL, NULL, fs[i].w->agent_attempts);
+	family(b, "wr_agent_turns_total", "counter", "Turns of agent sessions, over finished attempts.");
+	for (size_t i = 0; i < n; i++)
+		sample_int(b, "wr_agent_turns_total", fs[i].w->name, NULL, NULL, fs[i].w->agent_turns);
+	family(b, "wr_agent_tool_calls_total", "counter", "Tool calls of agent sessions, over finished attempts.");
+	for (size_t i = 0; i < n; i++)
+		sample_int(b, "wr_agent_tool_calls_total", fs[i].w->name, NULL, NULL, fs[i].w->agent_tool_calls);
+	family(b, "wr_agent_metric_total", "counter",
+	       "Metrics agent sessions reported (e.g. tokens), summed over finished attempts.");
+	for (size_t i = 0; i < n; i++) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(fs[i].w->agent_metrics, k, v)
+			sample_int(b, "wr_agent_metric_total", fs[i].w->name, "metric", k, json_integer_value(v));
+	}
+}
+
 static void write_gauges(struct wr_buf *b, const struct wf *fs, size_t n, int none)
 {
 	family(b, "wr_runs", "gauge", "Runs running, waiting to retry or blocked (escalated to a human).");
@@ -228,6 +256,7 @@ void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *work
 	int none;
 	struct wf *fs = gather(st, workflow, &n, &none);
 	write_counters(b, fs, n);
+	write_agent(b, fs, n);
 	write_gauges(b, fs, n, none);
 	write_durations(b, fs, n);
 	write_ledger(b, st);

@@ -18,6 +18,10 @@
  *   wr_breaker_open_until_timestamp_seconds{workflow} gauge (open only)
  *   wr_breaker_opens_total{workflow}           counter
  *   wr_outbox_entries{workflow,state}          gauge    notifications
+ *   wr_agent_attempts_total{workflow},         counter  agent sessions (progress
+ *   wr_agent_turns_total{workflow},                     protocol 2), over
+ *   wr_agent_tool_calls_total{workflow},                finished attempts;
+ *   wr_agent_metric_total{workflow,metric}              only when any has them
  *   wr_ledger_events_total, wr_ledger_stale_events_total,
  *   wr_ledger_invalid_events_total             counter
  *

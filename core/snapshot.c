@@ -371,6 +371,14 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 	put_i64(b, w->failed_final);
 	for (int i = 0; i < WR_OUT__COUNT; i++)
 		put_i64(b, w->finished[i]);
+	put_i64(b, w->agent_attempts);
+	put_i64(b, w->agent_turns);
+	put_i64(b, w->agent_tool_calls);
+	char *m = w->agent_metrics ? json_dumps(w->agent_metrics, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (w->agent_metrics && !m)
+		wr_die(wr_exit_failure, "out of memory");
+	put_str(b, m);
+	free(m);
 }
 
 /* The body: identity and checks, position, state. */
@@ -826,7 +834,18 @@ static struct wr_workflow *get_workflow(struct rd *r)
 	w->failed_final = get_i64(r);
 	for (int i = 0; i < WR_OUT__COUNT; i++)
 		w->finished[i] = get_i64(r);
+	w->agent_attempts = get_i64(r);
+	w->agent_turns = get_i64(r);
+	w->agent_tool_calls = get_i64(r);
+	char *m = get_str(r);
+	if (m) {
+		w->agent_metrics = json_loads(m, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(w->agent_metrics))
+			r->bad = 1;
+		free(m);
+	}
 	if (r->bad) {
+		json_decref(w->agent_metrics);
 		free(w->name);
 		free(w);
 		return NULL;
@@ -1065,6 +1084,10 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		wr_buf_addf(o, " finished=");
 		for (int k = 0; k < WR_OUT__COUNT; k++)
 			wr_buf_addf(o, "%s%lld", k ? "," : "", (long long)w->finished[k]);
+		DI(o, "agent_attempts", w->agent_attempts);
+		DI(o, "agent_turns", w->agent_turns);
+		DI(o, "agent_tool_calls", w->agent_tool_calls);
+		djson(o, "agent_metrics", w->agent_metrics);
 		wr_buf_addf(o, "\n");
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {

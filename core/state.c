@@ -189,6 +189,7 @@ void wr_run_free(void *p)
 void wr_workflow_free(void *p)
 {
 	struct wr_workflow *w = p;
+	json_decref(w->agent_metrics);
 	free(w->name);
 	free(w);
 }
@@ -307,6 +308,27 @@ static void take_agent_counts(struct wr_attempt *a, const struct wr_event *ev)
 	if (json_is_object(m)) {
 		json_decref(a->metrics);
 		a->metrics = json_object_size(m) ? json_incref(m) : NULL;
+	}
+}
+
+void wr_workflow_add_agent(struct wr_workflow *w, const struct wr_attempt *a)
+{
+	if (!a->turns && !a->tool_calls && !json_object_size(a->metrics))
+		return;
+	w->agent_attempts++;
+	w->agent_turns = wr_add_sat(w->agent_turns, a->turns);
+	w->agent_tool_calls = wr_add_sat(w->agent_tool_calls, a->tool_calls);
+	const char *k;
+	json_t *v;
+	json_object_foreach(a->metrics, k, v)
+	{
+		if (!w->agent_metrics)
+			w->agent_metrics = json_object();
+		json_t *cur = json_object_get(w->agent_metrics, k);
+		if (!cur && json_object_size(w->agent_metrics) >= WR_METRICS_MAX)
+			continue; /* memory grows with runs, not with metric names */
+		wr_jset(w->agent_metrics, k, json_integer(wr_add_sat(cur ? json_integer_value(cur) : 0,
+								     json_integer_value(v))));
 	}
 }
 
@@ -442,6 +464,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		a->output_bytes = wr_ev_int(ev, "output_bytes", 0);
 		set_str(&a->reason, wr_ev_str(ev, "reason"));
 		take_agent_counts(a, ev);
+		wr_workflow_add_agent(w, a);
 		w->running--;
 		w->finished[o]++;
 		/* a cancelled half-open trial gives no verdict: let another run */

@@ -146,7 +146,16 @@ struct wr_workflow {
 	int nwindow;
 	int64_t runs, succeeded, failed_final;
 	int64_t finished[WR_OUT__COUNT];          /* attempt outcomes */
+	/* An agent's figures over the finished attempts that reported any
+	 * (totals, kept by compaction): attempts, turns, tool calls, and each
+	 * metric summed (object name -> integer, at most WR_METRICS_MAX names;
+	 * NULL none). */
+	int64_t agent_attempts, agent_turns, agent_tool_calls;
+	json_t *agent_metrics;
 };
+
+/* Adds a finished attempt's agent figures to its workflow's totals. */
+void wr_workflow_add_agent(struct wr_workflow *w, const struct wr_attempt *a);
 
 struct wr_outbox {
 	char *id;

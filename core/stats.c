@@ -117,23 +117,14 @@ struct acc {
 	json_t *metrics;          /* name -> sum; NULL none */
 };
 
-/* Saturating: a sum of figures an agent reported must not overflow. */
-static int64_t add_sat(int64_t a, int64_t b)
-{
-	if (b > 0 && a > INT64_MAX - b)
-		return INT64_MAX;
-	if (b < 0 && a < INT64_MIN - b)
-		return INT64_MIN;
-	return a + b;
-}
 
 static void add_agent(struct acc *a, const struct wr_attempt *t)
 {
 	if (!t->turns && !t->tool_calls && !json_object_size(t->metrics))
 		return;
 	a->agent_attempts++;
-	a->turns = add_sat(a->turns, t->turns);
-	a->tool_calls = add_sat(a->tool_calls, t->tool_calls);
+	a->turns = wr_add_sat(a->turns, t->turns);
+	a->tool_calls = wr_add_sat(a->tool_calls, t->tool_calls);
 	const char *k;
 	json_t *v;
 	json_object_foreach(t->metrics, k, v)
@@ -141,7 +132,7 @@ static void add_agent(struct acc *a, const struct wr_attempt *t)
 		if (!a->metrics)
 			a->metrics = json_object();
 		json_t *cur = json_object_get(a->metrics, k);
-		wr_jset(a->metrics, k, json_integer(add_sat(cur ? json_integer_value(cur) : 0, json_integer_value(v))));
+		wr_jset(a->metrics, k, json_integer(wr_add_sat(cur ? json_integer_value(cur) : 0, json_integer_value(v))));
 	}
 }
 

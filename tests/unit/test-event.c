@@ -580,7 +580,7 @@ static void agent_counts(void)
 {
 	char *h = with(GOOD_HB, "turns", "3");
 	char *h2 = with(h, "tool_calls", "0");
-	char *h3 = with(h2, "metrics", "{\"tokens\":-5,\"cost\":9007199254740993}");
+	char *h3 = with(h2, "metrics", "{\"tokens\":0,\"cost\":9007199254740993}");
 	good("a heartbeat with an agent's counts", h3, strlen(h3));
 	free(h);
 	free(h2);
@@ -588,6 +588,7 @@ static void agent_counts(void)
 	bad_field(GOOD_HB, "turns", "-1", "turns", "negative");
 	bad_field(GOOD_HB, "tool_calls", "1.0", "tool_calls", "integer");
 	bad_field(GOOD_HB, "metrics", "[1]", "metrics", "metric name -> integer");
+	bad_field(GOOD_HB, "metrics", "{\"t\":-1}", "metrics", "metric name -> integer");
 	bad_field(GOOD_HB, "metrics", "{\"t\":\"1\"}", "metrics", "metric name -> integer");
 	bad_field(GOOD_HB, "metrics", "{\"\":1}", "metrics", "metric name -> integer");
 	char *long_name = wr_xasprintf("{\"%065d\":1}", 0);

@@ -67,9 +67,10 @@ test_expect_success 'bad lines are reported and ignored; the good ones count' '
 	test_grep "bad progress line.*\"tool\" must be a tool.s name" err &&
 	test_grep "bad progress line.*\"value\" of a metric must be a whole number" err &&
 	test_grep "bad progress line.*\"metric\" must be a name" err &&
-	test "$(grep -c "bad progress line" err)" = 8 &&
+	test_grep "bad progress line.*not negative" err &&
+	test "$(grep -c "bad progress line" err)" = 9 &&
 	last attempt.finished fin &&
-	jq -e ".outcome == \"success\" and .turns == 3 and .tool_calls == 1 and .metrics == {tokens: 5}" fin &&
+	jq -e ".outcome == \"success\" and .turns == 3 and .tool_calls == 1 and .metrics == {tokens: 7}" fin &&
 	wr-ledger verify >v && test_grep " 0 problems" v
 '
 

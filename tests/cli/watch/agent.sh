@@ -97,4 +97,41 @@ test_expect_success 'the snapshot keeps counts and limits' '
 	test_cmp cold.s warm.s
 '
 
+test_expect_success 'prometheus: counters of finished attempts per workflow' '
+	: "R4: a failed attempt with counts; the run waits for a retry, so a compaction keeps it" &&
+	created $(r 4) agent $D:04:00.000Z &&
+	started $(r 4) 1 $D:04:01.000Z elsewhere 1 0 $FAR &&
+	ev $D:04:02.000Z attempt.finished "{run: \"$(r 4)\", attempt: 1, outcome: \"error\", duration_ms: 1000,
+		exit_code: 1, turns: 7, tool_calls: 3, metrics: {tokens: 70}}" &&
+	wr-watch stats --format prometheus >out.prom &&
+	promtool check metrics <out.prom >lint 2>&1 &&
+	test_must_be_empty lint &&
+	grep "^wr_agent_" out.prom >got &&
+	cat >want <<-\EOF &&
+	wr_agent_attempts_total{workflow="agent"} 2
+	wr_agent_turns_total{workflow="agent"} 47
+	wr_agent_tool_calls_total{workflow="agent"} 58
+	wr_agent_metric_total{workflow="agent",metric="tokens"} 970
+	wr_agent_metric_total{workflow="agent",metric="cost_mc"} 12
+	EOF
+	test_cmp want got
+'
+
+test_expect_success 'a compaction keeps the agent counters; the state replays the same with a snapshot' '
+	wr-ledger compact --keep 1s >/dev/null &&
+	head -n 1 "$WR_LEDGER" | jq -e ".type == \"ledger.compacted\" and
+		(.state.workflows[] | select(.workflow == \"agent\") | .agent.turns == 47)" &&
+	jq -e -s "map(select(.run == \"$(r 4)\")) | length == 3" "$WR_LEDGER" &&
+	wr-watch stats --format prometheus >after.prom &&
+	grep "^wr_agent_" after.prom >after &&
+	test_cmp want after &&
+	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
+	"$BENCH" snapshot "$WR_LEDGER" >/dev/null &&
+	"$BENCH" dump "$WR_LEDGER" >warm &&
+	test_grep "snapshot=1" warm &&
+	test_grep "agent_attempts=2 agent_turns=47 agent_tool_calls=58" warm &&
+	grep -v "^scan" cold >cold.s && grep -v "^scan" warm >warm.s &&
+	test_cmp cold.s warm.s
+'
+
 test_done
