@@ -32,24 +32,23 @@ static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
 }
 
 /* "read_file(src/main.c)": the name and the start of the arguments,
- * control characters and broken UTF-8 replaced, for a ledger detail. */
+ * control characters and broken UTF-8 replaced, for a ledger detail and
+ * stderr. */
 static void summarize(char *out, size_t cap, const char *name, const char *args)
 {
 	size_t n = strlen(args), m = n > SUMMARY_ARGS ? SUMMARY_ARGS : n;
 	while (m > 0 && m < n && ((unsigned char)args[m] & 0xc0) == 0x80)
 		m--; /* do not cut a character in two */
-	char *a = wr_xstrndup(args, m);
-	for (char *p = a; *p; p++)
+	snprintf(out, cap, "%s(%.*s%s)", name, (int)m, args, m < n ? "..." : "");
+	size_t len = strlen(out);
+	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	if (!wr_utf8_valid(a, m))
-		for (char *p = a; *p; p++)
+	if (!wr_utf8_valid(out, len))
+		for (char *p = out; *p; p++)
 			if ((unsigned char)*p >= 0x80)
 				*p = '?';
-	snprintf(out, cap, "%s(%s%s)", name, a, m < n ? "..." : "");
-	free(a);
 }
-
 
 /* The command runs and nothing ends the attempt yet. */
 static int live(const struct sup *S)

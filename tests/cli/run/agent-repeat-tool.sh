@@ -83,6 +83,16 @@ test_expect_success 'only a hash and a short summary of the arguments are kept (
 	jq -e ".detail | test(\"write\\\\(BEGIN\\\\?0{34}\\\\.\\\\.\\\\.\\\\)\")" stk
 '
 
+test_expect_success 'a control character in a tool name does not reach the terminal' '
+	: >"$WR_LEDGER" &&
+	printf "{\"tool\":\"\\\\u001b[2Jx\",\"args\":\"a\\\\tb\"}\n" >line &&
+	cat line line >lines &&
+	test_expect_code 123 wr-run --timeout 60s --stuck-repeat-tool 2 -- sh -c "cat lines >&3; exec sleep 1000" 2>err &&
+	test_must_fail grep -q "$(printf "\033")" err &&
+	test_grep "the same tool call 2 times in a row: \?\[2Jx\(a\?b\)" err &&
+	last attempt.stuck stk && jq -e ".detail | test(\"^the same tool call 2 times in a row: [?][[]2Jx[(]a[?]b[)]\")" stk
+'
+
 test_expect_success '--stuck-repeat-tool is recorded in the policy; --run keeps it and refuses it' '
 	: >"$WR_LEDGER" &&
 	wr-run --stuck-repeat-tool 5 -- true &&
