@@ -39,7 +39,8 @@ static const char usage[] =
 	"      --version   show the version\n"
 	"\n"
 	"Exit status: 0 done (verify: clean), 1 problems found, 2 usage,\n"
-	"74 I/O or ledger error, 75 lock wait timed out.\n"
+	"74 I/O or ledger error (or no ledger),\n"
+	"75 lock wait timed out.\n"
 	"\n"
 	"Examples:\n"
 	"  wr-ledger verify\n"
@@ -170,11 +171,6 @@ static int cmd_verify(void)
 {
 	struct wr_ledger l;
 	struct verify v = {0, &l};
-	char *path = wr_ledger_path(ledger_opt);
-	struct stat sb;
-	if (stat(path, &sb) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to open ledger %s", path);
-	free(path);
 	/* The lock makes a torn tail a crash's trace, not a commit under way. */
 	memset(&l, 0, sizeof l);
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY | WR_LEDGER_NOSNAP) < 0)
@@ -219,7 +215,9 @@ static int cmd_verify(void)
 static int cmd_repair(void)
 {
 	struct wr_ledger l;
-	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_QUIET) < 0)
+	/* Never creates one: repairing a path with a typo must not look
+	 * like a repaired ledger. */
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_QUIET) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	off_t before = l.scan.end - l.scan.off;
 	int r = wr_ledger_repair(&l);
@@ -247,12 +245,7 @@ static int cmd_compact(void)
 	if (keep_opt && (wr_dur_parse(keep_opt, &keep) < 0 || keep < 0))
 		wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --keep (try 7d, 12h, 90m)", keep_opt);
 	struct wr_ledger l;
-	char *path = wr_ledger_path(ledger_opt);
-	struct stat sb;
-	if (stat(path, &sb) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to open ledger %s", path);
-	free(path);
-	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_LAZY) < 0)
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	struct wr_compact_result res;
 	progress_start(&l, &bar, "compacting");

@@ -72,7 +72,8 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done; 1 something needs attention (deliver: an entry failed\n"
 	"or went dead; import: a bad line; retry: the entry is not dead); 2 usage,\n"
-	"unknown or ambiguous ID; 74 I/O or ledger error; 75 lock wait timed out.\n"
+	"unknown or ambiguous ID; 74 I/O or ledger error (or no ledger);\n"
+	"75 lock wait timed out.\n"
 	"\n"
 	"Examples:\n"
 	"  wr-outbox deliver -- /usr/local/share/wr/notifiers/wr-notify-file ~/notifications.jsonl\n"
@@ -382,7 +383,7 @@ static int cmd_one(int argc, char **argv, int retry)
 	optind++;
 	no_more_args(argc, argv);
 	struct wr_ledger l;
-	open_ledger(&l, WR_LEDGER_WRITE);
+	open_ledger(&l, WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
 	commit(&l, retry ? wr_decide_outbox_retry : wr_decide_outbox_ack, &req,
 	       retry ? "unable to retry the entry" : "unable to acknowledge the entry");
 	int rc = WR_EXIT_OK;
@@ -545,7 +546,7 @@ static json_t *archived_ids(const char *path)
 	if (!n)
 		return ids;
 	struct wr_ledger a;
-	if (wr_ledger_open(&a, path, WR_LEDGER_LAZY | WR_LEDGER_QUIET) < 0 || wr_ledger_replay_archives(&a) < 0)
+	if (wr_ledger_open(&a, path, WR_LEDGER_LAZY | WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK) < 0 || wr_ledger_replay_archives(&a) < 0)
 		wr_die(WR_EXIT_IO, "unable to read the archives of %s: %s", path, wr_errmsg());
 	for (size_t i = 0; i < a.st.outbox.n; i++)
 		json_object_set_new(ids, a.st.outbox.ent[i].key, json_true());
@@ -1068,7 +1069,7 @@ static int cmd_deliver(int argc, char **argv)
 		       strchr(d.argv[0], '/') ? "" : " on PATH");
 	setup_signals();
 	struct wr_ledger l;
-	open_ledger(&l, WR_LEDGER_WRITE);
+	open_ledger(&l, WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
 	int failures = 0;
 	for (int64_t n = 0; !stop_sig && (!d.limit || n < d.limit);) {
 		char delivery[WR_UUID_LEN];

@@ -91,7 +91,8 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done; 1 a run was blocked in this pass (it needs a\n"
 	"human), or a verb was refused (no such run, or its state forbids it);\n"
-	"2 usage; 74 I/O or ledger error; 75 lock wait timed out (retry later).\n"
+	"2 usage; 74 I/O or ledger error (or no ledger); 75 lock wait timed out\n"
+	"(retry later).\n"
 	"\n"
 	"Examples:\n"
 	"  */5 * * * * wr-recover            (crontab: a pass every 5 minutes)\n"
@@ -817,14 +818,9 @@ int wr_main(int argc, char **argv)
 		wr_usage_error(WR_EXIT_USAGE, "--workflow and --limit go with a pass, not with %s", verb);
 
 	self_dir = dir_of_self();
-	/* Nothing recorded yet means nothing to recover: a pass creates no ledger. */
-	char *path = wr_ledger_path(ledger_opt);
-	struct stat sb;
-	int missing = stat(path, &sb) < 0 && errno == ENOENT;
-	free(path);
-	if (missing && !verb)
-		return WR_EXIT_OK;
-	if (wr_ledger_open(&L, ledger_opt, dry_run || missing ? 0 : WR_LEDGER_WRITE) < 0)
+	/* A pass creates no ledger: a missing one is a wrong path (cron's
+	 * HOME), and saying "nothing to recover" would hide it. */
+	if (wr_ledger_open(&L, ledger_opt, dry_run ? 0 : WR_LEDGER_WRITE | WR_LEDGER_EXISTING) < 0)
 		die_ledger();
 	int rc;
 	if (!verb)

@@ -123,7 +123,8 @@ static const char usage_options[] =
 	"      --version       show the version\n"
 	"\n"
 	"Exit status: 0 done, 1 check found lost attempts, 2 usage (also: RUN\n"
-	"unknown or ambiguous), 74 I/O or ledger error, 75 lock wait timed out.\n"
+	"unknown or ambiguous), 74 I/O or ledger error (or no ledger),\n"
+	"75 lock wait timed out.\n"
 	"\n"
 	"Examples:\n"
 	"  wr-watch                                  # what needs eyes now\n"
@@ -892,7 +893,7 @@ static int cmd_follow(void)
 	if (opt.run) {
 		/* Resolve a prefix on what is there now; a run created later
 		 * must be named in full. */
-		open_ledger(&l, WR_LEDGER_QUIET);
+		open_ledger(&l, WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK);
 		int amb;
 		struct wr_run *r = wr_state_find_run(&l.st, opt.run, &amb);
 		if (!r && amb)
@@ -900,7 +901,13 @@ static int cmd_follow(void)
 		f.run = wr_xstrdup(r ? r->id : opt.run);
 		wr_ledger_close(&l);
 	}
-	open_ledger(&l, WR_LEDGER_LAZY);
+	/* As tail -F: a ledger that is not there yet is waited for, and said
+	 * so once, since a wrong path would otherwise wait in silence. */
+	open_ledger(&l, WR_LEDGER_LAZY | WR_LEDGER_MISSING_OK);
+	if (l.fd < 0) {
+		wr_ledger_seterr_missing(opt.ledger, l.path);
+		wr_warn("%s; waiting for it", wr_errmsg());
+	}
 	l.on_events = follow_events;
 	l.on_events_ctx = &f;
 	f.skip = !opt.from_start;
@@ -986,18 +993,10 @@ static int cmd_follow(void)
 
 static int cmd_check(void)
 {
-	char *path = wr_ledger_path(opt.ledger);
-	struct stat sb;
-	if (stat(path, &sb) < 0) {
-		/* No ledger, nothing lost; and a check must not create one. */
-		if (errno != ENOENT)
-			wr_diesys(WR_EXIT_IO, "unable to open ledger %s", path);
-		free(path);
-		return WR_EXIT_OK;
-	}
-	free(path);
+	/* A check never creates a ledger: a missing one is a wrong path
+	 * (cron's HOME), not "nothing lost". */
 	struct wr_ledger l;
-	open_ledger(&l, opt.dry_run ? 0 : WR_LEDGER_WRITE);
+	open_ledger(&l, opt.dry_run ? 0 : WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
 	struct wr_check_req req = {0};
 	req.workflow = opt.workflow;
 	req.dry_run = opt.dry_run;

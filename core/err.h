@@ -33,7 +33,7 @@ void wr_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wr_seterrsys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *wr_errmsg(void);
 /* Kind of the last library error, so tools can map it to an exit status. */
-enum wr_errkind { WR_E_IO = 1, WR_E_LOCK_TIMEOUT, WR_E_REFUSED, WR_E_INPUT };
+enum wr_errkind { WR_E_IO = 1, WR_E_LOCK_TIMEOUT, WR_E_REFUSED, WR_E_INPUT, WR_E_NOLEDGER };
 void wr_seterrkind(enum wr_errkind k);
 enum wr_errkind wr_errkind(void);
 

@@ -49,6 +49,28 @@ char *wr_ledger_path(const char *opt)
 	return wr_xasprintf("%s/.local/state/wr/ledger.jsonl", home);
 }
 
+/* Where the default path came from, for the "no ledger" message. */
+static const char *path_origin(const char *opt)
+{
+	if (opt && *opt)
+		return "--ledger";
+	const char *env = getenv("WR_LEDGER");
+	if (env && *env)
+		return "WR_LEDGER";
+	const char *xdg = getenv("XDG_STATE_HOME");
+	if (xdg && *xdg == '/')
+		return "XDG_STATE_HOME";
+	return "HOME (XDG_STATE_HOME and WR_LEDGER are unset)";
+}
+
+void wr_ledger_seterr_missing(const char *opt, const char *path)
+{
+	wr_seterr("no ledger at %s (path from %s); check --ledger, WR_LEDGER and XDG_STATE_HOME "
+		  "(cron and sudo have another HOME); wr-run creates it when it records its first run",
+		  path, path_origin(opt));
+	wr_seterrkind(WR_E_NOLEDGER);
+}
+
 int wr_ledger_exit_status(void)
 {
 	return wr_errkind() == WR_E_LOCK_TIMEOUT ? WR_EXIT_TEMPFAIL : WR_EXIT_IO;
@@ -264,22 +286,32 @@ int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive)
 	return r;
 }
 
+/* Creates the ledger's directory (0700) when missing. 0 or -1. */
+static int make_dir_of(const char *path)
+{
+	char *dir = wr_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+	if (slash && slash != dir) {
+		*slash = 0;
+		if ((r = wr_mkdirs(dir, 0700)) < 0)
+			wr_seterrsys("unable to create directory %s", dir);
+	}
+	free(dir);
+	return r;
+}
+
+/* Opens (a writer: creates, unless WR_LEDGER_EXISTING) the file. A reader
+ * finds no file as fd -1 and returns 0: wr_ledger_open decides whether
+ * that is an error, a refresh sees an empty ledger. */
 static int open_file(struct wr_ledger *l)
 {
-	int write = l->flags & WR_LEDGER_WRITE;
+	int write = l->flags & WR_LEDGER_WRITE, create = write && !(l->flags & WR_LEDGER_EXISTING);
 	l->created = 0;
-	if (write) {
-		char *dir = wr_xstrdup(l->path);
-		char *slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = 0;
-			if (wr_mkdirs(dir, 0700) < 0) {
-				wr_seterrsys("unable to create directory %s", dir);
-				free(dir);
-				return -1;
-			}
-		}
-		free(dir);
+	l->fd = -1;
+	if (create) {
+		if (make_dir_of(l->path) < 0)
+			return -1;
 		l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (l->fd >= 0)
 			l->created = 1;
@@ -288,7 +320,7 @@ static int open_file(struct wr_ledger *l)
 	} else {
 		/* O_NONBLOCK: a FIFO at the path must be refused, not wait for
 		 * a writer (it has no effect on a regular file) */
-		l->fd = open(l->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		l->fd = open(l->path, (write ? O_RDWR | O_APPEND : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
 		if (l->fd < 0 && errno == ENOENT)
 			return 0;
 	}
@@ -343,6 +375,10 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 	wr_state_init(&l->st);
 	if (open_file(l) < 0)
 		return -1;
+	if (l->fd < 0 && !(flags & WR_LEDGER_MISSING_OK)) {
+		wr_ledger_seterr_missing(path, l->path);
+		return -1;
+	}
 	wr_scan_init(&l->scan, l->fd, l->path);
 	if (flags & WR_LEDGER_LAZY)
 		return 0;

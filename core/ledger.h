@@ -31,6 +31,8 @@ enum {
 	WR_LEDGER_QUIET = 2,    /* do not print bad lines on stderr */
 	WR_LEDGER_LAZY = 4,     /* do not replay yet: set callbacks, then refresh */
 	WR_LEDGER_NOSNAP = 8,   /* neither load nor write PATH.snapshot (verify) */
+	WR_LEDGER_EXISTING = 16, /* with WRITE: never create the file (repair) */
+	WR_LEDGER_MISSING_OK = 32, /* a reader: a missing file is an empty ledger */
 };
 
 struct wr_batch {
@@ -102,8 +104,11 @@ struct wr_ledger {
  * ${XDG_STATE_HOME:-$HOME/.local/state}/wr/ledger.jsonl. Newly allocated. */
 char *wr_ledger_path(const char *opt);
 
-/* Opens the ledger and replays it. A missing file is an empty ledger for a
- * reader. Returns 0, or -1 with wr_errmsg() set. */
+/* Opens the ledger and replays it. A writer (WR_LEDGER_WRITE) creates a
+ * missing file and its directory, unless WR_LEDGER_EXISTING; for anyone
+ * else a missing file is an error (kind WR_E_NOLEDGER, "no ledger at
+ * PATH" and where to look), unless WR_LEDGER_MISSING_OK makes it an empty
+ * ledger. Returns 0, or -1 with wr_errmsg() set. */
 int wr_ledger_open(struct wr_ledger *l, const char *path, int flags);
 /* Replays what was appended since the last look, without the lock. A
  * replaced file (compaction) is reopened and replayed from the start.
@@ -127,6 +132,10 @@ int wr_ledger_sync_locked(struct wr_ledger *l);
 /* Replays another file (an archive segment when archive != 0: seq gaps
  * expected) into l's state through l's callbacks. 0 or -1. */
 int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive);
+
+/* Sets the "no ledger at PATH" error (kind WR_E_NOLEDGER): which of
+ * --ledger (opt), WR_LEDGER, XDG_STATE_HOME, HOME gave the path. */
+void wr_ledger_seterr_missing(const char *opt, const char *path);
 
 /* Exit status for a failed ledger call in a tool other than wr-run. */
 int wr_ledger_exit_status(void);

@@ -235,11 +235,24 @@ static void refusals(void)
 	is_int(wr_ledger_repair(&l), -1, "repair on a read-only handle fails");
 	wr_ledger_close(&l);
 
-	/* a missing ledger is an empty one for a reader, and not created */
-	ok(wr_ledger_open(&l, t_path("nowhere/none.jsonl"), WR_LEDGER_QUIET) == 0, "a missing ledger opens for reading");
-	is_int(l.st.events, 0, "empty");
-	is_int(t_size(t_path("nowhere")), -1, "a reader creates nothing");
+	/* a missing ledger is an error for a reader (a wrong path must not
+	 * look like an empty ledger), an empty one with MISSING_OK; a reader
+	 * and an EXISTING writer create nothing */
+	ok(wr_ledger_open(&l, t_path("nowhere/none.jsonl"), WR_LEDGER_QUIET) == -1, "a missing ledger is an error for a reader");
+	is_int(wr_errkind(), WR_E_NOLEDGER, "of kind 'no ledger'");
+	ok(strstr(wr_errmsg(), "no ledger at ") && strstr(wr_errmsg(), "nowhere/none.jsonl") &&
+		   strstr(wr_errmsg(), "WR_LEDGER") && strstr(wr_errmsg(), "XDG_STATE_HOME"),
+	   "the message names the path and where it comes from: %s", wr_errmsg());
 	wr_ledger_close(&l);
+	ok(wr_ledger_open(&l, t_path("nowhere/none.jsonl"), WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK) == 0,
+	   "with MISSING_OK it opens for reading");
+	is_int(l.st.events, 0, "empty");
+	wr_ledger_close(&l);
+	ok(wr_ledger_open(&l, t_path("nowhere/none.jsonl"), WR_LEDGER_QUIET | WR_LEDGER_WRITE | WR_LEDGER_EXISTING) == -1,
+	   "an EXISTING writer does not create it");
+	is_int(wr_errkind(), WR_E_NOLEDGER, "of kind 'no ledger'");
+	wr_ledger_close(&l);
+	is_int(t_size(t_path("nowhere")), -1, "a reader creates nothing");
 }
 
 static void renamed(void)

@@ -134,7 +134,7 @@ test_expect_success 'a decision missing its last event is a torn tail too' '
 
 test_expect_success 'a missing ledger is an error: 74, naming the file' '
 	test_expect_code 74 wr-ledger --ledger "$TRASH/none.jsonl" verify >out 2>err &&
-	test_grep "^wr-ledger: unable to open ledger $TRASH/none.jsonl: No such file or directory$" err
+	test_grep "^wr-ledger: no ledger at $TRASH/none.jsonl \(path from --ledger\); check --ledger, WR_LEDGER and XDG_STATE_HOME" err
 '
 
 test_expect_success 'WR_LEDGER and --ledger choose the file' '

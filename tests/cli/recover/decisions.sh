@@ -84,9 +84,12 @@ test_expect_success 'the decision is the one recorded: JSON fields' '
 	test "$(jq -r .not_before out)" = "$(jq -r "select(.type == \"recovery.decided\" and .run == \"wa1\") | .not_before" "$WR_LEDGER")"
 '
 
-test_expect_success 'a missing ledger: the pass does nothing and creates nothing' '
-	wr-recover --ledger "$TRASH/none/l.jsonl" >out &&
+test_expect_success 'a missing ledger: the pass fails (74: a wrong path, not nothing to do) and creates nothing' '
+	test_expect_code 74 wr-recover --ledger "$TRASH/none/l.jsonl" >out 2>err &&
 	test_must_be_empty out &&
+	test_grep "^wr-recover: no ledger at $TRASH/none/l.jsonl" err &&
+	test_expect_code 74 wr-recover --ledger "$TRASH/none/l.jsonl" cancel x 2>err &&
+	test_grep "no ledger at" err &&
 	! test -e "$TRASH/none"
 '
 

@@ -74,8 +74,9 @@ test_expect_success 'the same pass for real records what the dry run said' '
 '
 
 test_expect_success 'a dry run over a missing ledger creates nothing' '
-	test_expect_code 0 wr-recover --dry-run --ledger "$TRASH/none/ledger.jsonl" >out &&
+	test_expect_code 74 wr-recover --dry-run --ledger "$TRASH/none/ledger.jsonl" >out 2>err &&
 	test_must_be_empty out &&
+	test_grep "no ledger at $TRASH/none/ledger.jsonl" err &&
 	! test -e "$TRASH/none"
 '
 

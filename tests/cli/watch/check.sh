@@ -26,10 +26,12 @@ local_started() {
 		pid: $2, pid_start: $3, lease_until: \"$5\"}"
 }
 
-test_expect_success 'a missing ledger: nothing found, exit 0, no ledger created' '
-	wr-watch check >out 2>err &&
+test_expect_success 'a missing ledger: an error (74), not "nothing found"; no ledger created' '
+	test_expect_code 74 wr-watch check >out 2>err &&
 	test_must_be_empty out &&
-	test_must_be_empty err &&
+	test_grep "^wr-watch: no ledger at $WR_LEDGER \\(path from WR_LEDGER\\); check --ledger" err &&
+	test_expect_code 74 wr-watch check --dry-run >out 2>err &&
+	test_grep "no ledger at" err &&
 	test ! -e "$WR_LEDGER" &&
 	test ! -e "$WR_LEDGER.lock"
 '

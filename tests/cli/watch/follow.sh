@@ -113,7 +113,8 @@ test_expect_success 'a missing ledger is waited for' '
 	wait_until "test -s later" &&
 	kill $pid &&
 	test_wait_pid $pid &&
-	test "$(seqs later)" = "[1]"
+	test "$(seqs later)" = "[1]" &&
+	test_grep "^wr-watch: no ledger at $TRASH/sub/later.jsonl .*; waiting for it$" err
 '
 
 test_expect_success 'a real compaction while the follower is stopped: new events kept by it are printed once' '

@@ -129,9 +129,13 @@ test_expect_success 'the human report' '
 	test_grep "^  trouble     stuck 1, timeout 1, lost 1, stale events 1, breaker opens 1$" out
 '
 
-test_expect_success 'an empty or missing ledger: no figures, exit 0; bad --since is refused' '
-	wr-watch stats --ledger missing.jsonl >out &&
+test_expect_success 'an empty ledger: no figures, exit 0; a missing one: 74; bad --since is refused' '
+	: >empty.jsonl &&
+	wr-watch stats --ledger empty.jsonl >out &&
 	test_must_be_empty out &&
+	test_expect_code 74 wr-watch stats --ledger missing.jsonl >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "no ledger at $TRASH/missing.jsonl" err &&
 	test_expect_code 2 wr-watch stats --since soon 2>err &&
 	test_grep "invalid duration .soon. for --since" err
 '

@@ -8,12 +8,22 @@ id() { echo "01900000-0000-7000-8000-0000aaaa000$1"; }
 T=2026-11-20T10:00
 FAR=2099-01-01T00:00:00.000Z
 
-test_expect_success 'a missing ledger shows no rows and succeeds' '
-	wr-watch >out 2>err &&
+test_expect_success 'a missing ledger is an error (74) that says where to look, and is not created' '
+	test_expect_code 74 wr-watch >out 2>err &&
 	test_must_be_empty out &&
-	test_must_be_empty err &&
-	wr-watch --json >out &&
+	test_grep "^wr-watch: no ledger at $WR_LEDGER \\(path from WR_LEDGER\\); check --ledger, WR_LEDGER and XDG_STATE_HOME" err &&
+	test_expect_code 74 wr-watch --json >out 2>err &&
 	test_must_be_empty out &&
+	test_expect_code 74 wr-watch --ledger nosuch.jsonl 2>err &&
+	test_grep "no ledger at $TRASH/nosuch.jsonl \\(path from --ledger\\)" err &&
+	(unset WR_LEDGER && test_expect_code 74 wr-watch 2>err) &&
+	test_grep "no ledger at $XDG_STATE_HOME/wr/ledger.jsonl \\(path from XDG_STATE_HOME\\)" err &&
+	(unset WR_LEDGER XDG_STATE_HOME && test_expect_code 74 wr-watch 2>err) &&
+	test_grep "no ledger at $HOME/.local/state/wr/ledger.jsonl \\(path from HOME" err &&
+	for cmd in "show x" follow check "check --dry-run" stats; do
+		test_expect_code 74 wr-watch $cmd 2>err &&
+		test_grep "no ledger at" err || return 1
+	done &&
 	test ! -e "$WR_LEDGER"
 '
 
@@ -122,6 +132,7 @@ test_expect_success TTY 'on a terminal: colour, relative times, a summary line; 
 	test_grep "^5 of 7 runs shown; --all shows every run" tty &&
 	NO_COLOR=1 script -qec "wr-watch" /dev/null >tty &&
 	! grep -q "$(printf "\033")" tty &&
+	: >empty.jsonl &&
 	script -qec "wr-watch --workflow nosuch --ledger empty.jsonl" /dev/null >tty &&
 	test_grep "^no runs in .*empty.jsonl" tty
 '
