@@ -76,9 +76,11 @@ static const char usage[] =
 	"75 lock wait timed out.\n"
 	"\n"
 	"Examples:\n"
-	"  wr-outbox deliver -- /usr/local/share/wr/notifiers/wr-notify-file ~/notifications.jsonl\n"
+	"  wr-outbox deliver -- " WR_DATADIR "/notifiers/wr-notify-file ~/notifications.jsonl\n"
 	"  wr-outbox deliver --max-attempts 8 --backoff 1m,2,6h -- curl -fsS --data-binary @- https://hooks.example/wr\n"
-	"  wr-outbox list --json | jq -r 'select(.state == \"dead\") | .id'\n";
+	"  wr-outbox list --json | jq -r 'select(.state == \"dead\") | .id'\n"
+	"\n"
+	"Notifiers (file, mail, webhook): " WR_DATADIR "/notifiers\n";
 
 static int json_out;
 static const char *ledger_opt;

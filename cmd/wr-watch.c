@@ -134,7 +134,9 @@ static const char usage_options[] =
 	"  wr-watch stats --since 7d --workflow backup\n"
 	"  wr-watch stats --format prometheus --output /var/lib/prometheus/node-exporter/wr.prom\n"
 	"  wr-watch plot --since 1d > runs.svg         # last night, in a browser\n"
-	"  wr-watch report --since 7d > report.html\n";
+	"  wr-watch report --since 7d > report.html\n"
+	"\n"
+	"jq filters for the --json output: " WR_DATADIR "/jq\n";
 
 enum {
 	O_ALL = 1 << 0,

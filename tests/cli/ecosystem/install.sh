@@ -88,6 +88,23 @@ test_expect_success 'examples: jq filters, cron, systemd, executable notifiers' 
 	for n in "$SHARE"/wr/notifiers/*; do test -x "$n" || return 1; done
 '
 
+test_expect_success 'the man pages and --help name the installed data directory, and its files exist' '
+	! grep -n "@WR_DATADIR@" "$SHARE"/man/man1/*.1 "$SHARE"/man/man7/wr.7 &&
+	for page in "$SHARE"/man/man1/*.1 "$SHARE"/man/man7/wr.7; do
+		MANWIDTH=200 man -l "$page" 2>/dev/null || return 1
+	done >pages &&
+	grep -o "$datadir/wr/[A-Za-z0-9/._-]*" pages | sed "s/[.:]*\$//" | sort -u >named &&
+	test $(wc -l <named) -ge 10 &&
+	while read -r f; do
+		test -e "$DEST$f" || compgen -G "$DEST$f*" >/dev/null ||
+			{ echo "named but not installed: $f" >&2; return 1; }
+	done <named &&
+	"$DEST$prefix/bin/wr-outbox" --help >help &&
+	test_grep "$datadir/wr/notifiers" help &&
+	"$DEST$prefix/bin/wr-watch" --help >help &&
+	test_grep "$datadir/wr/jq" help
+'
+
 test_expect_success 'the installed tools work from the prefix' '
 	PATH=$DEST$prefix/bin:/usr/bin:/bin &&
 	"$DEST$prefix/bin/wr-outbox" add --kind custom --message installed >id &&

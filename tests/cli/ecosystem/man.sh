@@ -6,7 +6,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/lib-eco.sh"
 
-MAN=$WR_SRC/share/man
+MAN=$WR_BUILD/share  # the pages as installed: @WR_DATADIR@ filled in
 
 if ! command -v groff >/dev/null; then
 	test_skip "man pages" "groff is not installed (scripts/deps.sh installs groff-base)"
