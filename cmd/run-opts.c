@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "suggest.h"
 #include "output.h"
 #include "text.h"
 #include "timefmt.h"
@@ -328,7 +329,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		case ':':
 			wr_usage_error(EXIT_FAILED, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_usage_error(EXIT_FAILED, "unknown option '%s'", argv[optind - 1]);
+			wr_die_unknown_option(EXIT_FAILED, argv, lo);
 		}
 	}
 	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (heartbeat_set || lease_set)) {

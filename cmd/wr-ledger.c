@@ -8,6 +8,7 @@
 
 #include "compact.h"
 #include "err.h"
+#include "suggest.h"
 #include "ledger.h"
 #include "output.h"
 #include "timefmt.h"
@@ -398,7 +399,7 @@ int wr_main(int argc, char **argv)
 		case ':':
 			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+			wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
 		}
 	}
 	if (optind >= argc)
@@ -416,5 +417,6 @@ int wr_main(int argc, char **argv)
 		return cmd_stats();
 	if (!strcmp(cmd, "compact"))
 		return cmd_compact();
-	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (verify, repair, compact or stats)", cmd);
+	static const char *const cmds[] = {"verify", "repair", "compact", "stats", NULL};
+	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
 }

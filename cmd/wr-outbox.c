@@ -25,6 +25,7 @@
 #include "compact.h"
 #include "decide_outbox.h"
 #include "err.h"
+#include "suggest.h"
 #include "event.h"
 #include "ledger.h"
 #include "output.h"
@@ -94,7 +95,7 @@ enum { O_LEDGER = 1000, O_JSON, O_VERSION, O_FORMAT, O_PENDING, O_DEAD, O_ALL, O
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, O_VERSION}
 
 /* Options every command takes; dies on unknown ones. */
-static void common_opt(int c, char **argv)
+static void common_opt(int c, char **argv, const struct option *opts)
 {
 	switch (c) {
 	case O_LEDGER:
@@ -112,9 +113,7 @@ static void common_opt(int c, char **argv)
 	case ':':
 		wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 	default:
-		if (optopt)
-			wr_usage_error(WR_EXIT_USAGE, "unknown option '-%c'", optopt);
-		wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
 	}
 }
 
@@ -222,7 +221,7 @@ static int cmd_list(int argc, char **argv)
 			set_format(optarg);
 			break;
 		default:
-			common_opt(c, argv);
+			common_opt(c, argv, opts);
 		}
 	}
 	no_more_args(argc, argv);
@@ -337,7 +336,7 @@ static int cmd_add(int argc, char **argv)
 			break;
 		}
 		default:
-			common_opt(c, argv);
+			common_opt(c, argv, opts);
 		}
 	}
 	no_more_args(argc, argv);
@@ -377,7 +376,7 @@ static int cmd_one(int argc, char **argv, int retry)
 	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
-		common_opt(c, argv);
+		common_opt(c, argv, opts);
 	const char *what = retry ? "retry" : "ack";
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "%s: missing ID (see 'wr-outbox list')", what);
@@ -577,7 +576,7 @@ static int cmd_import(int argc, char **argv)
 	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
-		common_opt(c, argv);
+		common_opt(c, argv, opts);
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "import: missing FILE (a workrail outbox.jsonl, or - for stdin)");
 	const char *file = argv[optind++];
@@ -729,7 +728,7 @@ static int cmd_follow(int argc, char **argv)
 		if (c == O_FORMAT)
 			set_format(optarg);
 		else
-			common_opt(c, argv);
+			common_opt(c, argv, opts);
 	}
 	no_more_args(argc, argv);
 	struct wr_ledger l;
@@ -1055,7 +1054,7 @@ static int cmd_deliver(int argc, char **argv)
 			d.limit = int_arg("--limit", optarg, 1, INT64_MAX);
 			break;
 		default:
-			common_opt(c, argv);
+			common_opt(c, argv, opts);
 		}
 	}
 	if (optind >= argc)
@@ -1142,7 +1141,7 @@ int wr_main(int argc, char **argv)
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
-		common_opt(c, argv);
+		common_opt(c, argv, opts);
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "missing command: list, add, deliver, ack, retry, follow or import");
 	const char *cmd = argv[optind];
@@ -1164,5 +1163,6 @@ int wr_main(int argc, char **argv)
 		return cmd_follow(argc, argv);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv);
-	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (list, add, deliver, ack, retry, follow or import)", cmd);
+	static const char *const cmds[] = {"list", "add", "deliver", "ack", "retry", "follow", "import", NULL};
+	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
 }

@@ -34,6 +34,7 @@
 #include "decide_check.h"
 #include "decide_recover.h"
 #include "err.h"
+#include "suggest.h"
 #include "ledger.h"
 #include "output.h"
 #include "proc.h"
@@ -776,7 +777,7 @@ int wr_main(int argc, char **argv)
 		case ':':
 			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+			wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
 		}
 	}
 	const char *verb = optind < argc ? argv[optind] : NULL;
@@ -798,9 +799,14 @@ int wr_main(int argc, char **argv)
 		want = 1;
 	else if (!strcmp(verb, "breaker"))
 		want = 2;
-	else
+	else {
+		static const char *const verbs[] = {"retry", "unblock", "cancel", "breaker", NULL};
+		const char *s = wr_suggest(verb, verbs);
+		if (s)
+			wr_usage_error(WR_EXIT_USAGE, "unknown command '%s'; did you mean '%s'?", verb, s);
 		wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (retry, unblock, cancel or breaker; none for a pass)",
 			       verb);
+	}
 	if (nargs != want) {
 		if (want == 2)
 			wr_usage_error(WR_EXIT_USAGE, "usage: wr-recover breaker WORKFLOW reset");

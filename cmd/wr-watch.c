@@ -40,6 +40,7 @@
 #include "decide.h"
 #include "decide_check.h"
 #include "err.h"
+#include "suggest.h"
 #include "labels.h"
 #include "ledger.h"
 #include "output.h"
@@ -1421,7 +1422,7 @@ int wr_main(int argc, char **argv)
 		case ':':
 			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_usage_error(WR_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+			wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
 		}
 	}
 	relative_times = wr_out_tty() && !opt.json;
@@ -1469,5 +1470,6 @@ int wr_main(int argc, char **argv)
 		only(cmd, O_SINCE);
 		return cmd_report();
 	}
-	wr_usage_error(WR_EXIT_USAGE, "unknown command '%s' (status, show, follow, check, stats, plot or report)", cmd);
+	static const char *const cmds[] = {"status", "show", "follow", "check", "stats", "plot", "report", NULL};
+	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
 }

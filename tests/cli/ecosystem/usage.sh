@@ -42,11 +42,36 @@ for t in $WR_TOOLS; do
 		test_grep "'$t' --help" err &&
 		test_must_fail test -s out
 	'
+	test_expect_success "$t: a mistyped option suggests the nearest one" '
+		if [ '$t' = wr-run ]; then typo=--timout right=--timeout; else typo=--jsno right=--json; fi &&
+		test_expect_code $(usage_status '$t') '$t' $typo >out 2>err &&
+		test_grep "^'$t': unknown option .$typo.; did you mean .$right..$" err &&
+		test_expect_code $(usage_status '$t') '$t' --ledgr=x >out 2>err &&
+		test_grep "^'$t': unknown option .--ledgr=x.; did you mean .--ledger..$" err &&
+		test_expect_code $(usage_status '$t') '$t' --hepl >out 2>err &&
+		test_grep "did you mean .--help..$" err &&
+		test_expect_code $(usage_status '$t') '$t' --zzzzzz >out 2>err &&
+		test_must_fail test_grep "did you mean" err &&
+		test_must_fail test -s out
+	'
 	test_expect_success "$t: an unknown short option too" '
 		test_expect_code $(usage_status '$t') '$t' -Z >out 2>err &&
 		test_grep "^'$t': .*-Z" err &&
 		test_grep "'$t' --help" err
 	'
 done
+
+test_expect_success 'a mistyped command suggests the nearest' '
+	test_expect_code 2 wr-watch stat 2>err &&
+	test_grep "^wr-watch: unknown command .stat.; did you mean .stats..$" err &&
+	test_expect_code 2 wr-ledger verfy 2>err &&
+	test_grep "did you mean .verify..$" err &&
+	test_expect_code 2 wr-outbox delvier 2>err &&
+	test_grep "did you mean .deliver..$" err &&
+	test_expect_code 2 wr-recover unblok x 2>err &&
+	test_grep "did you mean .unblock..$" err &&
+	test_expect_code 2 wr-watch frobnicate 2>err &&
+	test_grep "unknown command .frobnicate. \(status, show, follow, check or stats\)" err
+'
 
 test_done
