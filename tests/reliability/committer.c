@@ -141,7 +141,7 @@ static int check(const char *ledger, char **printed, int nprinted, struct result
 {
 	struct wr_ledger l;
 	struct seen s = {json_object()};
-	if (wr_ledger_open(&l, ledger, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
+	if (wr_ledger_open(&l, ledger, WR_LEDGER_QUIET | WR_LEDGER_LAZY | WR_LEDGER_MISSING_OK) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	l.on_events = on_events;
 	l.on_events_ctx = &s;
