@@ -193,31 +193,57 @@ int64_t run_release(struct sup *S, const struct wr_start_req *q)
 	return t0;
 }
 
+int command_status(const struct sup *S, int dflt)
+{
+	if (S->reaped && WIFSIGNALED(S->status))
+		return 128 + WTERMSIG(S->status);
+	return S->reaped && WIFEXITED(S->status) ? WEXITSTATUS(S->status) : dflt;
+}
+
+/* Commits the finish, waiting as long as the lock is busy: a finish is
+ * never dropped (a dropped success would be declared lost and run again).
+ * 0, or -1 on another error (wr_errmsg). */
+static int commit_finish(struct sup *S, struct wr_end_req *end, int rc)
+{
+	int64_t warned = 0;
+	while (wr_ledger_commit(&S->l, wr_decide_run_finish, end) < 0) {
+		if (wr_errkind() != WR_E_LOCK_TIMEOUT)
+			return -1;
+		int64_t now = wr_mono_ms();
+		if (!warned || now - warned >= 60000) {
+			wr_warn("%s; still trying to record the end of attempt %lld of run %s (%s, exit %d)", wr_errmsg(),
+				(long long)S->attempt, S->run, wr_outcome_name(end->fin.outcome), rc);
+			warned = now;
+		}
+	}
+	if (warned)
+		wr_warn("recorded the end of attempt %lld of run %s", (long long)S->attempt, S->run);
+	return 0;
+}
+
 int run_finish(struct sup *S, struct wr_end_req *end, int rc)
 {
 	end->fin.reason = S->end_reason;
 	end->fin.code = S->end_code;
 	agent_counts(S, &end->fin.agent);
-	if (wr_ledger_commit(&S->l, wr_decide_run_finish, end) < 0) {
+	if (commit_finish(S, end, rc) < 0) {
 		wr_warn("unable to record the end of attempt %lld of run %s (%s, exit %d): %s; the attempt stays live in "
 			"the ledger until 'wr-watch check' finds wr-run gone and records it lost",
 			(long long)S->attempt, S->run, wr_outcome_name(end->fin.outcome), rc, wr_errmsg());
 		return EXIT_FAILED;
 	}
+	/* Ended by another process (lost, cancelled) or superseded: the end
+	 * was recorded as a stale event; exit with what the command did. */
 	if (end->fenced && end->fenced_outcome == WR_OUT_CANCELLED) {
 		/* 'wr-recover cancel' ended it and stopped the command: a
 		 * cancellation, as if wr-run had been sent the signal itself. */
 		wr_warn("attempt %lld of run %s was cancelled: %s", (long long)S->attempt, S->run, end->fenced_why);
-		if (S->reaped && WIFSIGNALED(S->status))
-			return 128 + WTERMSIG(S->status);
-		return S->reaped && WIFEXITED(S->status) ? WEXITSTATUS(S->status) : rc;
+		return command_status(S, rc);
 	}
 	if (end->fenced) {
-		wr_warn("the end of attempt %lld of run %s (%s, exit %d) was not recorded: %s", (long long)S->attempt,
+		wr_warn("the end of attempt %lld of run %s (%s, exit %d) is recorded as stale: %s", (long long)S->attempt,
 			S->run, wr_outcome_name(end->fin.outcome), rc, end->fenced_why);
-		return EXIT_FAILED;
+		return rc;
 	}
-	if (S->fenced)
-		return EXIT_FAILED;
 	return rc;
 }

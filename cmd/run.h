@@ -177,5 +177,7 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait);
 int64_t run_release(struct sup *S, const struct wr_start_req *q);
 /* Records the end of the attempt; returns wr-run's exit status. */
 int run_finish(struct sup *S, struct wr_end_req *end, int rc);
+/* The command's own status once reaped (128+N for signal N), else dflt. */
+int command_status(const struct sup *S, int dflt);
 
 #endif

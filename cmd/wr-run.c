@@ -217,7 +217,9 @@ int wr_main(int argc, char **argv)
 			end.fin.outcome = WR_OUT_STUCK;
 			break;
 		case WR_OUT_CANCELLED:
-			rc = S.fenced ? EXIT_FAILED : 128 + S.cancel_sig;
+			/* Stopped because another process ended the attempt:
+			 * what the command itself did (run_finish). */
+			rc = S.fenced ? command_status(&S, 128 + SIGTERM) : 128 + S.cancel_sig;
 			end.fin.outcome = WR_OUT_CANCELLED;
 			break;
 		default:

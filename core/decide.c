@@ -39,6 +39,27 @@ void wr_agent_counts_set(json_t *ev, const struct wr_agent_counts *c)
 		wr_jset(ev, "metrics", json_deep_copy(c->metrics));
 }
 
+json_t *wr_finished_event(const struct wr_run *r, const struct wr_finish *f, int64_t now)
+{
+	const struct wr_attempt *a = f->attempt >= 1 && (size_t)f->attempt <= r->natt ? &r->att[f->attempt - 1] : NULL;
+	json_t *ev = wr_event_new(WR_EV_ATTEMPT_FINISHED);
+	wr_jset_str(ev, "run", r->id);
+	wr_jset_str(ev, "workflow", r->workflow);
+	wr_jset_int(ev, "attempt", f->attempt);
+	wr_jset_str(ev, "outcome", wr_outcome_name(f->outcome));
+	wr_jset(ev, "exit_code", f->exit_code >= 0 ? json_integer(f->exit_code) : json_null());
+	wr_jset(ev, "signal", f->signal > 0 ? json_integer(f->signal) : json_null());
+	int64_t dur = f->duration_ms >= 0 ? f->duration_ms : a ? now - a->started_ts : 0;
+	wr_jset_int(ev, "duration_ms", dur < 0 ? 0 : dur);
+	set_opt(ev, "cpu_ms", f->cpu_ms);
+	set_opt(ev, "max_rss_kb", f->max_rss_kb);
+	set_opt(ev, "output_bytes", f->output_bytes);
+	wr_jset_str(ev, "reason", f->reason);
+	wr_jset_str(ev, "reason_code", f->code);
+	wr_agent_counts_set(ev, &f->agent);
+	return ev;
+}
+
 int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const struct wr_finish *f, int64_t now,
 		     json_t *events)
 {
@@ -47,21 +68,8 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		wr_seterr("attempt %lld of run %s is not live", (long long)f->attempt, r->id);
 		return -1;
 	}
-	json_t *ev = wr_event_new(WR_EV_ATTEMPT_FINISHED);
-	wr_jset_str(ev, "run", r->id);
-	wr_jset_str(ev, "workflow", r->workflow);
-	wr_jset_int(ev, "attempt", f->attempt);
-	wr_jset_str(ev, "outcome", wr_outcome_name(f->outcome));
-	wr_jset(ev, "exit_code", f->exit_code >= 0 ? json_integer(f->exit_code) : json_null());
-	wr_jset(ev, "signal", f->signal > 0 ? json_integer(f->signal) : json_null());
-	int64_t dur = f->duration_ms >= 0 ? f->duration_ms : now - a->started_ts;
-	wr_jset_int(ev, "duration_ms", dur < 0 ? 0 : dur);
-	set_opt(ev, "cpu_ms", f->cpu_ms);
-	set_opt(ev, "max_rss_kb", f->max_rss_kb);
-	set_opt(ev, "output_bytes", f->output_bytes);
-	wr_jset_str(ev, "reason", f->reason);
-	wr_jset_str(ev, "reason_code", f->code);
-	wr_agent_counts_set(ev, &f->agent);
+	json_t *ev = wr_finished_event(r, f, now);
+	int64_t dur = json_integer_value(json_object_get(ev, "duration_ms"));
 	json_array_append_new(events, ev);
 
 	wr_breaker_after(st, r->workflow, f->outcome, now, events);

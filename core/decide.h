@@ -38,6 +38,11 @@ struct wr_finish {
 	struct wr_agent_counts agent;
 };
 
+/* The attempt.finished event of f alone (no breaker change, no outbox
+ * entry), for attempt f->attempt of r, live or not: its duration from that
+ * attempt's start when f has none. A new reference. */
+json_t *wr_finished_event(const struct wr_run *r, const struct wr_finish *f, int64_t now);
+
 /* Appends to events the end of r's live attempt: attempt.finished, the
  * breaker change it causes, and the outbox entry its outcome calls for
  * (timeout, stuck, lost, failed when no retry can follow, cancelled,

@@ -284,6 +284,13 @@ int wr_decide_run_finish(const struct wr_state *st, int64_t now, void *reqp, str
 						     a->reason ? ": " : "", a->reason ? a->reason : "");
 		else
 			q->fenced_why = wr_xasprintf("attempt %lld has superseded it", (long long)(a ? a->n : 0));
+		/* The attempt's real end stays in the audit trail: recorded,
+		 * marked stale (the reducer fences it; it changes nothing). */
+		if (q->fin.attempt >= 1 && (size_t)q->fin.attempt <= r->natt) {
+			json_t *ev = wr_finished_event(r, &q->fin, now);
+			wr_jset_str(ev, "stale", q->fenced_why);
+			json_array_append_new(out->events, ev);
+		}
 		return 0;
 	}
 	q->fenced = 0;

@@ -101,7 +101,10 @@ struct wr_stuck_req {
 int wr_decide_run_stuck(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
 
 /* Finish: wr_finish_events for the attempt. fenced when it was ended
- * already (nothing appended). */
+ * already (recorded lost or cancelled by another process) or superseded
+ * by a later attempt: then its attempt.finished alone is recorded with
+ * "stale" saying why, so that the real outcome stays in the ledger; the
+ * reducer fences it (counted stale, nothing changes). */
 struct wr_end_req {
 	const char *run;
 	struct wr_finish fin;

@@ -135,7 +135,7 @@ static const struct field f_finished[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"outcome", K_ENUM, REQ, e_outcome, NULL},
 	{"exit_code", K_INT, NUL, NULL, NULL}, {"signal", K_UINT, NUL, NULL, NULL}, {"duration_ms", K_UINT, NUL, NULL, NULL},
 	{"cpu_ms", K_UINT, NUL, NULL, NULL}, {"max_rss_kb", K_UINT, NUL, NULL, NULL},
-	{"output_bytes", K_UINT, NUL, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL},
+	{"output_bytes", K_UINT, NUL, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, {"stale", K_STR, NUL, NULL, NULL},
 	{"reason_code", K_STR, NUL, NULL, NULL}, AGENT_COUNTS, END};
 static const struct field f_rejected[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_ENUM, REQ, e_rejected, NULL}, END};

@@ -20,7 +20,7 @@ test_expect_success 'the lease must be longer than the heartbeat' '
 	test_grep "try --lease 4s" err
 '
 
-test_expect_success 'an attempt ended by another process (lost): wr-run stops the command, 125' '
+test_expect_success 'an attempt ended by another process (lost): wr-run stops the command, records its end stale, 143' '
 	rm -f pid &&
 	{ wr-run --heartbeat 100ms --lease 10s -- sh -c "echo \$\$ >pid; exec sleep 1000" 2>err & } &&
 	wr=$! &&
@@ -28,11 +28,12 @@ test_expect_success 'an attempt ended by another process (lost): wr-run stops th
 	run=$(run_of -1) &&
 	append_locked "{\"type\":\"attempt.finished\",\"run\":\"$run\",\"workflow\":\"sh\",\"attempt\":1,\"outcome\":\"lost\",\"reason\":\"test: declared lost\"}" &&
 	{ wait $wr; rc=$?; } &&
-	test $rc = 125 &&
+	test $rc = 143 &&
 	test_grep "was ended in the ledger by another process; stopping the command" err &&
-	test_grep "was not recorded: it was recorded as lost: test: declared lost" err &&
+	test_grep "is recorded as stale: it was recorded as lost: test: declared lost" err &&
 	must_be_dead $(cat pid) &&
-	test "$(count attempt.finished)" = 2
+	test "$(count attempt.finished)" = 3 &&
+	last attempt.finished fin && jq -e ".outcome == \"cancelled\" and .signal == 15 and (.stale | test(\"lost\"))" fin
 '
 
 test_expect_success 'ledger verifies' '
