@@ -48,7 +48,7 @@ if fault_build; then
 			cmp -n "$(stat -c %s before.jsonl)" before.jsonl "$WR_LEDGER" &&
 			"$C" check &&
 			wr-ledger repair >/dev/null 2>&1 && wr-ledger verify &&
-			"$C" check >check.out && grep -q "^ok: 4 decisions.*torn 0" check.out || { cat check.out; false; }
+			"$C" check >check.out && { grep -q "^ok: 4 decisions.*torn 0" check.out || { cat check.out; false; }; }
 		'
 		cp "$WR_LEDGER" before.jsonl
 		test_expect_success "$e: wr-outbox add exits 74" '
@@ -64,7 +64,7 @@ if fault_build; then
 		'
 		cp "$WR_LEDGER" before.jsonl
 		test_expect_success "$e: wr-recover cancel exits 74" '
-			wr-run -- false >/dev/null 2>&1; cp "$WR_LEDGER" before.jsonl &&
+			test_expect_code 1 wr-run -- false >/dev/null 2>&1 && cp "$WR_LEDGER" before.jsonl &&
 			run=$(wr-watch --json status --all | jq -r "select(.status != \"succeeded\") | .run" | tail -1) &&
 			WR_FAULT_ERRNO=$e fails_io 74 "$why" wr-recover cancel "$run" &&
 			unchanged

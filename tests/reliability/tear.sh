@@ -22,7 +22,7 @@ test_expect_success 'a base ledger of whole decisions' '
 # wr-ledger verify runs at every 8th offset and at each line end; the
 # in-process reader and repair checks run at every offset.
 test_expect_success 'a crash at each offset of a 3-event decision' '
-	"$C" tear --every ${WR_TEAR_VERIFY_EVERY:-8} >tear.out 2>tear.err || { cat tear.out; tail tear.err; false; }
+	{ "$C" tear --every ${WR_TEAR_VERIFY_EVERY:-8} >tear.out 2>tear.err || { cat tear.out; tail tear.err; false; }; }
 '
 sed 's/^#* */# /' tear.out
 
