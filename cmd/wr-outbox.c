@@ -774,7 +774,11 @@ struct deliver_opts {
 	int64_t timeout_ms, kill_after_ms, lease_ms;
 	int64_t limit;
 	char **argv;
+	const char *ledger;            /* for the command's WR_LEDGER */
 };
+
+/* How much of a failed notifier's output goes into its recorded error. */
+#define ERR_TAIL 300
 
 struct child_result {
 	int status;                    /* from waitpid */
@@ -782,6 +786,10 @@ struct child_result {
 	int interrupted;               /* signal that stopped the deliverer, or 0 */
 	int exec_errno;                /* could not start COMMAND */
 	int64_t ms;
+	/* The end of what the command wrote on stdout and stderr (also
+	 * passed on to ours), for the recorded error of a failure. */
+	char out[ERR_TAIL + 1];
+	size_t outlen;
 };
 
 static int sigpipe_fds[2] = {-1, -1};
@@ -821,8 +829,44 @@ static void drain_sigpipe(void)
 		;
 }
 
+/* Reads what the command wrote: passes it on to our stderr (cron mails a
+ * failure's output) and keeps the last ERR_TAIL bytes in res. Returns 1
+ * when it read something, 0 when nothing is there now, -1 at EOF (and
+ * closes *fd). */
+static int read_output(int *fd, struct child_result *res)
+{
+	char buf[4096];
+	ssize_t k = read(*fd, buf, sizeof buf);
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (k <= 0) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	if (wr_write_all(STDERR_FILENO, buf, (size_t)k) < 0) {
+		/* our stderr is gone: the tail is still recorded */
+	}
+	size_t n = (size_t)k;
+	const char *src = buf;
+	if (n >= ERR_TAIL) {
+		src += n - ERR_TAIL;
+		n = ERR_TAIL;
+		res->outlen = 0;
+	} else if (res->outlen + n > ERR_TAIL) {
+		size_t drop = res->outlen + n - ERR_TAIL;
+		memmove(res->out, res->out + drop, res->outlen - drop);
+		res->outlen -= drop;
+	}
+	memcpy(res->out + res->outlen, src, n);
+	res->outlen += n;
+	res->out[res->outlen] = 0;
+	return 1;
+}
+
 /* Runs COMMAND in its own process group with input on its stdin and its
- * stdout and stderr on ours; kills the group on timeout or when the
+ * stdout and stderr into a pipe (passed on to our stderr, the end kept for
+ * the recorded error); kills the group on timeout or when the
  * deliverer is told to stop (TERM, then KILL after the grace). Never leaves
  * a zombie. */
 static void run_command(const struct deliver_opts *d, const char *input, size_t len, const struct wr_outbox *o,
@@ -834,13 +878,15 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 		wr_xasprintf("WR_OUTBOX_DELIVERY=%s", delivery),
 		wr_xasprintf("WR_OUTBOX_ATTEMPT=%lld", (long long)o->attempts),
 		wr_xasprintf("WR_OUTBOX_KIND=%s", o->kind),
+		wr_xasprintf("WR_LEDGER=%s", d->ledger),
 		NULL,
 	};
 	struct wr_child p = WR_CHILD_INIT;
 	p.argv = d->argv;
 	p.env = env;
 	p.in = WR_PROC_PIPE;
-	p.out = 2;
+	p.out = WR_PROC_PIPE;
+	p.err_to_out = 1;
 	p.pgroup = 1;
 	/* A consumer that does not read its stdin must not kill us. */
 	struct sigaction ign, oldpipe;
@@ -855,7 +901,9 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 	for (char **e = env; *e; e++)
 		free(*e);
 	res->exec_errno = p.exec_errno;
-	int wfd = p.in;
+	int wfd = p.in, ofd = p.out;
+	if (fcntl(ofd, F_SETFL, O_NONBLOCK) < 0)
+		wr_diesys(WR_EXIT_IO, "unable to set up the command's output");
 	if (fcntl(wfd, F_SETFL, O_NONBLOCK) < 0)
 		wr_diesys(WR_EXIT_IO, "unable to set up the command's stdin");
 	size_t off = 0;
@@ -866,8 +914,8 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 	int64_t deadline = d->timeout_ms > 0 ? start + d->timeout_ms : 0;
 	for (;;) {
 		int stop = stop_sig || (deadline && wr_mono_ms() >= deadline);
-		struct pollfd p2[2] = {{sigpipe_fds[0], POLLIN, 0}, {wfd, POLLOUT, 0}};
-		int r = wr_proc_wait(&p, stop ? -1 : deadline, p2, stop ? 0 : 2);
+		struct pollfd p2[3] = {{sigpipe_fds[0], POLLIN, 0}, {ofd, POLLIN, 0}, {wfd, POLLOUT, 0}};
+		int r = wr_proc_wait(&p, stop ? -1 : deadline, p2, stop ? 0 : 3);
 		if (r < 0)
 			wr_diesys(WR_EXIT_IO, "unable to wait for the command");
 		if (r == 1)
@@ -882,7 +930,9 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 		}
 		if (p2[0].revents)
 			drain_sigpipe();
-		if (wfd >= 0 && p2[1].revents) {
+		if (ofd >= 0 && p2[1].revents)
+			read_output(&ofd, res);
+		if (wfd >= 0 && p2[2].revents) {
 			ssize_t w = write(wfd, input + off, len - off);
 			if (w > 0)
 				off += (size_t)w;
@@ -896,12 +946,67 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 	res->status = p.status;
 	if (wfd >= 0)
 		close(wfd);
+	/* What is left in the pipe (a grandchild may hold it open: do not
+	 * wait for its EOF). */
+	while (ofd >= 0 && read_output(&ofd, res) > 0)
+		;
+	if (ofd >= 0)
+		close(ofd);
 	sigaction(SIGPIPE, &oldpipe, NULL);
 	res->ms = wr_mono_ms() - start;
 }
 
-/* Why the delivery failed, or NULL when it succeeded. */
+/* The command's last output as one clean line ("curl: (22) The requested
+ * URL returned error: 500"): control characters and runs of white space
+ * become one space; a cut start is marked. Newly allocated, or NULL. */
+static char *output_line(const struct child_result *r)
+{
+	struct wr_buf b = {0};
+	int space = 0;
+	for (size_t i = 0; i < r->outlen; i++) {
+		unsigned char c = (unsigned char)r->out[i];
+		if (c <= ' ' || c == 0x7f) {
+			space = b.len > 0;
+			continue;
+		}
+		if (space)
+			wr_buf_add(&b, " ", 1);
+		space = 0;
+		wr_buf_add(&b, &r->out[i], 1);
+	}
+	if (!b.len)
+		return NULL;
+	/* A tail cut in the middle of a UTF-8 sequence: drop its start. */
+	size_t skip = 0;
+	while (skip < b.len && ((unsigned char)b.p[skip] & 0xc0) == 0x80)
+		skip++;
+	char *s = wr_xasprintf("%s%s", r->outlen == ERR_TAIL ? "..." : "", b.p + skip);
+	wr_buf_free(&b);
+	return s;
+}
+
+static char *with_output(char *msg, const struct child_result *r)
+{
+	char *line = output_line(r);
+	if (!line)
+		return msg;
+	char *s = wr_xasprintf("%s: %s", msg, line);
+	free(msg);
+	free(line);
+	return s;
+}
+
+static char *delivery_status_error(const struct deliver_opts *d, const struct child_result *r);
+
+/* Why the delivery failed, or NULL when it succeeded; with the end of the
+ * command's output, so the ledger says why, not only the status. */
 static char *delivery_error(const struct deliver_opts *d, const struct child_result *r)
+{
+	char *e = delivery_status_error(d, r);
+	return e ? with_output(e, r) : NULL;
+}
+
+static char *delivery_status_error(const struct deliver_opts *d, const struct child_result *r)
 {
 	char dur[32];
 	if (r->exec_errno)
@@ -1031,7 +1136,7 @@ static int cmd_deliver(int argc, char **argv)
 		COMMON_OPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct deliver_opts d = {5, 30000, 3600000, 2.0, 60000, 5000, 0, 0, NULL};
+	struct deliver_opts d = {5, 30000, 3600000, 2.0, 60000, 5000, 0, 0, NULL, NULL};
 	int c;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1071,6 +1176,7 @@ static int cmd_deliver(int argc, char **argv)
 	setup_signals();
 	struct wr_ledger l;
 	open_ledger(&l, WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
+	d.ledger = l.path;
 	int failures = 0;
 	for (int64_t n = 0; !stop_sig && (!d.limit || n < d.limit);) {
 		char delivery[WR_UUID_LEN];
@@ -1092,7 +1198,6 @@ static int cmd_deliver(int argc, char **argv)
 		wr_jset_str(j, "delivery", delivery);
 		wr_jset_int(j, "attempt", attempt);
 		wr_jset_int(j, "max_attempts", d.max_attempts);
-		wr_jset_str(j, "ledger", l.path);
 		char *in = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(j);
 		if (!in)
