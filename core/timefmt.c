@@ -125,52 +125,131 @@ int wr_ts_parse(const char *s, int64_t *ms)
 	return 0;
 }
 
-int wr_dur_parse(const char *s, int64_t *ms)
+/* One number of a duration, as timeout(1) reads it: digits with an
+ * optional fraction and exponent ("10", ".5", "2.5e1", "1e-3"). Returns
+ * the length scanned (0: no number) and sets *nonzero when a mantissa
+ * digit is not 0, so that an underflow to 0.0 is still known positive. */
+static size_t scan_number(const char *p, int *nonzero)
 {
-	if (!s || !*s)
+	size_t i = 0, mant = 0;
+	*nonzero = 0;
+	while (isdigit((unsigned char)p[i])) {
+		*nonzero |= p[i++] != '0';
+		mant++;
+	}
+	if (p[i] == '.') {
+		i++;
+		while (isdigit((unsigned char)p[i])) {
+			*nonzero |= p[i++] != '0';
+			mant++;
+		}
+	}
+	if (!mant)
+		return 0;
+	if (p[i] == 'e' || p[i] == 'E') {
+		size_t j = i + 1;
+		if (p[j] == '+' || p[j] == '-')
+			j++;
+		if (isdigit((unsigned char)p[j])) {
+			while (isdigit((unsigned char)p[j]))
+				j++;
+			i = j;
+		}
+	}
+	return i;
+}
+
+/* The unit at p: its milliseconds and length, or 0 when there is none. */
+static size_t scan_unit(const char *p, double *mult)
+{
+	switch (*p) {
+	case 'm':
+		if (p[1] == 's') {
+			*mult = 1;
+			return 2;
+		}
+		*mult = 60000;
+		return 1;
+	case 's':
+		*mult = 1000;
+		return 1;
+	case 'h':
+		*mult = 3600000;
+		return 1;
+	case 'd':
+		*mult = 86400000;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int wr_dur_parse_why(const char *s, int64_t *ms, const char **why)
+{
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (!s || !*s) {
+		*why = "the duration is empty";
 		return -1;
+	}
+	if (*s == '-') {
+		*why = "a duration cannot be negative";
+		return -1;
+	}
+	if (!strcmp(s, "inf") || !strcmp(s, "infinity")) {
+		*ms = WR_DUR_FOREVER;
+		return 0;
+	}
 	double total = 0;
-	const char *p = s;
-	int units = 0;
-	while (*p) {
+	int positive = 0, parts = 0;
+	for (const char *p = s; *p;) {
+		int nonzero;
+		size_t n = scan_number(p, &nonzero);
+		if (!n) {
+			*why = isspace((unsigned char)*p) ? "spaces are not allowed"
+			       : parts ? "expected a number after the unit (write 1h30m)"
+				       : "expected a number, such as 90, 1.5, 2.5e1";
+			return -1;
+		}
 		char *end;
-		if (!isdigit((unsigned char)*p) && *p != '.')
+		double v = strtod(p, &end); /* an ERANGE gives 0 or HUGE_VAL: both are handled */
+		if (end != p + n) { /* "0x10": strtod reads more than a decimal number */
+			*why = "unexpected character after the number";
 			return -1;
-		errno = 0;
-		double v = strtod(p, &end);
-		if (end == p || errno || v < 0 || !isfinite(v))
+		}
+		double mult = 1000;
+		size_t u = scan_unit(p + n, &mult);
+		if (!u && p[n]) {
+			*why = isalpha((unsigned char)p[n]) ? "unknown unit: use ms, s, m, h or d (lower case)"
+			       : isspace((unsigned char)p[n]) ? "spaces are not allowed"
+							      : "unexpected character after the number";
 			return -1;
-		p = end;
-		double mult;
-		if (!*p) {
-			if (units)
-				return -1; /* "1h30" is ambiguous */
-			mult = 1000;
-		} else if (p[0] == 'm' && p[1] == 's') {
-			mult = 1;
-			p += 2;
-		} else if (*p == 's') {
-			mult = 1000;
-			p++;
-		} else if (*p == 'm') {
-			mult = 60000;
-			p++;
-		} else if (*p == 'h') {
-			mult = 3600000;
-			p++;
-		} else if (*p == 'd') {
-			mult = 86400000;
-			p++;
-		} else {
+		}
+		if (!u && parts) {
+			*why = "a number after a unit needs its own unit (write 1h30m, not 1h30)";
 			return -1;
 		}
 		total += v * mult;
-		units++;
-		if (total > 9.2e15)
-			return -1;
+		n += u;
+		positive |= nonzero;
+		p += n;
+		parts++;
 	}
-	*ms = (int64_t)llround(total);
+	if (total >= (double)WR_DUR_FOREVER) {
+		*ms = WR_DUR_FOREVER; /* too large to represent: forever, as timeout(1) */
+		return 0;
+	}
+	int64_t v = (int64_t)llround(total);
+	/* A positive duration below a millisecond is one millisecond. */
+	*ms = v == 0 && positive ? 1 : v;
 	return 0;
+}
+
+int wr_dur_parse(const char *s, int64_t *ms)
+{
+	return wr_dur_parse_why(s, ms, NULL);
 }
 
 char *wr_dur_format(int64_t ms, char *buf, size_t n)

@@ -18,9 +18,17 @@ char *wr_ts_format(int64_t ms, char *buf);
 /* Parses RFC 3339 (Z or +hh:mm offset, optional fraction). 0 or -1. */
 int wr_ts_parse(const char *s, int64_t *ms);
 
-/* Parses "90s", "5m", "1h30m", "2d", "250ms", "1.5h"; a bare number means
- * seconds, as in timeout(1). Returns 0 or -1. */
+/* Durations, the forms of timeout(1) and wr's own: a number (integer,
+ * fraction, exponent: "10", ".5", "2.5e1", "1e-3") with an optional unit
+ * s (the default), m, h, d, or ms; several numbers with units add up
+ * ("1h30m", "1d2h3m4s5ms"; "1h30" is refused: 30 what?). A positive value
+ * below a millisecond rounds up to 1 ms; a value too large to represent,
+ * "inf" or "infinity" is WR_DUR_FOREVER, not an error. Returns 0 or -1;
+ * wr_dur_parse_why also says why (*why: a static sentence, may be NULL).
+ * Callers decide what 0 and WR_DUR_FOREVER mean for their option. */
+#define WR_DUR_FOREVER ((int64_t)36500 * 86400000) /* 100 years: adding now never overflows */
 int wr_dur_parse(const char *s, int64_t *ms);
+int wr_dur_parse_why(const char *s, int64_t *ms, const char **why);
 /* Formats like "1h30m", "90s" -> "1m30s", "250ms"; negative gets a '-'. */
 char *wr_dur_format(int64_t ms, char *buf, size_t n);
 

@@ -3,6 +3,7 @@
 #include "timefmt.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static void ts_round(int64_t ms, const char *want)
 {
@@ -138,11 +139,68 @@ int main(void)
 	dur_bad("1h30");                           /* ambiguous: 30 what? */
 	dur_bad("1.2.3s");
 	dur_bad(".");
-	dur_bad("inf");
 	dur_bad("nan");
 	dur_bad("5mss");
-	dur_bad("99999999999999999d");             /* overflows int64 ms */
 	dur_bad("5M");
+
+	/* timeout(1)'s forms (coreutils tests/timeout/timeout-parameters.sh,
+	 * timeout-large-parameters.sh): exponents, fractions, units on them */
+	dur_is("1e-3", 1);
+	dur_is("2.5e1m", 1500000);
+	dur_is("1E3", 1000000);
+	dur_is("1e+2s", 100000);
+	dur_is("10.34", 10340);
+	dur_is("9.999999999", 10000);
+	dur_is(".5", 500);
+	dur_is("1.", 1000);
+	dur_is("1d", 86400000);
+	dur_is("0e-5", 0);
+	dur_is("0.0", 0);
+	dur_is("1.5e3ms", 1500);
+	dur_is("1h1e1m", 4200000);
+	/* a tiny positive value rounds up to the smallest unit, 1 ms */
+	dur_is("1e-10000", 1);
+	dur_is("0.0001", 1);
+	dur_is("0.4ms", 1);
+	dur_is("0.5ms", 1);
+	dur_is("1.4ms", 1);
+	/* too large to represent: forever, not an error */
+	dur_is("99999999999999999d", WR_DUR_FOREVER);
+	dur_is("9223372036854775808", WR_DUR_FOREVER);  /* TIME_T_OFLOW */
+	dur_is("9223372036854775808d", WR_DUR_FOREVER);
+	dur_is("4294967296", WR_DUR_FOREVER);           /* UINT_OFLOW seconds: 136 years */
+	dur_is("2.34e+5d", WR_DUR_FOREVER);
+	dur_is("1.18973149535723176502e+4932", WR_DUR_FOREVER); /* LDBL_MAX */
+	dur_is("1e999999999999", WR_DUR_FOREVER);
+	dur_is("inf", WR_DUR_FOREVER);
+	dur_is("infinity", WR_DUR_FOREVER);
+	dur_is("36499d", 36499LL * 86400000);
+	dur_bad("-1.18973149535723176502e+4932");
+	dur_bad("-1e-10000");
+	dur_bad(" -0.1");
+	dur_bad("-0.1");
+	dur_bad("-0");
+	dur_bad("42D");
+	dur_bad("invalid");
+	dur_bad("0x10");
+	dur_bad("1e");
+	dur_bad("1e+");
+	dur_bad("e5");
+	dur_bad("inf5");
+	dur_bad("5s5");
+	{
+		/* the error says what was wrong */
+		const char *why = NULL;
+		int64_t ms;
+		ok(wr_dur_parse_why("-1s", &ms, &why) < 0 && why && strstr(why, "negative"), "negative: %s", why ? why : "(none)");
+		ok(wr_dur_parse_why("42D", &ms, &why) < 0 && why && strstr(why, "unit"), "unit: %s", why ? why : "(none)");
+		ok(wr_dur_parse_why("1h30", &ms, &why) < 0 && why && strstr(why, "1h30m"), "1h30: %s", why ? why : "(none)");
+		ok(wr_dur_parse_why("", &ms, &why) < 0 && why && strstr(why, "empty"), "empty: %s", why ? why : "(none)");
+		ok(wr_dur_parse_why("abc", &ms, &why) < 0 && why && strstr(why, "number"), "abc: %s", why ? why : "(none)");
+		ok(wr_dur_parse_why("5 m", &ms, &why) < 0 && why && strstr(why, "spaces"), "space: %s", why ? why : "(none)");
+		ok(wr_dur_parse_why("5s", &ms, &why) == 0 && !why, "no why on success");
+		ok(wr_dur_parse_why("5s", &ms, NULL) == 0 && ms == 5000, "why may be NULL");
+	}
 
 	/* formatting */
 	dur_fmt(0, "0ms");
