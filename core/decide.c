@@ -12,8 +12,15 @@ const char *wr_short_id(const char *id)
 	return n > 8 ? id + n - 8 : id;
 }
 
+int wr_exit_not_runnable(int64_t exit_code)
+{
+	return exit_code == 126 || exit_code == 127;
+}
+
 int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, int64_t now)
 {
+	if (wr_exit_not_runnable(exit_code))
+		return 1;
 	if (n >= r->policy.max_attempts)
 		return 1;
 	if (exit_code >= 0 && wr_policy_no_retry(&r->policy, (int)exit_code))
@@ -114,6 +121,10 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 			kind = "failed";
 			if (f->signal > 0)
 				snprintf(p, left, " died of signal %lld; no retry will follow", (long long)f->signal);
+			else if (wr_exit_not_runnable(f->exit_code))
+				snprintf(p, left, " could not run the command (exit code %lld: %s); no retry will follow",
+					 (long long)f->exit_code, f->reason ? f->reason
+						: f->exit_code == 127 ? "not found" : "cannot execute");
 			else
 				snprintf(p, left, " failed with exit code %lld; no retry will follow",
 					 (long long)f->exit_code);

@@ -52,7 +52,12 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		     json_t *events);
 
 /* 1 when no retry can follow a failure of attempt n of r with this exit
- * code: max attempts used, exit code in no_retry_on, or deadline passed. */
+ * code: the command could not be run (126, 127: wr_exit_not_runnable),
+ * max attempts used, exit code in no_retry_on, or deadline passed. */
+/* 1 for 126 (cannot execute) and 127 (not found), as timeout(1) and the
+ * shell exit: another attempt would fail the same way, so it never gets
+ * one by default (a human may: wr-recover retry --force). */
+int wr_exit_not_runnable(int64_t exit_code);
 int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, int64_t now);
 
 /* Short id for humans: the last 8 characters of a UUIDv7 (its random part). */

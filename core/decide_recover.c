@@ -61,6 +61,8 @@ static const char *final_reason(const struct wr_run *r, const struct wr_attempt 
 	int64_t max = r->policy.max_attempts;
 	if (!wr_failure_is_final(r, a->n, a->exit_code, now) && r->recoveries < max - 1)
 		return NULL;
+	if (wr_exit_not_runnable(a->exit_code))
+		return "cannot_run";
 	if (a->n >= max || r->recoveries >= max - 1)
 		return "max_attempts";
 	if (a->exit_code >= 0 && wr_policy_no_retry(&r->policy, (int)a->exit_code))
@@ -120,7 +122,11 @@ static void escalate(json_t *events, const struct wr_run *r, const struct wr_att
 {
 	char what[128], text[512], msg[1024], ts[WR_TS_LEN];
 	describe(a, what, sizeof what);
-	if (!strcmp(why, "max_attempts"))
+	if (!strcmp(why, "cannot_run"))
+		snprintf(text, sizeof text, "attempt %lld could not run the command (exit code %lld: %s); another attempt "
+			 "would fail the same way", (long long)a->n, (long long)a->exit_code,
+			 a->reason ? a->reason : a->exit_code == 127 ? "not found" : "cannot execute");
+	else if (!strcmp(why, "max_attempts"))
 		snprintf(text, sizeof text, "attempt %lld of %lld %s; max attempts used", (long long)a->n,
 			 (long long)r->policy.max_attempts, what);
 	else if (!strcmp(why, "no_retry_on"))

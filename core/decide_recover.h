@@ -73,7 +73,8 @@ int wr_run_due(const struct wr_run *r, int64_t now);
 int wr_breaker_is_open(const struct wr_state *st, const char *wf, int64_t now);
 
 /* Decision of a pass about run req->run: escalate when the failure is
- * final (max attempts, no_retry_on, deadline: wr_failure_is_final), else
+ * final (reason cannot_run for exit 126/127, max_attempts, no_retry_on,
+ * deadline: wr_failure_is_final), else
  * wait while the workflow's breaker is open, else retry after backoff.
  * Nothing when the run no longer needs a decision. */
 int wr_decide_recover(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # final.sh - failures no retry may follow escalate at once: an exit code
-# in --no-retry-on, a passed deadline; others are retried.
+# in --no-retry-on, a passed deadline, a command that could not be run
+# (126, 127); others are retried.
 . "$(dirname "$0")/../lib.sh"
 . "$WR_SRC/tests/cli/recover/lib-recover.sh"
 
@@ -56,6 +57,41 @@ test_expect_success 'a lost attempt on its last attempt escalates' '
 	printf "%s\n" "[\"last\",\"lost\",\"lease expired (no heartbeat)\"]" \
 		"[\"last\",\"escalate\",\"max_attempts\"]" >expect &&
 	test_cmp expect got
+'
+
+test_expect_success 'exit 127 (not found) is never retried: the run escalates at the first pass' '
+	test_expect_code 127 wr-run --workflow typo --max-attempts 5 --backoff 10ms,1,10ms -- nosuchcmd-wr 2>err &&
+	test_grep "nosuchcmd-wr" err &&
+	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"typo\") | .run" "$WR_LEDGER") &&
+	test_expect_code 1 wr-recover --workflow typo --json >out &&
+	jq -c "[.action, .reason, .attempt, .launched]" out >got &&
+	echo "[\"escalate\",\"cannot_run\",1,false]" >expect &&
+	test_cmp expect got &&
+	test "$(status_of $run)" = blocked &&
+	test $(count ".type == \"attempt.started\" and .run == \"$run\"") -eq 1 &&
+	jq -r "select(.type == \"run.blocked\" and .run == \"$run\") | .reason" "$WR_LEDGER" >reason &&
+	test_grep "could not run the command \(exit code 127: command not found" reason &&
+	test $(count ".type == \"outbox.enqueued\" and .kind == \"failed\" and .run == \"$run\" and (.message | test(\"could not run\"))") -eq 1 &&
+	test $(count ".type == \"outbox.enqueued\" and .kind == \"escalated\" and .run == \"$run\" and .reason == \"cannot_run\"") -eq 1
+'
+
+test_expect_success 'exit 126 (cannot execute) is never retried either' '
+	: >notexec && chmod 644 notexec &&
+	test_expect_code 126 wr-run --workflow noexec --max-attempts 5 -- ./notexec 2>err &&
+	test_expect_code 1 wr-recover --workflow noexec --json >out &&
+	jq -c "[.action, .reason]" out >got &&
+	echo "[\"escalate\",\"cannot_run\"]" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a script that exits 127 is final too, and a human can still force a retry' '
+	test_expect_code 127 wr-run --workflow s127 --max-attempts 5 -- sh -c "exit 127" &&
+	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"s127\") | .run" "$WR_LEDGER") &&
+	test_expect_code 1 wr-recover --workflow s127 --json >out &&
+	test "$(jq -r .reason out)" = cannot_run &&
+	test "$(status_of $run)" = blocked &&
+	wr-recover retry --force "$run" >out 2>&1 &&
+	test "$(status_of $run)" != blocked
 '
 
 test_expect_success 'the ledger verifies clean' '
