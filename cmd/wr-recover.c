@@ -405,8 +405,7 @@ static int launch_run(const char *id, int manual, int64_t *attempt, char *extra,
 		die_ledger();
 	}
 	const struct wr_run *r = wr_state_run(&L.st, id);
-	if (!r || !(manual ? !wr_run_live(r) && r->status != WR_ST_SUCCEEDED && r->status != WR_ST_CANCELLED &&
-				       r->status != WR_ST_BLOCKED
+	if (!r || !(manual ? !wr_run_live(r) && !wr_status_ended(r->status) && r->status != WR_ST_BLOCKED
 			   : wr_run_due(r, now_ms())))
 		goto out;
 	*attempt = (int64_t)r->natt + 1;

@@ -106,7 +106,7 @@ static const char usage_options[] =
 	"  -a, --all           status: every run, ended ones too\n"
 	"  -w, --workflow W    only workflow W\n"
 	"  -s, --status S      status: only these statuses (running, succeeded,\n"
-	"                      failed, retry_wait, blocked, cancelled)\n"
+	"                      failed, retry_wait, blocked, cancelled, rejected)\n"
 	"  -l, --label K=V     status, stats, follow, plot: only runs labelled K=V (by\n"
 	"                      wr-run --label); repeat it: a key given twice\n"
 	"                      matches either value, different keys must all match\n"
@@ -335,6 +335,7 @@ static char *run_note(const struct wr_run *r, int64_t now)
 		break;
 	case WR_ST_BLOCKED:
 	case WR_ST_CANCELLED:
+	case WR_ST_REJECTED:
 		add_clean(&b, r->reason);
 		break;
 	case WR_ST_SUCCEEDED:
@@ -365,7 +366,7 @@ static int cmd_status(void)
 	t.maxw[1] = 24;
 	t.maxw[5] = 16;
 	t.maxw[7] = 48;
-	size_t shown = 0, total = 0;
+	size_t shown = 0, total = 0, rejected = 0;
 	for (size_t i = 0; i < l.st.runs.n; i++) {
 		const struct wr_run *r = l.st.runs.ent[i].val;
 		if (opt.workflow && strcmp(opt.workflow, r->workflow))
@@ -373,8 +374,10 @@ static int cmd_status(void)
 		if (!wr_label_filter_match(&opt.labels, r->labels))
 			continue;
 		total++;
-		if (!(mask & (1u << r->status)))
+		if (!(mask & (1u << r->status))) {
+			rejected += r->status == WR_ST_REJECTED;
 			continue;
+		}
 		shown++;
 		if (opt.json) {
 			print_json(wr_run_to_json(r));
@@ -406,6 +409,9 @@ static int cmd_status(void)
 			printf("no runs need attention (%zu run%s in all; --all shows them)\n", total, total == 1 ? "" : "s");
 		else if (shown < total && !opt.status_mask && !opt.all)
 			printf("%zu of %zu runs shown; --all shows every run\n", shown, total);
+		if (rejected && !opt.status_mask && !opt.all)
+			printf("%zu run%s rejected (breaker open or concurrency limit, never started): --status rejected "
+			       "shows %s\n", rejected, rejected == 1 ? " was" : "s were", rejected == 1 ? "it" : "them");
 	}
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;

@@ -380,7 +380,7 @@ static int32_t entity(struct cctx *c, char kind, const char *id, int64_t ts)
 		unsigned char ok = 0;
 		if (kind == 'r') {
 			struct wr_run *r = wr_state_run(c->st, id);
-			ok = r && (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED) && !wr_run_live(r);
+			ok = r && wr_status_ended(r->status) && !wr_run_live(r);
 		} else {
 			struct wr_outbox *o = wr_state_outbox(c->st, id);
 			ok = o && (o->state == WR_OB_DELIVERED || o->state == WR_OB_ACKED);

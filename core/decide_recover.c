@@ -220,6 +220,7 @@ int wr_decide_retry_manual(const struct wr_state *st, int64_t now, void *req, st
 		return -1;
 	case WR_ST_SUCCEEDED:
 	case WR_ST_CANCELLED:
+	case WR_ST_REJECTED:
 		wr_seterr("run %s has ended (%s): nothing to retry", r->id, wr_status_name(r->status));
 		return -1;
 	case WR_ST_BLOCKED: {
@@ -292,7 +293,7 @@ int wr_decide_cancel(const struct wr_state *st, int64_t now, void *req, struct w
 	const struct wr_run *r = find(st, q->run);
 	if (!r)
 		return -1;
-	if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED) {
+	if (wr_status_ended(r->status)) {
 		wr_seterr("run %s has ended (%s): nothing to cancel", r->id, wr_status_name(r->status));
 		return -1;
 	}

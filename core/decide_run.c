@@ -37,6 +37,10 @@ static int refuse_continue(const struct wr_run *r, int64_t now)
 		wr_seterr("run %s was cancelled%s%s; start a new run without --run", r->id, r->reason ? ": " : "",
 			  r->reason ? r->reason : "");
 		return -1;
+	case WR_ST_REJECTED:
+		wr_seterr("run %s was rejected (%s) and has ended; start a new run without --run", r->id,
+			  r->reason ? r->reason : "its start was refused");
+		return -1;
 	case WR_ST_BLOCKED:
 		wr_seterr("run %s is blocked%s%s; unblock it first with 'wr-recover unblock %s'", r->id,
 			  r->reason ? ": " : "", r->reason ? r->reason : "", r->id);

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const status_names[] = {"running", "succeeded", "failed", "retry_wait", "blocked", "cancelled"};
+static const char *const status_names[] = {"running", "succeeded", "failed", "retry_wait", "blocked", "cancelled",
+					   "rejected"};
 static const char *const outcome_names[] = {"", "success", "error", "timeout", "stuck", "cancelled", "lost"};
 static const char *const breaker_names[] = {"closed", "open", "half_open"};
 static const char *const outbox_names[] = {"pending", "claimed", "delivered", "dead", "acked"};
@@ -26,6 +27,10 @@ static int lookup(const char *const *names, int n, const char *s)
 }
 
 int wr_status_from_name(const char *s) { return lookup(status_names, WR_ST__COUNT, s); }
+int wr_status_ended(enum wr_status s)
+{
+	return s == WR_ST_SUCCEEDED || s == WR_ST_CANCELLED || s == WR_ST_REJECTED;
+}
 int wr_outcome_from_name(const char *s)
 {
 	int o = lookup(outcome_names, WR_OUT__COUNT, s);
@@ -386,7 +391,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 			INVALID("attempt numbers must increase by one");
 		if (wr_run_live(r))
 			INVALID("start while another attempt is live");
-		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
+		if (wr_status_ended(r->status))
 			INVALID("start of a run that has ended");
 		/* Most runs have one attempt: start with room for one, not
 		 * wr_grow's eight (memory grows with runs; 1M-event bench). */
@@ -490,9 +495,15 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		const char *reason = wr_ev_str(ev, "reason");
 		if (wr_run_live(r))
 			STALE("rejection while an attempt is live");
+		if (wr_status_ended(r->status))
+			STALE("rejection of a run that has ended");
 		r->rejected = !strcmp(reason, "breaker_open") ? 1 : 2;
 		set_str(&r->reason, reason);
-		if (r->status == WR_ST_RUNNING || r->status == WR_ST_RETRY_WAIT)
+		/* A run that never started ends here; a continued run with
+		 * attempts behind it waits for its relaunch (wr_run_due). */
+		if (r->natt == 0)
+			r->status = WR_ST_REJECTED;
+		else if (r->status == WR_ST_RUNNING || r->status == WR_ST_RETRY_WAIT)
 			r->status = WR_ST_FAILED;
 		return WR_APPLY_OK;
 	}
@@ -515,7 +526,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		return WR_APPLY_OK;
 	}
 	case WR_EV_RUN_BLOCKED:
-		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
+		if (wr_status_ended(r->status))
 			STALE("block of an ended run");
 		r->status = WR_ST_BLOCKED;
 		r->next_retry_ts = 0;
@@ -530,7 +541,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		set_str(&r->note, wr_ev_str(ev, "note"));
 		return WR_APPLY_OK;
 	case WR_EV_RUN_CANCELLED:
-		if (r->status == WR_ST_SUCCEEDED || r->status == WR_ST_CANCELLED)
+		if (wr_status_ended(r->status))
 			STALE("cancel of an ended run");
 		r->status = WR_ST_CANCELLED;
 		r->next_retry_ts = 0;

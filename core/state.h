@@ -19,13 +19,19 @@
 #include "event.h"
 #include "map.h"
 
-enum wr_status { WR_ST_RUNNING, WR_ST_SUCCEEDED, WR_ST_FAILED, WR_ST_RETRY_WAIT, WR_ST_BLOCKED, WR_ST_CANCELLED, WR_ST__COUNT };
+/* rejected: the run's only start was refused (breaker open, concurrency
+ * limit with --no-wait): it ended without an attempt, as flock -n leaves
+ * nothing behind, and is never retried or escalated. */
+enum wr_status { WR_ST_RUNNING, WR_ST_SUCCEEDED, WR_ST_FAILED, WR_ST_RETRY_WAIT, WR_ST_BLOCKED, WR_ST_CANCELLED,
+		 WR_ST_REJECTED, WR_ST__COUNT };
 enum wr_outcome { WR_OUT_NONE, WR_OUT_SUCCESS, WR_OUT_ERROR, WR_OUT_TIMEOUT, WR_OUT_STUCK, WR_OUT_CANCELLED, WR_OUT_LOST, WR_OUT__COUNT };
 enum wr_breaker_state { WR_BR_CLOSED, WR_BR_OPEN, WR_BR_HALF_OPEN };
 enum wr_outbox_state { WR_OB_PENDING, WR_OB_CLAIMED, WR_OB_DELIVERED, WR_OB_DEAD, WR_OB_ACKED };
 
 const char *wr_status_name(enum wr_status s);
 int wr_status_from_name(const char *s);           /* -1 when unknown */
+/* 1 for the statuses a run never leaves: succeeded, cancelled, rejected. */
+int wr_status_ended(enum wr_status s);
 const char *wr_outcome_name(enum wr_outcome o);
 int wr_outcome_from_name(const char *s);
 const char *wr_breaker_name(enum wr_breaker_state b);

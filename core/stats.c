@@ -152,6 +152,7 @@ static json_t *acc_json(struct acc *a, int64_t since, const struct wr_workflow *
 	for (int i = 0; i < WR_ST__COUNT; i++)
 		wr_jset_int(st, wr_status_name((enum wr_status)i), a->by_status[i]);
 	wr_jset(o, "status", st);
+	/* A rejected run never ran: it is not a failure of the work. */
 	int64_t ended = a->by_status[WR_ST_SUCCEEDED] + a->by_status[WR_ST_FAILED] + a->by_status[WR_ST_BLOCKED] +
 			a->by_status[WR_ST_CANCELLED];
 	wr_jset(o, "success_rate", rate(a->by_status[WR_ST_SUCCEEDED], ended));

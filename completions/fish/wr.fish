@@ -156,7 +156,7 @@ complete -c wr-watch -l color -l colour -x -a 'auto always never' -d 'colour'
 complete -c wr-watch -s a -l all -n '__wr_no_verb; or __wr_verb_is status' -d 'every run, ended ones too'
 complete -c wr-watch -s w -l workflow -x -a '(__wr_workflows)' -d 'only this workflow'
 complete -c wr-watch -s s -l status -n '__wr_no_verb; or __wr_verb_is status' -x \
-    -a '(__fish_append , running succeeded failed retry_wait blocked cancelled)' -d 'only these statuses'
+    -a '(__fish_append , running succeeded failed retry_wait blocked cancelled rejected)' -d 'only these statuses'
 complete -c wr-watch -s r -l run -n '__wr_verb_is follow check' -x -a '(__wr_runs --all)' -d 'only this run'
 complete -c wr-watch -s l -l label -n '__wr_no_verb; or __wr_verb_is status follow stats' -x -d 'only runs labelled K=V'
 complete -c wr-watch -l from-start -n '__wr_verb_is follow' -d 'the events already there first'
