@@ -10,10 +10,11 @@
 #include "suggest.h"
 #include "output.h"
 #include "text.h"
+#include "signame.h"
 #include "timefmt.h"
 #include "run.h"
 
-static const char usage[] =
+static const char usage_head[] =
 	"Usage: wr-run [options] -- COMMAND [ARG]...\n"
 	"       wr-run [options] --run ID [-- COMMAND [ARG]...]\n"
 	"\n"
@@ -31,8 +32,21 @@ static const char usage[] =
 	"                        policy options are refused then\n"
 	"  --timeout DUR         kill the attempt DUR after it started (absolute:\n"
 	"                        heartbeats and progress never extend it); also bounds\n"
-	"                        the wait for a concurrency slot (default: none)\n"
-	"  --kill-after DUR      grace between SIGTERM and SIGKILL (default 10s)\n"
+	"                        the wait for a concurrency slot (default, and 0: none)\n"
+	"  -s, --signal SIG      the signal sent at the timeout, the deadline and a\n"
+	"                        stuck abort: a name (TERM, HUP, KILL) or number (TERM)\n"
+	"  -k, --kill-after DUR  grace between that signal and SIGKILL (default 10s;\n"
+	"                        0: SIGKILL at once)\n"
+	"  --preserve-status     exit with COMMAND's status even when it timed out\n"
+	"  --foreground          leave COMMAND in wr-run's process group, so that it\n"
+	"                        can read the terminal and gets job-control signals;\n"
+	"                        its own children are then neither timed out nor\n"
+	"                        killed when it ends (see wr-run(1))\n"
+	"  -v, --verbose         say on stderr each signal sent to COMMAND\n"
+	"  --quiet-on-success    print nothing when the attempt succeeds; otherwise\n"
+	"                        print its whole output afterwards (as chronic)\n"
+	"  --print-id            print the run id on stderr as the run is created\n"
+	"                        (always on a terminal)\n"
 	"  --heartbeat DUR       record a heartbeat every DUR (default 30s)\n"
 	"  --lease DUR           each heartbeat extends the lease by DUR; an attempt\n"
 	"                        whose lease ran out may be declared lost (default 2m)\n"
@@ -44,16 +58,19 @@ static const char usage[] =
 	"                        progress fd\n"
 	"  --no-progress-turns N stuck (no_progress) when N turns ended without a\n"
 	"                        stage line\n"
+	"  --no-output DUR       stuck when neither stdout nor stderr got a byte for DUR\n"
 	"  --stuck-action A      abort (default: kill, outcome stuck, exit 123) or\n"
 	"                        notify (record it, enqueue a notification, go on);\n"
 	"                        for every stuck detector\n"
 	"  --max-turns N         end the attempt when turn N ended: outcome timeout,\n"
 	"                        reason_code max_turns, exit 124\n"
 	"  --max-attempts N      attempts for the run in all, for wr-recover (default 3)\n"
-	"  --backoff I[,F[,M]]   retry backoff: initial, factor, max (30s,2,1h)\n"
+	"  --backoff I[,F[,M]]   retry backoff: initial, factor, max (30s,2,1h);\n"
+	"                        0 retries at once\n"
 	"  --deadline DUR        the whole run, across all attempts, ends DUR after it\n"
 	"                        was created\n"
-	"  --no-retry-on CODES   exit codes that are final, e.g. 2,64\n"
+	"  --no-retry-on CODES   exit codes that are final, e.g. 2,64 (126 and 127\n"
+	"                        always are)\n"
 	"  --concurrency N       at most N running attempts of the workflow; at the\n"
 	"                        limit, --wait (default) queues and --no-wait rejects\n"
 	"  --wait, --no-wait\n"
@@ -62,13 +79,15 @@ static const char usage[] =
 	"  --ledger PATH         the ledger (default $WR_LEDGER, else\n"
 	"                        ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
 	"  -h, --help            show this help\n"
-	"      --version         show the version\n"
-	"\n"
-	"Durations: 250ms, 90s, 5m, 1h30m, 2d; a bare number is seconds.\n"
-	"\n";
+	"      --version         show the version\n";
 
-/* The rest of the help (C11 guarantees string literals of 4095 bytes). */
-static const char usage_env[] =
+static const char usage_tail[] =
+	"\n"
+	"Durations, as timeout(1): a number, maybe with a fraction or an exponent,\n"
+	"and a unit s (the default), m, h, d or ms: 90, 1.5h, 2.5e1m, 250ms; units\n"
+	"add up: 1h30m. Below 1 ms is 1 ms; too large to represent, or inf, is for\n"
+	"ever.\n"
+	"\n"
 	"COMMAND gets WR_LEDGER, WR_RUN, WR_WORKFLOW, WR_ATTEMPT, WR_STAGES_DONE\n"
 	"(comma-separated stages done by earlier attempts), WR_PROGRESS_FD=3, a pipe\n"
 	"for progress lines, and WR_PROGRESS_VERSION=2, their protocol:\n"
@@ -80,16 +99,19 @@ static const char usage_env[] =
 	"attempt.finished; bad lines are reported and ignored.\n"
 	"\n"
 	"Signals TERM, INT, HUP and QUIT are passed to COMMAND's process group and\n"
-	"end the attempt as cancelled; USR1 and USR2 are passed on. When COMMAND\n"
-	"ends, what is left of its process group is killed too. When wr-run\n"
-	"dies, COMMAND gets TERM.\n"
+	"end the attempt as cancelled; USR1 and USR2 are passed on. A signal that\n"
+	"was ignored when wr-run started (nohup, trap '' HUP) stays ignored, in\n"
+	"wr-run and in COMMAND. When COMMAND ends, what is left of its process\n"
+	"group is killed too. When wr-run dies, COMMAND gets TERM.\n"
 	"\n"
 	"Exit status:\n"
 	"  N        COMMAND's exit status\n"
 	"  128+N    COMMAND died of signal N, or wr-run was cancelled by signal N\n"
 	"           (or 'wr-recover cancel' stopped COMMAND with it)\n"
 	"  123      stuck, aborted\n"
-	"  124      timed out, the run's deadline, or --max-turns reached\n"
+	"  124      timed out, the run's deadline or --max-turns reached, and COMMAND\n"
+	"           ended after the first signal\n"
+	"  137      timed out, and COMMAND had to be killed with SIGKILL\n"
 	"  125      wr-run itself failed (usage, ledger I/O such as ENOSPC, a refused\n"
 	"           --run, a --run whose directory is gone: recorded as a failed\n"
 	"           attempt); when the start cannot be recorded COMMAND never runs\n"
@@ -105,20 +127,27 @@ static const char usage_env[] =
 	"Examples:\n"
 	"  wr-run --timeout 1h --stuck-repeat 50 -- ./nightly-import.sh\n"
 	"  wr-run --workflow backup --concurrency 1 --no-wait -- restic backup /srv\n"
+	"  wr-run --quiet-on-success --no-output 10m -- ./cron-job.sh\n"
 	"  wr-run --run 0193a1b2 -- ./nightly-import.sh\n";
 
-static void set_policy_opt(struct opts *o, const char *name)
-{
-	if (!o->policy_opt)
-		o->policy_opt = name;
-}
+/* What 0 and WR_DUR_FOREVER mean for an option. */
+enum dur_kind {
+	DUR_POSITIVE,              /* 0 refused */
+	DUR_ZERO_OK,               /* 0 is a value: "at once" */
+	DUR_ZERO_OFF,              /* 0 and for ever both mean off: stored as 0 */
+};
 
-static int64_t parse_dur(const char *opt, const char *s, int zero_ok)
+static int64_t parse_dur(const char *opt, const char *s, enum dur_kind kind)
 {
 	int64_t ms;
-	if (wr_dur_parse(s, &ms) < 0 || (!zero_ok && ms <= 0))
-		wr_usage_error(EXIT_FAILED, "option '--%s': invalid duration '%s' (write 90s, 5m, 1h30m, 2d, 250ms)",
-			       opt, s);
+	const char *why;
+	if (wr_dur_parse_why(s, &ms, &why) < 0)
+		wr_usage_error(EXIT_FAILED, "option '--%s': invalid duration '%s': %s (write 90s, 5m, 1h30m, 2.5e1m, 250ms)",
+			       opt, s, why);
+	if (kind == DUR_POSITIVE && ms == 0)
+		wr_usage_error(EXIT_FAILED, "option '--%s': the duration must be more than 0, not '%s'", opt, s);
+	if (kind == DUR_ZERO_OFF && ms >= WR_DUR_FOREVER)
+		ms = 0;
 	return ms;
 }
 
@@ -141,7 +170,7 @@ static void parse_backoff(struct wr_policy *p, const char *s)
 			parts[n++] = t;
 	if (n < 1 || n > 3)
 		wr_usage_error(EXIT_FAILED, "option '--backoff': expected INITIAL[,FACTOR[,MAX]], e.g. 30s,2,1h");
-	p->backoff_initial_ms = parse_dur("backoff", parts[0], 0);
+	p->backoff_initial_ms = parse_dur("backoff", parts[0], DUR_ZERO_OK);
 	if (n > 1) {
 		char *end;
 		errno = 0;
@@ -152,7 +181,7 @@ static void parse_backoff(struct wr_policy *p, const char *s)
 		p->backoff_factor = f;
 	}
 	if (n > 2)
-		p->backoff_max_ms = parse_dur("backoff", parts[2], 0);
+		p->backoff_max_ms = parse_dur("backoff", parts[2], DUR_ZERO_OK);
 	if (p->backoff_max_ms < p->backoff_initial_ms)
 		wr_usage_error(EXIT_FAILED, "option '--backoff': MAX must not be less than INITIAL");
 	free(copy);
@@ -189,140 +218,192 @@ static void parse_label(json_t *labels, const char *s)
 enum {
 	O_WORKFLOW = 256, O_RUN, O_TIMEOUT, O_KILL_AFTER, O_HEARTBEAT, O_LEASE, O_STUCK_REPEAT, O_NO_PROGRESS,
 	O_STUCK_ACTION, O_MAX_ATTEMPTS, O_BACKOFF, O_DEADLINE, O_NO_RETRY_ON, O_CONCURRENCY, O_WAIT, O_NO_WAIT,
-	O_LOG, O_LABEL, O_LEDGER, O_MAX_TURNS, O_STUCK_REPEAT_TOOL, O_NO_PROGRESS_TURNS, O_VERSION,
+	O_LOG, O_LABEL, O_LEDGER, O_MAX_TURNS, O_STUCK_REPEAT_TOOL, O_NO_PROGRESS_TURNS, O_SIGNAL, O_PRESERVE,
+	O_FOREGROUND, O_VERBOSE, O_QUIET, O_PRINT_ID, O_NO_OUTPUT, O_VERSION,
 };
+
+static const struct option long_opts[] = {
+	{"workflow", required_argument, NULL, O_WORKFLOW},
+	{"run", required_argument, NULL, O_RUN},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"kill-after", required_argument, NULL, O_KILL_AFTER},
+	{"heartbeat", required_argument, NULL, O_HEARTBEAT},
+	{"lease", required_argument, NULL, O_LEASE},
+	{"stuck-repeat", required_argument, NULL, O_STUCK_REPEAT},
+	{"no-progress", required_argument, NULL, O_NO_PROGRESS},
+	{"stuck-action", required_argument, NULL, O_STUCK_ACTION},
+	{"max-attempts", required_argument, NULL, O_MAX_ATTEMPTS},
+	{"backoff", required_argument, NULL, O_BACKOFF},
+	{"deadline", required_argument, NULL, O_DEADLINE},
+	{"no-retry-on", required_argument, NULL, O_NO_RETRY_ON},
+	{"concurrency", required_argument, NULL, O_CONCURRENCY},
+	{"wait", no_argument, NULL, O_WAIT},
+	{"no-wait", no_argument, NULL, O_NO_WAIT},
+	{"log", required_argument, NULL, O_LOG},
+	{"label", required_argument, NULL, O_LABEL},
+	{"ledger", required_argument, NULL, O_LEDGER},
+	{"signal", required_argument, NULL, O_SIGNAL},
+	{"preserve-status", no_argument, NULL, O_PRESERVE},
+	{"foreground", no_argument, NULL, O_FOREGROUND},
+	{"verbose", no_argument, NULL, O_VERBOSE},
+	{"quiet-on-success", no_argument, NULL, O_QUIET},
+	{"print-id", no_argument, NULL, O_PRINT_ID},
+	{"no-output", required_argument, NULL, O_NO_OUTPUT},
+	{"max-turns", required_argument, NULL, O_MAX_TURNS},
+	{"stuck-repeat-tool", required_argument, NULL, O_STUCK_REPEAT_TOOL},
+	{"no-progress-turns", required_argument, NULL, O_NO_PROGRESS_TURNS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, O_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+/* The options that set the run's policy (refused with --run); 1 when c
+ * was one of them. */
+static int policy_opt(struct opts *o, int c, const char *name, const char *arg)
+{
+	struct wr_policy *p = &o->pol;
+	switch (c) {
+	case O_TIMEOUT:
+		p->timeout_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		break;
+	case O_KILL_AFTER:
+		p->kill_after_ms = parse_dur(name, arg, DUR_ZERO_OK);
+		break;
+	case O_HEARTBEAT:
+		p->heartbeat_ms = parse_dur(name, arg, DUR_POSITIVE);
+		o->heartbeat_set = 1;
+		break;
+	case O_LEASE:
+		p->lease_ms = parse_dur(name, arg, DUR_POSITIVE);
+		o->lease_set = 1;
+		break;
+	case O_STUCK_REPEAT:
+		p->stuck_repeat = parse_num(name, arg, 2, 1000000000);
+		break;
+	case O_NO_PROGRESS:
+		p->no_progress_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		break;
+	case O_NO_OUTPUT:
+		p->no_output_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		break;
+	case O_STUCK_ACTION:
+		if (strcmp(arg, "abort") && strcmp(arg, "notify"))
+			wr_usage_error(EXIT_FAILED, "option '--stuck-action': expected abort or notify, not '%s'", arg);
+		p->stuck_abort = !strcmp(arg, "abort");
+		break;
+	case O_SIGNAL: {
+		int sig = wr_sig_parse(arg);
+		if (sig < 0)
+			wr_usage_error(EXIT_FAILED, "option '--signal': unknown signal '%s' (write TERM, HUP, KILL, 9 or 0)",
+				       arg);
+		p->term_signal = sig;
+		break;
+	}
+	case O_MAX_ATTEMPTS:
+		p->max_attempts = parse_num(name, arg, 1, 1000000);
+		break;
+	case O_BACKOFF:
+		parse_backoff(p, arg);
+		break;
+	case O_DEADLINE:
+		p->deadline_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		break;
+	case O_NO_RETRY_ON:
+		parse_codes(p, arg);
+		break;
+	case O_CONCURRENCY:
+		p->concurrency = parse_num(name, arg, 1, 1000000);
+		break;
+	case O_LABEL:
+		parse_label(o->labels, arg);
+		break;
+	case O_MAX_TURNS:
+		p->max_turns = parse_num(name, arg, 1, 1000000000);
+		break;
+	case O_STUCK_REPEAT_TOOL:
+		p->stuck_repeat_tool = parse_num(name, arg, 2, 1000000000);
+		break;
+	case O_NO_PROGRESS_TURNS:
+		p->no_progress_turns = parse_num(name, arg, 1, 1000000000);
+		break;
+	default:
+		return 0;
+	}
+	if (!o->policy_opt)
+		o->policy_opt = name;
+	return 1;
+}
+
+/* The options of this invocation only; 1 when c was one of them. */
+static int run_opt(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case O_WORKFLOW:
+		o->workflow = arg;
+		break;
+	case O_RUN:
+		o->run = arg;
+		break;
+	case O_WAIT:
+	case O_NO_WAIT:
+		o->wait = c == O_WAIT;
+		break;
+	case O_LOG:
+		o->log = arg;
+		break;
+	case O_LEDGER:
+		o->ledger = arg;
+		break;
+	case O_PRESERVE:
+		o->preserve_status = 1;
+		break;
+	case O_FOREGROUND:
+		o->foreground = 1;
+		break;
+	case 'v':
+	case O_VERBOSE:
+		o->verbose = 1;
+		break;
+	case O_QUIET:
+		o->quiet_on_success = 1;
+		break;
+	case O_PRINT_ID:
+		o->print_id = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+static const char *opt_name(int c)
+{
+	if (c == 'k')
+		return "kill-after";
+	if (c == 's')
+		return "signal";
+	for (size_t i = 0; long_opts[i].name; i++)
+		if (long_opts[i].val == c)
+			return long_opts[i].name;
+	return "";
+}
 
 int parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{"workflow", required_argument, NULL, O_WORKFLOW},
-		{"run", required_argument, NULL, O_RUN},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"kill-after", required_argument, NULL, O_KILL_AFTER},
-		{"heartbeat", required_argument, NULL, O_HEARTBEAT},
-		{"lease", required_argument, NULL, O_LEASE},
-		{"stuck-repeat", required_argument, NULL, O_STUCK_REPEAT},
-		{"no-progress", required_argument, NULL, O_NO_PROGRESS},
-		{"stuck-action", required_argument, NULL, O_STUCK_ACTION},
-		{"max-attempts", required_argument, NULL, O_MAX_ATTEMPTS},
-		{"backoff", required_argument, NULL, O_BACKOFF},
-		{"deadline", required_argument, NULL, O_DEADLINE},
-		{"no-retry-on", required_argument, NULL, O_NO_RETRY_ON},
-		{"concurrency", required_argument, NULL, O_CONCURRENCY},
-		{"wait", no_argument, NULL, O_WAIT},
-		{"no-wait", no_argument, NULL, O_NO_WAIT},
-		{"log", required_argument, NULL, O_LOG},
-		{"label", required_argument, NULL, O_LABEL},
-		{"ledger", required_argument, NULL, O_LEDGER},
-		{"max-turns", required_argument, NULL, O_MAX_TURNS},
-		{"stuck-repeat-tool", required_argument, NULL, O_STUCK_REPEAT_TOOL},
-		{"no-progress-turns", required_argument, NULL, O_NO_PROGRESS_TURNS},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, O_VERSION},
-		{NULL, 0, NULL, 0},
-	};
-	int c, heartbeat_set = 0, lease_set = 0;
+	int c;
 	wr_policy_defaults(&o->pol);
 	o->labels = json_object();
 	o->wait = 1;
 	opterr = 0;
 	/* '+': stop at COMMAND, so its own options are left alone. */
-	while ((c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1) {
-		const char *name = c >= O_WORKFLOW && c < O_VERSION ? lo[c - O_WORKFLOW].name : "";
+	while ((c = getopt_long(argc, argv, "+:hk:s:v", long_opts, NULL)) != -1) {
+		int pc = c == 'k' ? O_KILL_AFTER : c == 's' ? O_SIGNAL : c;
+		if (policy_opt(o, pc, opt_name(c), optarg) || run_opt(o, c, optarg))
+			continue;
 		switch (c) {
-		case O_WORKFLOW:
-			o->workflow = optarg;
-			break;
-		case O_RUN:
-			o->run = optarg;
-			break;
-		case O_TIMEOUT:
-			o->pol.timeout_ms = parse_dur(name, optarg, 0);
-			set_policy_opt(o, name);
-			break;
-		case O_KILL_AFTER:
-			o->pol.kill_after_ms = parse_dur(name, optarg, 1);
-			set_policy_opt(o, name);
-			break;
-		case O_HEARTBEAT:
-			o->pol.heartbeat_ms = parse_dur(name, optarg, 0);
-			heartbeat_set = 1;
-			set_policy_opt(o, name);
-			break;
-		case O_LEASE:
-			o->pol.lease_ms = parse_dur(name, optarg, 0);
-			lease_set = 1;
-			set_policy_opt(o, name);
-			break;
-		case O_STUCK_REPEAT:
-			o->pol.stuck_repeat = parse_num(name, optarg, 2, 1000000000);
-			set_policy_opt(o, name);
-			break;
-		case O_NO_PROGRESS:
-			o->pol.no_progress_ms = parse_dur(name, optarg, 0);
-			set_policy_opt(o, name);
-			break;
-		case O_STUCK_ACTION:
-			if (!strcmp(optarg, "abort"))
-				o->pol.stuck_abort = 1;
-			else if (!strcmp(optarg, "notify"))
-				o->pol.stuck_abort = 0;
-			else
-				wr_usage_error(EXIT_FAILED, "option '--stuck-action': expected abort or notify, not '%s'",
-					       optarg);
-			set_policy_opt(o, name);
-			break;
-		case O_MAX_ATTEMPTS:
-			o->pol.max_attempts = parse_num(name, optarg, 1, 1000000);
-			set_policy_opt(o, name);
-			break;
-		case O_BACKOFF:
-			parse_backoff(&o->pol, optarg);
-			set_policy_opt(o, name);
-			break;
-		case O_DEADLINE:
-			o->pol.deadline_ms = parse_dur(name, optarg, 0);
-			set_policy_opt(o, name);
-			break;
-		case O_NO_RETRY_ON:
-			parse_codes(&o->pol, optarg);
-			set_policy_opt(o, name);
-			break;
-		case O_CONCURRENCY:
-			o->pol.concurrency = parse_num(name, optarg, 1, 1000000);
-			set_policy_opt(o, name);
-			break;
-		case O_WAIT:
-			o->wait = 1;
-			break;
-		case O_NO_WAIT:
-			o->wait = 0;
-			break;
-		case O_LOG:
-			o->log = optarg;
-			break;
-		case O_LABEL:
-			parse_label(o->labels, optarg);
-			set_policy_opt(o, name);
-			break;
-		case O_LEDGER:
-			o->ledger = optarg;
-			break;
-		case O_MAX_TURNS:
-			o->pol.max_turns = parse_num(name, optarg, 1, 1000000000);
-			set_policy_opt(o, name);
-			break;
-		case O_STUCK_REPEAT_TOOL:
-			o->pol.stuck_repeat_tool = parse_num(name, optarg, 2, 1000000000);
-			set_policy_opt(o, name);
-			break;
-		case O_NO_PROGRESS_TURNS:
-			o->pol.no_progress_turns = parse_num(name, optarg, 1, 1000000000);
-			set_policy_opt(o, name);
-			break;
 		case 'h':
-			fputs(usage, stdout);
-			fputs(usage_env, stdout);
+			fputs(usage_head, stdout);
+			fputs(usage_tail, stdout);
 			exit(0);
 		case O_VERSION:
 			wr_print_version();
@@ -333,7 +414,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 			wr_die_unknown_option(EXIT_FAILED, argv, lo);
 		}
 	}
-	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (heartbeat_set || lease_set)) {
+	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (o->heartbeat_set || o->lease_set)) {
 		char h[32], l[32], t[32];
 		wr_usage_error(EXIT_FAILED,
 			       "--lease (%s) must be longer than --heartbeat (%s), or the lease runs out between "

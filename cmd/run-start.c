@@ -25,8 +25,14 @@
 /* ---- signals: a self-pipe read by the event loop ---- */
 
 int sigfd[2] = {-1, -1};
-static const int handled[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
+/* timeout(1)'s terminating signals but the synchronous faults: wr-run must
+ * not die of one and leave its command unsupervised (a SIGALRM from an
+ * outer timeout, SIGXCPU of a CPU limit); they cancel like SIGTERM. */
+static const int handled[] = {SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,   SIGUSR1, SIGUSR2, SIGCHLD,
+			      SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGPWR};
 #define NHANDLED (sizeof handled / sizeof handled[0])
+static sigset_t start_ignored; /* ignored when wr-run started: the command gets them so */
+static sigset_t start_mask;    /* blocked when wr-run started: the command gets them so */
 
 static void on_signal(int sig)
 {
@@ -44,11 +50,29 @@ void setup_signals(void)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < NHANDLED; i++)
+	sigset_t caught;
+	sigemptyset(&caught);
+	sigemptyset(&start_ignored);
+	for (size_t i = 0; i < NHANDLED; i++) {
+		struct sigaction old;
+		/* Ignored at the start (nohup, trap '' HUP, INT and QUIT in a
+		 * shell's background job): not a cancel, and the command
+		 * inherits the ignore, as under timeout(1). SIGCHLD is needed. */
+		if (handled[i] != SIGCHLD && sigaction(handled[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
+			sigaddset(&start_ignored, handled[i]);
+			continue;
+		}
 		sigaction(handled[i], &sa, NULL);
+		sigaddset(&caught, handled[i]);
+	}
 	/* A closed stdout is handled by closing the child's pipe (below), so
-	 * that wr-run lives on to record the end. */
+	 * that wr-run lives on to record the end. Under trap '' PIPE the
+	 * command sees EPIPE (core/main.c saw the disposition). */
+	if (wr_sigpipe_ignored)
+		sigaddset(&start_ignored, SIGPIPE);
 	signal(SIGPIPE, SIG_IGN);
+	/* A blocked signal would never reach the loop (timeout-blocked.pl). */
+	sigprocmask(SIG_UNBLOCK, &caught, &start_mask);
 }
 
 void closefd(int *fd)
@@ -64,7 +88,7 @@ static int same_file(int a, int b)
 	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-void spawn_held(struct wr_child *c, char **argv, const char *dir)
+void spawn_held(struct wr_child *c, char **argv, const char *dir, int foreground)
 {
 	*c = (struct wr_child)WR_CHILD_INIT;
 	c->argv = argv;
@@ -76,11 +100,13 @@ void spawn_held(struct wr_child *c, char **argv, const char *dir)
 	else
 		c->err = WR_PROC_PIPE;
 	c->fd3 = WR_PROC_PIPE;
-	c->pgroup = 1;
+	c->pgroup = !foreground;
 	c->hold = 1;
 	/* When wr-run dies (even of SIGKILL) the command gets SIGTERM, as
 	 * under timeout(1), instead of running on unsupervised. */
 	c->pdeathsig = SIGTERM;
+	c->keep_ignored = &start_ignored;
+	c->mask = &start_mask;
 	if (wr_proc_start(c) < 0)
 		wr_diesys(EXIT_FAILED, "unable to start the command");
 	/* Bigger pipes: fewer wake-ups on heavy output (best effort). */

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "text.h"
+#include "timefmt.h"
 #include "run.h"
 
 
@@ -101,12 +102,12 @@ static void detect_repeat(struct sup *S, struct stream *s, const char *p, size_t
 		s->cur_over = 0;
 		s->cur_match = 1;
 		p = nl + 1;
-		if (s->repeat >= S->pol.stuck_repeat && !S->stuck_notified[0]) {
+		if (s->repeat >= S->pol.stuck_repeat && !S->stuck_notified[WR_REASON_REPEATED_OUTPUT]) {
 			char *line = clean_text(s->prev, s->prevlen);
 			char *detail = wr_xasprintf("the same line %lld times in a row on %s: %s", (long long)s->repeat,
 						    s->name, line);
 			free(line);
-			stuck_detected(S, "repeated_output", detail);
+			stuck_detected(S, wr_reason_name(WR_REASON_REPEATED_OUTPUT), detail);
 		}
 	}
 }
@@ -159,6 +160,7 @@ int stream_read(struct sup *S, struct stream *s)
 	if (n == 0)
 		return -1;
 	S->output_bytes += n;
+	S->last_output = wr_mono_ms();
 	log_write(S, s->buf, (size_t)n);
 	if (S->pol.stuck_repeat)
 		detect_repeat(S, s, s->buf, (size_t)n);

@@ -13,21 +13,45 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "signame.h"
 #include "timefmt.h"
 #include "run.h"
 
-/* Begins the end of the attempt: signal the group, SIGKILL after the grace. */
+/* 1 while something of the command is left to signal: its process group,
+ * or with --foreground the command itself until it is reaped. */
+static int command_alive(const struct sup *S)
+{
+	return S->foreground ? !S->reaped : wr_proc_group_alive(S->c.pid);
+}
+
+/* Sends sig to the command's process group; with --foreground to the
+ * command alone, and never once it is reaped (its pid may be reused). */
+static void send_sig(struct sup *S, int sig, int say)
+{
+	if (S->foreground && S->reaped)
+		return;
+	if (say && S->verbose) {
+		char n[WR_SIGNAME_LEN];
+		wr_warn("sending signal %s to command '%s'", wr_sig_name(sig, n), S->cmd_name);
+	}
+	wr_proc_signal(&S->c, sig);
+}
+
+/* Begins the end of the attempt: signal the command, SIGKILL after the
+ * grace. A stopped process gets SIGCONT too, so that it can act on it. */
 void terminate(struct sup *S, enum wr_outcome why, int sig, char *reason)
 {
 	if (S->ending != WR_OUT_NONE || S->reaped) {
 		free(reason);
 		if (!S->reaped || !S->group_gone)
-			wr_proc_signal(&S->c, sig);
+			send_sig(S, sig, 1);
 		return;
 	}
 	S->ending = why;
 	S->end_reason = reason;
-	wr_proc_signal(&S->c, sig);
+	send_sig(S, sig, 1);
+	if (sig != SIGKILL && sig != SIGCONT && sig != 0)
+		send_sig(S, SIGCONT, 0);
 	if (sig != SIGKILL)
 		S->kill_at = wr_mono_ms() + S->pol.kill_after_ms;
 }
@@ -43,8 +67,9 @@ void terminate_code(struct sup *S, enum wr_outcome why, int sig, char *reason, c
 
 void stuck_detected(struct sup *S, const char *reason, char *detail)
 {
-	int which = !strcmp(reason, "no_progress");
-	S->stuck_notified[which] = 1;
+	int which = wr_reason_from_name(reason);
+	if (which >= 0 && which < WR_REASON__STUCK)
+		S->stuck_notified[which] = 1;
 	stuck_record(S, reason, detail);
 }
 
@@ -61,7 +86,7 @@ void stuck_record(struct sup *S, const char *reason, char *detail)
 	wr_warn("command looks stuck (%s): %s%s", reason, detail,
 		abort ? "; stopping it" : S->reaped ? "" : "; it goes on (--stuck-action notify)");
 	if (abort)
-		terminate_code(S, WR_OUT_STUCK, SIGTERM, wr_xasprintf("%s: %s", reason, detail), reason);
+		terminate_code(S, WR_OUT_STUCK, (int)S->pol.term_signal, wr_xasprintf("%s: %s", reason, detail), reason);
 	free(detail);
 }
 
@@ -112,13 +137,13 @@ int64_t min_t(int64_t a, int64_t b)
 void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 {
 	int64_t hb_next = t0 + S->pol.heartbeat_ms;
-	S->last_progress = t0;
+	S->last_progress = S->last_output = t0;
 	int prog_open = 1;
 	for (;;) {
 		reap(S);
 		int64_t now = wr_mono_ms();
 		if (S->reaped && !S->group_gone) {
-			if (!wr_proc_group_alive(S->c.pid)) {
+			if (!command_alive(S)) {
 				S->group_gone = 1;
 			} else if (!S->group_term_sent) {
 				/* The command is done; what it left in its group must not go on. */
@@ -174,8 +199,10 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 		if (S->ending == WR_OUT_NONE && !S->reaped) {
 			next = min_t(next, hb_next);
 			next = min_t(next, hard_end);
-			if (S->pol.no_progress_ms && !S->stuck_notified[1])
+			if (S->pol.no_progress_ms && !S->stuck_notified[WR_REASON_NO_PROGRESS])
 				next = min_t(next, S->last_progress + S->pol.no_progress_ms);
+			if (S->pol.no_output_ms && !S->stuck_notified[WR_REASON_NO_OUTPUT])
+				next = min_t(next, S->last_output + S->pol.no_output_ms);
 		}
 		next = min_t(next, S->kill_at);
 		if (S->reaped && !S->group_gone)
@@ -195,7 +222,7 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 				if (sig == SIGCHLD)
 					continue;
 				if (sig == SIGUSR1 || sig == SIGUSR2) {
-					wr_proc_signal(&S->c, sig);
+					send_sig(S, sig, 1);
 					continue;
 				}
 				if (S->ending == WR_OUT_NONE && !S->reaped) {
@@ -229,18 +256,26 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 		}
 		if (S->ending == WR_OUT_NONE && !S->reaped) {
 			if (hard_end && now >= hard_end) {
-				char d[32];
+				char d[32], n[WR_SIGNAME_LEN];
 				const char *what = S->by_deadline ? "reached the run's deadline" : "timed out";
+				int sig = (int)S->pol.term_signal;
 				wr_dur_format(now - t0, d, sizeof d);
-				wr_warn("command %s after %s; sending SIGTERM to its process group", what, d);
-				terminate_code(S, WR_OUT_TIMEOUT, SIGTERM, wr_xasprintf("%s after %s", what, d),
+				wr_warn("command %s after %s; sending %s%s to its %s", what, d, sig ? "SIG" : "signal ",
+					wr_sig_name(sig, n), S->foreground ? "process (--foreground)" : "process group");
+				terminate_code(S, WR_OUT_TIMEOUT, sig, wr_xasprintf("%s after %s", what, d),
 					       wr_reason_name(S->by_deadline ? WR_REASON_DEADLINE : WR_REASON_TIMEOUT));
-			} else if (S->pol.no_progress_ms && !S->stuck_notified[1] &&
+			} else if (S->pol.no_progress_ms && !S->stuck_notified[WR_REASON_NO_PROGRESS] &&
 				   now >= S->last_progress + S->pol.no_progress_ms) {
 				char d[32];
-				stuck_detected(S, "no_progress",
+				stuck_detected(S, wr_reason_name(WR_REASON_NO_PROGRESS),
 					       wr_xasprintf("no progress line for %s",
 							    wr_dur_format(now - S->last_progress, d, sizeof d)));
+			} else if (S->pol.no_output_ms && !S->stuck_notified[WR_REASON_NO_OUTPUT] &&
+				   now >= S->last_output + S->pol.no_output_ms) {
+				char d[32];
+				stuck_detected(S, wr_reason_name(WR_REASON_NO_OUTPUT),
+					       wr_xasprintf("no output on stdout or stderr for %s",
+							    wr_dur_format(now - S->last_output, d, sizeof d)));
 			}
 		}
 		if (S->ending == WR_OUT_NONE && !S->reaped && now >= hb_next) {
@@ -248,10 +283,13 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 			hb_next = wr_mono_ms() + S->pol.heartbeat_ms;
 		}
 		if (S->kill_at && now >= S->kill_at) {
-			if (!S->reaped || wr_proc_group_alive(S->c.pid)) {
-				wr_warn("the command's process group outlived the grace of %lldms; sending SIGKILL",
-					(long long)S->pol.kill_after_ms);
-				wr_proc_signal(&S->c, SIGKILL);
+			if (command_alive(S)) {
+				char d[32];
+				wr_warn("the command's %s outlived the grace of %s; sending SIGKILL",
+					S->foreground ? "process" : "process group",
+					wr_dur_format(S->pol.kill_after_ms, d, sizeof d));
+				S->killed |= !S->reaped;
+				send_sig(S, SIGKILL, 1);
 			}
 			S->kill_at = 0;
 		}

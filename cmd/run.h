@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "decide_run.h"
+#include "event.h"
 #include "ledger.h"
 #include "proc.h"
 #include "util.h"
@@ -39,6 +40,12 @@ struct opts {
 	json_t *labels;
 	int wait;
 	const char *policy_opt;     /* the first policy option given, for --run */
+	int heartbeat_set, lease_set;
+	int preserve_status;        /* exit with COMMAND's status even on a timeout */
+	int foreground;             /* COMMAND stays in wr-run's process group */
+	int verbose;                /* -v: say each signal sent */
+	int quiet_on_success;       /* keep the output, print it unless the attempt succeeded */
+	int print_id;               /* say the run id on stderr (always on a terminal) */
 };
 
 /* Parses the options into o; returns the index of COMMAND in argv. Exits
@@ -48,6 +55,9 @@ int parse_opts(int argc, char **argv, struct opts *o);
 /* ---- signals: a self-pipe read by the event loop ---- */
 
 extern int sigfd[2];
+/* Catches the signals wr-run passes on, except those ignored when it
+ * started: they stay ignored, in wr-run and in COMMAND (nohup). Signals
+ * blocked at the start are unblocked here and blocked again in COMMAND. */
 void setup_signals(void);
 
 /* ---- the child, held before exec ---- */
@@ -56,10 +66,11 @@ void setup_signals(void);
 #define PROGRESS_FD 3
 
 void closefd(int *fd);
-/* Forks the command held before exec (core/proc.h) in its own group, with
- * pipes for its stdout, its stderr (one pipe when both are one file) and
- * progress on fd 3; dir is where it runs, or NULL. */
-void spawn_held(struct wr_child *c, char **argv, const char *dir);
+/* Forks the command held before exec (core/proc.h) in its own group (in
+ * wr-run's with foreground), with pipes for its stdout, its stderr (one
+ * pipe when both are one file) and progress on fd 3; dir is where it runs,
+ * or NULL. It gets the signals ignored and blocked when wr-run started. */
+void spawn_held(struct wr_child *c, char **argv, const char *dir, int foreground);
 json_t *argv_json(char **argv, int argc);
 
 /* ---- output passthrough with the repeated-line detector ---- */
@@ -125,7 +136,12 @@ struct sup {
 	int64_t kill_at;           /* mono time to SIGKILL the group; 0 none */
 	int group_term_sent, group_gone;
 	int fenced;
-	int stuck_notified[2];     /* per reason: repeated_output, no_progress */
+	int stuck_notified[WR_REASON__STUCK]; /* per once-per-attempt detector */
+	int64_t last_output;       /* mono: the last byte on stdout or stderr */
+	int foreground;            /* signals go to the command alone, not a group */
+	int verbose;               /* say each signal sent */
+	const char *cmd_name;      /* argv[0], for -v */
+	int killed;                /* the SIGKILL after the grace was sent */
 	int hb_failed;
 	int by_deadline;           /* the run's deadline comes before the timeout */
 };
@@ -162,7 +178,7 @@ void terminate_code(struct sup *S, enum wr_outcome why, int sig, char *reason, c
  * entry), then abort or go on per --stuck-action; frees detail. */
 void stuck_record(struct sup *S, const char *reason, char *detail);
 /* stuck_record for the once-per-attempt detectors (repeated_output,
- * no_progress by time). */
+ * no_progress by time, no_output). */
 void stuck_detected(struct sup *S, const char *reason, char *detail);
 int64_t min_t(int64_t a, int64_t b);
 void supervise(struct sup *S, int64_t t0, int64_t hard_end);

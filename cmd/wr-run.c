@@ -26,6 +26,44 @@
 #include "uuid.h"
 #include "run.h"
 
+/* The outcome of a supervised attempt into fin, and wr-run's exit status:
+ * timeout(1)'s 124, or 137 when the command had to be killed with SIGKILL
+ * (the ledger says timeout either way, with the signal); with
+ * --preserve-status the command's own status. */
+static int attempt_outcome(struct sup *S, struct wr_finish *fin, int preserve_status)
+{
+	int own = WIFEXITED(S->status) ? WEXITSTATUS(S->status) : 128 + WTERMSIG(S->status);
+	int by_kill = WIFSIGNALED(S->status) && WTERMSIG(S->status) == SIGKILL;
+	switch (S->ending) {
+	case WR_OUT_TIMEOUT:
+		fin->outcome = WR_OUT_TIMEOUT;
+		if (S->killed && by_kill) {
+			char *r = wr_xasprintf("%s; killed with SIGKILL after the grace of %lldms", S->end_reason,
+					       (long long)S->pol.kill_after_ms);
+			free(S->end_reason);
+			S->end_reason = r;
+		}
+		return preserve_status || by_kill ? own : EXIT_TIMEOUT;
+	case WR_OUT_STUCK:
+		fin->outcome = WR_OUT_STUCK;
+		return EXIT_STUCK;
+	case WR_OUT_CANCELLED:
+		/* Stopped because another process ended the attempt: what the
+		 * command itself did (run_finish). */
+		fin->outcome = WR_OUT_CANCELLED;
+		return S->fenced ? command_status(S, 128 + SIGTERM) : 128 + S->cancel_sig;
+	default:
+		if (WIFEXITED(S->status)) {
+			fin->outcome = own == 0 ? WR_OUT_SUCCESS : WR_OUT_ERROR;
+		} else {
+			fin->outcome = WR_OUT_ERROR;
+			S->end_reason = wr_xasprintf("died of signal %d (%s)", WTERMSIG(S->status),
+						     strsignal(WTERMSIG(S->status)));
+		}
+		return own;
+	}
+}
+
 int wr_main(int argc, char **argv)
 {
 	wr_prog = "wr-run";
@@ -130,14 +168,19 @@ int wr_main(int argc, char **argv)
 
 	setup_signals();
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-	spawn_held(&S.c, exec_argv, run_dir);
+	S.foreground = o.foreground;
+	S.verbose = o.verbose;
+	S.cmd_name = exec_argv[0];
+	spawn_held(&S.c, exec_argv, run_dir, o.foreground);
 	q.wait = o.wait;
 	q.host = wr_hostname();
 	q.boot_id = wr_boot_id();
 	q.pid = getpid();
 	q.pid_start = (int64_t)wr_pid_start(getpid());
-	q.pgid = S.c.pid;
-	q.pgid_start = (int64_t)wr_pid_start(S.c.pid);
+	/* With --foreground the command is in wr-run's own group: nobody may
+	 * kill that group for it later. */
+	q.pgid = o.foreground ? 0 : S.c.pid;
+	q.pgid_start = o.foreground ? 0 : (int64_t)wr_pid_start(S.c.pid);
 	q.proc = wr_proc_probe;
 
 	int rc = run_start(&S, &q, o.wait);
@@ -207,33 +250,7 @@ int wr_main(int argc, char **argv)
 		end.fin.output_bytes = S.output_bytes;
 		end.fin.exit_code = WIFEXITED(S.status) ? WEXITSTATUS(S.status) : -1;
 		end.fin.signal = WIFSIGNALED(S.status) ? WTERMSIG(S.status) : 0;
-		switch (S.ending) {
-		case WR_OUT_TIMEOUT:
-			rc = EXIT_TIMEOUT;
-			end.fin.outcome = WR_OUT_TIMEOUT;
-			break;
-		case WR_OUT_STUCK:
-			rc = EXIT_STUCK;
-			end.fin.outcome = WR_OUT_STUCK;
-			break;
-		case WR_OUT_CANCELLED:
-			/* Stopped because another process ended the attempt:
-			 * what the command itself did (run_finish). */
-			rc = S.fenced ? command_status(&S, 128 + SIGTERM) : 128 + S.cancel_sig;
-			end.fin.outcome = WR_OUT_CANCELLED;
-			break;
-		default:
-			if (WIFEXITED(S.status)) {
-				rc = WEXITSTATUS(S.status);
-				end.fin.outcome = rc == 0 ? WR_OUT_SUCCESS : WR_OUT_ERROR;
-			} else {
-				rc = 128 + WTERMSIG(S.status);
-				end.fin.outcome = WR_OUT_ERROR;
-				S.end_reason = wr_xasprintf("died of signal %d (%s)", WTERMSIG(S.status),
-							    strsignal(WTERMSIG(S.status)));
-			}
-			break;
-		}
+		rc = attempt_outcome(&S, &end.fin, o.preserve_status);
 	}
 	return run_finish(&S, &end, rc);
 }

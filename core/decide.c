@@ -82,7 +82,7 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 	wr_breaker_after(st, r->workflow, f->outcome, now, events);
 
 	char msg[1024], d[32];
-	const char *kind = NULL;
+	const char *kind = NULL, *code = f->code;
 	int head = snprintf(msg, sizeof msg, "run %s (%s) attempt %lld", wr_short_id(r->id), r->workflow,
 			    (long long)f->attempt);
 	size_t left = head > 0 && (size_t)head < sizeof msg ? sizeof msg - (size_t)head : 0;
@@ -92,6 +92,7 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 	case WR_OUT_SUCCESS:
 		if (r->natt > 1 || r->first_failure_ts) {
 			kind = "recovered";
+			code = "recovered";
 			snprintf(p, left, " succeeded after earlier failures");
 		}
 		break;
@@ -119,6 +120,7 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 	case WR_OUT_ERROR:
 		if (wr_failure_is_final(r, f->attempt, f->exit_code, now)) {
 			kind = "failed";
+			code = wr_exit_not_runnable(f->exit_code) ? "cannot_run" : f->signal > 0 ? "signal" : "exit_code";
 			if (f->signal > 0)
 				snprintf(p, left, " died of signal %lld; no retry will follow", (long long)f->signal);
 			else if (wr_exit_not_runnable(f->exit_code))
@@ -142,7 +144,7 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		if (f->signal > 0)
 			wr_jset_int(det, "signal", f->signal);
 		wr_jset_int(det, "duration_ms", dur < 0 ? 0 : dur);
-		wr_jset_str(det, "reason", f->code);
+		wr_jset_str(det, "reason", code);
 		wr_agent_counts_set(det, &f->agent);
 		wr_outbox_enqueue(events, kind, msg, f->reason, r->id, r->workflow, det);
 	}

@@ -46,7 +46,10 @@ json_t *wr_finished_event(const struct wr_run *r, const struct wr_finish *f, int
 /* Appends to events the end of r's live attempt: attempt.finished, the
  * breaker change it causes, and the outbox entry its outcome calls for
  * (timeout, stuck, lost, failed when no retry can follow, cancelled,
- * recovered on a success after failures). Returns 0, or -1 with wr_seterr
+ * recovered on a success after failures). The entry's reason is a machine
+ * token (f->code, else timeout, lost, cancelled, cannot_run, signal,
+ * exit_code, recovered), its message the sentence, and details.detail
+ * f->reason, so that a router (workrail) can switch on the reason. Returns 0, or -1 with wr_seterr
  * when f->attempt is not r's live attempt (stale: nothing appended). */
 int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const struct wr_finish *f, int64_t now,
 		     json_t *events);

@@ -20,6 +20,7 @@ enum {
 
 extern const char *wr_prog;     /* "wr-run", set by each tool */
 extern int wr_exit_failure;     /* status for fatal internal errors: 74, or 125 in wr-run */
+extern int wr_sigpipe_ignored;  /* SIGPIPE was ignored when the tool started (core/main.c) */
 
 void wr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wr_warnsys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -47,6 +47,7 @@ static const char *const reason_names[WR_REASON__COUNT + 1] = {
 	[WR_REASON_REPEATED_OUTPUT] = "repeated_output",
 	[WR_REASON_NO_PROGRESS] = "no_progress",
 	[WR_REASON_REPEATED_TOOL_CALL] = "repeated_tool_call",
+	[WR_REASON_NO_OUTPUT] = "no_output",
 	[WR_REASON__STUCK] = NULL, /* ends the enum of attempt.stuck's reason */
 	[WR_REASON_TIMEOUT] = "timeout",
 	[WR_REASON_DEADLINE] = "deadline",
@@ -94,6 +95,7 @@ static const struct field f_backoff[] = {
 static const struct field f_stuck[] = {
 	{"repeat", K_UINT, NUL, NULL, NULL}, {"no_progress_ms", K_UINT, NUL, NULL, NULL},
 	{"repeat_tool", K_POS, NUL, NULL, NULL}, {"no_progress_turns", K_POS, NUL, NULL, NULL},
+	{"no_output_ms", K_UINT, NUL, NULL, NULL},
 	{"action", K_ENUM, 0, e_stuck_action, NULL}, END};
 static const struct field f_policy[] = {
 	{"timeout_ms", K_UINT, NUL, NULL, NULL}, {"kill_after_ms", K_UINT, 0, NULL, NULL},
@@ -101,7 +103,8 @@ static const struct field f_policy[] = {
 	{"max_attempts", K_POS, 0, NULL, NULL}, {"backoff", K_OBJ, 0, NULL, f_backoff},
 	{"stuck", K_OBJ, 0, NULL, f_stuck}, {"concurrency", K_UINT, NUL, NULL, NULL},
 	{"max_turns", K_POS, NUL, NULL, NULL},
-	{"deadline_ms", K_UINT, NUL, NULL, NULL}, {"no_retry_on", K_INTARR, 0, NULL, NULL}, END};
+	{"deadline_ms", K_UINT, NUL, NULL, NULL}, {"no_retry_on", K_INTARR, 0, NULL, NULL},
+	{"signal", K_UINT, 0, NULL, NULL}, END};
 
 static const struct field f_common[] = {
 	{"v", K_POS, REQ, NULL, NULL}, {"seq", K_POS, REQ, NULL, NULL}, {"ts", K_TS, REQ, NULL, NULL},

@@ -54,6 +54,7 @@ enum wr_reason {
 	WR_REASON_REPEATED_OUTPUT,     /* the same output line N times in a row */
 	WR_REASON_NO_PROGRESS,         /* no stage line for DUR, or in N turns */
 	WR_REASON_REPEATED_TOOL_CALL,  /* the same tool call N times in a row */
+	WR_REASON_NO_OUTPUT,           /* no byte on stdout or stderr for DUR (--no-output) */
 	WR_REASON__STUCK,              /* end of the stuck reasons */
 	WR_REASON_TIMEOUT,             /* --timeout */
 	WR_REASON_DEADLINE,            /* the run's --deadline */

@@ -13,10 +13,13 @@
 
 int wr_main(int argc, char **argv);
 
+int wr_sigpipe_ignored;
+
 int main(int argc, char **argv)
 {
-	/* Output goes into jq and head: die quietly on a closed pipe. */
-	signal(SIGPIPE, SIG_DFL);
+	/* Output goes into jq and head: die quietly on a closed pipe. wr-run
+	 * gives its command the disposition it was started with. */
+	wr_sigpipe_ignored = signal(SIGPIPE, SIG_DFL) == SIG_IGN;
 	/* A tool started with a standard fd closed must not write its ledger
 	 * to it by accident: fill 0-2 with /dev/null. */
 	for (int fd = 0; fd < 3; fd++) {

@@ -31,8 +31,9 @@ static _Noreturn void child_fail(int fd, int stage, int err)
 }
 
 /* Caught signals and the ones a tool or a launcher sets aside go back to
- * their default; nothing stays blocked. */
-static void child_signals(void)
+ * their default, but those of p->keep_ignored, which are ignored; the mask
+ * is p->mask, or empty. */
+static void child_signals(const struct wr_child *p)
 {
 	struct sigaction dfl, old;
 	memset(&dfl, 0, sizeof dfl);
@@ -42,12 +43,14 @@ static void child_signals(void)
 		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &old) < 0)
 			continue;
 		int aside = sig == SIGPIPE || sig == SIGHUP || sig == SIGINT || sig == SIGQUIT;
-		if (old.sa_handler != SIG_DFL && (old.sa_handler != SIG_IGN || aside))
+		if (p->keep_ignored && sigismember(p->keep_ignored, sig) == 1)
+			signal(sig, SIG_IGN);
+		else if (old.sa_handler != SIG_DFL && (old.sa_handler != SIG_IGN || aside))
 			sigaction(sig, &dfl, NULL);
 	}
 	sigset_t none;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigprocmask(SIG_SETMASK, p->mask ? p->mask : &none, NULL);
 }
 
 /* Puts fd on target (0, 1, 2): WR_PROC_INHERIT leaves target alone. */
@@ -173,7 +176,7 @@ static _Noreturn void child_detached(struct wr_child *p, const struct ends *e)
 		child_fail(p->status_fd, WR_PROC_SETUP, errno);
 	if (sitter > 0)
 		_exit(0);
-	child_signals();
+	child_signals(p);
 	signal(SIGHUP, SIG_IGN);
 	child_fds(p, e);
 	if (p->dir_fd >= 0 && fchdir(p->dir_fd) < 0)
@@ -184,7 +187,7 @@ static _Noreturn void child_detached(struct wr_child *p, const struct ends *e)
 	p->dir_fd = -1;
 	pid_t child = fork();
 	if (child == 0) {
-		child_signals();
+		child_signals(p);
 		child_exec(p, WR_PROC_INHERIT);
 	}
 	if (child < 0)
@@ -204,7 +207,7 @@ static _Noreturn void child_main(struct wr_child *p, const struct ends *e, pid_t
 			close(e->close[i]);
 	if (p->detach)
 		child_detached(p, e);
-	child_signals();
+	child_signals(p);
 	if (p->pgroup)
 		setpgid(0, 0);
 	if (p->pdeathsig) {

@@ -29,12 +29,14 @@
  *
  * In the child every caught signal, and SIGPIPE, SIGHUP, SIGINT and SIGQUIT,
  * are reset to their default action and no signal is blocked: the command
- * starts as if from a plain shell. Errors are returned, never fatal; no
+ * starts as if from a plain shell; .keep_ignored and .mask make exceptions
+ * (wr-run passes on what it was started with, as timeout(1) does). Errors are returned, never fatal; no
  * function here prints. */
 #ifndef WR_PROC_H
 #define WR_PROC_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -67,6 +69,8 @@ struct wr_child {
 	unsigned detach : 1; /* a new session under a babysitter, see above */
 	int keep_fd;         /* detach: held open by the babysitter, or -1 */
 	int pdeathsig;       /* a signal it gets when its parent dies, or 0 */
+	const sigset_t *keep_ignored; /* signals left ignored in the child, or NULL */
+	const sigset_t *mask; /* the child's signal mask, or NULL: none blocked */
 
 	/* Set by wr_proc_start and the calls after it. */
 	pid_t pid;           /* the child, and with .pgroup its group */

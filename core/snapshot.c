@@ -270,7 +270,9 @@ static void put_policy(struct wr_buf *b, const struct wr_policy *p)
 	put_i64(b, p->backoff_max_ms);
 	put_i64(b, p->stuck_repeat);
 	put_i64(b, p->no_progress_ms);
+	put_i64(b, p->no_output_ms);
 	put_i64(b, p->stuck_abort);
+	put_i64(b, p->term_signal);
 	put_i64(b, p->concurrency);
 	put_i64(b, p->deadline_ms);
 	put_i64(b, p->max_turns);
@@ -703,7 +705,9 @@ static void get_policy(struct rd *r, struct wr_policy *p)
 	p->backoff_max_ms = get_i64(r);
 	p->stuck_repeat = get_i64(r);
 	p->no_progress_ms = get_i64(r);
+	p->no_output_ms = get_i64(r);
 	p->stuck_abort = (int)get_i64(r);
+	p->term_signal = get_i64(r);
 	p->concurrency = get_i64(r);
 	p->deadline_ms = get_i64(r);
 	p->max_turns = get_i64(r);
@@ -1105,8 +1109,8 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 			    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
 			    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
 			    (long long)p->deadline_ms);
-		wr_buf_addf(o, "%lld,%lld,%lld,[", (long long)p->max_turns, (long long)p->stuck_repeat_tool,
-			    (long long)p->no_progress_turns);
+		wr_buf_addf(o, "%lld,%lld,%lld,%lld,%lld,[", (long long)p->max_turns, (long long)p->stuck_repeat_tool,
+			    (long long)p->no_progress_turns, (long long)p->no_output_ms, (long long)p->term_signal);
 		for (size_t k = 0; k < p->n_no_retry_on; k++)
 			wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
 		wr_buf_addf(o, "]");

@@ -4,6 +4,7 @@
 #include "timefmt.h"
 #include "util.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,7 @@ void wr_policy_defaults(struct wr_policy *p)
 	p->backoff_factor = WR_DEF_BACKOFF_FACTOR;
 	p->backoff_max_ms = WR_DEF_BACKOFF_MAX_MS;
 	p->stuck_abort = 1;
+	p->term_signal = SIGTERM;
 }
 
 static int64_t jint(json_t *o, const char *k, int64_t dflt)
@@ -81,6 +83,8 @@ void wr_policy_from_json(struct wr_policy *p, json_t *o)
 	p->no_progress_ms = jint(s, "no_progress_ms", 0);
 	p->stuck_repeat_tool = jint(s, "repeat_tool", 0);
 	p->no_progress_turns = jint(s, "no_progress_turns", 0);
+	p->no_output_ms = jint(s, "no_output_ms", 0);
+	p->term_signal = jint(o, "signal", p->term_signal);
 	const char *act = json_string_value(json_object_get(s, "action"));
 	if (act)
 		p->stuck_abort = strcmp(act, "notify") != 0;
@@ -119,12 +123,16 @@ json_t *wr_policy_to_json(const struct wr_policy *p)
 		wr_jset_int(s, "repeat_tool", p->stuck_repeat_tool);
 	if (p->no_progress_turns)
 		wr_jset_int(s, "no_progress_turns", p->no_progress_turns);
+	if (p->no_output_ms) /* only when set: older readers know the others */
+		wr_jset_int(s, "no_output_ms", p->no_output_ms);
 	wr_jset_str(s, "action", p->stuck_abort ? "abort" : "notify");
 	wr_jset(o, "stuck", s);
 	wr_jset(o, "concurrency", int_or_null(p->concurrency));
 	wr_jset(o, "deadline_ms", int_or_null(p->deadline_ms));
 	if (p->max_turns)
 		wr_jset_int(o, "max_turns", p->max_turns);
+	if (p->term_signal != SIGTERM)
+		wr_jset_int(o, "signal", p->term_signal);
 	json_t *nr = json_array();
 	for (size_t i = 0; i < p->n_no_retry_on; i++)
 		json_array_append_new(nr, json_integer(p->no_retry_on[i]));

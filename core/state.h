@@ -63,7 +63,9 @@ struct wr_policy {
 	int64_t backoff_max_ms;
 	int64_t stuck_repeat;      /* 0: off */
 	int64_t no_progress_ms;    /* 0: off */
+	int64_t no_output_ms;      /* 0: off; neither stdout nor stderr wrote a byte for it */
 	int stuck_abort;           /* 1 abort, 0 notify */
+	int64_t term_signal;       /* sent at the timeout, the deadline, a stuck abort (SIGTERM) */
 	int64_t concurrency;       /* 0: unlimited */
 	int64_t deadline_ms;       /* 0: none; counted from run creation */
 	int64_t max_turns;         /* 0: none; an attempt ends (timeout) at this turn */

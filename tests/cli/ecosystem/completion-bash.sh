@@ -77,7 +77,7 @@ test_expect_success 'wr-watch plot: its options' '
 
 test_expect_success 'wr-watch --status: the statuses, after the last comma too' '
 	comp wr-watch --status "" &&
-	want running succeeded failed retry_wait blocked cancelled &&
+	want running succeeded failed retry_wait blocked cancelled rejected &&
 	comp wr-watch --status running,f && want running,failed &&
 	comp wr-watch -s b && want blocked
 '
@@ -108,7 +108,7 @@ test_expect_success 'wr-run --run: runs that can go on (failed, blocked)' '
 '
 
 test_expect_success 'wr-run: options' '
-	comp wr-run --no- && want --no-progress --no-progress-turns --no-retry-on --no-wait &&
+	comp wr-run --no- && want --no-output --no-progress --no-progress-turns --no-retry-on --no-wait &&
 	comp wr-run --max- && want --max-attempts --max-turns &&
 	comp wr-run --stuck-r && want --stuck-repeat --stuck-repeat-tool &&
 	comp wr-run --max-turns "" && test_must_be_empty got

@@ -17,7 +17,7 @@ test_expect_success 'stats --json of a known ledger' '
 	jq -e ".bytes == $(stat -c %s "$L")" json >/dev/null &&
 	jq -e ".oldest == \"$TS\" and .newest == \"$TS2\"" json >/dev/null &&
 	jq -e ".types == {\"run.created\":2,\"attempt.started\":2,\"attempt.heartbeat\":2,\"attempt.finished\":1,\"outbox.enqueued\":1,\"outbox.claimed\":1,\"outbox.delivered\":1}" json >/dev/null &&
-	jq -e ".runs == {\"running\":1,\"succeeded\":1,\"failed\":0,\"retry_wait\":0,\"blocked\":0,\"cancelled\":0}" json >/dev/null &&
+	jq -e ".runs == {\"running\":1,\"succeeded\":1,\"failed\":0,\"retry_wait\":0,\"blocked\":0,\"cancelled\":0,\"rejected\":0}" json >/dev/null &&
 	jq -e ".workflows == 1 and .outbox.delivered == 1 and .outbox.pending == 0" json >/dev/null &&
 	jq -e ".stale == 1 and .invalid == 0 and .bad_lines == 1 and .repairs == 0 and .torn_tail == false" json >/dev/null
 '

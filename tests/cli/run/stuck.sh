@@ -1,6 +1,7 @@
 #!/bin/bash
 # Stuck detection: repeated output (N identical lines in a row on stdout,
-# or on stderr, each stream on its own) and no progress; abort and notify.
+# or on stderr, each stream on its own), no progress and no output; abort
+# and notify. The outbox entry's reason is the detector's token.
 . "$(dirname "$0")/../lib.sh"
 . "$WR_SRC/tests/cli/run/lib-run.sh"
 
@@ -66,6 +67,48 @@ test_expect_success 'progress lines keep no-progress quiet' '
 	n=$(count attempt.stuck) &&
 	wr-run --no-progress 10s -- bash -c "for i in 1 2 3; do echo \"{\\\"stage\\\":\\\"s\$i\\\",\\\"status\\\":\\\"done\\\"}\" >&\$WR_PROGRESS_FD; done" &&
 	test "$(count attempt.stuck)" = $n
+'
+
+test_expect_success 'no output on either stream, abort: 123, reason no_output' '
+	test_expect_code 123 wr-run --workflow noout --no-output 300ms -- sh -c "echo hello; echo oops >&2; exec sleep 1000" >out 2>err &&
+	echo hello >expect && test_cmp expect out &&
+	test_grep "stuck \(no_output\): no output on stdout or stderr for" err &&
+	last attempt.stuck stk &&
+	jq -e ".reason==\"no_output\" and .action==\"abort\"" stk &&
+	last attempt.finished fin &&
+	jq -e ".outcome==\"stuck\" and (.reason|startswith(\"no_output: \"))" fin &&
+	last outbox.enqueued ob &&
+	jq -e ".kind==\"stuck\" and .reason==\"no_output\" and (.message|test(\"was stuck and aborted\")) and (.details.detail|startswith(\"no_output: \"))" ob &&
+	last run.created rc && jq -e ".policy.stuck.no_output_ms==300" rc
+'
+
+test_expect_success 'workrail export: the token in reason, the sentence in message' '
+	wr-outbox list --format workrail >wr.jsonl &&
+	jq -r "select(.kind == \"stuck\") | .reason" wr.jsonl | sort -u >got &&
+	printf "no_output\nno_progress\nrepeated_output\n" >expect &&
+	test_cmp expect got &&
+	jq -s -e "map(select(.kind == \"stuck\") | .message | test(\"stuck\")) | all" wr.jsonl
+'
+
+test_expect_success 'no output, notify: recorded once, the command goes on and finishes' '
+	wr-run --workflow nonotify --no-output 200ms --stuck-action notify -- \
+		sh -c "until grep -q \"\\\"reason\\\":\\\"no_output\\\",.*\\\"action\\\":\\\"notify\\\"\" \"\$WR_LEDGER\"; do sleep 0.05; done; sleep 0.5; exit 0" &&
+	jq -s "map(select(.type==\"attempt.stuck\" and .action==\"notify\" and .reason==\"no_output\")) | length" "$WR_LEDGER" >n &&
+	echo 1 >expect && test_cmp expect n &&
+	last outbox.enqueued ob && jq -e ".kind==\"stuck\" and .reason==\"no_output\"" ob &&
+	last attempt.finished fin && jq -e ".outcome==\"success\"" fin
+'
+
+test_expect_success 'output on stderr alone keeps --no-output quiet; 0 is off' '
+	n=$(count attempt.stuck) &&
+	wr-run --workflow noquiet --no-output 10s -- sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do echo \$i >&2; sleep 0.05; done" 2>err &&
+	wr-run --workflow nooff --no-output 0 -- sh -c "sleep 0.3" &&
+	test "$(count attempt.stuck)" = $n
+'
+
+test_expect_success 'a bad --no-output says what was wrong' '
+	test_expect_code 125 wr-run --no-output 10x -- true 2>err &&
+	test_grep "invalid duration .10x.: unknown unit" err
 '
 
 test_expect_success 'ledger verifies' '

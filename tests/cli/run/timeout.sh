@@ -14,13 +14,13 @@ test_expect_success 'timeout: 124, the grandchild dies with the group' '
 	jq -e ".kind==\"timeout\"" ob
 '
 
-test_expect_success 'a group that ignores SIGTERM gets SIGKILL after --kill-after' '
-	test_expect_code 124 wr-run --timeout 500ms --kill-after 500ms -- \
+test_expect_success 'a group that ignores SIGTERM gets SIGKILL after --kill-after: exit 137, as timeout(1)' '
+	test_expect_code 137 wr-run --timeout 500ms --kill-after 500ms -- \
 		sh -c "trap \"\" TERM; echo \$\$ >pid; sleep 1000 & echo \$! >gpid; wait; wait" 2>err &&
 	test_grep "SIGKILL" err &&
 	must_be_dead $(cat pid) $(cat gpid) &&
 	last attempt.finished fin &&
-	jq -e ".outcome==\"timeout\" and .signal==9" fin
+	jq -e ".outcome==\"timeout\" and .signal==9 and (.reason | test(\"killed with SIGKILL after the grace of 500ms\"))" fin
 '
 
 test_expect_success 'what a finished command leaves in its group is killed' '

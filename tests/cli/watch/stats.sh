@@ -74,7 +74,7 @@ test_expect_success 'alpha: every figure' '
 	  "workflow": "alpha",
 	  "since": null,
 	  "runs": 5,
-	  "status": {"running": 0, "succeeded": 4, "failed": 0, "retry_wait": 0, "blocked": 1, "cancelled": 0},
+	  "status": {"running": 0, "succeeded": 4, "failed": 0, "retry_wait": 0, "blocked": 1, "cancelled": 0, "rejected": 0},
 	  "success_rate": 0.8,
 	  "attempts": 8,
 	  "attempts_per_run": 1.6,
