@@ -219,8 +219,21 @@ static void lifecycle(void)
 	OK(created(&st, "r4", "wf", 3), "run 4");
 	OK(ap(&st, T0 + 5, "attempt.rejected", "\"run\":\"r4\",\"reason\":\"breaker_open\""), "attempt.rejected");
 	r = wr_state_run(&st, "r4");
-	is_str(wr_status_name(r->status), "failed", "a rejected run is failed");
+	is_str(wr_status_name(r->status), "rejected", "a run rejected before its first attempt has ended rejected");
+	ok(wr_status_ended(r->status), "rejected is an ended status");
 	is_int(r->rejected, 1, "rejected by the breaker");
+	INVALID(started(&st, T0 + 5, "r4", 1), "start of a rejected run is invalid");
+	STALE(ap(&st, T0 + 5, "run.blocked", "\"run\":\"r4\",\"reason\":\"x\""), "block of a rejected run is stale");
+	STALE(ap(&st, T0 + 5, "attempt.rejected", "\"run\":\"r4\",\"reason\":\"breaker_open\""),
+	      "a second rejection of an ended run is stale");
+	/* a continued run (attempts behind it) that is rejected waits for its relaunch */
+	OK(created(&st, "r4b", "wf", 3), "run 4b");
+	OK(started(&st, T0 + 5, "r4b", 1), "its attempt");
+	OK(finished(&st, T0 + 5, "r4b", 1, "error", 1), "fails");
+	OK(ap(&st, T0 + 5, "attempt.rejected", "\"run\":\"r4b\",\"reason\":\"concurrency_limit\""), "--run rejected");
+	r = wr_state_run(&st, "r4b");
+	is_str(wr_status_name(r->status), "failed", "a continued run that is rejected stays failed");
+	is_int(r->rejected, 2, "rejected by the limit");
 	/* lost */
 	OK(created(&st, "r5", "wf", 3), "run 5");
 	OK(started(&st, T0 + 6, "r5", 1), "its attempt");
@@ -234,8 +247,8 @@ static void lifecycle(void)
 	int ambiguous;
 	ok(wr_state_find_run(&st, "r", &ambiguous) == NULL && ambiguous, "a prefix of several runs is ambiguous");
 	ok(wr_state_find_run(&st, "r5", &ambiguous) == wr_state_run(&st, "r5"), "an exact id is found");
-	is_int(st.runs.n, 5, "five runs");
-	ok(!strcmp(st.runs.ent[0].key, "r1") && !strcmp(st.runs.ent[4].key, "r5"), "runs in creation order");
+	is_int(st.runs.n, 6, "six runs");
+	ok(!strcmp(st.runs.ent[0].key, "r1") && !strcmp(st.runs.ent[5].key, "r5"), "runs in creation order");
 	is_int(st.last_seq, seq, "last seq follows the events");
 	wr_state_free(&st);
 }
