@@ -78,7 +78,7 @@ test_expect_success 'no output on either stream, abort: 123, reason no_output' '
 	last attempt.finished fin &&
 	jq -e ".outcome==\"stuck\" and (.reason|startswith(\"no_output: \"))" fin &&
 	last outbox.enqueued ob &&
-	jq -e ".kind==\"stuck\" and .reason==\"no_output\" and (.message|test(\"was stuck and aborted\")) and (.details.detail|startswith(\"no_output: \"))" ob &&
+	jq -e ".kind==\"stuck\" and .details.reason==\"no_output\" and (.message|test(\"was stuck and aborted\")) and (.reason|startswith(\"no_output: \"))" ob &&
 	last run.created rc && jq -e ".policy.stuck.no_output_ms==300" rc
 '
 
@@ -95,7 +95,7 @@ test_expect_success 'no output, notify: recorded once, the command goes on and f
 		sh -c "until grep -q \"\\\"reason\\\":\\\"no_output\\\",.*\\\"action\\\":\\\"notify\\\"\" \"\$WR_LEDGER\"; do sleep 0.05; done; sleep 0.5; exit 0" &&
 	jq -s "map(select(.type==\"attempt.stuck\" and .action==\"notify\" and .reason==\"no_output\")) | length" "$WR_LEDGER" >n &&
 	echo 1 >expect && test_cmp expect n &&
-	last outbox.enqueued ob && jq -e ".kind==\"stuck\" and .reason==\"no_output\"" ob &&
+	last outbox.enqueued ob && jq -e ".kind==\"stuck\" and .details.reason==\"no_output\"" ob &&
 	last attempt.finished fin && jq -e ".outcome==\"success\"" fin
 '
 
