@@ -1109,8 +1109,8 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 			    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
 			    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
 			    (long long)p->deadline_ms);
-		wr_buf_addf(o, "%lld,%lld,%lld,%lld,%lld,[", (long long)p->max_turns, (long long)p->stuck_repeat_tool,
-			    (long long)p->no_progress_turns, (long long)p->no_output_ms, (long long)p->term_signal);
+		wr_buf_addf(o, "%lld,%lld,%lld,%lld,%lld,[", (long long)p->no_output_ms, (long long)p->term_signal,
+			    (long long)p->max_turns, (long long)p->stuck_repeat_tool, (long long)p->no_progress_turns);
 		for (size_t k = 0; k < p->n_no_retry_on; k++)
 			wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
 		wr_buf_addf(o, "]");
