@@ -412,7 +412,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		case ':':
 			wr_usage_error(EXIT_FAILED, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_die_unknown_option(EXIT_FAILED, argv, lo);
+			wr_die_unknown_option(EXIT_FAILED, argv, long_opts);
 		}
 	}
 	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (o->heartbeat_set || o->lease_set)) {
