@@ -43,10 +43,7 @@ static const char usage_head[] =
 	"                        its own children are then neither timed out nor\n"
 	"                        killed when it ends (see wr-run(1))\n"
 	"  -v, --verbose         say on stderr each signal sent to COMMAND\n"
-	"  --quiet-on-success    print nothing when the attempt succeeds; otherwise\n"
-	"                        print its whole output afterwards (as chronic)\n"
-	"  --print-id            print the run id on stderr as the run is created\n"
-	"                        (always on a terminal)\n"
+
 	"  --heartbeat DUR       record a heartbeat every DUR (default 30s)\n"
 	"  --lease DUR           each heartbeat extends the lease by DUR; an attempt\n"
 	"                        whose lease ran out may be declared lost (default 2m)\n"
@@ -128,7 +125,7 @@ static const char usage_tail[] =
 	"Examples:\n"
 	"  wr-run --timeout 1h --stuck-repeat 50 -- ./nightly-import.sh\n"
 	"  wr-run --workflow backup --concurrency 1 --no-wait -- restic backup /srv\n"
-	"  wr-run --quiet-on-success --no-output 10m -- ./cron-job.sh\n"
+	"  wr-run --no-output 10m -- ./cron-job.sh\n"
 	"  wr-run --run 0193a1b2 -- ./nightly-import.sh\n";
 
 /* What 0 and WR_DUR_FOREVER mean for an option. */
@@ -247,8 +244,6 @@ static const struct option long_opts[] = {
 	{"preserve-status", no_argument, NULL, O_PRESERVE},
 	{"foreground", no_argument, NULL, O_FOREGROUND},
 	{"verbose", no_argument, NULL, O_VERBOSE},
-	{"quiet-on-success", no_argument, NULL, O_QUIET},
-	{"print-id", no_argument, NULL, O_PRINT_ID},
 	{"no-output", required_argument, NULL, O_NO_OUTPUT},
 	{"max-turns", required_argument, NULL, O_MAX_TURNS},
 	{"stuck-repeat-tool", required_argument, NULL, O_STUCK_REPEAT_TOOL},
