@@ -110,6 +110,37 @@ static int check_file(int fd, const char *path, const char *what)
 	return 0;
 }
 
+int wr_ledger_check_dir(const char *path)
+{
+	char *dir = wr_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		strcpy(dir, ".");
+	struct stat sb;
+	int rc = 0;
+	if (stat(dir, &sb) < 0) {
+		rc = errno == ENOENT ? 0 : -1; /* missing: the caller creates it 0700, or there is no ledger */
+		if (rc < 0)
+			wr_seterrsys("unable to stat the directory of ledger %s", path);
+	} else if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+		wr_seterr("refusing ledger %s: its directory %s is owned by uid %lu, who could replace the ledger or its "
+			  "lock file; keep the ledger in a directory of your own (mode 0700)",
+			  path, dir, (unsigned long)sb.st_uid);
+		wr_seterrkind(WR_E_REFUSED);
+		rc = -1;
+	} else if (sb.st_mode & 022) {
+		wr_seterr("refusing ledger %s: its directory %s is writable by group or others (mode %04o), who could "
+			  "replace the ledger or its lock file; use a directory of your own with mode 0700: chmod 0700 %s",
+			  path, dir, (unsigned)(sb.st_mode & 07777), dir);
+		wr_seterrkind(WR_E_REFUSED);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
 struct apply_ctx {
 	struct wr_ledger *l;
 };
@@ -309,8 +340,10 @@ static int open_file(struct wr_ledger *l)
 	int write = l->flags & WR_LEDGER_WRITE, create = write && !(l->flags & WR_LEDGER_EXISTING);
 	l->created = 0;
 	l->fd = -1;
+	if (wr_ledger_check_dir(l->path) < 0)
+		return -1;
 	if (create) {
-		if (make_dir_of(l->path) < 0)
+		if (make_dir_of(l->path) < 0 || wr_ledger_check_dir(l->path) < 0)
 			return -1;
 		l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (l->fd >= 0)

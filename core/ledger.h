@@ -15,7 +15,8 @@
  * times (wr-run's heartbeats) replays only what others appended meanwhile.
  *
  * Files are refused unless they are regular, owned by the caller's uid and
- * not writable by group or others. */
+ * not writable by group or others, in a directory only the caller (or
+ * root) can write to; the lock file must not be a symbolic link. */
 #ifndef WR_LEDGER_H
 #define WR_LEDGER_H
 
@@ -103,6 +104,13 @@ struct wr_ledger {
 /* The ledger path: opt (--ledger), else $WR_LEDGER, else
  * ${XDG_STATE_HOME:-$HOME/.local/state}/wr/ledger.jsonl. Newly allocated. */
 char *wr_ledger_path(const char *opt);
+
+/* Refuses a ledger whose directory another user could write to (group- or
+ * world-writable, or owned by someone other than the caller or root): they
+ * could replace the ledger or its lock file. A missing directory passes.
+ * The one place that decides which directories are safe. Returns 0, or -1
+ * with wr_errmsg() (kind WR_E_REFUSED) saying why and what mode to use. */
+int wr_ledger_check_dir(const char *path);
 
 /* Opens the ledger and replays it. A writer (WR_LEDGER_WRITE) creates a
  * missing file and its directory, unless WR_LEDGER_EXISTING; for anyone

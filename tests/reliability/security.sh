@@ -80,6 +80,24 @@ test_expect_success 'a ledger that is not a regular file (a FIFO) is refused, no
 	WR_LEDGER=$TRASH/fifo.jsonl all_refuse
 '
 
+# A directory others can write to (issue 12, item 9): they could replace
+# the ledger or its lock file. Readers and writers refuse it, saying why
+# and which mode to use; nothing is created there.
+test_expect_success 'a ledger in a group- or world-writable directory is refused' '
+	mkdir -m 0700 shared && WR_LEDGER=$TRASH/shared/ledger.jsonl "$C" commit --count 2 >/dev/null &&
+	for mode in 0770 0707 1777; do
+		chmod $mode shared &&
+		WR_LEDGER=$TRASH/shared/ledger.jsonl all_refuse &&
+		grep -q "directory $TRASH/shared is writable by group or others (mode $mode).*chmod 0700 $TRASH/shared" ref.err ||
+		return 1
+	done &&
+	mkdir -m 0777 loose && chmod 0777 loose &&
+	WR_LEDGER=$TRASH/loose/new.jsonl refused "$C" commit &&
+	test ! -e loose/new.jsonl && test ! -e loose/new.jsonl.lock &&
+	chmod 0700 shared && WR_LEDGER=$TRASH/shared/ledger.jsonl "$C" commit >/dev/null &&
+	WR_LEDGER=$TRASH/shared/ledger.jsonl wr-ledger verify >/dev/null
+'
+
 test_expect_success 'wr-run records argv and cwd, never the environment' '
 	SECRET=s3cr3t-$$-$RANDOM &&
 	WR_SECRET_TOKEN=$SECRET AWS_SECRET_ACCESS_KEY=$SECRET wr-run --workflow sec -- env >env.out 2>env.err &&
