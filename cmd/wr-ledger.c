@@ -1,4 +1,5 @@
 /* wr-ledger - the ledger file itself: verify, repair, compact, stats. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,10 @@
 #include "event.h"
 #include "err.h"
 #include "timefmt.h"
+#include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const type_names[WR_EV__COUNT] = {
@@ -343,6 +345,44 @@ int wr_event_check(json_t *obj, int partial, struct wr_decode_err *err)
 	return 0;
 }
 
+/* How many numbers beyond int64 one line may have before it is refused. */
+#define MAX_BIG_NUMBERS 64
+
+/* Parses a line. jansson refuses a whole document for one integer beyond
+ * int64 (a numeric overflow); unknown fields are kept and ignored, so such
+ * a number is read as the string of its digits instead, and a known field
+ * holding one fails its own type check, by name. Returns the object, or
+ * NULL with je set (its position in the line as given). */
+static json_t *load_line(const char *line, size_t len, json_error_t *je)
+{
+	json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, je);
+	if (obj || json_error_code(je) != json_error_numeric_overflow)
+		return obj;
+	char *buf = wr_xmalloc(len + 2 * MAX_BIG_NUMBERS);
+	memcpy(buf, line, len);
+	size_t n = len;
+	int quoted = 0;
+	while (!obj && json_error_code(je) == json_error_numeric_overflow && quoted < MAX_BIG_NUMBERS) {
+		size_t end = (size_t)je->position, start = end;
+		if (end > n)
+			break;
+		while (start > 0 && strchr("0123456789+-.eE", buf[start - 1]) && buf[start - 1])
+			start--;
+		if (start == end)
+			break;
+		memmove(buf + end + 2, buf + end, n - end);
+		memmove(buf + start + 1, buf + start, end - start);
+		buf[start] = buf[end + 1] = '"';
+		n += 2;
+		quoted++;
+		obj = json_loadb(buf, n, JSON_REJECT_DUPLICATES, je);
+	}
+	free(buf);
+	if (!obj && je->position >= 2 * quoted)
+		je->position -= 2 * quoted; /* every quote was inserted before it */
+	return obj;
+}
+
 int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err)
 {
 	json_error_t je;
@@ -359,7 +399,19 @@ int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr
 		snprintf(err->msg, sizeof err->msg, "empty line");
 		return -1;
 	}
-	json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	const char *nul = memchr(line, 0, len);
+	if (nul) {
+		size_t k = 0;
+		while (k < len && !line[k])
+			k++;
+		err->column = (int)(nul - line) + 1;
+		if (k == len)
+			snprintf(err->msg, sizeof err->msg, "a line of %zu NUL bytes (zeros a crash or a file system left)", len);
+		else
+			snprintf(err->msg, sizeof err->msg, "NUL byte in the line");
+		return -1;
+	}
+	json_t *obj = load_line(line, len, &je);
 	if (!obj) {
 		err->column = je.position > 0 ? je.position : (je.column > 0 ? je.column : 1);
 		snprintf(err->msg, sizeof err->msg, "invalid JSON: %s", je.text);

@@ -349,13 +349,21 @@ static int open_file(struct wr_ledger *l)
 		if (l->fd >= 0)
 			l->created = 1;
 		else if (errno == EEXIST)
-			l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
+			l->fd = open(l->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	} else {
 		/* O_NONBLOCK: a FIFO at the path must be refused, not wait for
 		 * a writer (it has no effect on a regular file) */
-		l->fd = open(l->path, (write ? O_RDWR | O_APPEND : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+		l->fd = open(l->path, (write ? O_RDWR | O_APPEND : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (l->fd < 0 && errno == ENOENT)
 			return 0;
+	}
+	if (l->fd < 0 && errno == ELOOP) {
+		/* Another file behind the path: appending there (or compaction
+		 * replacing the link) is not what anyone asked for. */
+		wr_seterr("refusing ledger %s: it is a symbolic link; give the file itself with --ledger or WR_LEDGER",
+			  l->path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
 	}
 	if (l->fd < 0) {
 		wr_seterrsys("unable to open ledger %s", l->path);
@@ -439,7 +447,7 @@ void wr_ledger_close(struct wr_ledger *l)
 static int replaced(struct wr_ledger *l)
 {
 	struct stat sb;
-	if (stat(l->path, &sb) < 0)
+	if (lstat(l->path, &sb) < 0)
 		/* Deleted: a writer must not go on appending to an unlinked
 		 * inode nobody will read; start the new file the path now
 		 * names (a reader sees an empty ledger). */
