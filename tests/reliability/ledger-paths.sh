@@ -72,8 +72,10 @@ run_refused() {
 
 test_expect_success 'a ledger that becomes a symlink under a running writer is not appended to' '
 	rm -f "$WR_LEDGER" "$WR_LEDGER.lock" &&
-	wr-run --heartbeat 20ms --lease 10s --timeout 120s -- \
-		sh -c "until [ -e stop ]; do sleep 0.02; done" >run.out 2>run.err &
+	{
+		wr-run --heartbeat 20ms --lease 10s --timeout 120s -- \
+			sh -c "until [ -e stop ]; do sleep 0.02; done" >run.out 2>run.err &
+	} &&
 	pid=$! &&
 	test_wait_until grep -q attempt.heartbeat "$WR_LEDGER" &&
 	flock "$WR_LEDGER.lock" sh -c "
@@ -81,7 +83,7 @@ test_expect_success 'a ledger that becomes a symlink under a running writer is n
 		cp moved.jsonl moved.before" &&
 	test_wait_until run_refused &&
 	touch stop &&
-	{ wait $pid; rc=$?; } &&
+	{ test_wait_pid $pid; rc=$?; } &&
 	not_crashed $rc run.err &&
 	cmp moved.before moved.jsonl
 '

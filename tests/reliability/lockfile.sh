@@ -62,7 +62,7 @@ test_expect_success 'writers keep one lock while its file is removed and symlink
 	rm "$WR_LEDGER.lock" &&
 	n=$(ids_count) && test_wait_until progressed $((n + 3)) &&
 	touch stop &&
-	for p in $(cat pids); do wait $p; done &&
+	for p in $(cat pids); do test_wait_pid $p 120 >/dev/null || [ $? -ne 1 ] || return 1; done &&
 	for i in 1 2 3 4 5 6; do
 		not_crashed 0 "run.$i.err" || return 1
 	done &&
