@@ -443,10 +443,20 @@ static void bad_inputs(void)
 	}
 
 	/* integer overflow: beyond int64 */
-	bad("seq beyond int64", "{\"v\":1,\"seq\":9223372036854775808}", "", 0, "invalid JSON");
-	bad("attempt far beyond int64", "{\"v\":1,\"attempt\":123456789012345678901234567890}", "", 0, "invalid JSON");
-	bad("negative beyond int64", "{\"v\":1,\"seq\":-9223372036854775809}", "", 0, "invalid JSON");
-	bad("real overflow", "{\"v\":1,\"x\":1e400}", "", 0, "invalid JSON");
+	/* in a known field it names the field; in an unknown one it is kept
+	 * and ignored (forward compatibility) */
+	bad("seq beyond int64", "{\"v\":1,\"seq\":9223372036854775808}", "seq", 0, "expected an integer");
+	bad_field(GOOD_HB, "attempt", "123456789012345678901234567890", "attempt", "expected");
+	bad("negative beyond int64", "{\"v\":1,\"seq\":-9223372036854775809}", "seq", 0, "expected an integer");
+	{
+		char *a = with(GOOD_HB, "future", "18446744073709551616");
+		char *b = with(GOOD_HB, "future", "{\"n\":[-99999999999999999999,1e400]}");
+		good("an integer beyond int64 in an unknown field", a, strlen(a));
+		good("numbers beyond double in an unknown object", b, strlen(b));
+		free(a);
+		free(b);
+	}
+	bad("beyond int64, then broken", "{\"v\":1,\"x\":18446744073709551616,}", "", 33, "invalid JSON");
 	{
 		char *l = with(GOOD_HB, "seq", "9223372036854775807");
 		good("seq at int64 max", l, strlen(l));
@@ -501,8 +511,10 @@ static void bad_inputs(void)
 	/* \u0000 */
 	bad("\\u0000 in a value", "{\"v\":1,\"run\":\"a\\u0000b\"}", "", 0, "invalid JSON");
 	bad("\\u0000 in a key", "{\"a\\u0000\":1}", "", 0, "invalid JSON");
-	bad_n("raw NUL byte in a string", "{\"run\":\"a\0b\"}", 13, "", 0, "invalid JSON");
-	bad_n("raw NUL byte after the object", GOOD_HB "\0", strlen(GOOD_HB) + 1, "", 0, "invalid JSON");
+	bad_n("raw NUL byte in a string", "{\"run\":\"a\0b\"}", 13, "", 10, "NUL byte in the line");
+	bad_n("raw NUL byte after the object", GOOD_HB "\0", strlen(GOOD_HB) + 1, "", (int)strlen(GOOD_HB) + 1,
+	      "NUL byte in the line");
+	bad_n("a line of NUL bytes", "\0\0\0\0", 4, "", 1, "a line of 4 NUL bytes");
 
 	/* a 2 MB line: valid is read; invalid is refused, no crash */
 	{

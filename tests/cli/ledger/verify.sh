@@ -85,7 +85,7 @@ test_expect_success 'negative attempt: line 7, field attempt' 'expect 7 attempt 
 test_expect_success 'ts not RFC 3339: line 8, field ts' 'expect 8 ts "field \"ts\": expected an RFC 3339 timestamp"'
 test_expect_success 'argv not strings: line 9, field argv' 'expect 9 argv "field \"argv\": expected an array of strings"'
 test_expect_success 'bad enum value: line 10, field outcome' 'expect 10 outcome "field \"outcome\": unknown value"'
-test_expect_success 'integer beyond int64: line 11' 'expect 11 - "invalid JSON"'
+test_expect_success 'integer beyond int64: line 11, field seq' 'expect 11 seq "field \"seq\": expected an integer"'
 test_expect_success 'nesting deeper than 16: line 12' 'expect 12 - "nesting deeper than 16"'
 test_expect_success '\u0000: line 13' 'expect 13 - "invalid JSON"'
 test_expect_success 'empty line: line 14' 'expect 14 - "empty line"'
