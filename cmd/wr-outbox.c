@@ -7,6 +7,7 @@
  * and records delivered, failed (with backoff) or dead. Delivery is
  * at-least-once; the entry id is the idempotency key. The decisions
  * themselves are in core/decide_outbox.c. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -443,6 +444,21 @@ static int json_depth(json_t *j)
 	return 0;
 }
 
+/* Ids from outside (imported entries): wr's own are UUIDs; a foreign one
+ * must not carry what a header or an argument would take as syntax. */
+#define FOREIGN_ID_MAX 128
+static int foreign_id_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > FOREIGN_ID_MAX || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(c < 128 && isalnum(c)) && !(c && strchr("._:-", c)))
+			return 0;
+	}
+	return 1;
+}
+
 /* One workrail line -> an outbox.enqueued event, or NULL with *why set. */
 static json_t *workrail_entry(const char *line, size_t len, char *why, size_t nwhy)
 {
@@ -462,8 +478,9 @@ static json_t *workrail_entry(const char *line, size_t len, char *why, size_t nw
 	       *msg = json_object_get(j, "message"), *ts = json_object_get(j, "timestamp"),
 	       *jwf = json_object_get(j, "workflowId"), *reason = json_object_get(j, "reason"),
 	       *is = json_object_get(j, "issueSummaries");
-	if (!json_is_string(jid) || !json_string_length(jid) || json_string_length(jid) > 256) {
-		snprintf(why, nwhy, "field \"id\": expected a non-empty string of at most 256 bytes");
+	if (!json_is_string(jid) || !foreign_id_ok(json_string_value(jid), json_string_length(jid))) {
+		snprintf(why, nwhy, "field \"id\": expected 1 to %d of A-Z a-z 0-9 . _ : -, not starting with - (an id "
+			 "reaches notifiers' headers and arguments)", FOREIGN_ID_MAX);
 		goto out;
 	}
 	if (!json_is_string(kind) || !json_string_length(kind)) {

@@ -60,7 +60,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	'
 	test_expect_success 'a lock file owned by another user is refused' '
 		chown 65534 "$WR_LEDGER.lock" &&
-		refused "$C" commit && refused wr-ledger verify &&
+		refused "$C" commit && wr-ledger verify >/dev/null &&
 		{ refused wr-run -- touch started && test ! -e started; } &&
 		chown 0 "$WR_LEDGER.lock"
 	'
@@ -106,6 +106,58 @@ test_expect_success 'wr-run records argv and cwd, never the environment' '
 	jq -c "select(.type == \"run.created\" and .workflow == \"sec\") | [.argv, .cwd]" "$WR_LEDGER" >rec.out &&
 	echo "[[\"env\"],\"$TRASH\"]" >rec.want && test_cmp rec.want rec.out &&
 	! jq -e "select(.workflow == \"sec\") | .. | objects | select(has(\"env\") or has(\"environ\") or has(\"environment\"))" "$WR_LEDGER" >/dev/null
+'
+
+# Header injection through a notifier (issue 12, item 7): an imported id
+# with CR/LF and a second Host: is refused where it enters, naming file,
+# line and field; the shipped notifiers refuse or neutralise what goes into
+# headers and arguments.
+test_expect_success 'an imported id with CR/LF and a second Host: is refused, naming file, line, field' '
+	printf "%s\n" \
+		"{\"id\":\"ok-1\",\"kind\":\"custom\",\"message\":\"m\",\"timestamp\":\"2025-05-01T08:00:00.000Z\",\"workflowId\":\"w\",\"reason\":null}" \
+		"{\"id\":\"x\\r\\nHost: evil.example\",\"kind\":\"custom\",\"message\":\"m\",\"timestamp\":\"2025-05-01T08:00:00.000Z\",\"workflowId\":\"w\",\"reason\":null}" \
+		"{\"id\":\"-rf\",\"kind\":\"custom\",\"message\":\"m\",\"timestamp\":\"2025-05-01T08:00:00.000Z\",\"workflowId\":\"w\",\"reason\":null}" \
+		"{\"id\":\"$(printf %0129d 0)\",\"kind\":\"custom\",\"message\":\"m\",\"timestamp\":\"2025-05-01T08:00:00.000Z\",\"workflowId\":\"w\",\"reason\":null}" \
+		>inject.jsonl &&
+	test_expect_code 1 wr-outbox import inject.jsonl >imp.out 2>imp.err &&
+	test_grep "^wr-outbox: inject.jsonl:2: field \"id\": expected 1 to 128 of" imp.err &&
+	test_grep "^wr-outbox: inject.jsonl:3: field \"id\"" imp.err &&
+	test_grep "^wr-outbox: inject.jsonl:4: field \"id\"" imp.err &&
+	test_grep ": 1 imported, 0 already there, 3 bad lines" imp.out &&
+	! grep -q "evil" "$WR_LEDGER"
+'
+
+# fake_bin NAME: a recorder in bin/ that writes its argv (one per line) and
+# stdin to rec.NAME.*
+fake_bin() {
+	mkdir -p bin &&
+	printf "#!/bin/sh\nprintf \"%%s\\\\n\" \"\$@\" >\"%s/rec.%s.argv\"\ncat >\"%s/rec.%s.stdin\"\n" \
+		"$TRASH" "$1" "$TRASH" "$1" >"bin/$1" &&
+	chmod +x "bin/$1"
+}
+
+test_expect_success 'wr-notify-webhook refuses an id that would inject a header' '
+	fake_bin curl && rm -f rec.curl.* &&
+	echo "{}" >entry.json &&
+	{ PATH=$TRASH/bin:$PATH WR_OUTBOX_ID="$(printf "x\r\nHost: evil.example")" \
+		"$WR_SRC/share/notifiers/wr-notify-webhook" https://hooks.example/wr <entry.json 2>hook.err; rc=$?; } &&
+	test "$rc" = 65 && test_grep "refusing WR_OUTBOX_ID" hook.err && test ! -e rec.curl.argv &&
+	{ PATH=$TRASH/bin:$PATH WR_OUTBOX_ID="$(printf %0129d 0)" \
+		"$WR_SRC/share/notifiers/wr-notify-webhook" https://hooks.example/wr <entry.json 2>hook.err; rc=$?; } &&
+	test "$rc" = 65 && test ! -e rec.curl.argv &&
+	PATH=$TRASH/bin:$PATH WR_OUTBOX_ID=01a230fc-0daa-795f-885b-679bddbc0231 \
+		"$WR_SRC/share/notifiers/wr-notify-webhook" https://hooks.example/wr <entry.json &&
+	test_grep "^Idempotency-Key: 01a230fc-0daa-795f-885b-679bddbc0231$" rec.curl.argv
+'
+
+test_expect_success 'wr-notify-mail keeps the subject one line: no CR, LF, C1 or line separators' '
+	fake_bin mail && rm -f rec.mail.* &&
+	jq -n -c "{kind: \"custom\", workflow: \"w\r\nBcc: a@evil.example\", message: \"m\nX-Evil: 1\u0085N\u2028L\"}" >entry.json &&
+	PATH=$TRASH/bin:$PATH "$WR_SRC/share/notifiers/wr-notify-mail" ops@example.com <entry.json &&
+	sed -n 2p rec.mail.argv >subject &&
+	test_grep "^\[wr\] custom: w  Bcc: a@evil.example: m X-Evil: 1 N L$" subject &&
+	test $(wc -l <rec.mail.argv) -eq 4 &&
+	! LC_ALL=C grep -q "$(printf "\302\205")" rec.mail.argv
 '
 
 test_expect_success 'outbox data reaches the delivery command only on stdin' '
