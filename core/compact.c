@@ -582,7 +582,7 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	/* The archive first, complete and durable, under its final name. */
 	long k = next_archive(l->path);
 	apath = wr_xasprintf("%s.archive.%ld", l->path, k);
-	atmp = wr_xasprintf("%s.archive.tmp.%ld", l->path, (long)getpid());
+	atmp = wr_ledger_temp_path(apath);
 	unlink(atmp); /* a crashed compaction's leftover: we hold the lock */
 	gather(&ab, map, ln, nl, arch, 1);
 	const char *ap[1] = {ab.p};
@@ -621,7 +621,7 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	wr_buf_add(&live, "\n", 1);
 	free(ms);
 	gather(&live, map, ln, nl, arch, 0);
-	ltmp = wr_xasprintf("%s.compact.tmp.%ld", l->path, (long)getpid());
+	ltmp = wr_ledger_temp_path(l->path);
 	unlink(ltmp);
 	const char *lp[1] = {live.p};
 	size_t ll[1] = {live.len};

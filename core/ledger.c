@@ -3,9 +3,11 @@
 #include "compact.h"
 #include "err.h"
 #include "snapshot.h"
+#include "sysinfo.h"
 #include "timefmt.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -387,6 +390,60 @@ static int open_file(struct wr_ledger *l)
 
 static int lock_ledger_fd(struct wr_ledger *l);
 
+char *wr_ledger_temp_path(const char *final)
+{
+	const char *host = wr_hostname();
+	return wr_xasprintf("%s.tmp.%ld@%s", final, (long)getpid(), *host ? host : "-");
+}
+
+/* 1 when a name in the ledger's directory is a temp file (of the ledger
+ * whose base name is base) whose writer is dead on this host. Names
+ * without a host (older versions) count as this host's. */
+static int stale_temp(const char *name, const char *base, size_t bl, const char *host)
+{
+	if (strncmp(name, base, bl) || name[bl] != '.')
+		return 0;
+	const char *t = strstr(name + bl, ".tmp."), *next;
+	while (t && (next = strstr(t + 1, ".tmp.")))
+		t = next;
+	if (!t)
+		return 0;
+	char *end;
+	long pid = strtol(t + 5, &end, 10);
+	if (end == t + 5 || pid <= 0 || (*end && *end != '@'))
+		return 0;
+	if (*end == '@' && strcmp(end + 1, *host ? host : "-"))
+		return 0; /* another host's: its writer may be alive */
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int wr_ledger_clean_temps(const char *path)
+{
+	char *dir = wr_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		strcpy(dir, ".");
+	size_t bl = strlen(base);
+	int removed = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!stale_temp(e->d_name, base, bl, wr_hostname()))
+			continue;
+		char *p = wr_xasprintf("%s/%s", dir, e->d_name);
+		if (unlink(p) == 0)
+			removed++;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return removed;
+}
+
 static void reset_state(struct wr_ledger *l)
 {
 	wr_state_free(&l->st);
@@ -420,6 +477,8 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 		wr_ledger_seterr_missing(path, l->path);
 		return -1;
 	}
+	if (flags & WR_LEDGER_WRITE)
+		wr_ledger_clean_temps(l->path);
 	wr_scan_init(&l->scan, l->fd, l->path);
 	if (flags & WR_LEDGER_LAZY)
 		return 0;
@@ -568,11 +627,61 @@ static int lock_is_current(struct wr_ledger *l)
 	return fd_sb.st_dev == path_sb.st_dev && fd_sb.st_ino == path_sb.st_ino;
 }
 
-static int lock_timed_out(struct wr_ledger *l)
+/* The process holding the flock on fd, from /proc/locks (this host
+ * only): its pid, or 0 when that is not known. */
+static pid_t lock_holder(int fd)
 {
-	char d[32];
-	wr_seterr("timed out after %s waiting for the lock on %s (held by another process); retry later",
-		  wr_dur_format(l->lock_timeout_ms, d, sizeof d), l->lockpath);
+	struct stat sb;
+	FILE *f = fstat(fd, &sb) == 0 ? fopen("/proc/locks", "re") : NULL;
+	if (!f)
+		return 0;
+	char line[256];
+	pid_t holder = 0;
+	while (!holder && fgets(line, sizeof line, f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+		long pid;
+		char kind[16];
+		/* "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; waiters
+		 * have "->" after the number and do not match */
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", kind, &pid, &maj, &min, &ino) == 5 &&
+		    !strcmp(kind, "FLOCK") && ino == (unsigned long long)sb.st_ino && maj == major(sb.st_dev) &&
+		    min == minor(sb.st_dev) && pid > 0)
+			holder = (pid_t)pid;
+	}
+	fclose(f);
+	return holder;
+}
+
+/* "wr-run, pid 4242, on host h" for the holder of fd's lock when it is
+ * known (and still alive), else "". */
+static void describe_holder(int fd, char *buf, size_t size)
+{
+	buf[0] = 0;
+	pid_t pid = lock_holder(fd);
+	if (!pid)
+		return;
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return; /* gone: the lock is another's now, or free */
+	if (fgets(comm, sizeof comm, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+	const char *host = wr_hostname();
+	snprintf(buf, size, " (held by %s%spid %ld%s%s)", comm, *comm ? ", " : "", (long)pid, *host ? ", on host " : "",
+		 host);
+}
+
+/* The error for a wait on fd's lock (the lock file's or the ledger's) that
+ * timed out: it names the holder only when it knows it. */
+static int lock_timed_out(struct wr_ledger *l, int fd, const char *path)
+{
+	char d[32], who[200];
+	describe_holder(fd, who, sizeof who);
+	wr_seterr("timed out after %s waiting for the lock on %s%s; retry later",
+		  wr_dur_format(l->lock_timeout_ms, d, sizeof d), path, who);
 	wr_seterrkind(WR_E_LOCK_TIMEOUT);
 	return -1;
 }
@@ -589,7 +698,7 @@ static int lock_file(struct wr_ledger *l)
 		int timed_out;
 		if (flock_wait(l->lockfd, l->lock_timeout_ms, &timed_out) < 0) {
 			if (timed_out)
-				return lock_timed_out(l);
+				return lock_timed_out(l, l->lockfd, l->lockpath);
 			wr_seterrsys("unable to lock %s", l->lockpath);
 			return -1;
 		}
@@ -615,7 +724,7 @@ static int lock_ledger_fd(struct wr_ledger *l)
 	if (l->fd < 0 || flock_wait(l->fd, l->lock_timeout_ms, &timed_out) == 0)
 		return 0;
 	if (timed_out)
-		return lock_timed_out(l);
+		return lock_timed_out(l, l->fd, l->path);
 	wr_seterrsys("unable to lock ledger %s", l->path);
 	return -1;
 }
@@ -630,6 +739,17 @@ int wr_ledger_lock(struct wr_ledger *l)
 	}
 	l->locked = 1;
 	return 0;
+}
+
+int wr_ledger_trylock(struct wr_ledger *l)
+{
+	int64_t saved = l->lock_timeout_ms;
+	l->lock_timeout_ms = 0;
+	int r = wr_ledger_lock(l);
+	l->lock_timeout_ms = saved;
+	if (r == 0)
+		return 1;
+	return wr_errkind() == WR_E_LOCK_TIMEOUT ? 0 : -1;
 }
 
 void wr_ledger_unlock(struct wr_ledger *l)

@@ -133,6 +133,9 @@ void wr_ledger_close(struct wr_ledger *l);
 /* Lock helpers, for tools that hold the lock across several steps. */
 int wr_ledger_lock(struct wr_ledger *l);
 void wr_ledger_unlock(struct wr_ledger *l);
+/* Takes the lock only if it is free now (readers that want a moment of
+ * quiet, never a wait). Returns 1 locked, 0 busy, -1 error. */
+int wr_ledger_trylock(struct wr_ledger *l);
 
 /* With the lock held: catch up with the file and repair a torn tail
  * (steps 1-2 of the commit protocol, for compaction). 0 or -1. */
@@ -144,6 +147,13 @@ int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive);
 /* Sets the "no ledger at PATH" error (kind WR_E_NOLEDGER): which of
  * --ledger (opt), WR_LEDGER, XDG_STATE_HOME, HOME gave the path. */
 void wr_ledger_seterr_missing(const char *opt, const char *path);
+/* The temp file for an atomic replace of final (compaction, snapshots):
+ * "FINAL.tmp.PID@HOST", so that a writer can tell a dead writer's leftover
+ * from a live one's. Newly allocated. */
+char *wr_ledger_temp_path(const char *final);
+/* Removes the temp files beside the ledger at path whose writer is dead
+ * (same host, pid gone); a writer's open calls it. Returns how many. */
+int wr_ledger_clean_temps(const char *path);
 
 /* Exit status for a failed ledger call in a tool other than wr-run. */
 int wr_ledger_exit_status(void);

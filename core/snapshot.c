@@ -473,7 +473,7 @@ int wr_snapshot_write(const struct wr_ledger *l)
 	memcpy(b.p + 16, &blen, 8);
 	memcpy(b.p + 24, &h, 8);
 	char *path = snap_path(l);
-	char *tmp = wr_xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = wr_ledger_temp_path(path);
 	int rc = -1;
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -87,4 +87,51 @@ test_expect_success 'a lock path that is a symlink is refused, naming it and why
 	wr-outbox add --kind custom --message x >/dev/null
 '
 
+# hold_lock: flock(1) holds the lock file until the file "release" exists
+# (bounded: 60 s); its pid in holder.pid.
+hold_lock() {
+	rm -f held release &&
+	{ flock "$WR_LEDGER.lock" sh -c "touch held; i=0; until [ -e release ] || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i+1)); done" & } &&
+	echo $! >holder.pid &&
+	test_wait_until test -e held
+}
+
+release_lock() {
+	[ -e holder.pid ] || return 0
+	touch release && test_wait_pid "$(cat holder.pid)" && rm -f holder.pid
+}
+
+# Issue 12, item 12: verify is a reader; a busy writer neither makes it
+# wait nor fail with 75.
+test_expect_success 'verify does not take the lock: a busy writer does not make it exit 75' '
+	wr-outbox add --kind custom --message a >/dev/null &&
+	hold_lock &&
+	test_when_finished release_lock &&
+	WR_LOCK_TIMEOUT=200ms wr-ledger verify >v.out 2>v.err &&
+	test_grep ": [0-9]+ events, .* 0 problems" v.out &&
+	test_must_be_empty v.err
+'
+
+test_expect_success 'a tail being written while a writer holds the lock is noted, not counted' '
+	hold_lock &&
+	test_when_finished release_lock &&
+	printf "{\"v\":1,\"seq\":" >>"$WR_LEDGER" &&
+	WR_LOCK_TIMEOUT=200ms wr-ledger verify >v.out 2>v.err &&
+	test_grep "0 problems" v.out &&
+	test_grep "not a whole decision yet, and the lock is held by a writer" v.err &&
+	release_lock &&
+	test_expect_code 1 wr-ledger verify >v.out &&
+	test_grep "torn tail: 13 bytes" v.out &&
+	wr-ledger repair >/dev/null && wr-ledger verify >/dev/null
+'
+
+test_expect_success 'the lock timeout names the holder it knows' '
+	hold_lock &&
+	test_when_finished release_lock &&
+	{ WR_LOCK_TIMEOUT=200ms wr-outbox add --kind custom --message b >/dev/null 2>add.err; rc=$?; } &&
+	test "$rc" = 75 &&
+	test_grep "timed out after 200ms waiting for the lock on $WR_LEDGER.lock \(held by flock, pid $(cat holder.pid), on host $(uname -n)\); retry later" add.err &&
+	release_lock
+'
+
 test_done
