@@ -12,6 +12,8 @@
 #include "suggest.h"
 #include "ledger.h"
 #include "output.h"
+#include "snapshot.h"
+#include "state_diff.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -23,9 +25,11 @@ static const char usage[] =
 	"Commands:\n"
 	"  verify    check every line, seq continuity, whole decisions and the\n"
 	"            invariants of runs and attempts; print each problem with its\n"
-	"            line number (exit 0 clean, 1 problems found)\n"
+	"            line number (exit 0 clean, 1 problems found); archive\n"
+	"            segments no compaction reaches (orphans) are problems too\n"
 	"  repair    move a torn tail (a crash's half-written decision) to\n"
-	"            PATH.quarantine and record ledger.repaired; nothing is deleted\n"
+	"            PATH.quarantine and record ledger.repaired; remove orphan\n"
+	"            archive segments (their events are in the chain or the ledger)\n"
 	"  compact   move the events of runs that ended (succeeded or cancelled)\n"
 	"            and of delivered or acked notifications, older than --keep,\n"
 	"            to an archive PATH.archive.N beside the ledger; nothing is\n"
@@ -37,6 +41,8 @@ static const char usage[] =
 	"                  ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
 	"  --json          one JSON object per line on stdout\n"
 	"  --keep DUR      compact: keep what ended less than DUR ago (default 7d)\n"
+	"  --deep          verify: also compare the state the snapshot gives with a\n"
+	"                  full replay, naming what differs\n"
 	"  -h, --help      show this help\n"
 	"      --version   show the version\n"
 	"\n"
@@ -98,6 +104,7 @@ static void progress_end(struct progress *p)
 
 static struct progress bar;
 static const char *keep_opt;
+static int deep_opt;
 
 struct verify {
 	int64_t problems;
@@ -120,6 +127,93 @@ static void problem(struct verify *v, int64_t line, int col, const char *field, 
 	} else {
 		printf("%s:%lld:%d: %s\n", v->l->path, (long long)line, col, msg);
 	}
+}
+
+/* A problem about a file rather than a line (orphan segments, --deep). */
+static void problem_file(struct verify *v, const char *file, const char *msg, const char *kind)
+{
+	v->problems++;
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "file", file);
+		wr_jset(o, "line", json_null());
+		wr_jset(o, "column", json_null());
+		wr_jset(o, "field", json_null());
+		wr_jset_str(o, "kind", kind);
+		wr_jset_str(o, "message", msg);
+		wr_out_json(o);
+	} else {
+		printf("%s: %s\n", file, msg);
+	}
+}
+
+/* Orphan segments, looked for only with the lock free (taken without
+ * waiting): a compaction under way has a segment no marker reaches yet. */
+static void verify_orphans(struct verify *v)
+{
+	size_t n;
+	char *broken;
+	char **o = wr_ledger_orphans(v->l->path, &n, &broken);
+	if (!n && !broken)
+		return; /* the usual case: nothing to confirm */
+	for (size_t i = 0; i < n; i++)
+		free(o[i]);
+	free(o);
+	free(broken);
+	int got = wr_ledger_trylock(v->l);
+	if (got != 1) {
+		wr_warn("%s: %zu archive segment%s may be orphans, not confirmed: the lock is %s", v->l->path, n,
+			n == 1 ? "" : "s", got == 0 ? "held by a writer" : "not available");
+		return;
+	}
+	o = wr_ledger_orphans(v->l->path, &n, &broken);
+	wr_ledger_unlock(v->l);
+	if (broken) {
+		char msg[4200];
+		snprintf(msg, sizeof msg, "the archive chain is broken: %s", broken);
+		problem_file(v, v->l->path, msg, "archive");
+		free(broken);
+	}
+	for (size_t i = 0; i < n; i++) {
+		problem_file(v, o[i],
+			     "orphan archive segment: no compaction marker reaches it (a killed compaction's leftover; its "
+			     "events are in the chain or the ledger); 'wr-ledger repair' removes it",
+			     "orphan");
+		free(o[i]);
+	}
+	free(o);
+}
+
+/* --deep: the state a snapshot gives (what every tool starts from) against
+ * the full replay verify just did; an in-place edit the snapshot's sampled
+ * hashes miss shows here. */
+static void verify_deep(struct verify *v)
+{
+	struct wr_ledger s;
+	if (wr_ledger_open(&s, v->l->path, WR_LEDGER_QUIET) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	if (!s.snap_loaded) {
+		wr_warn("%s: --deep: no snapshot matches the ledger; nothing to compare with the replay", v->l->path);
+	} else if (s.dev != v->l->dev || s.ino != v->l->ino || s.scan.off != v->l->scan.off) {
+		wr_warn("%s: --deep: the ledger changed while it was read; run verify --deep again", v->l->path);
+	} else {
+		struct wr_buf out = {0};
+		size_t n = wr_state_diff(&s.st, "snapshot", &v->l->st, "replay", 20, &out);
+		if (n) {
+			char *snap = wr_xasprintf("%s.snapshot", v->l->path);
+			char *msg = wr_xasprintf("the state from the snapshot differs from a full replay in %zu place%s "
+						 "(the ledger was changed in place, or the snapshot is wrong; delete it "
+						 "to rebuild it):\n%s",
+						 n, n == 1 ? "" : "s", wr_buf_str(&out));
+			if (msg[strlen(msg) - 1] == '\n')
+				msg[strlen(msg) - 1] = 0;
+			problem_file(v, snap, msg, "deep");
+			free(msg);
+			free(snap);
+		}
+		wr_buf_free(&out);
+	}
+	wr_ledger_close(&s);
 }
 
 static void verify_error(void *ctx, const struct wr_scan_error *e)
@@ -217,6 +311,9 @@ static int cmd_verify(void)
 	if (l.scan.torn)
 		verify_tail(&v);
 	report_future(&l);
+	verify_orphans(&v);
+	if (deep_opt)
+		verify_deep(&v);
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "file", l.path);
@@ -246,18 +343,35 @@ static int cmd_repair(void)
 	int r = wr_ledger_repair(&l);
 	if (r < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	char **orphans;
+	size_t norphans;
+	if (wr_ledger_remove_orphans(&l, &orphans, &norphans) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	for (size_t i = 0; i < norphans; i++) {
+		if (!json_out)
+			printf("%s: removed orphan archive segment %s\n", l.path, orphans[i]);
+	}
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "file", l.path);
 		wr_jset(o, "repaired", json_boolean(r == 1));
 		wr_jset_int(o, "bytes", r == 1 ? (int64_t)before : 0);
 		wr_jset(o, "quarantine", r == 1 ? json_string(l.qpath) : json_null());
+		json_t *rm = json_array();
+		for (size_t i = 0; i < norphans; i++)
+			json_array_append_new(rm, json_string(orphans[i]));
+		wr_jset(o, "removed_orphans", rm);
 		wr_out_json(o);
+	} else if (r == 0 && norphans) {
+		/* the removals were printed */
 	} else if (r == 0) {
 		printf("%s: nothing to repair\n", l.path);
 	} else {
 		printf("%s: torn tail moved to %s; recorded as ledger.repaired\n", l.path, l.qpath);
 	}
+	for (size_t i = 0; i < norphans; i++)
+		free(orphans[i]);
+	free(orphans);
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
 }
@@ -395,6 +509,7 @@ int wr_main(int argc, char **argv)
 		{"ledger", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},
 		{"keep", required_argument, NULL, 'k'},
+		{"deep", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -411,6 +526,9 @@ int wr_main(int argc, char **argv)
 			break;
 		case 'k':
 			keep_opt = optarg;
+			break;
+		case 'D':
+			deep_opt = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -431,6 +549,8 @@ int wr_main(int argc, char **argv)
 		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
 	if (keep_opt && strcmp(cmd, "compact"))
 		wr_usage_error(WR_EXIT_USAGE, "--keep goes with compact only");
+	if (deep_opt && strcmp(cmd, "verify"))
+		wr_usage_error(WR_EXIT_USAGE, "--deep goes with verify only");
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify();
 	if (!strcmp(cmd, "repair"))

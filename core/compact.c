@@ -262,6 +262,7 @@ char **wr_ledger_archives(const char *path, size_t *n)
 	while (name && *n < 100000) {
 		char *p = wr_xasprintf("%s/%s", dir, name);
 		free(name);
+		name = NULL;
 		int seen = 0;
 		for (size_t i = 0; i < *n; i++)
 			seen |= !strcmp(v[i], p);
@@ -320,6 +321,102 @@ static long next_archive(const char *path)
 	}
 	closedir(d);
 	return max + 1;
+}
+
+size_t wr_archive_segment_max(void)
+{
+	const char *e = getenv("WR_ARCHIVE_SEGMENT_BYTES");
+	char *end;
+	unsigned long long v = e && *e ? strtoull(e, &end, 10) : 0;
+	return e && *e && !*end && v > 0 ? (size_t)v : WR_ARCHIVE_SEGMENT_MAX;
+}
+
+/* Segment numbers present beside the ledger: calls fn for each
+ * PATH.archive.N (N digits only). */
+static void each_segment(const char *path, void (*fn)(void *ctx, const char *seg), void *ctx)
+{
+	char *dir = dir_of(path);
+	const char *base = base_of(path);
+	size_t bl = strlen(base);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		const char *num = e->d_name + bl + 9;
+		if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".archive.", 9) || !*num ||
+		    strspn(num, "0123456789") != strlen(num))
+			continue;
+		char *p = wr_xasprintf("%s/%s", dir, e->d_name);
+		fn(ctx, p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+struct orphans {
+	char **chain, **out;
+	size_t nchain, n, cap;
+};
+
+static void orphan_check(void *ctx, const char *seg)
+{
+	struct orphans *o = ctx;
+	for (size_t i = 0; i < o->nchain; i++)
+		if (!strcmp(o->chain[i], seg))
+			return;
+	WR_GROW(o->out, o->cap, o->n + 1);
+	o->out[o->n++] = wr_xstrdup(seg);
+}
+
+char **wr_ledger_orphans(const char *path, size_t *n, char **broken)
+{
+	struct orphans o = {0};
+	*broken = NULL;
+	o.chain = wr_ledger_archives(path, &o.nchain);
+	/* The walk ends at the oldest segment, which names none; a name that
+	 * leads nowhere means a segment is missing: then nothing is called an
+	 * orphan, since what is left may be the only copy of its history. */
+	char *last = marker_archive(o.nchain ? o.chain[0] : path);
+	if (last) {
+		*broken = wr_xasprintf("%s names %s, which is missing", o.nchain ? o.chain[0] : path, last);
+		free(last);
+	} else {
+		each_segment(path, orphan_check, &o);
+	}
+	for (size_t i = 0; i < o.nchain; i++)
+		free(o.chain[i]);
+	free(o.chain);
+	*n = o.n;
+	return o.out;
+}
+
+int wr_ledger_remove_orphans(struct wr_ledger *l, char ***removed, size_t *n)
+{
+	*removed = NULL;
+	*n = 0;
+	if (wr_ledger_lock(l) < 0)
+		return -1;
+	char *broken;
+	size_t k;
+	char **v = wr_ledger_orphans(l->path, &k, &broken);
+	int rc = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (rc == 0 && unlink(v[i]) < 0) {
+			wr_seterrsys("unable to remove orphan archive segment %s", v[i]);
+			rc = -1;
+		}
+		if (rc == 0)
+			(*n)++;
+	}
+	if (*n && wr_fsync_dir_of(l->path) < 0 && rc == 0) {
+		wr_seterrsys("unable to sync the directory of %s", l->path);
+		rc = -1;
+	}
+	wr_ledger_unlock(l);
+	free(broken);
+	*removed = v;
+	return rc;
 }
 
 /* ---- compaction ---- */
@@ -440,6 +537,31 @@ fail:
 	return -1;
 }
 
+/* Reads a whole archive segment of at most max bytes into b. -1 when it
+ * is missing, unreadable, refused or too big (then b is empty). */
+static int read_segment(const char *path, size_t max, struct wr_buf *b)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022) ||
+	    (size_t)sb.st_size > max || (size_t)sb.st_size > (size_t)1 << 40) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	char chunk[65536];
+	ssize_t r;
+	while ((r = wr_read(fd, chunk, sizeof chunk)) > 0)
+		wr_buf_add(b, chunk, (size_t)r);
+	close(fd);
+	if (r < 0 || b->len != (size_t)sb.st_size || (b->len && b->p[b->len - 1] != '\n')) {
+		wr_buf_free(b);
+		memset(b, 0, sizeof *b);
+		return -1;
+	}
+	return 0;
+}
+
 /* Copies the chosen lines of map into a buffer, in order. */
 static void gather(struct wr_buf *b, const char *map, const struct line *ln, size_t nl, const unsigned char *arch,
 		   int want)
@@ -464,7 +586,8 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	size_t ndec = 0, capd = 0;
 	struct cctx c = {0};
 	struct wr_buf live = {0}, ab = {0};
-	char *atmp = NULL, *ltmp = NULL, *apath = NULL;
+	char *atmp = NULL, *ltmp = NULL, *apath = NULL, *hpath = NULL;
+	struct wr_buf hb = {0};
 	if (wr_ledger_sync_locked(l) < 0)
 		goto out;
 	c.st = &l->st;
@@ -579,15 +702,37 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 		goto out;
 	}
 
-	/* The archive first, complete and durable, under its final name. */
+	/* The archive first, complete and durable, under its final name. The
+	 * newest segment (the one the live marker names) is extended while it
+	 * stays under the size limit, so the chain stays short: a copy of it
+	 * plus the moved lines (not the old marker: it names that segment)
+	 * goes in as a new segment, and the old one is removed once the new
+	 * ledger is in place. */
 	long k = next_archive(l->path);
 	apath = wr_xasprintf("%s.archive.%ld", l->path, k);
 	atmp = wr_ledger_temp_path(apath);
-	unlink(atmp); /* a crashed compaction's leftover: we hold the lock */
-	gather(&ab, map, ln, nl, arch, 1);
-	const char *ap[1] = {ab.p};
-	size_t al[1] = {ab.len};
-	if (write_file(atmp, ap, al, 1, NULL) < 0)
+	char *head = marker_archive(l->path);
+	if (head) {
+		char *dir = dir_of(l->path);
+		hpath = wr_xasprintf("%s/%s", dir, head);
+		free(dir);
+		free(head);
+		if (ln[0].dec >= 0)
+			arch[0] = 2; /* the old marker goes to neither file */
+		gather(&ab, map, ln, nl, arch, 1);
+		if (read_segment(hpath, wr_archive_segment_max() - ab.len, &hb) < 0) {
+			free(hpath);
+			hpath = NULL;
+			arch[0] = 1;
+			wr_buf_free(&ab);
+			memset(&ab, 0, sizeof ab);
+		}
+	}
+	if (!hpath)
+		gather(&ab, map, ln, nl, arch, 1);
+	const char *ap[2] = {hb.p, ab.p};
+	size_t al[2] = {hb.len, ab.len};
+	if (write_file(atmp, ap, al, 2, NULL) < 0)
 		goto out;
 	if (rename(atmp, apath) < 0 || wr_fsync_dir_of(apath) < 0) {
 		wr_seterrsys("unable to put the archive in place as %s", apath);
@@ -635,6 +780,11 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	if (wr_fsync_dir_of(l->path) < 0)
 		wr_warnsys("unable to sync the directory of %s", l->path);
 	rc = 1;
+	/* The segment we extended is in the new one now; no marker names it
+	 * (a crash here leaves it an orphan: verify reports it, repair
+	 * removes it). */
+	if (hpath && (unlink(hpath) < 0 || wr_fsync_dir_of(hpath) < 0))
+		wr_warnsys("unable to remove the superseded archive segment %s", hpath);
 	/* Our handle follows the rename, and leaves a snapshot of the new file
 	 * so that the next reader does not replay it from scratch. */
 	if (wr_ledger_refresh(l) < 0) {
@@ -656,6 +806,8 @@ out:
 		munmap(map, size);
 	wr_buf_free(&live);
 	wr_buf_free(&ab);
+	wr_buf_free(&hb);
+	free(hpath);
 	free(atmp);
 	free(ltmp);
 	free(apath);

@@ -27,9 +27,14 @@
  * segment no marker reaches (a crash between writing it and renaming the
  * new ledger into place) is ignored: its events are still in the ledger.
  *
+ * While the newest segment is under WR_ARCHIVE_SEGMENT_MAX, a compaction
+ * writes a new segment holding it plus the moved lines, and removes the
+ * old one after the new ledger is in place, so the chain stays short (a
+ * reader walking the chain at that moment may see it end early).
+ *
  * Order of writes, under the ledger lock: the archive (temp, fsync,
  * rename, fsync dir), then the new ledger (temp, fsync, rename over PATH,
- * fsync dir), then a snapshot of the new ledger. Nothing is deleted. A
+ * fsync dir), then the superseded segment removed, then a snapshot. Nothing is deleted. A
  * writer blocked on the lock notices the rename (other inode) and replays
  * the new file. */
 #ifndef WR_COMPACT_H
@@ -42,6 +47,23 @@
 #include "event.h"
 #include "ledger.h"
 #include "state.h"
+
+/* The size up to which compaction extends the newest archive segment
+ * instead of starting a new one: 64 MiB ($WR_ARCHIVE_SEGMENT_BYTES, for
+ * tests). With it the chain has one segment per 64 MiB of history. */
+#define WR_ARCHIVE_SEGMENT_MAX ((size_t)64 << 20)
+size_t wr_archive_segment_max(void);
+
+/* The archive segments beside the ledger at path that its chain does not
+ * reach (leftovers of killed compactions: their events are in the chain
+ * or the live ledger). None when the chain is broken (a segment it names
+ * is missing): then *broken says so (newly allocated), else NULL. The
+ * array and strings are the caller's. Call with the lock held, or a
+ * compaction under way could look like an orphan. */
+char **wr_ledger_orphans(const char *path, size_t *n, char **broken);
+/* Under the lock: removes the orphan segments. *removed lists them (the
+ * caller frees), *n how many were removed. 0 or -1 with wr_errmsg(). */
+int wr_ledger_remove_orphans(struct wr_ledger *l, char ***removed, size_t *n);
 
 /* wr_state_apply as ledger replay needs it: events at or before a
  * compaction point touch runs and outbox entries only. */

@@ -48,4 +48,63 @@ test_expect_success 'a crash loop of SIGKILLed compactions leaves no temp file a
 	wr-ledger verify >/dev/null
 '
 
+# runs_archived: the runs in the state of the whole history (archives and
+# the live ledger).
+all_runs() {
+	"$BENCH" dump "$WR_LEDGER" --no-snapshot --archives | grep -c "^run "
+}
+
+segments() {
+	ls "$WR_LEDGER".archive.* 2>/dev/null | grep -E "\.archive\.[0-9]+$" || :
+}
+
+test_expect_success '50 compactions leave a short chain, and nothing is lost' '
+	rm -f "$WR_LEDGER"* &&
+	for i in $(seq 50); do
+		wr-run --workflow c -- true >/dev/null &&
+		wr-outbox add --kind custom --message "n$i" >/dev/null &&
+		wr-outbox ack "$(wr-outbox --json list | jq -r .id | head -1)" >/dev/null &&
+		wr-ledger compact --keep 0 >/dev/null || return 1
+	done &&
+	segments >segs && cat segs &&
+	test $(wc -l <segs) -eq 1 &&
+	test "$(all_runs)" -eq 50 &&
+	wr-ledger verify >v.out && test_grep "0 problems" v.out
+'
+
+test_expect_success 'with a small segment limit the chain grows one segment per limit' '
+	for i in $(seq 20); do
+		wr-run --workflow c -- true >/dev/null &&
+		WR_ARCHIVE_SEGMENT_BYTES=4000 wr-ledger compact --keep 0 >/dev/null || return 1
+	done &&
+	segments >segs &&
+	test $(wc -l <segs) -gt 2 &&
+	test "$(all_runs)" -eq 70 &&
+	wr-ledger verify >v.out && test_grep "0 problems" v.out
+'
+
+test_expect_success 'an orphan archive segment is reported by verify and removed by repair' '
+	n=$(segments | sed "s/.*\.//" | sort -n | tail -1) &&
+	head -3 "$WR_LEDGER" | tail -2 >"$WR_LEDGER.archive.$((n + 5))" &&
+	test_expect_code 1 wr-ledger verify >v.out &&
+	test_grep "^$WR_LEDGER.archive.$((n + 5)): orphan archive segment: no compaction marker reaches it" v.out &&
+	wr-ledger repair >r.out &&
+	test_grep "removed orphan archive segment $WR_LEDGER.archive.$((n + 5))" r.out &&
+	test ! -e "$WR_LEDGER.archive.$((n + 5))" &&
+	wr-ledger verify >v.out && test_grep "0 problems" v.out &&
+	test "$(all_runs)" -eq 70
+'
+
+test_expect_success 'with a segment of the chain missing, nothing is called an orphan' '
+	segments >segs && test $(wc -l <segs) -gt 2 &&
+	mid=$(sed -n 2p segs) && mv "$mid" missing.seg &&
+	test_expect_code 1 wr-ledger verify >v.out &&
+	test_grep "the archive chain is broken: .* names $(basename "$mid"), which is missing" v.out &&
+	wr-ledger repair >r.out &&
+	! grep -q "removed orphan" r.out &&
+	test $(segments | wc -l) -eq $(($(wc -l <segs) - 1)) &&
+	mv missing.seg "$mid" &&
+	wr-ledger verify >/dev/null
+'
+
 test_done

@@ -302,7 +302,7 @@ static void writers(void)
 	ok(l.snap_off > 0 && l.snap_off <= l.scan.off, "its offset is recorded");
 	/* a snapshot that cannot be written makes no commit fail */
 	unlink(sp);
-	char *tmp = wr_xasprintf("%s.tmp.%ld", sp, (long)getpid());
+	char *tmp = wr_ledger_temp_path(sp);
 	mkdir(tmp, 0700);
 	char *blk = wr_xasprintf("%s/x", tmp);
 	t_write(blk, "x", 1); /* a non-empty directory: unlink and open fail */
