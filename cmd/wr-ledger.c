@@ -125,7 +125,9 @@ static void problem(struct verify *v, int64_t line, int col, const char *field, 
 		wr_jset_str(o, "message", msg);
 		wr_out_json(o);
 	} else {
-		printf("%s:%lld:%d: %s\n", v->l->path, (long long)line, col, msg);
+		char *shown = wr_xstrclean(msg); /* it names data of the line */
+		printf("%s:%lld:%d: %s\n", v->l->path, (long long)line, col, shown);
+		free(shown);
 	}
 }
 

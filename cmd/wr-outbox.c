@@ -31,6 +31,7 @@
 #include "ledger.h"
 #include "output.h"
 #include "proc.h"
+#include "sanitize.h"
 #include "text.h"
 #include "timefmt.h"
 #include "util.h"
@@ -144,16 +145,6 @@ static void commit(struct wr_ledger *l, wr_decide_fn fn, void *req, const char *
 {
 	if (wr_ledger_commit(l, fn, req) < 0)
 		wr_die(wr_ledger_exit_status(), "%s: %s", what, wr_errmsg());
-}
-
-/* A copy of s fit for one terminal line: control characters become '?'. */
-static char *one_line(const char *s)
-{
-	char *c = wr_xstrdup(s ? s : "");
-	for (char *p = c; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
 }
 
 /* 1 when s looks like a reason token: [a-z][a-z_]*. */
@@ -389,16 +380,17 @@ static int cmd_one(int argc, char **argv, int retry)
 	commit(&l, retry ? wr_decide_outbox_retry : wr_decide_outbox_ack, &req,
 	       retry ? "unable to retry the entry" : "unable to acknowledge the entry");
 	int rc = WR_EXIT_OK;
+	char *shown = wr_xstrclean(req.id); /* an imported id is data */
 	switch (req.found) {
 	case WR_OBF_UNKNOWN:
 		wr_die(WR_EXIT_USAGE, "%s: no outbox entry '%s' (see 'wr-outbox list --all')", what, req.key);
 	case WR_OBF_AMBIGUOUS:
 		wr_die(WR_EXIT_USAGE, "%s: '%s' names several outbox entries; type more of the id", what, req.key);
 	case WR_OBF_NOOP:
-		wr_warn("%s: entry %s was already acknowledged", what, req.id);
+		wr_warn("%s: entry %s was already acknowledged", what, shown);
 		break;
 	case WR_OBF_REFUSED:
-		wr_warn("%s: entry %s is %s, not dead: only dead entries can be retried", what, req.id,
+		wr_warn("%s: entry %s is %s, not dead: only dead entries can be retried", what, shown,
 			wr_outbox_state_name(req.was));
 		rc = WR_EXIT_ATTENTION;
 		break;
@@ -409,7 +401,8 @@ static int cmd_one(int argc, char **argv, int retry)
 	if (json_out && o)
 		wr_out_json(wr_outbox_to_json(o));
 	else if (req.found == WR_OBF_OK)
-		printf("%s %s (was %s)\n", retry ? "retried" : "acked", req.id, wr_outbox_state_name(req.was));
+		printf("%s %s (was %s)\n", retry ? "retried" : "acked", shown, wr_outbox_state_name(req.was));
+	free(shown);
 	free(req.id);
 	wr_ledger_close(&l);
 	return rc;
@@ -624,6 +617,7 @@ static int cmd_import(int argc, char **argv)
 		char why[300];
 		json_t *ev = workrail_entry(line, len, why, sizeof why);
 		if (!ev) {
+			wr_sanitize(why, strlen(why)); /* it may quote the bad bytes */
 			wr_warn("%s:%lld: %s", name, (long long)lineno, why);
 			bad++;
 			continue;
@@ -675,25 +669,27 @@ static void follow_print(const struct wr_event *ev, const struct wr_outbox *o)
 		wr_jset_str(j, "ts", wr_ts_format(ev->ts, b));
 		wr_out_json(j);
 	} else {
+		/* every string from the ledger made safe for the terminal */
 		char b[WR_TS_LEN];
-		const char *verb = ev->type_name + strlen("outbox.");
-		char *msg = one_line(o->message);
-		char *err = one_line(wr_ev_str(ev, "error"));
+		const char *err = wr_ev_str(ev, "error");
+		struct wr_buf line = {0};
+		wr_buf_addf(&line, "%s %-9s ", wr_ts_format(ev->ts, b), ev->type_name + strlen("outbox."));
+		wr_buf_addclean(&line, wr_short_id(o->id));
 		if (ev->type == WR_EV_OUTBOX_ENQUEUED) {
-			char *wf = one_line(o->workflow ? o->workflow : "-");
-			printf("%s %-9s %s %s %s: %s\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id), o->kind, wf,
-			       msg);
-			free(wf);
+			wr_buf_addstr(&line, " ");
+			wr_buf_addclean(&line, o->kind);
+			wr_buf_addstr(&line, " ");
+			wr_buf_addclean(&line, o->workflow ? o->workflow : "-");
+			wr_buf_addstr(&line, ": ");
+			wr_buf_addclean(&line, o->message);
 		} else if (ev->type == WR_EV_OUTBOX_CLAIMED) {
-			printf("%s %-9s %s attempt %lld\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id),
-			       (long long)o->attempts);
-		} else if (*err) {
-			printf("%s %-9s %s %s\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id), err);
-		} else {
-			printf("%s %-9s %s\n", wr_ts_format(ev->ts, b), verb, wr_short_id(o->id));
+			wr_buf_addf(&line, " attempt %lld", (long long)o->attempts);
+		} else if (err && *err) {
+			wr_buf_addstr(&line, " ");
+			wr_buf_addclean(&line, err);
 		}
-		free(msg);
-		free(err);
+		puts(wr_buf_str(&line));
+		wr_buf_free(&line);
 	}
 }
 
@@ -1118,7 +1114,7 @@ static void report(const struct wr_outbox_done_req *dr, const struct child_resul
 		wr_jset(o, "note", dr->why ? json_string(dr->why) : json_null());
 		wr_out_json(o);
 	} else {
-		const char *sid = wr_short_id(dr->id);
+		char *sid = wr_xstrclean(wr_short_id(dr->id)); /* an imported id is data */
 		wr_dur_format(cr->ms, dur, sizeof dur);
 		switch (dr->result) {
 		case WR_OBR_DELIVERED:
@@ -1137,6 +1133,7 @@ static void report(const struct wr_outbox_done_req *dr, const struct child_resul
 			printf("%s %s attempt %lld: %s%s%s\n", error ? "failed   " : "delivered", sid, (long long)attempt,
 			       error ? error : "", error ? "; " : "", dr->why ? dr->why : "");
 		}
+		free(sid);
 	}
 	fflush(stdout);
 }

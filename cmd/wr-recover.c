@@ -127,24 +127,35 @@ static void emit(const char *run, const char *wf, int64_t attempt, const char *a
 		wr_out_json(o);
 		return;
 	}
-	printf("%-8s %s", action, run ? run : "-");
-	if (wf)
-		printf(" (%s)", wf);
+	/* run, workflow and reason come from the ledger: made safe for a terminal */
+	struct wr_buf b = {0};
+	wr_buf_addf(&b, "%-8s ", action);
+	wr_buf_addclean(&b, run ? run : "-");
+	if (wf) {
+		wr_buf_addstr(&b, " (");
+		wr_buf_addclean(&b, wf);
+		wr_buf_addstr(&b, ")");
+	}
 	if (attempt)
-		printf(" attempt %lld", (long long)attempt);
-	if (reason)
-		printf(": %s", reason);
+		wr_buf_addf(&b, " attempt %lld", (long long)attempt);
+	if (reason) {
+		wr_buf_addstr(&b, ": ");
+		wr_buf_addclean(&b, reason);
+	}
 	if (!strcmp(action, "retry") || !strcmp(action, "launch") || !strcmp(action, "unblock"))
-		printf("; recoveries %lld", (long long)recoveries);
+		wr_buf_addf(&b, "; recoveries %lld", (long long)recoveries);
 	if (not_before)
-		printf("; not before %s", wr_ts_format(not_before, ts));
-	if (extra)
-		printf("; %s", extra);
+		wr_buf_addf(&b, "; not before %s", wr_ts_format(not_before, ts));
+	if (extra) {
+		wr_buf_addstr(&b, "; ");
+		wr_buf_addclean(&b, extra);
+	}
 	if (launched)
-		printf("; launched");
+		wr_buf_addstr(&b, "; launched");
 	if (dry_run)
-		printf(" (dry run)");
-	putchar('\n');
+		wr_buf_addstr(&b, " (dry run)");
+	puts(wr_buf_str(&b));
+	wr_buf_free(&b);
 }
 
 static noreturn void die_ledger(void)

@@ -207,13 +207,6 @@ static const char *when(int64_t now, int64_t ts, char *buf, size_t n)
 	return wr_ts_format(ts, buf);
 }
 
-/* Control characters of data become '?': data never drives the terminal. */
-static void add_clean(struct wr_buf *b, const char *s)
-{
-	for (; s && *s; s++)
-		wr_buf_add(b, (unsigned char)*s < 0x20 || *s == 0x7f ? "?" : s, 1);
-}
-
 static void die_ledger(void)
 {
 	wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
@@ -284,9 +277,9 @@ static struct wr_run *find_run(const struct wr_state *st, const char *arg)
 		total++;
 		if (shown++ < 10) {
 			wr_buf_addstr(&b, "\n  ");
-			add_clean(&b, c->id);
+			wr_buf_addclean(&b, c->id);
 			wr_buf_addstr(&b, "  ");
-			add_clean(&b, c->workflow);
+			wr_buf_addclean(&b, c->workflow);
 		}
 	}
 	if (total > shown)
@@ -308,7 +301,7 @@ static void outcome_text(struct wr_buf *b, const struct wr_attempt *a)
 		wr_buf_addf(b, " after %s", wr_dur_format(a->duration_ms, d, sizeof d));
 	if (a->reason && a->outcome != WR_OUT_SUCCESS) {
 		wr_buf_addstr(b, ": ");
-		add_clean(b, a->reason);
+		wr_buf_addclean(b, a->reason);
 	}
 }
 
@@ -328,7 +321,7 @@ static char *run_note(const struct wr_run *r, int64_t now)
 	case WR_ST_RETRY_WAIT:
 		if (r->rejected) {
 			wr_buf_addstr(&b, "rejected: ");
-			add_clean(&b, r->reason);
+			wr_buf_addclean(&b, r->reason);
 		} else if (a && a->finished) {
 			outcome_text(&b, a);
 		}
@@ -336,7 +329,7 @@ static char *run_note(const struct wr_run *r, int64_t now)
 	case WR_ST_BLOCKED:
 	case WR_ST_CANCELLED:
 	case WR_ST_REJECTED:
-		add_clean(&b, r->reason);
+		wr_buf_addclean(&b, r->reason);
 		break;
 	case WR_ST_SUCCEEDED:
 		if (a)
@@ -423,7 +416,7 @@ static void add_ts(struct wr_buf *b, const struct wr_event *ev, const char *key)
 {
 	const char *s = wr_ev_str(ev, key);
 	if (s)
-		add_clean(b, s);
+		wr_buf_addclean(b, s);
 }
 
 static void add_dur(struct wr_buf *b, int64_t ms)
@@ -444,7 +437,7 @@ static void add_agent(struct wr_buf *b, int64_t turns, int64_t tools, json_t *me
 	json_object_foreach(metrics, k, v)
 	{
 		wr_buf_addstr(b, ", ");
-		add_clean(b, k);
+		wr_buf_addclean(b, k);
 		wr_buf_addf(b, " %lld", (long long)json_integer_value(v));
 	}
 }
@@ -467,16 +460,16 @@ static char *describe(const struct wr_event *ev)
 		{
 			if (i)
 				wr_buf_addstr(&b, " ");
-			add_clean(&b, json_string_value(v));
+			wr_buf_addclean(&b, json_string_value(v));
 		}
 		wr_buf_addstr(&b, "  (in ");
-		add_clean(&b, wr_ev_str(ev, "cwd"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "cwd"));
 		wr_buf_addstr(&b, ")");
 		break;
 	}
 	case WR_EV_ATTEMPT_STARTED:
 		wr_buf_addf(&b, "attempt %lld on ", (long long)ev->attempt);
-		add_clean(&b, wr_ev_str(ev, "host"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "host"));
 		wr_buf_addf(&b, " pid %lld, lease until ", (long long)wr_ev_int(ev, "pid", 0));
 		add_ts(&b, ev, "lease_until");
 		if (json_array_size(json_object_get(ev->obj, "resume")))
@@ -489,28 +482,28 @@ static char *describe(const struct wr_event *ev)
 		break;
 	case WR_EV_ATTEMPT_PROGRESS:
 		wr_buf_addf(&b, "attempt %lld stage ", (long long)ev->attempt);
-		add_clean(&b, wr_ev_str(ev, "stage"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "stage"));
 		wr_buf_addstr(&b, " ");
-		add_clean(&b, wr_ev_str(ev, "status"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "status"));
 		if ((s = wr_ev_str(ev, "detail"))) {
 			wr_buf_addstr(&b, ": ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		break;
 	case WR_EV_ATTEMPT_STUCK:
 		wr_buf_addf(&b, "attempt %lld stuck (", (long long)ev->attempt);
-		add_clean(&b, wr_ev_str(ev, "reason"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "reason"));
 		wr_buf_addstr(&b, "), action ");
-		add_clean(&b, wr_ev_str(ev, "action"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "action"));
 		add_agent_ev(&b, ev);
 		if ((s = wr_ev_str(ev, "detail"))) {
 			wr_buf_addstr(&b, ": ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		break;
 	case WR_EV_ATTEMPT_FINISHED: {
 		wr_buf_addf(&b, "attempt %lld ", (long long)ev->attempt);
-		add_clean(&b, wr_ev_str(ev, "outcome"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "outcome"));
 		int64_t code = wr_ev_int(ev, "exit_code", -1), sig = wr_ev_int(ev, "signal", 0);
 		if (sig > 0)
 			wr_buf_addf(&b, ", signal %lld", (long long)sig);
@@ -524,52 +517,52 @@ static char *describe(const struct wr_event *ev)
 		add_agent_ev(&b, ev);
 		if ((s = wr_ev_str(ev, "reason_code"))) {
 			wr_buf_addstr(&b, " (");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 			wr_buf_addstr(&b, ")");
 		}
 		if ((s = wr_ev_str(ev, "reason"))) {
 			wr_buf_addstr(&b, ": ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		break;
 	}
 	case WR_EV_ATTEMPT_REJECTED:
 	case WR_EV_RUN_BLOCKED:
 	case WR_EV_RUN_CANCELLED:
-		add_clean(&b, wr_ev_str(ev, "reason"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "reason"));
 		break;
 	case WR_EV_RUN_UNBLOCKED:
-		add_clean(&b, wr_ev_str(ev, "note"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "note"));
 		break;
 	case WR_EV_RECOVERY_DECIDED:
-		add_clean(&b, wr_ev_str(ev, "action"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "action"));
 		if (ev->attempt)
 			wr_buf_addf(&b, " after attempt %lld", (long long)ev->attempt);
 		if ((s = wr_ev_str(ev, "not_before"))) {
 			wr_buf_addstr(&b, ", not before ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		wr_buf_addf(&b, " (recoveries %lld)", (long long)wr_ev_int(ev, "recoveries", 0));
 		if ((s = wr_ev_str(ev, "reason"))) {
 			wr_buf_addstr(&b, ": ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		break;
 	case WR_EV_BREAKER_CHANGED:
-		add_clean(&b, ev->workflow);
+		wr_buf_addclean(&b, ev->workflow);
 		wr_buf_addstr(&b, ": ");
-		add_clean(&b, wr_ev_str(ev, "from"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "from"));
 		wr_buf_addstr(&b, " -> ");
-		add_clean(&b, wr_ev_str(ev, "to"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "to"));
 		if ((s = wr_ev_str(ev, "open_until"))) {
 			wr_buf_addstr(&b, " until ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		break;
 	case WR_EV_OUTBOX_ENQUEUED:
-		add_clean(&b, wr_ev_str(ev, "kind"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "kind"));
 		wr_buf_addstr(&b, ": ");
-		add_clean(&b, wr_ev_str(ev, "message"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "message"));
 		break;
 	case WR_EV_OUTBOX_CLAIMED:
 	case WR_EV_OUTBOX_DELIVERED:
@@ -578,15 +571,15 @@ static char *describe(const struct wr_event *ev)
 	case WR_EV_OUTBOX_ACKED:
 	case WR_EV_OUTBOX_RETRIED:
 		wr_buf_addstr(&b, "entry ");
-		add_clean(&b, wr_short_id(wr_ev_str(ev, "id")));
+		wr_buf_addclean(&b, wr_short_id(wr_ev_str(ev, "id")));
 		if ((s = wr_ev_str(ev, "error"))) {
 			wr_buf_addstr(&b, ": ");
-			add_clean(&b, s);
+			wr_buf_addclean(&b, s);
 		}
 		break;
 	case WR_EV_LEDGER_REPAIRED:
 		wr_buf_addf(&b, "torn tail of %lld bytes moved to ", (long long)wr_ev_int(ev, "bytes", 0));
-		add_clean(&b, wr_ev_str(ev, "quarantine"));
+		wr_buf_addclean(&b, wr_ev_str(ev, "quarantine"));
 		break;
 	default:
 		break;
@@ -653,9 +646,9 @@ static void show_header(const struct wr_run *r)
 	struct wr_buf b = {0};
 	char ts[WR_TS_LEN];
 	wr_buf_addstr(&b, "run       ");
-	add_clean(&b, r->id);
+	wr_buf_addclean(&b, r->id);
 	wr_buf_addstr(&b, "\nworkflow  ");
-	add_clean(&b, r->workflow);
+	wr_buf_addclean(&b, r->workflow);
 	wr_buf_addf(&b, "\nstatus    %s, attempt %zu of %lld", wr_status_name(r->status), r->natt,
 		    (long long)r->policy.max_attempts);
 	if (r->recoveries)
@@ -664,11 +657,11 @@ static void show_header(const struct wr_run *r)
 		wr_buf_addf(&b, ", %lld stale event%s", (long long)r->stale, r->stale == 1 ? "" : "s");
 	if (r->reason) {
 		wr_buf_addstr(&b, "\nreason    ");
-		add_clean(&b, r->reason);
+		wr_buf_addclean(&b, r->reason);
 	}
 	if (r->note) {
 		wr_buf_addstr(&b, "\nnote      ");
-		add_clean(&b, r->note);
+		wr_buf_addclean(&b, r->note);
 	}
 	wr_buf_addstr(&b, "\ncommand   ");
 	size_t i;
@@ -677,10 +670,10 @@ static void show_header(const struct wr_run *r)
 	{
 		if (i)
 			wr_buf_addstr(&b, " ");
-		add_clean(&b, json_string_value(v));
+		wr_buf_addclean(&b, json_string_value(v));
 	}
 	wr_buf_addstr(&b, "\ncwd       ");
-	add_clean(&b, r->cwd);
+	wr_buf_addclean(&b, r->cwd);
 	if (json_object_size(r->labels)) {
 		const char *k, *sep = "";
 		json_t *lv;
@@ -688,9 +681,9 @@ static void show_header(const struct wr_run *r)
 		json_object_foreach(r->labels, k, lv)
 		{
 			wr_buf_addstr(&b, sep);
-			add_clean(&b, k);
+			wr_buf_addclean(&b, k);
 			wr_buf_addstr(&b, "=");
-			add_clean(&b, json_string_value(lv));
+			wr_buf_addclean(&b, json_string_value(lv));
 			sep = ", ";
 		}
 	}
@@ -829,13 +822,15 @@ static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const
 		}
 		struct wr_buf b = {0};
 		char ts[WR_TS_LEN];
-		wr_buf_addf(&b, "%s #%lld %-17s ", wr_ts_format(ev->ts, ts), (long long)ev->seq, ev->type_name);
+		char *type = wr_xstrclean(ev->type_name); /* an unknown type is data */
+		wr_buf_addf(&b, "%s #%lld %-17s ", wr_ts_format(ev->ts, ts), (long long)ev->seq, type);
+		free(type);
 		if (ev->run) {
-			add_clean(&b, wr_short_id(ev->run));
+			wr_buf_addclean(&b, wr_short_id(ev->run));
 			wr_buf_addstr(&b, " ");
 		}
 		if (wf && ev->type != WR_EV_BREAKER_CHANGED) {
-			add_clean(&b, wf);
+			wr_buf_addclean(&b, wf);
 			wr_buf_addstr(&b, ": ");
 		}
 		char *d = describe(ev);
@@ -1091,7 +1086,7 @@ static void stats_human(json_t *o, int first)
 	char d1[32], d2[32];
 	if (!first)
 		wr_buf_addstr(&b, "\n");
-	add_clean(&b, json_string_value(json_object_get(o, "workflow")));
+	wr_buf_addclean(&b, json_string_value(json_object_get(o, "workflow")));
 	wr_buf_addf(&b, "  (breaker %s)\n", json_string_value(json_object_get(o, "breaker")));
 	wr_buf_addf(&b, "  runs        %lld", (long long)geti(o, "runs", NULL));
 	json_t *st = json_object_get(o, "status");

@@ -1,5 +1,6 @@
 /* err.c - messages on stderr, and the last library error. */
 #include "err.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,12 +13,29 @@ int wr_exit_failure = WR_EXIT_IO;
 static char errbuf[2048];
 static enum wr_errkind errkind = WR_E_IO;
 
+/* Makes each line of a message safe for a terminal: names and ids in
+ * messages come from data. The lines a message is made of stay lines. */
+static void clean_lines(char *s)
+{
+	for (;;) {
+		char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		size_t k = wr_sanitize(s, n);
+		if (!nl)
+			return;
+		memmove(s + k + 1, nl + 1, strlen(nl + 1) + 1); /* s[k] holds the NUL wr_sanitize wrote */
+		s[k] = '\n';
+		s += k + 1;
+	}
+}
+
 static void vmsg(const char *fmt, va_list ap, int err)
 {
 	char buf[4096];
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	if (n < 0)
 		buf[0] = 0;
+	clean_lines(buf);
 	if (err)
 		fprintf(stderr, "%s: %s: %s\n", wr_prog, buf, strerror(err));
 	else

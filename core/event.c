@@ -1,6 +1,7 @@
 /* event.c - the schema-1 table and strict decoding of ledger lines. */
 #include "event.h"
 #include "err.h"
+#include "sanitize.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -415,6 +416,7 @@ int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr
 	if (!obj) {
 		err->column = je.position > 0 ? je.position : (je.column > 0 ? je.column : 1);
 		snprintf(err->msg, sizeof err->msg, "invalid JSON: %s", je.text);
+		wr_sanitize(err->msg, strlen(err->msg)); /* jansson quotes the bad bytes */
 		return -1;
 	}
 	if (wr_event_check(obj, 0, err) < 0) {

@@ -83,19 +83,6 @@ void wr_table_init(struct wr_table *t, int ncols, const char *const *head)
 		t->head[i] = head[i];
 }
 
-static char *sanitize(const char *s)
-{
-	char *c = wr_xstrdup(s ? s : "-");
-	for (char *p = c; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (!wr_utf8_valid(c, strlen(c))) {
-		free(c);
-		c = wr_xstrdup("?");
-	}
-	return c;
-}
-
 void wr_table_row(struct wr_table *t, const char *const *cells)
 {
 	size_t need = (t->rows + 1) * (size_t)t->ncols;
@@ -106,7 +93,7 @@ void wr_table_row(struct wr_table *t, const char *const *cells)
 		memset(t->colors + old, 0, (t->cap - old) * sizeof *t->colors);
 	}
 	for (int i = 0; i < t->ncols; i++) {
-		t->cells[t->rows * (size_t)t->ncols + (size_t)i] = sanitize(cells[i]);
+		t->cells[t->rows * (size_t)t->ncols + (size_t)i] = wr_xstrclean(cells[i] ? cells[i] : "-");
 		t->colors[t->rows * (size_t)t->ncols + (size_t)i] = NULL;
 	}
 	t->rows++;

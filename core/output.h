@@ -44,8 +44,8 @@ void wr_table_init(struct wr_table *t, int ncols, const char *const *head);
 void wr_table_row(struct wr_table *t, const char *const *cells);
 /* Colours cell col of the last row (a static ANSI sequence). */
 void wr_table_color(struct wr_table *t, int col, const char *ansi);
-/* Prints the table to f and frees it. Control characters in cells are
- * shown as '?', so data can never drive the terminal. */
+/* Prints the table to f and frees it. Cells were made safe for a terminal
+ * by wr_sanitize (sanitize.h) when they were added. */
 void wr_table_print(struct wr_table *t, FILE *f);
 
 #define WR_RED "\033[31m"

@@ -1,6 +1,7 @@
 /* util.c - small helpers shared by the core and the tools. */
 #include "util.h"
 #include "err.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +94,23 @@ void wr_buf_add(struct wr_buf *b, const void *data, size_t n)
 void wr_buf_addstr(struct wr_buf *b, const char *s)
 {
 	wr_buf_add(b, s, strlen(s));
+}
+
+void wr_buf_addclean(struct wr_buf *b, const char *s)
+{
+	if (!s)
+		return;
+	size_t n = strlen(s), at = b->len;
+	wr_buf_add(b, s, n);
+	b->len = at + wr_sanitize(b->p + at, n);
+}
+
+char *wr_xstrclean(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *c = wr_xstrndup(s ? s : "", n);
+	wr_sanitize(c, n);
+	return c;
 }
 
 void wr_buf_addf(struct wr_buf *b, const char *fmt, ...)

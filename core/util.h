@@ -12,6 +12,8 @@ void *wr_xcalloc(size_t n, size_t size);
 void *wr_xrealloc(void *p, size_t n);
 char *wr_xstrdup(const char *s);
 char *wr_xstrndup(const char *s, size_t n);
+/* A new copy of s ("" for NULL) made safe for a terminal by wr_sanitize. */
+char *wr_xstrclean(const char *s);
 char *wr_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grows *cap so that n elements of size fit in *p. */
@@ -24,6 +26,8 @@ struct wr_buf {
 };
 void wr_buf_add(struct wr_buf *b, const void *data, size_t n);
 void wr_buf_addstr(struct wr_buf *b, const char *s);
+/* Appends s (NULL: nothing) made safe for a terminal by wr_sanitize. */
+void wr_buf_addclean(struct wr_buf *b, const char *s);
 void wr_buf_addf(struct wr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void wr_buf_free(struct wr_buf *b);
 /* NUL-terminated view of the buffer (never NULL). */
