@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "sanitize.h"
 #include "text.h"
 #include "timefmt.h"
 #include "run.h"
@@ -54,15 +55,9 @@ static void log_write(struct sup *S, const char *p, size_t n)
 static char *clean_text(const char *p, size_t n)
 {
 	size_t m = n > 200 ? 200 : n;
-	char *s = wr_xstrndup(p, m);
-	for (size_t i = 0; i < m; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			s[i] = '?';
-	if (!wr_utf8_valid(s, m)) {
-		for (size_t i = 0; i < m; i++)
-			if ((unsigned char)s[i] >= 0x80)
-				s[i] = '?';
-	}
+	char *s = wr_xmalloc(m + 1);
+	memcpy(s, p, m);
+	wr_sanitize(s, m); /* a character cut at byte 200 becomes '?' too */
 	return s;
 }
 
