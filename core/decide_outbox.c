@@ -9,15 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const kinds[] = {"stuck", "timeout", "lost", "failed", "escalated", "breaker_open",
-				    "recovered", "cancelled", "custom", NULL};
-
 int wr_outbox_kind_valid(const char *kind)
 {
-	for (const char *const *k = kinds; kind && *k; k++)
-		if (!strcmp(*k, kind))
-			return 1;
-	return 0;
+	return wr_outbox_kind_from_name(kind) >= 0;
 }
 
 struct wr_outbox *wr_outbox_find(const struct wr_state *st, const char *key, int *ambiguous)

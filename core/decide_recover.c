@@ -4,18 +4,18 @@
 #include "breaker.h"
 #include "decide.h"
 #include "err.h"
+#include "strtable.h"
 #include "timefmt.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const action_names[] = {"none", "retry", "escalate", "wait", "unblock", "cancel", "launch"};
-
-const char *wr_recover_action_name(enum wr_recover_action a)
-{
-	return action_names[a];
-}
+static const char *const action_names[WR_RA__COUNT] = {
+	[WR_RA_NONE] = "none", [WR_RA_RETRY] = "retry", [WR_RA_ESCALATE] = "escalate", [WR_RA_WAIT] = "wait",
+	[WR_RA_UNBLOCK] = "unblock", [WR_RA_CANCEL] = "cancel", [WR_RA_LAUNCH] = "launch",
+};
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_recover_action, enum wr_recover_action, action_names)
 
 int64_t wr_backoff_delay(const struct wr_policy *p, int64_t n, double jitter)
 {

@@ -34,9 +34,12 @@ enum wr_recover_action {
 	WR_RA_UNBLOCK,     /* run.unblocked */
 	WR_RA_CANCEL,      /* run.cancelled (+ attempt.finished cancelled) + outbox */
 	WR_RA_LAUNCH,      /* nothing to record, the run is due: launch it */
+	WR_RA__COUNT
 };
 
+/* String table (strtable.h): NULL out of range, -1 when unknown. */
 const char *wr_recover_action_name(enum wr_recover_action a);
+int wr_recover_action_from_name(const char *s);
 
 struct wr_recover_req {
 	const char *run;           /* the run's full id */

@@ -2,6 +2,7 @@
 #include "event.h"
 #include "err.h"
 #include "sanitize.h"
+#include "strtable.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -33,18 +34,35 @@ static const char *const type_names[WR_EV__COUNT] = {
 	[WR_EV_LEDGER_REPAIRED] = "ledger.repaired",
 };
 
-const char *wr_type_name(enum wr_type t)
-{
-	return t > 0 && t < WR_EV__COUNT ? type_names[t] : "";
-}
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_type, enum wr_type, type_names)
 
-enum wr_type wr_type_from_name(const char *s)
-{
-	for (int t = 1; t < WR_EV__COUNT; t++)
-		if (!strcmp(s, type_names[t]))
-			return (enum wr_type)t;
-	return WR_EV_UNKNOWN;
-}
+static const char *const outcome_names[WR_OUT__COUNT] = {
+	[WR_OUT_NONE] = "", [WR_OUT_SUCCESS] = "success", [WR_OUT_ERROR] = "error", [WR_OUT_TIMEOUT] = "timeout",
+	[WR_OUT_STUCK] = "stuck", [WR_OUT_CANCELLED] = "cancelled", [WR_OUT_LOST] = "lost",
+};
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_outcome, enum wr_outcome, outcome_names)
+
+static const char *const breaker_names[WR_BR__COUNT] = {
+	[WR_BR_CLOSED] = "closed", [WR_BR_OPEN] = "open", [WR_BR_HALF_OPEN] = "half_open",
+};
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_breaker, enum wr_breaker_state, breaker_names)
+
+static const char *const kind_names[] = {"stuck", "timeout", "lost", "failed", "escalated", "breaker_open",
+					 "recovered", "cancelled", "custom"};
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_outbox_kind, int, kind_names)
+
+/* Values of enum fields that have no C enum of their own. */
+static const char *const progress_status_names[] = {"started", "done"};
+static const char *const stuck_action_names[] = {"abort", "notify"};
+static const char *const rejected_names[] = {"breaker_open", "concurrency_limit"};
+static const char *const decided_action_names[] = {"retry", "escalate", "none"};
+static const struct wr_strtable e_status = WR_STRTABLE(progress_status_names);
+static const struct wr_strtable e_stuck_action = WR_STRTABLE(stuck_action_names);
+static const struct wr_strtable e_rejected = WR_STRTABLE(rejected_names);
+static const struct wr_strtable e_action = WR_STRTABLE(decided_action_names);
+#define e_outcome (&wr_outcome_table)
+#define e_breaker (&wr_breaker_table)
+#define e_kind (&wr_outbox_kind_table)
 
 static const char *const reason_names[WR_REASON__COUNT + 1] = {
 	[WR_REASON_REPEATED_OUTPUT] = "repeated_output",
@@ -58,17 +76,20 @@ static const char *const reason_names[WR_REASON__COUNT + 1] = {
 	[WR_REASON__COUNT] = NULL,
 };
 
+/* The whole table for the names; its first WR_REASON__STUCK entries are
+ * the values of attempt.stuck's "reason". */
+static const struct wr_strtable reason_table = {reason_names, WR_REASON__COUNT};
+static const struct wr_strtable e_stuck_reason = {reason_names, WR_REASON__STUCK};
+
 const char *wr_reason_name(enum wr_reason r)
 {
-	return r >= 0 && r < WR_REASON__COUNT && reason_names[r] ? reason_names[r] : "";
+	const char *s = wr_strtable_name(&reason_table, (long)r);
+	return s ? s : "";
 }
 
 int wr_reason_from_name(const char *s)
 {
-	for (int r = 0; s && r < WR_REASON__COUNT; r++)
-		if (reason_names[r] && !strcmp(s, reason_names[r]))
-			return r;
-	return -1;
+	return wr_strtable_index(&reason_table, s);
 }
 
 enum kind { K_END, K_STR, K_ID, K_UINT, K_POS, K_INT, K_TS, K_OBJ, K_ARRSTR, K_ENUM, K_NUM, K_BATCH, K_INTARR, K_METRICS };
@@ -78,18 +99,9 @@ struct field {
 	const char *name;
 	enum kind kind;
 	int flags;
-	const char *const *values;     /* K_ENUM */
+	const struct wr_strtable *values; /* K_ENUM */
 	const struct field *sub;       /* K_OBJ with a known shape */
 };
-
-static const char *const e_status[] = {"started", "done", NULL};
-static const char *const e_stuck_action[] = {"abort", "notify", NULL};
-static const char *const e_outcome[] = {"success", "error", "timeout", "stuck", "cancelled", "lost", NULL};
-static const char *const e_rejected[] = {"breaker_open", "concurrency_limit", NULL};
-static const char *const e_action[] = {"retry", "escalate", "none", NULL};
-static const char *const e_breaker[] = {"closed", "open", "half_open", NULL};
-static const char *const e_kind[] = {"stuck", "timeout", "lost", "failed", "escalated", "breaker_open",
-				     "recovered", "cancelled", "custom", NULL};
 
 #define END {NULL, K_END, 0, NULL, NULL}
 
@@ -99,7 +111,7 @@ static const struct field f_stuck[] = {
 	{"repeat", K_UINT, NUL, NULL, NULL}, {"no_progress_ms", K_UINT, NUL, NULL, NULL},
 	{"repeat_tool", K_POS, NUL, NULL, NULL}, {"no_progress_turns", K_POS, NUL, NULL, NULL},
 	{"no_output_ms", K_UINT, NUL, NULL, NULL},
-	{"action", K_ENUM, 0, e_stuck_action, NULL}, END};
+	{"action", K_ENUM, 0, &e_stuck_action, NULL}, END};
 static const struct field f_policy[] = {
 	{"timeout_ms", K_UINT, NUL, NULL, NULL}, {"kill_after_ms", K_UINT, 0, NULL, NULL},
 	{"heartbeat_ms", K_UINT, 0, NULL, NULL}, {"lease_ms", K_UINT, 0, NULL, NULL},
@@ -132,11 +144,11 @@ static const struct field f_heartbeat[] = {
 	AGENT_COUNTS, END};
 static const struct field f_progress[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"stage", K_STR, REQ, NULL, NULL},
-	{"status", K_ENUM, REQ, e_status, NULL}, {"detail", K_STR, NUL, NULL, NULL}, END};
+	{"status", K_ENUM, REQ, &e_status, NULL}, {"detail", K_STR, NUL, NULL, NULL}, END};
 static const struct field f_stuckev[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL},
-	{"reason", K_ENUM, REQ, reason_names, NULL}, {"detail", K_STR, NUL, NULL, NULL},
-	{"action", K_ENUM, REQ, e_stuck_action, NULL}, AGENT_COUNTS, END};
+	{"reason", K_ENUM, REQ, &e_stuck_reason, NULL}, {"detail", K_STR, NUL, NULL, NULL},
+	{"action", K_ENUM, REQ, &e_stuck_action, NULL}, AGENT_COUNTS, END};
 static const struct field f_finished[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"outcome", K_ENUM, REQ, e_outcome, NULL},
 	{"exit_code", K_INT, NUL, NULL, NULL}, {"signal", K_UINT, NUL, NULL, NULL}, {"duration_ms", K_UINT, NUL, NULL, NULL},
@@ -144,9 +156,9 @@ static const struct field f_finished[] = {
 	{"output_bytes", K_UINT, NUL, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, {"stale", K_STR, NUL, NULL, NULL},
 	{"reason_code", K_STR, NUL, NULL, NULL}, AGENT_COUNTS, END};
 static const struct field f_rejected[] = {
-	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_ENUM, REQ, e_rejected, NULL}, END};
+	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_ENUM, REQ, &e_rejected, NULL}, END};
 static const struct field f_decided[] = {
-	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, 0, NULL, NULL}, {"action", K_ENUM, REQ, e_action, NULL},
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, 0, NULL, NULL}, {"action", K_ENUM, REQ, &e_action, NULL},
 	{"reason", K_STR, NUL, NULL, NULL}, {"recoveries", K_UINT, REQ, NULL, NULL}, {"not_before", K_TS, NUL, NULL, NULL}, END};
 static const struct field f_run_only[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, {"note", K_STR, NUL, NULL, NULL}, END};
@@ -293,10 +305,7 @@ static int check_fields(json_t *obj, const struct field *spec, const char *prefi
 			if (!json_is_string(v))
 				return fail(err, name, "field \"%s\": expected a string", name);
 			const char *s = json_string_value(v);
-			int ok = 0;
-			for (const char *const *e = f->values; *e; e++)
-				ok |= !strcmp(*e, s);
-			if (!ok)
+			if (wr_strtable_index(f->values, s) < 0)
 				return fail(err, name, "field \"%s\": unknown value", name);
 			break;
 		}
@@ -340,8 +349,8 @@ int wr_event_check(json_t *obj, int partial, struct wr_decode_err *err)
 	if (v && json_integer_value(v) != WR_SCHEMA)
 		return fail(err, "v", "field \"%s\": unsupported schema version (this wr reads 1)", "v");
 	const char *type = json_string_value(json_object_get(obj, "type"));
-	enum wr_type t = type ? wr_type_from_name(type) : WR_EV_UNKNOWN;
-	if (t != WR_EV_UNKNOWN && type_fields[t] && check_fields(obj, type_fields[t], "", 0, err) < 0)
+	int t = wr_type_from_name(type);
+	if (t > 0 && type_fields[t] && check_fields(obj, type_fields[t], "", 0, err) < 0)
 		return -1;
 	return 0;
 }
@@ -427,7 +436,8 @@ int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr
 	}
 	ev->obj = obj;
 	ev->type_name = json_string_value(json_object_get(obj, "type"));
-	ev->type = wr_type_from_name(ev->type_name);
+	int t = wr_type_from_name(ev->type_name);
+	ev->type = t > 0 ? (enum wr_type)t : WR_EV_UNKNOWN;
 	ev->seq = json_integer_value(json_object_get(obj, "seq"));
 	wr_ts_parse(json_string_value(json_object_get(obj, "ts")), &ev->ts);
 	ev->run = json_string_value(json_object_get(obj, "run"));

@@ -41,8 +41,22 @@ enum wr_type {
 	WR_EV__COUNT
 };
 
+/* The values of the enum fields of the schema. */
+enum wr_outcome { WR_OUT_NONE, WR_OUT_SUCCESS, WR_OUT_ERROR, WR_OUT_TIMEOUT, WR_OUT_STUCK, WR_OUT_CANCELLED, WR_OUT_LOST, WR_OUT__COUNT };
+enum wr_breaker_state { WR_BR_CLOSED, WR_BR_OPEN, WR_BR_HALF_OPEN, WR_BR__COUNT };
+
+/* One string table per enum (strtable.h): NAME returns NULL out of range,
+ * FROM_NAME -1 for a name it does not know ("" for WR_EV_UNKNOWN and
+ * WR_OUT_NONE, which have no name). */
 const char *wr_type_name(enum wr_type t);
-enum wr_type wr_type_from_name(const char *s);
+int wr_type_from_name(const char *s);
+const char *wr_outcome_name(enum wr_outcome o);
+int wr_outcome_from_name(const char *s);
+const char *wr_breaker_name(enum wr_breaker_state b);
+int wr_breaker_from_name(const char *s);
+/* The kinds of outbox entries (outbox.enqueued "kind"), by index. */
+const char *wr_outbox_kind_name(int k);
+int wr_outbox_kind_from_name(const char *s);
 
 /* Why wr-run flagged or stopped an attempt: the machine tokens of
  * attempt.stuck's "reason" (the stuck reasons, before WR_REASON__STUCK) and

@@ -1,6 +1,7 @@
 /* state.c - the reducer: events in ledger order -> derived state. */
 #include "state.h"
 #include "err.h"
+#include "strtable.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -8,36 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const status_names[] = {"running", "succeeded", "failed", "retry_wait", "blocked", "cancelled",
-					   "rejected"};
-static const char *const outcome_names[] = {"", "success", "error", "timeout", "stuck", "cancelled", "lost"};
-static const char *const breaker_names[] = {"closed", "open", "half_open"};
-static const char *const outbox_names[] = {"pending", "claimed", "delivered", "dead", "acked"};
+static const char *const status_names[WR_ST__COUNT] = {
+	[WR_ST_RUNNING] = "running", [WR_ST_SUCCEEDED] = "succeeded", [WR_ST_FAILED] = "failed",
+	[WR_ST_RETRY_WAIT] = "retry_wait", [WR_ST_BLOCKED] = "blocked", [WR_ST_CANCELLED] = "cancelled",
+	[WR_ST_REJECTED] = "rejected",
+};
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_status, enum wr_status, status_names)
 
-const char *wr_status_name(enum wr_status s) { return status_names[s]; }
-const char *wr_outcome_name(enum wr_outcome o) { return outcome_names[o]; }
-const char *wr_breaker_name(enum wr_breaker_state b) { return breaker_names[b]; }
-const char *wr_outbox_state_name(enum wr_outbox_state s) { return outbox_names[s]; }
-
-static int lookup(const char *const *names, int n, const char *s)
-{
-	for (int i = 0; i < n; i++)
-		if (s && !strcmp(names[i], s))
-			return i;
-	return -1;
-}
-
-int wr_status_from_name(const char *s) { return lookup(status_names, WR_ST__COUNT, s); }
 int wr_status_ended(enum wr_status s)
 {
 	return s == WR_ST_SUCCEEDED || s == WR_ST_CANCELLED || s == WR_ST_REJECTED;
 }
-int wr_outcome_from_name(const char *s)
-{
-	int o = lookup(outcome_names, WR_OUT__COUNT, s);
-	return o <= 0 ? -1 : o;
-}
-int wr_breaker_from_name(const char *s) { return lookup(breaker_names, 3, s); }
+
+static const char *const outbox_state_names[WR_OB__COUNT] = {
+	[WR_OB_PENDING] = "pending", [WR_OB_CLAIMED] = "claimed", [WR_OB_DELIVERED] = "delivered",
+	[WR_OB_DEAD] = "dead", [WR_OB_ACKED] = "acked",
+};
+WR_DEFINE_STRING_TABLE_LOOKUP(wr_outbox_state, enum wr_outbox_state, outbox_state_names)
 
 void wr_policy_defaults(struct wr_policy *p)
 {

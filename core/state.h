@@ -24,19 +24,16 @@
  * nothing behind, and is never retried or escalated. */
 enum wr_status { WR_ST_RUNNING, WR_ST_SUCCEEDED, WR_ST_FAILED, WR_ST_RETRY_WAIT, WR_ST_BLOCKED, WR_ST_CANCELLED,
 		 WR_ST_REJECTED, WR_ST__COUNT };
-enum wr_outcome { WR_OUT_NONE, WR_OUT_SUCCESS, WR_OUT_ERROR, WR_OUT_TIMEOUT, WR_OUT_STUCK, WR_OUT_CANCELLED, WR_OUT_LOST, WR_OUT__COUNT };
-enum wr_breaker_state { WR_BR_CLOSED, WR_BR_OPEN, WR_BR_HALF_OPEN };
-enum wr_outbox_state { WR_OB_PENDING, WR_OB_CLAIMED, WR_OB_DELIVERED, WR_OB_DEAD, WR_OB_ACKED };
+enum wr_outbox_state { WR_OB_PENDING, WR_OB_CLAIMED, WR_OB_DELIVERED, WR_OB_DEAD, WR_OB_ACKED, WR_OB__COUNT };
 
+/* String tables (strtable.h): NULL out of range, -1 when unknown. The
+ * outcome and breaker enums are the schema's (event.h). */
 const char *wr_status_name(enum wr_status s);
-int wr_status_from_name(const char *s);           /* -1 when unknown */
+int wr_status_from_name(const char *s);
 /* 1 for the statuses a run never leaves: succeeded, cancelled, rejected. */
 int wr_status_ended(enum wr_status s);
-const char *wr_outcome_name(enum wr_outcome o);
-int wr_outcome_from_name(const char *s);
-const char *wr_breaker_name(enum wr_breaker_state b);
-int wr_breaker_from_name(const char *s);
 const char *wr_outbox_state_name(enum wr_outbox_state s);
+int wr_outbox_state_from_name(const char *s);
 
 /* Defaults of DESIGN.md "wr-run". */
 #define WR_DEF_MAX_ATTEMPTS 3

@@ -580,10 +580,34 @@ static void bad_inputs(void)
 
 	/* type names */
 	for (int t = 1; t < WR_EV__COUNT; t++)
-		ok(wr_type_from_name(wr_type_name((enum wr_type)t)) == (enum wr_type)t, "type %s names itself",
+		ok(wr_type_from_name(wr_type_name((enum wr_type)t)) == t, "type %s names itself",
 		   wr_type_name((enum wr_type)t));
-	is_int(wr_type_from_name("run.Created"), WR_EV_UNKNOWN, "names are case-sensitive");
-	is_str(wr_type_name(WR_EV__COUNT), "", "out of range type has an empty name");
+	is_int(wr_type_from_name("run.Created"), -1, "names are case-sensitive");
+	is_int(wr_type_from_name(""), -1, "the empty name of WR_EV_UNKNOWN is no name");
+	is_int(wr_type_from_name(NULL), -1, "NULL is no name");
+	ok(wr_type_name(WR_EV__COUNT) == NULL, "out of range type has no name");
+	ok(wr_type_name((enum wr_type)-1) == NULL, "a negative type has no name");
+	is_str(wr_type_name(WR_EV_UNKNOWN), "", "WR_EV_UNKNOWN is the empty name");
+}
+
+/* The string tables of the schema's enums (strtable.h): both directions,
+ * bounds checked. */
+static void string_tables(void)
+{
+	for (int o = 1; o < WR_OUT__COUNT; o++)
+		ok(wr_outcome_from_name(wr_outcome_name((enum wr_outcome)o)) == o, "outcome %s names itself",
+		   wr_outcome_name((enum wr_outcome)o));
+	is_int(wr_outcome_from_name(""), -1, "WR_OUT_NONE has no name");
+	ok(wr_outcome_name(WR_OUT__COUNT) == NULL, "out of range outcome");
+	for (int b = 0; b < WR_BR__COUNT; b++)
+		ok(wr_breaker_from_name(wr_breaker_name((enum wr_breaker_state)b)) == b, "breaker %s names itself",
+		   wr_breaker_name((enum wr_breaker_state)b));
+	ok(wr_breaker_name(WR_BR__COUNT) == NULL, "out of range breaker state");
+	is_int(wr_breaker_from_name("half-open"), -1, "unknown breaker state");
+	is_int(wr_outbox_kind_from_name("custom"), 8, "outbox kind custom");
+	is_int(wr_outbox_kind_from_name("stuck"), 0, "outbox kind stuck");
+	is_int(wr_outbox_kind_from_name("nosuch"), -1, "unknown outbox kind");
+	ok(wr_outbox_kind_name(9) == NULL, "out of range outbox kind");
 }
 
 /* An agent's counts: turns and tool_calls non-negative integers, metrics
@@ -628,6 +652,7 @@ static void agent_counts(void)
 int main(void)
 {
 	t_tmpdir("event");
+	string_tables();
 	round_trip();
 	bad_inputs();
 	agent_counts();
