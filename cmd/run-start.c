@@ -18,6 +18,7 @@
 
 #include "decide_check.h"
 #include "err.h"
+#include "random.h"
 #include "text.h"
 #include "timefmt.h"
 #include "run.h"
@@ -140,7 +141,6 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 	/* Start: decide again while waiting for a slot; the wait is bounded by
 	 * --timeout, and then the limit rejects. */
 	int64_t wait_end = S->pol.timeout_ms ? wr_mono_ms() + S->pol.timeout_ms : 0;
-	srand((unsigned)(getpid() ^ wr_now_ms()));
 	int said_wait = 0;
 	for (;;) {
 		q->give_up = wait_end && wr_mono_ms() >= wait_end;
@@ -163,7 +163,7 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 			said_wait = 1;
 		}
 		struct pollfd pf = {sigfd[0], POLLIN, 0};
-		if (poll(&pf, 1, 100 + rand() % 400) > 0) {
+		if (poll(&pf, 1, 100 + (int)wr_random_below(400)) > 0) {
 			unsigned char sigs[64];
 			ssize_t n = read(sigfd[0], sigs, sizeof sigs);
 			for (ssize_t i = 0; i < n; i++) {

@@ -31,6 +31,7 @@
 #include "ledger.h"
 #include "output.h"
 #include "proc.h"
+#include "random.h"
 #include "sanitize.h"
 #include "text.h"
 #include "timefmt.h"
@@ -55,7 +56,7 @@ static const char usage[] =
 	"            claim each due entry under a lease and run COMMAND (no shell) with\n"
 	"            the entry's JSON on stdin and WR_OUTBOX_ID in its environment;\n"
 	"            exit 0 delivered, failed with backoff otherwise, dead after N\n"
-	"            attempts. Defaults: 5 attempts, backoff 30s,2,1h (with jitter),\n"
+	"            attempts. Defaults: 5 attempts, backoff 30s,2,1h (+-20% jitter),\n"
 	"            timeout 60s, kill-after 5s, lease timeout+kill-after+30s\n"
 	"  ack ID     mark an entry as handled (any state)\n"
 	"  retry ID   bring a dead entry back to pending, its attempts reset\n"
@@ -1038,16 +1039,6 @@ static char *delivery_status_error(const struct deliver_opts *d, const struct ch
 	return wr_xasprintf("%s ended abnormally", d->argv[0]);
 }
 
-static double jitter(void)
-{
-	static int seeded;
-	if (!seeded) {
-		srand48((long)(wr_now_ms() ^ (int64_t)getpid() << 16));
-		seeded = 1;
-	}
-	return drand48();
-}
-
 static void parse_backoff(const char *s, struct deliver_opts *d)
 {
 	char *copy = wr_xstrdup(s);
@@ -1232,7 +1223,7 @@ static int cmd_deliver(int argc, char **argv)
 						d.backoff_initial_ms,
 						d.backoff_max_ms,
 						d.backoff_factor,
-						jitter(),
+						wr_random_unit(),
 						WR_OBR_NONE,
 						0,
 						0,

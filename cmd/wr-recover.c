@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +37,7 @@
 #include "ledger.h"
 #include "output.h"
 #include "proc.h"
+#include "random.h"
 #include "sysinfo.h"
 #include "text.h"
 #include "timefmt.h"
@@ -52,7 +52,8 @@ static const char usage[] =
 	"\n"
 	"A pass records lost attempts (as 'wr-watch check' does), then decides\n"
 	"about each failed run, one locked decision per run and at most one per\n"
-	"attempt: retry after backoff min(initial*factor^n, max) +-20% jitter;\n"
+	"attempt: retry after backoff min(initial*factor^(n-1), max) +-20% jitter\n"
+	"after the n-th failure (the rule of wr-outbox deliver too);\n"
 	"escalate (run blocked, outbox 'escalated') when max attempts are used,\n"
 	"the exit code is in no_retry_on or the deadline passed; wait, recording\n"
 	"nothing, while the workflow's breaker is open. Due retries are launched\n"
@@ -173,6 +174,7 @@ static void dry_apply(json_t *events, int64_t now)
 	size_t n = json_array_size(events);
 	char ts[WR_TS_LEN];
 	wr_ts_format(now, ts);
+	wr_events_draw_ids(events, now);
 	for (size_t i = 0; i < n; i++) {
 		json_t *ev = json_deep_copy(json_array_get(events, i));
 		wr_jset_int(ev, "seq", L.st.last_seq + 1);
@@ -212,14 +214,6 @@ static int decide(wr_decide_fn fn, void *req)
 		dry_apply(b.events, now);
 	json_decref(b.events);
 	return r;
-}
-
-static double jitter(void)
-{
-	uint64_t x = 0;
-	if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t)sizeof x)
-		x = (uint64_t)wr_now_ms() * 2654435761u ^ (uint64_t)getpid();
-	return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
 /* ---- processes ---- */
@@ -513,7 +507,7 @@ static int pass(void)
 		int decided = 0;
 		if (wr_run_needs_decision(r)) {
 			q.run = ids[i];
-			q.jitter = jitter();
+			q.jitter = wr_random_unit();
 			if (decide(wr_decide_recover, &q) < 0)
 				die_ledger();
 			r = wr_state_run(&L.st, ids[i]);
@@ -625,7 +619,7 @@ static int cmd_retry(const char *arg)
 	q.run = id;
 	q.force = force;
 	q.note = note_opt;
-	q.jitter = jitter();
+	q.jitter = wr_random_unit();
 	if (decide(wr_decide_retry_manual, &q) < 0) {
 		free(id);
 		return refused();

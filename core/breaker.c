@@ -2,7 +2,6 @@
 #include "breaker.h"
 #include "decide_outbox.h"
 #include "timefmt.h"
-#include "uuid.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -11,8 +10,7 @@
 json_t *wr_outbox_enqueue(json_t *events, const char *kind, const char *message, const char *reason,
 			  const char *run, const char *workflow, json_t *details)
 {
-	char id[WR_UUID_LEN];
-	json_t *ev = wr_outbox_enqueued_event(wr_uuid7(id), kind, message, reason, run, workflow, details);
+	json_t *ev = wr_outbox_enqueued_event(NULL, kind, message, reason, run, workflow, details);
 	json_array_append_new(events, ev);
 	return ev;
 }

@@ -32,8 +32,9 @@ int wr_breaker_reset(const struct wr_state *st, const char *wf, json_t *events);
 /* Cooldown of the next open of w. */
 int64_t wr_breaker_cooldown(const struct wr_workflow *w);
 
-/* Appends an outbox.enqueued event; returns it (borrowed). details may be
- * NULL (stolen otherwise). */
+/* Appends an outbox.enqueued event without an id (the commit draws it:
+ * wr_events_draw_ids); returns it (borrowed). details may be NULL (stolen
+ * otherwise). */
 json_t *wr_outbox_enqueue(json_t *events, const char *kind, const char *message, const char *reason,
 			  const char *run, const char *workflow, json_t *details);
 

@@ -1,6 +1,7 @@
 /* decide_outbox.c - wr-outbox's decisions: pure (state, now, request) ->
  * events, run under the ledger lock by wr_ledger_commit. */
 #include "decide_outbox.h"
+#include "decide.h"
 #include "err.h"
 #include "event.h"
 #include "timefmt.h"
@@ -45,20 +46,6 @@ int wr_outbox_due(const struct wr_outbox *o, int64_t now)
 	if (o->state == WR_OB_CLAIMED)
 		return o->lease_until <= now;
 	return 0;
-}
-
-int64_t wr_outbox_backoff(int64_t n, int64_t initial_ms, double factor, int64_t max_ms, double jitter)
-{
-	double d = (double)initial_ms;
-	for (int64_t i = 1; i < n && d < (double)max_ms; i++)
-		d *= factor;
-	if (d > (double)max_ms)
-		d = (double)max_ms;
-	if (d < 0)
-		d = 0;
-	if (jitter < 0 || jitter >= 1)
-		jitter = 0;
-	return (int64_t)llround(d / 2 + d / 2 * jitter);
 }
 
 json_t *wr_outbox_enqueued_event(const char *id, const char *kind, const char *message, const char *reason,
@@ -166,8 +153,8 @@ int wr_decide_outbox_done(const struct wr_state *st, int64_t now, void *reqp, st
 		return 0;
 	}
 	char ts[WR_TS_LEN];
-	req->next_at = now + wr_outbox_backoff(o->attempts, req->backoff_initial_ms, req->backoff_factor,
-					       req->backoff_max_ms, req->jitter);
+	req->next_at = now + wr_backoff(req->backoff_initial_ms, req->backoff_factor, req->backoff_max_ms, o->attempts,
+					req->jitter);
 	json_t *ev = wr_event_new(WR_EV_OUTBOX_FAILED);
 	wr_jset_str(ev, "id", o->id);
 	wr_jset_str(ev, "delivery", req->delivery);

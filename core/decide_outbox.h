@@ -2,9 +2,10 @@
  * outcome, ack, retry and import.
  *
  * Each is a pure function (state, now, request) -> events for
- * wr_ledger_commit; everything random (ids, jitter) is drawn by the caller
- * and passed in the request, and what the decision found goes back in the
- * request. The reducer (state.c) fences outbox events; these decisions only
+ * wr_ledger_commit; everything random (the ids a caller must know, the
+ * jitter) is drawn by the caller and passed in the request, the ids of
+ * notifications a decision raises by the commit (wr_events_draw_ids), and
+ * what the decision found goes back in the request. The reducer (state.c) fences outbox events; these decisions only
  * append what the reducer will accept, so a ledger written by wr-outbox has
  * no stale outbox events:
  *
@@ -35,11 +36,6 @@ struct wr_outbox *wr_outbox_find(const struct wr_state *st, const char *key, int
 
 /* 1 when o may be claimed at now. */
 int wr_outbox_due(const struct wr_outbox *o, int64_t now);
-
-/* Backoff before the next delivery after attempt n (1-based) failed:
- * min(initial * factor^(n-1), max), jittered into [half, whole] by jitter
- * in [0, 1). */
-int64_t wr_outbox_backoff(int64_t n, int64_t initial_ms, double factor, int64_t max_ms, double jitter);
 
 /* add: outbox.enqueued with the caller's id. Refuses an id already there. */
 struct wr_outbox_add_req {

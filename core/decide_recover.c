@@ -17,21 +17,6 @@ static const char *const action_names[WR_RA__COUNT] = {
 };
 WR_DEFINE_STRING_TABLE_LOOKUP(wr_recover_action, enum wr_recover_action, action_names)
 
-int64_t wr_backoff_delay(const struct wr_policy *p, int64_t n, double jitter)
-{
-	double max = (double)p->backoff_max_ms;
-	double f = p->backoff_factor >= 1.0 ? p->backoff_factor : 1.0;
-	double base = (double)p->backoff_initial_ms * pow(f, (double)(n > 0 ? n : 0));
-	if (!isfinite(base) || base > max)
-		base = max;
-	if (base < 0)
-		base = 0;
-	if (jitter < 0 || jitter >= 1)
-		jitter = 0.5;
-	double d = base * (1.0 - WR_BACKOFF_JITTER + 2.0 * WR_BACKOFF_JITTER * jitter);
-	return (int64_t)d;
-}
-
 int wr_run_needs_decision(const struct wr_run *r)
 {
 	const struct wr_attempt *a = wr_run_current(r);
@@ -191,7 +176,9 @@ int wr_decide_recover(const struct wr_state *st, int64_t now, void *req, struct 
 	q->action = WR_RA_RETRY;
 	q->reason = wr_outcome_name(a->outcome);
 	q->recoveries = r->recoveries + 1;
-	q->not_before = now + wr_backoff_delay(&r->policy, r->recoveries, q->jitter);
+	const struct wr_policy *p = &r->policy;
+	q->not_before = now + wr_backoff(p->backoff_initial_ms, p->backoff_factor, p->backoff_max_ms, r->recoveries + 1,
+					 q->jitter);
 	decided(out->events, r, a->n, "retry", q->reason, q->recoveries, q->not_before);
 	return 0;
 }

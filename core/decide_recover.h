@@ -12,9 +12,9 @@
  * recovery.decided per attempt, and recoveries never exceed
  * max_attempts - 1.
  *
- * Backoff: delay = min(initial * factor^n, max) with n the recoveries used
- * so far, then jittered uniformly by +-20% (WR_BACKOFF_JITTER), so passes
- * of many runs that failed together do not relaunch them in step. */
+ * Backoff: wr_backoff (decide.h) after the (recoveries + 1)th failure:
+ * min(initial * factor^recoveries, max), jittered uniformly by +-20%, so
+ * passes of many runs that failed together do not relaunch them in step. */
 #ifndef WR_DECIDE_RECOVER_H
 #define WR_DECIDE_RECOVER_H
 
@@ -23,8 +23,6 @@
 
 #include "ledger.h"
 #include "state.h"
-
-#define WR_BACKOFF_JITTER 0.2
 
 enum wr_recover_action {
 	WR_RA_NONE,        /* nothing to decide (or already decided) */
@@ -57,10 +55,6 @@ struct wr_recover_req {
 	const char *kill_host, *kill_boot_id;
 	int64_t kill_after_ms;
 };
-
-/* The delay before retry n+1 (n recoveries used), jittered by
- * jitter in [0, 1): base * (1 - J + 2 J jitter), J = WR_BACKOFF_JITTER. */
-int64_t wr_backoff_delay(const struct wr_policy *p, int64_t n, double jitter);
 
 /* 1 when r's latest attempt has failed and no decision was taken about
  * it yet (status failed, outcome not success or cancelled). */

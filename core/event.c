@@ -5,6 +5,7 @@
 #include "strtable.h"
 #include "timefmt.h"
 #include "util.h"
+#include "uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,20 @@ json_t *wr_event_new(enum wr_type t)
 	wr_jset(o, "v", json_integer(WR_SCHEMA));
 	wr_jset(o, "type", json_string(wr_type_name(t)));
 	return o;
+}
+
+void wr_events_draw_ids(json_t *events, int64_t now)
+{
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev)
+	{
+		const char *t = json_string_value(json_object_get(ev, "type"));
+		if (t && !strcmp(t, "outbox.enqueued") && !json_object_get(ev, "id")) {
+			char id[WR_UUID_LEN];
+			wr_jset_str(ev, "id", wr_uuid7_at(now, id));
+		}
+	}
 }
 
 void wr_jset_str(json_t *o, const char *key, const char *val)

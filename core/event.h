@@ -115,6 +115,12 @@ int64_t wr_ev_ts(const struct wr_event *ev, const char *key, int64_t dflt);
 /* A new event object of a type with "v" and "type" set; the commit adds
  * seq, ts, by and batch. */
 json_t *wr_event_new(enum wr_type t);
+/* What the commit draws for a decision besides seq, ts, by and batch: the
+ * id of each outbox.enqueued event of events that has none (a UUIDv7 at
+ * now). Decisions leave those ids out, so that they stay pure functions of
+ * (state, now, request); a caller that must know an id (wr-outbox add)
+ * draws it and puts it in the request. */
+void wr_events_draw_ids(json_t *events, int64_t now);
 /* json helpers that die on allocation failure. */
 void wr_jset_str(json_t *o, const char *key, const char *val);   /* NULL -> skipped */
 void wr_jset_int(json_t *o, const char *key, int64_t val);

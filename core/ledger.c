@@ -813,12 +813,14 @@ static int append(struct wr_ledger *l, const char *p, size_t n, int nosync)
 	return 0;
 }
 
-/* Encodes the batch into buf with seq, ts, by and batch marks in front. */
+/* Encodes the batch into buf with seq, ts, by and batch marks in front,
+ * and the outbox ids the decision left to the commit. */
 static int encode(struct wr_ledger *l, json_t *events, int64_t now, struct wr_buf *buf)
 {
 	size_t n = json_array_size(events);
 	char ts[WR_TS_LEN];
 	wr_ts_format(now, ts);
+	wr_events_draw_ids(events, now);
 	for (size_t i = 0; i < n; i++) {
 		json_t *ev = json_array_get(events, i);
 		json_t *o = json_object();

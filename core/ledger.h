@@ -6,7 +6,8 @@
  *      this handle last looked (all of it when the file was replaced);
  *      a torn tail is moved to PATH.quarantine and ledger.repaired recorded;
  *   3. run the caller's pure decide(state, now, request) -> events;
- *   4. give the events seq, ts, by and batch marks, write them with one
+ *   4. give the events seq, ts, by and batch marks (and an id to each
+ *      outbox.enqueued the decision left without one), write them with one
  *      write(2) on an O_APPEND fd, fdatasync (the directory too when the
  *      file was created); on any failure truncate back to where it was;
  *   5. apply them to the state, unlock, and only then return success.

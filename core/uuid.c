@@ -1,26 +1,15 @@
-/* uuid.c - UUIDv7 from the clock and getrandom(2). */
+/* uuid.c - UUIDv7 from the clock and the random source (random.h). */
 #include "uuid.h"
 #include "timefmt.h"
-#include "err.h"
+#include "random.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 char *wr_uuid7_at(int64_t ms, char *out)
 {
 	unsigned char b[16];
-	size_t got = 0;
-	while (got < 10) {
-		ssize_t r = getrandom(b + 6 + got, 10 - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			wr_diesys(wr_exit_failure, "unable to read random bytes");
-		}
-		got += (size_t)r;
-	}
+	wr_random_bytes(b + 6, 10);
 	uint64_t t = (uint64_t)ms;
 	for (int i = 0; i < 6; i++)
 		b[i] = (unsigned char)(t >> (40 - 8 * i));

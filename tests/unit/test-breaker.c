@@ -15,7 +15,10 @@ static int nrun;
 /* Applies an event object (borrowed) at time ts as the ledger would. */
 static int apply_obj(struct wr_state *st, json_t *o, int64_t ts)
 {
-	json_t *c = json_deep_copy(o);
+	json_t *c = json_deep_copy(o), *batch = json_array();
+	json_array_append(batch, c);
+	wr_events_draw_ids(batch, ts); /* as the commit does */
+	json_decref(batch);
 	char t[WR_TS_LEN];
 	wr_jset_int(c, "seq", ++seq);
 	wr_jset_str(c, "ts", wr_ts_format(ts, t));

@@ -590,6 +590,25 @@ static void bad_inputs(void)
 	is_str(wr_type_name(WR_EV_UNKNOWN), "", "WR_EV_UNKNOWN is the empty name");
 }
 
+/* The commit draws the ids the decisions leave out. */
+static void draw_ids(void)
+{
+	json_t *evs = json_array();
+	json_t *a = wr_event_new(WR_EV_OUTBOX_ENQUEUED), *b = wr_event_new(WR_EV_OUTBOX_ENQUEUED);
+	json_t *c = wr_event_new(WR_EV_RUN_BLOCKED);
+	wr_jset_str(b, "id", "given");
+	json_array_append_new(evs, a);
+	json_array_append_new(evs, b);
+	json_array_append_new(evs, c);
+	wr_events_draw_ids(evs, 1795213865000LL);
+	const char *id = json_string_value(json_object_get(a, "id"));
+	ok(id && strlen(id) == 36 && id[14] == '7', "an outbox.enqueued without an id gets a UUIDv7: %s", id ? id : "");
+	ok(id && !strncmp(id, "01a1fb15-b028-7", 15), "of the commit's time");
+	is_str(json_string_value(json_object_get(b, "id")), "given", "an id the decision gave is kept");
+	ok(!json_object_get(c, "id"), "other events get none");
+	json_decref(evs);
+}
+
 /* The string tables of the schema's enums (strtable.h): both directions,
  * bounds checked. */
 static void string_tables(void)
@@ -653,6 +672,7 @@ int main(void)
 {
 	t_tmpdir("event");
 	string_tables();
+	draw_ids();
 	round_trip();
 	bad_inputs();
 	agent_counts();
