@@ -71,6 +71,10 @@ static const char usage_head[] =
 	"  --concurrency N       at most N running attempts of the workflow; at the\n"
 	"                        limit, --wait (default) queues and --no-wait rejects\n"
 	"  --wait, --no-wait\n"
+	"  --expect-every DUR    expect the workflow to succeed every DUR: 'wr-watch\n"
+	"                        check' records it overdue when no attempt succeeded\n"
+	"                        within DUR plus --grace (the latest setting wins)\n"
+	"  --grace DUR           slack after each due time (default 0)\n"
 	"  --log FILE            append the output to FILE as well (created 0600)\n"
 	"  --label K=V           a label of the new run (repeatable)\n"
 	"  --ledger PATH         the ledger (default $WR_LEDGER, else\n"
@@ -217,7 +221,7 @@ enum {
 	O_WORKFLOW = 256, O_RUN, O_TIMEOUT, O_KILL_AFTER, O_HEARTBEAT, O_LEASE, O_STUCK_REPEAT, O_NO_PROGRESS,
 	O_STUCK_ACTION, O_MAX_ATTEMPTS, O_BACKOFF, O_DEADLINE, O_NO_RETRY_ON, O_CONCURRENCY, O_WAIT, O_NO_WAIT,
 	O_LOG, O_LABEL, O_LEDGER, O_MAX_TURNS, O_STUCK_REPEAT_TOOL, O_NO_PROGRESS_TURNS, O_SIGNAL, O_PRESERVE,
-	O_FOREGROUND, O_VERBOSE, O_QUIET, O_PRINT_ID, O_NO_OUTPUT, O_VERSION,
+	O_FOREGROUND, O_VERBOSE, O_QUIET, O_PRINT_ID, O_NO_OUTPUT, O_EXPECT_EVERY, O_GRACE, O_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -248,6 +252,8 @@ static const struct option long_opts[] = {
 	{"max-turns", required_argument, NULL, O_MAX_TURNS},
 	{"stuck-repeat-tool", required_argument, NULL, O_STUCK_REPEAT_TOOL},
 	{"no-progress-turns", required_argument, NULL, O_NO_PROGRESS_TURNS},
+	{"expect-every", required_argument, NULL, O_EXPECT_EVERY},
+	{"grace", required_argument, NULL, O_GRACE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION},
 	{NULL, 0, NULL, 0},
@@ -366,6 +372,14 @@ static int run_opt(struct opts *o, int c, const char *arg)
 	case O_PRINT_ID:
 		o->print_id = 1;
 		break;
+	case O_EXPECT_EVERY:
+		o->expect_every_ms = parse_dur("expect-every", arg, DUR_POSITIVE);
+		o->expect = 1;
+		break;
+	case O_GRACE:
+		o->expect_grace_ms = parse_dur("grace", arg, DUR_ZERO_OK);
+		o->grace_set = 1;
+		break;
 	default:
 		return 0;
 	}
@@ -410,6 +424,8 @@ int parse_opts(int argc, char **argv, struct opts *o)
 			wr_die_unknown_option(EXIT_FAILED, argv, long_opts);
 		}
 	}
+	if (o->grace_set && !o->expect)
+		wr_usage_error(EXIT_FAILED, "option '--grace' needs --expect-every");
 	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (o->heartbeat_set || o->lease_set)) {
 		char h[32], l[32], t[32];
 		wr_usage_error(EXIT_FAILED,

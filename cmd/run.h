@@ -46,6 +46,8 @@ struct opts {
 	int verbose;                /* -v: say each signal sent */
 	int quiet_on_success;       /* keep the output, print it unless the attempt succeeded */
 	int print_id;               /* say the run id on stderr (always on a terminal) */
+	int expect, grace_set;      /* --expect-every, --grace given */
+	int64_t expect_every_ms, expect_grace_ms;
 };
 
 /* Parses the options into o; returns the index of COMMAND in argv. Exits

@@ -173,6 +173,9 @@ int wr_main(int argc, char **argv)
 	S.cmd_name = exec_argv[0];
 	spawn_held(&S.c, exec_argv, run_dir, o.foreground);
 	q.wait = o.wait;
+	q.expect = o.expect;
+	q.expect_every_ms = o.expect_every_ms;
+	q.expect_grace_ms = o.expect_grace_ms;
 	q.host = wr_hostname();
 	q.boot_id = wr_boot_id();
 	q.pid = getpid();

@@ -21,7 +21,11 @@
  *           plus "stale_reason" (stale) or "invalid" (breaks an invariant)
  *   follow  the events as recorded, one per line
  *   check   one object per lost attempt: {run, workflow, attempt, host,
- *           pid, reason, recorded} (recorded is false with --dry-run)
+ *           pid, reason, recorded} (recorded is false with --dry-run), then
+ *           one per overdue workflow: {workflow, overdue: true, due,
+ *           period, every_ms, grace_ms, last_success, recorded}
+ *   expect  one object per expectation: {workflow, every_ms, grace_ms,
+ *           since, last_success, next_due, overdue, period}
  *   stats   one object per workflow: see core/stats.h and stats_json()
  *
  * plot writes an SVG (core/plot.h), report an HTML page (core/report.h). */
@@ -59,6 +63,7 @@ static const char usage[] =
 	"       wr-watch show RUN\n"
 	"       wr-watch follow [--from-start] [--workflow W] [--run RUN] [--label K=V]\n"
 	"       wr-watch check [--dry-run] [--workflow W] [--run RUN]\n"
+	"       wr-watch expect [WORKFLOW --every DUR [--grace DUR] | WORKFLOW --clear]\n"
 	"       wr-watch stats [--since DUR] [--workflow W] [--label K=V]\n"
 	"       wr-watch stats --format prometheus [--workflow W] [--output FILE]\n"
 	"       wr-watch plot [--since DUR] [--workflow W] [--label K=V] > runs.svg\n"
@@ -79,7 +84,13 @@ static const char usage[] =
 	"  check     record attempts whose supervisor is gone as lost: pid dead or\n"
 	"            reused or host rebooted (this host), lease expired (any host).\n"
 	"            An attempt whose wr-run is alive here is never lost.\n"
-	"            Exit 0 nothing found, 1 found (a monitoring check)\n"
+	"            Also records workflows overdue (see expect), once per missed\n"
+	"            period. Exit 0 nothing found, 1 lost attempts found or any\n"
+	"            workflow overdue (a monitoring check)\n"
+	"  expect    expected schedules (a dead-man's switch): WORKFLOW --every DUR\n"
+	"            expects a success every DUR (plus --grace); 'check' records\n"
+	"            it overdue when none came. --clear removes it. Without\n"
+	"            WORKFLOW: the expectations and when each is next due\n"
 	"  stats     per workflow: runs, success rate (of ended runs), attempts per\n"
 	"            run, p50/p95 duration of successful attempts (nearest rank),\n"
 	"            MTTR (first failure to success), recoveries by action (ok when\n"
@@ -113,6 +124,9 @@ static const char usage_options[] =
 	"  -r, --run RUN       follow, check: only this run\n"
 	"      --from-start    follow: print the events already there first\n"
 	"  -n, --dry-run       check: show what would be recorded, record nothing\n"
+	"      --every DUR     expect: a success is due every DUR\n"
+	"      --grace DUR     expect: slack after each due time (default 0)\n"
+	"      --clear         expect: remove the workflow's expectation\n"
 	"      --since DUR     stats: runs created in the last DUR (90s, 5m, 2d);\n"
 	"                      plot, report: the last DUR\n"
 	"      --format FMT    stats: text (default; JSON with --json) or prometheus\n"
@@ -123,15 +137,16 @@ static const char usage_options[] =
 	"  -h, --help          show this help\n"
 	"      --version       show the version\n"
 	"\n"
-	"Exit status: 0 done, 1 check found lost attempts, 2 usage (also: RUN\n"
-	"unknown or ambiguous), 74 I/O or ledger error (or no ledger),\n"
-	"75 lock wait timed out.\n"
+	"Exit status: 0 done, 1 check found lost attempts or overdue workflows,\n"
+	"2 usage (also: RUN unknown or ambiguous), 74 I/O or ledger error (or no\n"
+	"ledger), 75 lock wait timed out.\n"
 	"\n"
 	"Examples:\n"
 	"  wr-watch                                  # what needs eyes now\n"
 	"  wr-watch show 4f2a9c1e                    # a run's timeline\n"
 	"  wr-watch follow --json | jq -c 'select(.type == \"attempt.finished\")'\n"
 	"  wr-watch check --dry-run                  # would anything be marked lost?\n"
+	"  wr-watch expect backup --every 1d --grace 2h\n"
 	"  wr-watch stats --since 7d --workflow backup\n"
 	"  wr-watch stats --format prometheus --output /var/lib/prometheus/node-exporter/wr.prom\n"
 	"  wr-watch plot --since 1d > runs.svg         # last night, in a browser\n"
@@ -150,7 +165,10 @@ enum {
 	O_LABEL = 1 << 7,
 	O_FORMAT = 1 << 8,
 	O_OUTPUT = 1 << 9,
-	O__COUNT = 10
+	O_EVERY = 1 << 10,
+	O_GRACE = 1 << 11,
+	O_CLEAR = 1 << 12,
+	O__COUNT = 13
 };
 
 static struct {
@@ -164,6 +182,7 @@ static struct {
 	const char *given_name[O__COUNT]; /* their spelling, for errors */
 	int prometheus;             /* --format prometheus */
 	const char *output;         /* --output */
+	int64_t every_ms, grace_ms; /* expect --every, --grace */
 } opt;
 
 /* Time columns: relative ("3m ago") for people at a terminal, RFC 3339
@@ -343,6 +362,29 @@ static char *run_note(const struct wr_run *r, int64_t now)
 	return b.len ? b.p : (wr_buf_free(&b), NULL);
 }
 
+/* A line per overdue workflow (status shows them under its table). */
+static void print_overdue(const struct wr_state *st, int64_t now)
+{
+	for (size_t i = 0; i < st->workflows.n; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		if (opt.workflow && strcmp(opt.workflow, w->name))
+			continue;
+		int64_t due, missed = wr_expect_missed(w, now, &due);
+		if (!missed)
+			continue;
+		char d[WR_TS_LEN], every[32];
+		struct wr_buf b = {0};
+		wr_buf_addstr(&b, "overdue: ");
+		add_clean(&b, w->name);
+		wr_buf_addf(&b, " was due %s (every %s), %lld period%s missed", when(now, due, d, sizeof d),
+			    wr_dur_format(w->expect_every_ms, every, sizeof every), (long long)missed,
+			    missed == 1 ? "" : "s");
+		int color = wr_out_color(stdout);
+		printf("%s%s%s\n", color ? WR_RED : "", b.p, color ? "\033[0m" : "");
+		free(b.p);
+	}
+}
+
 static int cmd_status(void)
 {
 	struct wr_ledger l;
@@ -394,6 +436,8 @@ static int cmd_status(void)
 	fit_last_column(&t);
 	if (t.rows) /* JSON mode adds no rows: nothing to free */
 		wr_table_print(&t, stdout);
+	if (!opt.json)
+		print_overdue(&l.st, now);
 	/* Decorations only for a person at a terminal; pipes get the table. */
 	if (!opt.json && wr_out_tty()) {
 		if (!total)
@@ -576,6 +620,22 @@ static char *describe(const struct wr_event *ev)
 			wr_buf_addstr(&b, ": ");
 			wr_buf_addclean(&b, s);
 		}
+		break;
+	case WR_EV_WORKFLOW_EXPECTED:
+		add_clean(&b, ev->workflow);
+		if (wr_ev_int(ev, "every_ms", 0) > 0) {
+			wr_buf_addstr(&b, ": expected every ");
+			add_dur(&b, wr_ev_int(ev, "every_ms", 0));
+			wr_buf_addstr(&b, ", grace ");
+			add_dur(&b, wr_ev_int(ev, "grace_ms", 0));
+		} else {
+			wr_buf_addstr(&b, ": expectation removed");
+		}
+		break;
+	case WR_EV_WORKFLOW_OVERDUE:
+		add_clean(&b, ev->workflow);
+		wr_buf_addf(&b, ": overdue, period %lld due ", (long long)wr_ev_int(ev, "period", 0));
+		add_ts(&b, ev, "due");
 		break;
 	case WR_EV_LEDGER_REPAIRED:
 		wr_buf_addf(&b, "torn tail of %lld bytes moved to ", (long long)wr_ev_int(ev, "bytes", 0));
@@ -995,6 +1055,34 @@ static int cmd_follow(void)
 
 /* ---- check ----------------------------------------------------------- */
 
+/* check's overdue workflows: a line (or object) each; returns how many. */
+static size_t check_overdue_print(json_t *overdue)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(overdue, i, x)
+	{
+		if (opt.json) {
+			json_t *o = json_deep_copy(x);
+			wr_jset(o, "overdue", json_true());
+			print_json(o);
+			continue;
+		}
+		struct wr_buf b = {0};
+		const char *last = json_string_value(json_object_get(x, "last_success"));
+		wr_buf_addstr(&b, "overdue: ");
+		add_clean(&b, json_string_value(json_object_get(x, "workflow")));
+		wr_buf_addf(&b, " was due %s (period %lld), last success ", json_string_value(json_object_get(x, "due")),
+			    (long long)json_integer_value(json_object_get(x, "period")));
+		wr_buf_addstr(&b, last ? last : "never");
+		if (json_is_true(json_object_get(x, "recorded")))
+			wr_buf_addstr(&b, "; recorded");
+		printf("%s\n", b.p);
+		free(b.p);
+	}
+	return json_array_size(overdue);
+}
+
 static int cmd_check(void)
 {
 	/* A check never creates a ledger: a missing one is a wrong path
@@ -1004,6 +1092,7 @@ static int cmd_check(void)
 	struct wr_check_req req = {0};
 	req.workflow = opt.workflow;
 	req.dry_run = opt.dry_run;
+	req.overdue = json_array();
 	char *run = NULL;
 	if (opt.run)
 		req.run = run = wr_xstrdup(find_run(&l.st, opt.run)->id);
@@ -1052,14 +1141,113 @@ static int cmd_check(void)
 				printf("process group %lld of run %s survived SIGKILL\n",
 				       (long long)json_integer_value(json_object_get(x, "pgid")), wr_short_id(run_id ? run_id : "?"));
 		}
-	} else if (!opt.json && wr_out_tty()) {
+	} else if (!opt.json && wr_out_tty() && !json_array_size(req.overdue)) {
 		/* Quiet otherwise: cron mails whatever a job prints. */
 		printf("no lost attempts\n");
 	}
+	size_t nover = check_overdue_print(req.overdue);
 	json_decref(req.found);
+	json_decref(req.overdue);
 	free(run);
 	wr_ledger_close(&l);
-	return n ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+	return n || nover ? WR_EXIT_ATTENTION : WR_EXIT_OK;
+}
+
+/* ---- expect ---------------------------------------------------------- */
+
+static json_t *expect_json(const struct wr_workflow *w, int64_t now)
+{
+	char ts[WR_TS_LEN];
+	int64_t due, missed = wr_expect_missed(w, now, &due);
+	json_t *o = json_object();
+	wr_jset_str(o, "workflow", w->name);
+	wr_jset_int(o, "every_ms", w->expect_every_ms);
+	wr_jset_int(o, "grace_ms", w->expect_grace_ms);
+	wr_jset_str(o, "since", wr_ts_format(w->expect_since, ts));
+	wr_jset(o, "last_success", w->last_success_ts ? json_string(wr_ts_format(w->last_success_ts, ts)) : json_null());
+	wr_jset_str(o, "next_due", wr_ts_format(missed ? due + w->expect_every_ms : due, ts));
+	wr_jset(o, "overdue", json_boolean(missed > 0));
+	wr_jset_int(o, "period", missed);
+	return o;
+}
+
+static int expect_list(void)
+{
+	struct wr_ledger l;
+	open_ledger(&l, 0);
+	int64_t now = wr_now_ms();
+	static const char *const head[] = {"WORKFLOW", "EVERY", "GRACE", "LAST SUCCESS", "NEXT DUE", "STATE"};
+	struct wr_table t;
+	wr_table_init(&t, 6, head);
+	t.maxw[0] = 24;
+	for (size_t i = 0; i < l.st.workflows.n; i++) {
+		const struct wr_workflow *w = l.st.workflows.ent[i].val;
+		if (w->expect_every_ms <= 0)
+			continue;
+		if (opt.json) {
+			print_json(expect_json(w, now));
+			continue;
+		}
+		char every[32], grace[32], last[WR_TS_LEN], next[WR_TS_LEN], state[64];
+		int64_t due, missed = wr_expect_missed(w, now, &due);
+		if (missed)
+			snprintf(state, sizeof state, "overdue (%lld missed)", (long long)missed);
+		const char *cells[6] = {w->name, wr_dur_format(w->expect_every_ms, every, sizeof every),
+					wr_dur_format(w->expect_grace_ms, grace, sizeof grace),
+					when(now, w->last_success_ts, last, sizeof last),
+					when(now, missed ? due + w->expect_every_ms : due, next, sizeof next),
+					missed ? state : "ok"};
+		wr_table_row(&t, cells);
+		wr_table_color(&t, 5, missed ? WR_RED : NULL);
+	}
+	if (t.rows)
+		wr_table_print(&t, stdout);
+	else if (!opt.json && wr_out_tty())
+		printf("no expectations in %s; set one with 'wr-watch expect WORKFLOW --every DUR'\n", l.path);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+static int cmd_expect(const char *workflow)
+{
+	if (!workflow) {
+		if (opt.given & (O_EVERY | O_GRACE | O_CLEAR))
+			wr_usage_error(WR_EXIT_USAGE, "--every, --grace and --clear need a WORKFLOW");
+		return expect_list();
+	}
+	int clear = !!(opt.given & O_CLEAR);
+	if (clear == !!(opt.given & O_EVERY))
+		wr_usage_error(WR_EXIT_USAGE, "expect %s needs --every DUR or --clear (one of them)", workflow);
+	if (clear && (opt.given & O_GRACE))
+		wr_usage_error(WR_EXIT_USAGE, "--grace goes with --every, not --clear");
+	char *wf = wr_id_nfc(workflow);
+	if (!wf || !*wf || strlen(wf) > 256)
+		wr_usage_error(WR_EXIT_USAGE, "invalid workflow name '%s': it must be 1 to 256 bytes of UTF-8", workflow);
+	struct wr_ledger l;
+	open_ledger(&l, WR_LEDGER_WRITE);
+	struct wr_expect_req q = {.workflow = wf, .every_ms = clear ? 0 : opt.every_ms, .grace_ms = clear ? 0 : opt.grace_ms};
+	if (wr_ledger_commit(&l, wr_decide_expect, &q) < 0)
+		die_ledger();
+	const struct wr_workflow *w = wr_state_workflow(&l.st, wf);
+	if (opt.json) {
+		json_t *o = w && w->expect_every_ms ? expect_json(w, wr_now_ms()) : json_object();
+		if (!json_object_size(o))
+			wr_jset_str(o, "workflow", wf);
+		wr_jset(o, "changed", json_boolean(q.changed));
+		print_json(o);
+	} else if (clear) {
+		printf("%s: %s\n", wf, q.changed ? "expectation removed" : "no expectation to remove");
+	} else {
+		char every[32], grace[32], next[WR_TS_LEN];
+		int64_t due;
+		wr_expect_missed(w, wr_now_ms(), &due);
+		printf("%s: %s every %s, grace %s; next due %s\n", wf, q.changed ? "expected" : "already expected",
+		       wr_dur_format(opt.every_ms, every, sizeof every), wr_dur_format(opt.grace_ms, grace, sizeof grace),
+		       wr_ts_format(due, next));
+	}
+	free(wf);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
 }
 
 /* ---- stats ----------------------------------------------------------- */
@@ -1341,6 +1529,9 @@ int wr_main(int argc, char **argv)
 		{"since", required_argument, NULL, 'S'},
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
+		{"every", required_argument, NULL, 'E'},
+		{"grace", required_argument, NULL, 'G'},
+		{"clear", no_argument, NULL, 'X'},
 		{"color", required_argument, NULL, 'C'},
 		{"colour", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
@@ -1403,6 +1594,21 @@ int wr_main(int argc, char **argv)
 			opt.output = optarg;
 			given(O_OUTPUT, "--output");
 			break;
+		case 'E':
+			if (wr_dur_parse(optarg, &opt.every_ms) < 0 || opt.every_ms <= 0)
+				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --every (like 90s, 5m, 1h30m, 2d)",
+					       optarg);
+			given(O_EVERY, "--every");
+			break;
+		case 'G':
+			if (wr_dur_parse(optarg, &opt.grace_ms) < 0 || opt.grace_ms < 0)
+				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --grace (like 0, 90s, 5m, 2h)",
+					       optarg);
+			given(O_GRACE, "--grace");
+			break;
+		case 'X':
+			given(O_CLEAR, "--clear");
+			break;
 		case 'C':
 			if (!strcmp(optarg, "always"))
 				wr_out_set_color(1);
@@ -1434,6 +1640,12 @@ int wr_main(int argc, char **argv)
 		if (nargs != 1)
 			wr_usage_error(WR_EXIT_USAGE, nargs ? "show takes one RUN" : "show needs a RUN (an id or its start)");
 		return cmd_show(argv[optind]);
+	}
+	if (!strcmp(cmd, "expect")) {
+		only(cmd, O_EVERY | O_GRACE | O_CLEAR);
+		if (nargs > 1)
+			wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+		return cmd_expect(nargs ? argv[optind] : NULL);
 	}
 	if (nargs)
 		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
@@ -1471,6 +1683,6 @@ int wr_main(int argc, char **argv)
 		only(cmd, O_SINCE);
 		return cmd_report();
 	}
-	static const char *const cmds[] = {"status", "show", "follow", "check", "stats", "plot", "report", NULL};
+	static const char *const cmds[] = {"status", "show", "follow", "check", "expect", "stats", "plot", "report", NULL};
 	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
 }

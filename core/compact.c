@@ -25,7 +25,8 @@ int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const 
 		return wr_state_apply(st, ev, why);
 	/* Before the compaction point: the marker's totals hold this event's
 	 * effect on workflows and counters; only its run or entry changes. */
-	if (ev->type == WR_EV_BREAKER_CHANGED) {
+	if (ev->type == WR_EV_BREAKER_CHANGED || ev->type == WR_EV_WORKFLOW_EXPECTED ||
+	    ev->type == WR_EV_WORKFLOW_OVERDUE) {
 		if (why)
 			*why = NULL;
 		return WR_APPLY_OK;
@@ -110,6 +111,12 @@ json_t *wr_compact_seed_json(const struct wr_state *st)
 		wr_jset_int(j, "runs", w->runs);
 		wr_jset_int(j, "succeeded", w->succeeded);
 		wr_jset_int(j, "failed_final", w->failed_final);
+		wr_jset_int(j, "expect_every_ms", w->expect_every_ms);
+		wr_jset_int(j, "expect_grace_ms", w->expect_grace_ms);
+		wr_jset_int(j, "expect_since_ms", w->expect_since);
+		wr_jset_int(j, "last_success_ms", w->last_success_ts);
+		wr_jset_int(j, "overdue_period", w->overdue_period);
+		wr_jset_int(j, "overdue", w->overdue);
 		json_t *f = json_object();
 		for (int k = 0; k < WR_OUT__COUNT; k++)
 			if (w->finished[k])
@@ -171,6 +178,12 @@ int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 		w->runs = geti(j, "runs");
 		w->succeeded = geti(j, "succeeded");
 		w->failed_final = geti(j, "failed_final");
+		w->expect_every_ms = geti(j, "expect_every_ms");
+		w->expect_grace_ms = geti(j, "expect_grace_ms");
+		w->expect_since = geti(j, "expect_since_ms");
+		w->last_success_ts = geti(j, "last_success_ms");
+		w->overdue_period = geti(j, "overdue_period");
+		w->overdue = geti(j, "overdue") != 0;
 		json_t *f = json_object_get(j, "finished");
 		for (int k = 0; k < WR_OUT__COUNT; k++)
 			w->finished[k] = geti(f, outcome_key(k));

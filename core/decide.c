@@ -98,19 +98,25 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 
 	char msg[1024], d[32];
 	const char *kind = NULL, *code = f->code;
+	int64_t back = 0; /* a success ends this many missed periods */
 	int head = snprintf(msg, sizeof msg, "run %s (%s) attempt %lld", wr_short_id(r->id), r->workflow,
 			    (long long)f->attempt);
 	size_t left = head > 0 && (size_t)head < sizeof msg ? sizeof msg - (size_t)head : 0;
 	char *p = msg + (left ? head : 0);
 	wr_dur_format(dur, d, sizeof d);
 	switch (f->outcome) {
-	case WR_OUT_SUCCESS:
-		if (r->natt > 1 || r->first_failure_ts) {
+	case WR_OUT_SUCCESS: {
+		const struct wr_workflow *w = wr_state_workflow(st, r->workflow);
+		int again = r->natt > 1 || r->first_failure_ts;
+		back = w && w->overdue ? (w->overdue_period ? w->overdue_period : 1) : 0;
+		if (again || back) {
 			kind = "recovered";
 			code = "recovered";
-			snprintf(p, left, " succeeded after earlier failures");
+			snprintf(p, left, " succeeded%s%s", again ? " after earlier failures" : "",
+				 back ? "; the workflow is no longer overdue" : "");
 		}
 		break;
+	}
 	case WR_OUT_TIMEOUT:
 		kind = "timeout";
 		if (f->code && !strcmp(f->code, wr_reason_name(WR_REASON_MAX_TURNS)))
@@ -161,6 +167,8 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		wr_jset_int(det, "duration_ms", dur < 0 ? 0 : dur);
 		wr_jset_str(det, "reason", code);
 		wr_agent_counts_set(det, &f->agent);
+		if (back)
+			wr_jset_int(det, "overdue_period", back);
 		wr_outbox_enqueue(events, kind, msg, f->reason, r->id, r->workflow, det);
 	}
 	return 0;

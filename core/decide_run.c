@@ -2,6 +2,7 @@
  * the breaker gate), heartbeat and progress, stuck, finish. */
 #include "decide_run.h"
 #include "breaker.h"
+#include "decide_check.h"
 #include "err.h"
 #include "timefmt.h"
 #include "util.h"
@@ -144,6 +145,9 @@ int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, stru
 		q->lost = lose_dead_holders(st, now, q, wf, out->events);
 		q->running -= q->lost;
 	}
+	int busy = pol->concurrency > 0 && q->running >= pol->concurrency && q->wait && !q->give_up;
+	if (q->expect && !busy)
+		wr_expect_event(w, wf, q->expect_every_ms, q->expect_grace_ms, out->events);
 
 	/* The limit first: a waiting caller must append nothing (but the
 	 * ends of dead holders), not even the breaker's open -> half_open. */

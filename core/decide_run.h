@@ -50,6 +50,10 @@ struct wr_start_req {
 	/* Probe of a process on this host (wr_proc_check, or a test double);
 	 * NULL: holders are not checked. */
 	int (*proc)(int64_t pid, int64_t pid_start);
+	/* --expect-every: record this expectation for the workflow (when it
+	 * differs from the current one) in the same decision */
+	int expect;
+	int64_t expect_every_ms, expect_grace_ms;
 	/* out */
 	enum wr_start_result result;
 	char *run_id;              /* full id (malloc'd) */

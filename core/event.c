@@ -33,6 +33,8 @@ static const char *const type_names[WR_EV__COUNT] = {
 	[WR_EV_OUTBOX_ACKED] = "outbox.acked",
 	[WR_EV_OUTBOX_RETRIED] = "outbox.retried",
 	[WR_EV_LEDGER_REPAIRED] = "ledger.repaired",
+	[WR_EV_WORKFLOW_EXPECTED] = "workflow.expected",
+	[WR_EV_WORKFLOW_OVERDUE] = "workflow.overdue",
 };
 
 WR_DEFINE_STRING_TABLE_LOOKUP(wr_type, enum wr_type, type_names)
@@ -49,7 +51,7 @@ static const char *const breaker_names[WR_BR__COUNT] = {
 WR_DEFINE_STRING_TABLE_LOOKUP(wr_breaker, enum wr_breaker_state, breaker_names)
 
 static const char *const kind_names[] = {"stuck", "timeout", "lost", "failed", "escalated", "breaker_open",
-					 "recovered", "cancelled", "custom"};
+					 "recovered", "cancelled", "custom", "overdue"};
 WR_DEFINE_STRING_TABLE_LOOKUP(wr_outbox_kind, int, kind_names)
 
 /* Values of enum fields that have no C enum of their own. */
@@ -177,6 +179,12 @@ static const struct field f_outbox_id[] = {
 static const struct field f_repaired[] = {
 	{"quarantine", K_STR, REQ, NULL, NULL}, {"offset", K_UINT, REQ, NULL, NULL}, {"bytes", K_UINT, REQ, NULL, NULL}, END};
 
+/* An expectation (every_ms 0 clears it) and a missed period of it. */
+static const struct field f_expected[] = {
+	{"workflow", K_ID, REQ, NULL, NULL}, {"every_ms", K_UINT, REQ, NULL, NULL}, {"grace_ms", K_UINT, REQ, NULL, NULL}, END};
+static const struct field f_overdue[] = {
+	{"workflow", K_ID, REQ, NULL, NULL}, {"due", K_TS, REQ, NULL, NULL}, {"period", K_POS, REQ, NULL, NULL}, END};
+
 static const struct field *const type_fields[WR_EV__COUNT] = {
 	[WR_EV_RUN_CREATED] = f_run_created,
 	[WR_EV_ATTEMPT_STARTED] = f_started,
@@ -198,6 +206,8 @@ static const struct field *const type_fields[WR_EV__COUNT] = {
 	[WR_EV_OUTBOX_ACKED] = f_outbox_id,
 	[WR_EV_OUTBOX_RETRIED] = f_outbox_id,
 	[WR_EV_LEDGER_REPAIRED] = f_repaired,
+	[WR_EV_WORKFLOW_EXPECTED] = f_expected,
+	[WR_EV_WORKFLOW_OVERDUE] = f_overdue,
 };
 
 static int fail(struct wr_decode_err *err, const char *field, const char *fmt, const char *arg)

@@ -381,6 +381,12 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 		wr_die(wr_exit_failure, "out of memory");
 	put_str(b, m);
 	free(m);
+	put_i64(b, w->expect_every_ms);
+	put_i64(b, w->expect_grace_ms);
+	put_i64(b, w->expect_since);
+	put_i64(b, w->last_success_ts);
+	put_i64(b, w->overdue_period);
+	put_i64(b, w->overdue);
 }
 
 /* The body: identity and checks, position, state. */
@@ -848,6 +854,12 @@ static struct wr_workflow *get_workflow(struct rd *r)
 			r->bad = 1;
 		free(m);
 	}
+	w->expect_every_ms = get_i64(r);
+	w->expect_grace_ms = get_i64(r);
+	w->expect_since = get_i64(r);
+	w->last_success_ts = get_i64(r);
+	w->overdue_period = get_i64(r);
+	w->overdue = get_i64(r);
 	if (r->bad) {
 		json_decref(w->agent_metrics);
 		free(w->name);
@@ -1092,6 +1104,12 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		DI(o, "agent_turns", w->agent_turns);
 		DI(o, "agent_tool_calls", w->agent_tool_calls);
 		djson(o, "agent_metrics", w->agent_metrics);
+		DI(o, "expect_every_ms", w->expect_every_ms);
+		DI(o, "expect_grace_ms", w->expect_grace_ms);
+		DI(o, "expect_since", w->expect_since);
+		DI(o, "last_success_ts", w->last_success_ts);
+		DI(o, "overdue_period", w->overdue_period);
+		DI(o, "overdue", w->overdue);
 		wr_buf_addf(o, "\n");
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {

@@ -476,6 +476,8 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		if (r->status == WR_ST_RUNNING) {
 			if (o == WR_OUT_SUCCESS) {
 				r->status = WR_ST_SUCCEEDED;
+				w->last_success_ts = ev->ts;
+				w->overdue_period = w->overdue = 0;
 				w->succeeded++;
 			} else if (o == WR_OUT_CANCELLED) {
 				r->status = WR_ST_CANCELLED;
@@ -707,6 +709,22 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 		w->half_open_trial = 0;
 		return WR_APPLY_OK;
 	}
+	case WR_EV_WORKFLOW_EXPECTED: {
+		struct wr_workflow *w = workflow_get(st, ev->workflow);
+		w->expect_every_ms = wr_ev_int(ev, "every_ms", 0);
+		w->expect_grace_ms = w->expect_every_ms ? wr_ev_int(ev, "grace_ms", 0) : 0;
+		w->expect_since = w->expect_every_ms ? ev->ts : 0;
+		w->overdue_period = 0;
+		if (!w->expect_every_ms)
+			w->overdue = 0;
+		return WR_APPLY_OK;
+	}
+	case WR_EV_WORKFLOW_OVERDUE: {
+		struct wr_workflow *w = workflow_get(st, ev->workflow);
+		w->overdue_period = wr_ev_int(ev, "period", 1);
+		w->overdue = 1;
+		return WR_APPLY_OK;
+	}
 	case WR_EV_OUTBOX_ENQUEUED:
 	case WR_EV_OUTBOX_CLAIMED:
 	case WR_EV_OUTBOX_DELIVERED:
@@ -817,6 +835,11 @@ json_t *wr_workflow_to_json(const struct wr_workflow *w)
 	wr_jset_int(o, "window_failures", fails);
 	wr_jset_int(o, "runs", w->runs);
 	wr_jset_int(o, "succeeded", w->succeeded);
+	wr_jset_int(o, "expect_every_ms", w->expect_every_ms);
+	wr_jset_int(o, "expect_grace_ms", w->expect_grace_ms);
+	wr_jset(o, "last_success", ts_or_null(w->last_success_ts));
+	wr_jset_int(o, "overdue_period", w->overdue_period);
+	wr_jset(o, "overdue", json_boolean(w->overdue));
 	return o;
 }
 

@@ -157,6 +157,15 @@ struct wr_workflow {
 	 * NULL none). */
 	int64_t agent_attempts, agent_turns, agent_tool_calls;
 	json_t *agent_metrics;
+	/* The expectation (workflow.expected; every 0: none), set at since;
+	 * the last successful attempt's finish; the latest missed period
+	 * recorded (workflow.overdue) since the later of the two, 0: none;
+	 * overdue: 1 from a workflow.overdue to the next success (a new
+	 * setting restarts the periods, not this), or until cleared. */
+	int64_t expect_every_ms, expect_grace_ms, expect_since;
+	int64_t last_success_ts;
+	int64_t overdue_period;
+	int64_t overdue;
 };
 
 /* Adds a finished attempt's agent figures to its workflow's totals. */

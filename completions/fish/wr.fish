@@ -135,6 +135,8 @@ complete -c wr-run -l backoff -x -d 'INITIAL,FACTOR,MAX'
 complete -c wr-run -l deadline -x -d 'the whole run ends after DUR'
 complete -c wr-run -l no-retry-on -x -d 'exit codes that are final'
 complete -c wr-run -l concurrency -x -d 'at most N running attempts'
+complete -c wr-run -l expect-every -x -d 'expect a success of the workflow every DUR'
+complete -c wr-run -l grace -x -d 'slack after each due time'
 complete -c wr-run -l wait -d 'queue at the concurrency limit'
 complete -c wr-run -l no-wait -d 'reject at the concurrency limit'
 complete -c wr-run -l log -r -F -d 'append the output to FILE'
@@ -145,12 +147,17 @@ complete -c wr-run -l version -d 'show the version'
 complete -c wr-run -n 'contains -- -- (commandline -opc)' -a '(__fish_complete_subcommand -- --)'
 
 # ---- wr-watch ----
-set -l __wr_watch_verbs status show follow check stats plot report
+set -l __wr_watch_verbs status show follow check expect stats plot report
 complete -c wr-watch -f
 complete -c wr-watch -n __wr_no_verb -a status -d 'runs that need eyes'
 complete -c wr-watch -n __wr_no_verb -a show -d "one run's timeline"
 complete -c wr-watch -n __wr_no_verb -a follow -d 'events as they are appended'
-complete -c wr-watch -n __wr_no_verb -a check -d 'record lost attempts'
+complete -c wr-watch -n __wr_no_verb -a check -d 'record lost attempts and overdue workflows'
+complete -c wr-watch -n __wr_no_verb -a expect -d 'expected schedules'
+complete -c wr-watch -n '__wr_verb_is expect; and __wr_verb_args_are expect 0' -a '(__wr_workflows)'
+complete -c wr-watch -l every -n '__wr_verb_is expect' -x -d 'a success is due every DUR'
+complete -c wr-watch -l grace -n '__wr_verb_is expect' -x -d 'slack after each due time'
+complete -c wr-watch -l clear -n '__wr_verb_is expect' -d 'remove the expectation'
 complete -c wr-watch -n __wr_no_verb -a stats -d 'per-workflow figures'
 complete -c wr-watch -n __wr_no_verb -a plot -d 'an SVG timeline'
 complete -c wr-watch -n __wr_no_verb -a report -d 'an HTML report'

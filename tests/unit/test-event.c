@@ -87,6 +87,12 @@ static json_t *sample(enum wr_type t)
 	case WR_EV_LEDGER_REPAIRED:
 		f = t_json("{\"quarantine\":\"/x/ledger.jsonl.quarantine\",\"offset\":0,\"bytes\":17}");
 		break;
+	case WR_EV_WORKFLOW_EXPECTED:
+		f = t_json("{\"workflow\":\"nightly\",\"every_ms\":86400000,\"grace_ms\":7200000}");
+		break;
+	case WR_EV_WORKFLOW_OVERDUE:
+		f = t_json("{\"workflow\":\"nightly\",\"due\":\"" TS1 "\",\"period\":2}");
+		break;
 	default:
 		json_decref(e);
 		return NULL;

@@ -59,7 +59,7 @@ test_expect_success 'and the outbox: a dead entry, a pending one, an acked one' 
 '
 
 test_expect_success 'wr-watch: the commands' '
-	comp wr-watch "" && want status show follow check stats plot report
+	comp wr-watch "" && want status show follow check expect stats plot report
 '
 
 test_expect_success 'wr-watch: commands by prefix' '
@@ -68,6 +68,12 @@ test_expect_success 'wr-watch: commands by prefix' '
 
 test_expect_success 'wr-watch: options of check' '
 	comp wr-watch check --d && want --dry-run
+'
+
+test_expect_success 'wr-watch expect: its options; wr-run --expect-every' '
+	comp wr-watch expect --e && want --every &&
+	comp wr-watch expect --cl && want --clear &&
+	comp wr-run --expect && want --expect-every
 '
 
 test_expect_success 'wr-watch plot: its options' '

@@ -43,8 +43,13 @@ test_expect_success 'a ledger: a failed run (alpha), a blocked one (nightly impo
 '
 
 test_expect_success 'wr-watch: commands; --status values after a comma' '
-	comp "wr-watch " && want check follow plot report show stats status &&
+	comp "wr-watch " && want check expect follow plot report show stats status &&
 	comp "wr-watch --status running,f" && want running,failed
+'
+
+test_expect_success 'wr-watch expect: its options; wr-run --expect-every' '
+	comp "wr-watch expect --cl" && test_grep "^--clear" got &&
+	comp "wr-run --expect-" && test_grep "^--expect-every" got
 '
 
 test_expect_success 'wr-run --stuck-action; --run: failed and blocked runs' '
