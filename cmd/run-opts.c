@@ -70,7 +70,9 @@ static const char usage_head[] =
 	"                        always are)\n"
 	"  --concurrency N       at most N running attempts of the workflow; at the\n"
 	"                        limit, --wait (default) queues and --no-wait rejects\n"
-	"  --wait, --no-wait\n"
+	"  --wait, --no-wait\n";
+
+static const char usage_more[] =
 	"  --expect-every DUR    expect the workflow to succeed every DUR: 'wr-watch\n"
 	"                        check' records it overdue when no attempt succeeded\n"
 	"                        within DUR plus --grace (the latest setting wins)\n"
@@ -413,6 +415,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'h':
 			fputs(usage_head, stdout);
+			fputs(usage_more, stdout);
 			fputs(usage_tail, stdout);
 			exit(0);
 		case O_VERSION:

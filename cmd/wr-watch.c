@@ -375,7 +375,7 @@ static void print_overdue(const struct wr_state *st, int64_t now)
 		char d[WR_TS_LEN], every[32];
 		struct wr_buf b = {0};
 		wr_buf_addstr(&b, "overdue: ");
-		add_clean(&b, w->name);
+		wr_buf_addclean(&b, w->name);
 		wr_buf_addf(&b, " was due %s (every %s), %lld period%s missed", when(now, due, d, sizeof d),
 			    wr_dur_format(w->expect_every_ms, every, sizeof every), (long long)missed,
 			    missed == 1 ? "" : "s");
@@ -622,7 +622,7 @@ static char *describe(const struct wr_event *ev)
 		}
 		break;
 	case WR_EV_WORKFLOW_EXPECTED:
-		add_clean(&b, ev->workflow);
+		wr_buf_addclean(&b, ev->workflow);
 		if (wr_ev_int(ev, "every_ms", 0) > 0) {
 			wr_buf_addstr(&b, ": expected every ");
 			add_dur(&b, wr_ev_int(ev, "every_ms", 0));
@@ -633,7 +633,7 @@ static char *describe(const struct wr_event *ev)
 		}
 		break;
 	case WR_EV_WORKFLOW_OVERDUE:
-		add_clean(&b, ev->workflow);
+		wr_buf_addclean(&b, ev->workflow);
 		wr_buf_addf(&b, ": overdue, period %lld due ", (long long)wr_ev_int(ev, "period", 0));
 		add_ts(&b, ev, "due");
 		break;
@@ -1071,7 +1071,7 @@ static size_t check_overdue_print(json_t *overdue)
 		struct wr_buf b = {0};
 		const char *last = json_string_value(json_object_get(x, "last_success"));
 		wr_buf_addstr(&b, "overdue: ");
-		add_clean(&b, json_string_value(json_object_get(x, "workflow")));
+		wr_buf_addclean(&b, json_string_value(json_object_get(x, "workflow")));
 		wr_buf_addf(&b, " was due %s (period %lld), last success ", json_string_value(json_object_get(x, "due")),
 			    (long long)json_integer_value(json_object_get(x, "period")));
 		wr_buf_addstr(&b, last ? last : "never");

@@ -43,6 +43,7 @@ static int apply_all(struct wr_state *st, json_t *events, int64_t ts)
 {
 	size_t i;
 	json_t *e;
+	wr_events_draw_ids(events, ts); /* as the commit does */
 	int bad = 0;
 	json_array_foreach(events, i, e) bad += apply_obj(st, e, ts) != WR_APPLY_OK;
 	return bad;

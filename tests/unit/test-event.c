@@ -632,7 +632,8 @@ static void string_tables(void)
 	is_int(wr_outbox_kind_from_name("custom"), 8, "outbox kind custom");
 	is_int(wr_outbox_kind_from_name("stuck"), 0, "outbox kind stuck");
 	is_int(wr_outbox_kind_from_name("nosuch"), -1, "unknown outbox kind");
-	ok(wr_outbox_kind_name(9) == NULL, "out of range outbox kind");
+	is_int(wr_outbox_kind_from_name("overdue"), 9, "outbox kind overdue");
+	ok(wr_outbox_kind_name(10) == NULL, "out of range outbox kind");
 }
 
 /* An agent's counts: turns and tool_calls non-negative integers, metrics
