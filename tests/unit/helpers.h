@@ -19,6 +19,7 @@
 #include "event.h"
 #include "ledger.h"
 #include "state.h"
+#include "timefmt.h"
 #include "util.h"
 
 #define UNUSED __attribute__((unused))
@@ -215,6 +216,46 @@ UNUSED static json_t *t_json(const char *fmt, ...)
 		exit(99);
 	}
 	return o;
+}
+
+/* Applies an event object (borrowed) at time ts as a commit would: its
+ * notification id drawn, the next seq, ts and by set. Returns enum
+ * wr_apply, or -1 when it does not decode. */
+static inline int t_apply_obj(struct wr_state *st, json_t *o, int64_t ts)
+{
+	static int64_t seq;
+	json_t *c = json_deep_copy(o), *batch = json_array();
+	json_array_append(batch, c);
+	wr_events_draw_ids(batch, ts);
+	json_decref(batch);
+	char t[WR_TS_LEN];
+	wr_jset_int(c, "v", 1);
+	wr_jset_int(c, "seq", ++seq);
+	wr_jset_str(c, "ts", wr_ts_format(ts, t));
+	wr_jset_str(c, "by", "t/1");
+	char *s = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	struct wr_event ev;
+	struct wr_decode_err err;
+	if (wr_event_decode(s, strlen(s), &ev, &err) < 0) {
+		printf("# does not decode (%s): %s\n", err.msg, s);
+		free(s);
+		return -1;
+	}
+	free(s);
+	int r = wr_state_apply(st, &ev, NULL);
+	wr_event_clear(&ev);
+	return r;
+}
+
+/* t_apply_obj for each event of a decision; the number that did not apply. */
+static inline int t_apply_all(struct wr_state *st, json_t *events, int64_t ts)
+{
+	size_t i;
+	json_t *e;
+	int bad = 0;
+	json_array_foreach(events, i, e) bad += t_apply_obj(st, e, ts) != WR_APPLY_OK;
+	return bad;
 }
 
 #endif

@@ -9,43 +9,7 @@
 #define T0 1795213865000LL
 #define MIN 60000LL
 
-static int64_t seq;
 static int nrun;
-
-/* Applies an event object (borrowed) at time ts as the ledger would. */
-static int apply_obj(struct wr_state *st, json_t *o, int64_t ts)
-{
-	json_t *c = json_deep_copy(o), *batch = json_array();
-	json_array_append(batch, c);
-	wr_events_draw_ids(batch, ts); /* as the commit does */
-	json_decref(batch);
-	char t[WR_TS_LEN];
-	wr_jset_int(c, "seq", ++seq);
-	wr_jset_str(c, "ts", wr_ts_format(ts, t));
-	wr_jset_str(c, "by", "t/1");
-	char *s = json_dumps(c, JSON_COMPACT);
-	json_decref(c);
-	struct wr_event ev;
-	struct wr_decode_err err;
-	if (wr_event_decode(s, strlen(s), &ev, &err) < 0) {
-		printf("# does not decode (%s): %s\n", err.msg, s);
-		free(s);
-		return -1;
-	}
-	free(s);
-	int r = wr_state_apply(st, &ev, NULL);
-	wr_event_clear(&ev);
-	return r;
-}
-
-static int apply_all(struct wr_state *st, json_t *events, int64_t ts)
-{
-	size_t i;
-	json_t *e;
-	int bad = 0;
-	json_array_foreach(events, i, e) bad += apply_obj(st, e, ts) != WR_APPLY_OK;
-	return bad;
-}
 
 /* A new run of wf with one attempt started at ts; returns its id. */
 static const char *start_run(struct wr_state *st, const char *wf, int64_t ts)
@@ -54,11 +18,11 @@ static const char *start_run(struct wr_state *st, const char *wf, int64_t ts)
 	snprintf(id, sizeof id, "run-%d", ++nrun);
 	json_t *c = t_json("{\"v\":1,\"type\":\"run.created\",\"run\":\"%s\",\"workflow\":\"%s\",\"argv\":[\"x\"],\"cwd\":\"/\","
 			   "\"policy\":{}}", id, wf);
-	apply_obj(st, c, ts);
+	t_apply_obj(st, c, ts);
 	json_decref(c);
 	c = t_json("{\"v\":1,\"type\":\"attempt.started\",\"run\":\"%s\",\"attempt\":1,\"host\":\"h\",\"pid\":1,"
 		   "\"lease_until\":\"2030-01-01T00:00:00Z\"}", id);
-	apply_obj(st, c, ts);
+	t_apply_obj(st, c, ts);
 	json_decref(c);
 	return id;
 }
@@ -66,7 +30,7 @@ static const char *start_run(struct wr_state *st, const char *wf, int64_t ts)
 static void finish_run(struct wr_state *st, const char *id, const char *outcome, int64_t ts)
 {
 	json_t *c = t_json("{\"v\":1,\"type\":\"attempt.finished\",\"run\":\"%s\",\"attempt\":1,\"outcome\":\"%s\"}", id, outcome);
-	apply_obj(st, c, ts);
+	t_apply_obj(st, c, ts);
 	json_decref(c);
 }
 
@@ -143,7 +107,7 @@ static void opening(void)
 		is_str(json_string_value(json_object_get(ob, "workflow")), "wf", "for the workflow");
 		ok(strstr(json_string_value(json_object_get(ob, "message")), "5m") != NULL, "message says for how long: %s",
 		   json_string_value(json_object_get(ob, "message")));
-		is_int(apply_all(&st, ev, T0), 0, "the decision applies");
+		is_int(t_apply_all(&st, ev, T0), 0, "the decision applies");
 		struct wr_workflow *w = wr_state_workflow(&st, "wf");
 		is_str(wr_breaker_name(w->breaker), "open", "the workflow's breaker is open");
 		json_decref(ev);
@@ -158,7 +122,7 @@ static void cycle(void)
 	outcomes(&st, "wf", "FFFF", T0);
 	json_t *ev = json_array();
 	wr_breaker_after(&st, "wf", WR_OUT_ERROR, T0, ev);
-	apply_all(&st, ev, T0);
+	t_apply_all(&st, ev, T0);
 	json_decref(ev);
 	struct wr_workflow *w = wr_state_workflow(&st, "wf");
 	is_int(w->open_until, T0 + 5 * MIN, "first open: 5m cooldown");
@@ -174,7 +138,7 @@ static void cycle(void)
 		json_t *c = change_in(ev);
 		ok(c && !strcmp(json_string_value(json_object_get(c, "to")), "half_open"), "  as open -> half_open");
 		now = until;
-		apply_all(&st, ev, now);
+		t_apply_all(&st, ev, now);
 		json_decref(ev);
 		is_str(wr_breaker_name(w->breaker), "half_open", "  half open");
 		ev = json_array();
@@ -192,7 +156,7 @@ static void cycle(void)
 		json_t *ob = json_array_get(ev, 1);
 		is_str(ob ? json_string_value(json_object_get(ob, "reason")) : NULL, "trial_failed", "  outbox says the trial failed");
 		finish_run(&st, id, "error", now + 1000);
-		apply_all(&st, ev, now + 1000);
+		t_apply_all(&st, ev, now + 1000);
 		json_decref(ev);
 		is_int(w->open_until - (now + 1000), want_cd[round] * MIN, "  cooldown now %lldm", (long long)want_cd[round]);
 	}
@@ -202,7 +166,7 @@ static void cycle(void)
 	now = w->open_until;
 	ev = json_array();
 	wr_breaker_admit(&st, "wf", now, ev);
-	apply_all(&st, ev, now);
+	t_apply_all(&st, ev, now);
 	json_decref(ev);
 	const char *id = start_run(&st, "wf", now);
 	ev = json_array();
@@ -211,7 +175,7 @@ static void cycle(void)
 	ok(c && !strcmp(json_string_value(json_object_get(c, "to")), "closed"), "a successful trial closes it");
 	is_int(json_array_size(ev), 1, "without an outbox entry");
 	finish_run(&st, id, "success", now + 1);
-	apply_all(&st, ev, now + 1);
+	t_apply_all(&st, ev, now + 1);
 	json_decref(ev);
 	is_str(wr_breaker_name(w->breaker), "closed", "closed");
 	ev = json_array();
@@ -236,7 +200,7 @@ static void in_one_batch(void)
 	outcomes(&st, "wf", "FFFF", T0);
 	json_t *ev = json_array();
 	wr_breaker_after(&st, "wf", WR_OUT_ERROR, T0, ev);
-	apply_all(&st, ev, T0);
+	t_apply_all(&st, ev, T0);
 	json_decref(ev);
 	ev = json_array();
 	int64_t now = T0 + 5 * MIN;
@@ -244,7 +208,7 @@ static void in_one_batch(void)
 	wr_breaker_after(&st, "wf", WR_OUT_SUCCESS, now, ev);
 	is_int(json_array_size(ev), 2, "open -> half_open then half_open -> closed in one batch");
 	is_str(json_string_value(json_object_get(json_array_get(ev, 1), "from")), "half_open", "the second starts where the first ended");
-	is_int(apply_all(&st, ev, now), 0, "both apply in order");
+	is_int(t_apply_all(&st, ev, now), 0, "both apply in order");
 	is_str(wr_breaker_name(wr_state_workflow(&st, "wf")->breaker), "closed", "closed");
 	json_decref(ev);
 
@@ -255,14 +219,14 @@ static void in_one_batch(void)
 	is_int(wr_breaker_reset(&st, "nope", ev), -1, "reset of an unknown workflow: -1");
 	outcomes(&st, "wf", "FFFF", now);
 	wr_breaker_after(&st, "wf", WR_OUT_ERROR, now, ev);
-	apply_all(&st, ev, now);
+	t_apply_all(&st, ev, now);
 	json_decref(ev);
 	ev = json_array();
 	is_int(wr_breaker_reset(&st, "wf", ev), 0, "reset of an open breaker");
 	json_t *c = change_in(ev);
 	ok(c && !strcmp(json_string_value(json_object_get(c, "from")), "open") && !strcmp(json_string_value(json_object_get(c, "to")), "closed"),
 	   "appends open -> closed");
-	is_int(apply_all(&st, ev, now), 0, "applies");
+	is_int(t_apply_all(&st, ev, now), 0, "applies");
 	json_decref(ev);
 	ev = json_array();
 	is_int(wr_breaker_admit(&st, "wf", now, ev), 1, "admits at once after a reset");
@@ -280,7 +244,7 @@ static void cancelled_trial(void)
 	wr_breaker_after(&st, "wf", WR_OUT_ERROR, T0, ev);
 	int64_t now = T0 + 5 * MIN;
 	wr_breaker_admit(&st, "wf", now, ev);
-	apply_all(&st, ev, T0);
+	t_apply_all(&st, ev, T0);
 	json_decref(ev);
 	const char *id = start_run(&st, "wf", now);
 	ev = json_array();

@@ -13,42 +13,6 @@
 #define T0 1795213865000LL
 #define SEC 1000LL
 
-static int64_t seq;
-
-/* Applies an event object (borrowed) at time ts as the ledger would. */
-static int apply_obj(struct wr_state *st, json_t *o, int64_t ts)
-{
-	json_t *c = json_deep_copy(o);
-	char t[WR_TS_LEN];
-	wr_jset_int(c, "v", 1);
-	wr_jset_int(c, "seq", ++seq);
-	wr_jset_str(c, "ts", wr_ts_format(ts, t));
-	wr_jset_str(c, "by", "t/1");
-	char *s = json_dumps(c, JSON_COMPACT);
-	json_decref(c);
-	struct wr_event ev;
-	struct wr_decode_err err;
-	if (wr_event_decode(s, strlen(s), &ev, &err) < 0) {
-		printf("# does not decode (%s): %s\n", err.msg, s);
-		free(s);
-		return -1;
-	}
-	free(s);
-	int r = wr_state_apply(st, &ev, NULL);
-	wr_event_clear(&ev);
-	return r;
-}
-
-static int apply_all(struct wr_state *st, json_t *events, int64_t ts)
-{
-	size_t i;
-	json_t *e;
-	wr_events_draw_ids(events, ts); /* as the commit does */
-	int bad = 0;
-	json_array_foreach(events, i, e) bad += apply_obj(st, e, ts) != WR_APPLY_OK;
-	return bad;
-}
-
 static size_t count_type(json_t *events, const char *type, const char *kind)
 {
 	size_t i, n = 0;
@@ -69,7 +33,7 @@ static int expect(struct wr_state *st, const char *wf, int64_t every, int64_t gr
 	struct wr_expect_req q = {.workflow = wf, .every_ms = every, .grace_ms = grace};
 	struct wr_batch b = {json_array(), 0};
 	wr_decide_expect(st, ts, &q, &b);
-	apply_all(st, b.events, ts);
+	t_apply_all(st, b.events, ts);
 	json_decref(b.events);
 	return q.changed;
 }
@@ -81,7 +45,7 @@ static json_t *check(struct wr_state *st, int64_t now, size_t *n)
 	struct wr_check_req q = {.host = "h", .boot_id = "b", .overdue = json_array()};
 	struct wr_batch b = {json_array(), 0};
 	ok(wr_decide_check(st, now, &q, &b) == 0, "check decides");
-	ok(apply_all(st, b.events, now) == 0, "its events apply");
+	ok(t_apply_all(st, b.events, now) == 0, "its events apply");
 	*n = json_array_size(q.overdue);
 	json_decref(q.overdue);
 	return b.events;
@@ -172,7 +136,7 @@ static json_t *run_once(struct wr_state *st, const char *wf, int expect_it, int6
 	struct wr_batch b = {json_array(), 0};
 	ok(wr_decide_run_start(st, ts, &q, &b) == 0 && q.result == WR_START_STARTED, "%s started", id);
 	*nexpected = count_type(b.events, "workflow.expected", NULL);
-	apply_all(st, b.events, ts);
+	t_apply_all(st, b.events, ts);
 	json_decref(b.events);
 	wr_start_req_free(&q);
 	json_decref(argv);
@@ -181,7 +145,7 @@ static json_t *run_once(struct wr_state *st, const char *wf, int expect_it, int6
 			      .max_rss_kb = -1, .output_bytes = -1};
 	json_t *ev = json_array();
 	ok(wr_finish_events(st, wr_state_run(st, id), &f, ts + 1, ev) == 0, "%s finished", id);
-	apply_all(st, ev, ts + 1);
+	t_apply_all(st, ev, ts + 1);
 	return ev;
 }
 
