@@ -39,7 +39,7 @@ test_expect_success 'SIGKILL wr-run: its command gets SIGTERM and dies promptly'
 	wr=$! &&
 	leader=$(await_pid leader) &&
 	alive $leader &&
-	kill -9 $wr && { wait $wr; true; } &&
+	kill -9 $wr && test_expect_code 137 test_wait_pid $wr &&
 	test_wait_until dead $leader
 '
 
@@ -54,7 +54,7 @@ test_expect_success 'the pass that records it lost kills what the leader left in
 	wr=$! &&
 	bg=$(await_pid bg) && leader=$(await_pid leader2) &&
 	test "$(ps -o pgid= $bg | tr -d " ")" = $leader &&
-	kill -9 $wr && { wait $wr; true; } &&
+	kill -9 $wr && test_expect_code 137 test_wait_pid $wr &&
 	test_wait_until dead $leader &&
 	alive $bg &&
 	wr-recover >pass.out 2>pass.err &&
@@ -74,7 +74,7 @@ test_expect_success 'a lost attempt recorded by wr-watch check: its leftovers ar
 	{ wr-run --workflow bg3 --max-attempts 1 -- sh bg3.sh 2>/dev/null & } &&
 	wr=$! &&
 	bg=$(await_pid bg3) && leader=$(await_pid leader3) &&
-	kill -9 $wr && { wait $wr; true; } &&
+	kill -9 $wr && test_expect_code 137 test_wait_pid $wr &&
 	test_wait_until dead $leader &&
 	alive $bg &&
 	test_expect_code 1 wr-watch check >check.out 2>check.err &&
@@ -101,7 +101,7 @@ test_expect_success 'after the lost attempt and its retry, the leftover is gone 
 	{ wr-run --workflow retry4 --backoff 10ms,1,10ms --kill-after 200ms -- sh job.sh 2>/dev/null & } &&
 	wr=$! &&
 	bg=$(await_pid bg4) &&
-	kill -9 $wr && { wait $wr; true; } &&
+	kill -9 $wr && test_expect_code 137 test_wait_pid $wr &&
 	alive $bg &&
 	test_wait_until sh -c "wr-recover >>passes.out 2>>passes.err; test -s at-start" &&
 	echo gone >expect &&
@@ -124,7 +124,7 @@ test_expect_success 'slots held by SIGKILLed wr-runs: the next start records the
 	hold_slot 1 && hold_slot 2 &&
 	h1=$(await_pid held1) && h2=$(await_pid held2) &&
 	test_expect_code 75 wr-run --workflow lim --concurrency 2 --no-wait -- true 2>busy.err &&
-	kill -9 $wr1 $wr2 && { wait $wr1 $wr2; true; } &&
+	kill -9 $wr1 $wr2 && test_expect_code 137 test_wait_pid $wr1 && test_expect_code 137 test_wait_pid $wr2 &&
 	wr-run --workflow lim --concurrency 2 --no-wait -- touch ran 2>start.err &&
 	test -e ran &&
 	test_grep "recorded 2 attempts of workflow lim lost" start.err &&
@@ -142,7 +142,7 @@ lim=lim2
 test_expect_success 'with --wait too: no waiting for a check, it starts at once' '
 	hold_slot 1 && hold_slot 2 &&
 	h1=$(await_pid held1) && h2=$(await_pid held2) &&
-	rm -f ran && kill -9 $wr1 $wr2 && { wait $wr1 $wr2; true; } &&
+	rm -f ran && kill -9 $wr1 $wr2 && test_expect_code 137 test_wait_pid $wr1 && test_expect_code 137 test_wait_pid $wr2 &&
 	wr-run --workflow lim2 --concurrency 2 --wait --timeout 20s -- touch ran 2>start.err &&
 	test -e ran &&
 	test_must_fail test_grep "waiting for a slot" start.err &&

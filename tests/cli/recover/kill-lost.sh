@@ -121,8 +121,8 @@ test_expect_success 'with wr-run: a command that outlives its killed wr-run is k
 	JOB
 	{ wr-run --workflow real --backoff 10ms,1,10ms --kill-after 200ms -- sh job.sh & } &&
 	wr=$! &&
-	while ! [ -s oldpid ]; do sleep 0.01; done &&
-	kill -9 $wr && { wait $wr; true; } &&
+	test_wait_until test -s oldpid &&
+	kill -9 $wr && test_expect_code 137 test_wait_pid $wr &&
 	! dead $(cat oldpid) &&
 	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"real\") | .run" "$WR_LEDGER") &&
 	pass_until "test \"\$(status_of $run)\" = succeeded" &&
