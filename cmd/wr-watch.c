@@ -1380,7 +1380,7 @@ static int cmd_stats_prometheus(void)
 	struct wr_ledger l;
 	open_ledger(&l, 0);
 	struct wr_buf b = {0};
-	wr_prom_write(&b, &l.st, opt.workflow);
+	wr_prom_write(&b, &l.st, opt.workflow, wr_now_ms());
 	wr_ledger_close(&l);
 	if (opt.output) {
 		if (wr_replace_file(opt.output, b.p, b.len, 0644) < 0)

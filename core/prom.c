@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide_check.h"
 #include "stats.h"
 
 struct wf {
@@ -221,6 +222,39 @@ static void write_gauges(struct wr_buf *b, const struct wf *fs, size_t n, int no
 				   wr_outbox_state_name((enum wr_outbox_state)s), fs[i].outbox[s]);
 }
 
+/* The expected schedules (wr-watch expect), as of now: overdue is what
+ * wr-watch status and check would say, recorded or not. */
+static void write_expected(struct wr_buf *b, const struct wf *fs, size_t n, int64_t now)
+{
+	static const char *const names[] = {"wr_workflow_overdue", "wr_workflow_overdue_periods",
+					    "wr_workflow_expected_every_seconds", "wr_workflow_expected_grace_seconds",
+					    "wr_workflow_next_due_timestamp_seconds"};
+	static const char *const helps[] = {
+		"1 while no attempt succeeded within every + grace of the last success (wr-watch expect), else 0.",
+		"Periods missed since the last success (0: not overdue).",
+		"The expected schedule's period.",
+		"The expected schedule's grace.",
+		"When the next success is due (wr-watch expect's NEXT DUE), in seconds since the epoch."};
+	size_t any = 0;
+	for (size_t i = 0; i < n; i++)
+		any += fs[i].w->expect_every_ms > 0;
+	for (size_t k = 0; any && k < sizeof names / sizeof *names; k++) {
+		family(b, names[k], "gauge", helps[k]);
+		for (size_t i = 0; i < n; i++) {
+			const struct wr_workflow *w = fs[i].w;
+			if (w->expect_every_ms <= 0)
+				continue;
+			int64_t due, missed = wr_expect_missed(w, now, &due);
+			if (k < 2)
+				sample_int(b, names[k], w->name, NULL, NULL, k == 0 ? missed > 0 : missed);
+			else
+				sample_secs(b, names[k], w->name, NULL, NULL,
+					    k == 2 ? w->expect_every_ms : k == 3 ? w->expect_grace_ms
+						   : missed ? due + w->expect_every_ms : due);
+		}
+	}
+}
+
 static void write_durations(struct wr_buf *b, struct wf *fs, size_t n)
 {
 	family(b, "wr_attempt_duration_seconds", "summary",
@@ -250,7 +284,7 @@ static void write_ledger(struct wr_buf *b, const struct wr_state *st)
 	wr_buf_addf(b, "wr_ledger_invalid_events_total %lld\n", (long long)st->invalid);
 }
 
-void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *workflow)
+void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *workflow, int64_t now)
 {
 	size_t n;
 	int none;
@@ -258,6 +292,7 @@ void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *work
 	write_counters(b, fs, n);
 	write_agent(b, fs, n);
 	write_gauges(b, fs, n, none);
+	write_expected(b, fs, n, now);
 	write_durations(b, fs, n);
 	write_ledger(b, st);
 	for (size_t i = 0; i < n; i++)

@@ -18,6 +18,13 @@
  *   wr_breaker_open_until_timestamp_seconds{workflow} gauge (open only)
  *   wr_breaker_opens_total{workflow}           counter
  *   wr_outbox_entries{workflow,state}          gauge    notifications
+ *   wr_workflow_overdue{workflow}              gauge    1 overdue now, else 0
+ *   wr_workflow_overdue_periods{workflow}      gauge    periods missed
+ *   wr_workflow_expected_every_seconds{workflow},       the expectation
+ *   wr_workflow_expected_grace_seconds{workflow} gauge  (wr-watch expect)
+ *   wr_workflow_next_due_timestamp_seconds{workflow} gauge; these five only
+ *                                                       for workflows with an
+ *                                                       expected schedule
  *   wr_agent_attempts_total{workflow},         counter  agent sessions (progress
  *   wr_agent_turns_total{workflow},                     protocol 2), over
  *   wr_agent_tool_calls_total{workflow},                finished attempts;
@@ -35,7 +42,8 @@
 #include "state.h"
 #include "util.h"
 
-/* Appends the exposition of st to b; only workflow when not NULL. */
-void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *workflow);
+/* Appends the exposition of st as of now (ms since the epoch: the
+ * expected schedules' figures) to b; only workflow when not NULL. */
+void wr_prom_write(struct wr_buf *b, const struct wr_state *st, const char *workflow, int64_t now);
 
 #endif

@@ -2,7 +2,7 @@
 # prometheus.sh - wr-watch stats --format prometheus: the text exposition
 # format (checked by promtool), known values from a hand-built ledger,
 # hostile workflow names escaped, --output replaced atomically, counters
-# kept across a compaction.
+# kept across a compaction, the expected schedules' gauges.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/helpers.sh"
@@ -118,6 +118,40 @@ test_expect_success 'a compaction keeps the counters' '
 	promtool check metrics <after.prom &&
 	grep -E "^wr_(runs|attempts|breaker_opens|ledger_events)_total" after.prom >after &&
 	test_cmp before after
+'
+
+test_expect_success 'expected schedules: overdue 1 for one missed, 0 for one not due, none without' '
+	ev 2026-11-20T11:00:00.000Z workflow.expected "{workflow: \"nightly\", every_ms: 3600000, grace_ms: 60000}" &&
+	wr-watch expect fresh --every 1d --grace 1h >/dev/null &&
+	wr-watch stats --format prometheus >exp.prom &&
+	promtool check metrics <exp.prom >lint 2>&1 &&
+	test_must_be_empty lint &&
+	test "$(metric "wr_workflow_overdue{workflow=\"nightly\"}" exp.prom)" = 1 &&
+	test "$(metric "wr_workflow_overdue{workflow=\"fresh\"}" exp.prom)" = 0 &&
+	test "$(metric "wr_workflow_overdue_periods{workflow=\"fresh\"}" exp.prom)" = 0 &&
+	periods=$(metric "wr_workflow_overdue_periods{workflow=\"nightly\"}" exp.prom) &&
+	test "$periods" -ge 24 &&
+	test "$(metric "wr_workflow_expected_every_seconds{workflow=\"nightly\"}" exp.prom)" = 3600.000 &&
+	test "$(metric "wr_workflow_expected_grace_seconds{workflow=\"nightly\"}" exp.prom)" = 60.000 &&
+	test "$(metric "wr_workflow_expected_every_seconds{workflow=\"fresh\"}" exp.prom)" = 86400.000 &&
+	wr-watch expect --json >exp.json &&
+	due=$(jq -r -s "map(select(.workflow == \"fresh\"))[0].next_due" exp.json) &&
+	test "$(metric "wr_workflow_next_due_timestamp_seconds{workflow=\"fresh\"}" exp.prom)" = \
+		"$(date -u -d "$due" +%s.%3N)" &&
+	due=$(jq -r -s "map(select(.workflow == \"nightly\"))[0].next_due" exp.json) &&
+	test "$(metric "wr_workflow_next_due_timestamp_seconds{workflow=\"nightly\"}" exp.prom)" = \
+		"$(date -u -d "$due" +%s.%3N)" &&
+	! grep "^wr_workflow_[a-z_]*{workflow=\"we" exp.prom
+'
+
+test_expect_success 'check records the overdue period; the gauge stays 1 until a success' '
+	test_expect_code 1 wr-watch check >/dev/null &&
+	wr-watch stats --format prometheus >exp2.prom &&
+	test "$(metric "wr_workflow_overdue{workflow=\"nightly\"}" exp2.prom)" = 1 &&
+	wr-run --workflow nightly -- true &&
+	wr-watch stats --format prometheus >exp3.prom &&
+	test "$(metric "wr_workflow_overdue{workflow=\"nightly\"}" exp3.prom)" = 0 &&
+	test "$(metric "wr_workflow_overdue_periods{workflow=\"nightly\"}" exp3.prom)" = 0
 '
 
 test_done
