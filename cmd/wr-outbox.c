@@ -226,10 +226,6 @@ static int cmd_list(int argc, char **argv)
 	wr_table_init(&t, 8, head);
 	t.right[3] = 1;
 	t.maxw[6] = 24;
-	int cols = wr_out_columns();
-	t.maxw[7] = cols > 107 ? (size_t)cols - 77 : 30; /* the other columns take about 77 */
-	if (!cols)
-		t.maxw[7] = 0;
 	for (size_t i = 0; i < l.st.outbox.n; i++) {
 		const struct wr_outbox *o = l.st.outbox.ent[i].val;
 		if (!(want & 1u << o->state))
@@ -241,8 +237,10 @@ static int cmd_list(int argc, char **argv)
 		char tries[32], created[WR_TS_LEN], next[WR_TS_LEN + 16];
 		snprintf(tries, sizeof tries, "%lld", (long long)o->attempts);
 		wr_out_when(now, o->created_ts, created, sizeof created);
-		if (o->state == WR_OB_PENDING)
-			wr_out_when(now, o->next_at > now ? o->next_at : now, next, sizeof next);
+		if (o->state == WR_OB_PENDING && o->next_at <= now)
+			snprintf(next, sizeof next, "now"); /* due: the same word in a pipe */
+		else if (o->state == WR_OB_PENDING)
+			wr_out_when(now, o->next_at, next, sizeof next);
 		else if (o->state == WR_OB_CLAIMED) {
 			char a[WR_TS_LEN];
 			snprintf(next, sizeof next, "lease %s", wr_out_when(now, o->lease_until, a, sizeof a));

@@ -231,32 +231,6 @@ static void die_ledger(void)
 	wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 }
 
-/* On a terminal, cuts the last column so that rows do not wrap: a table
- * that wraps no longer reads at a glance. Pipes get whole cells. */
-static void fit_last_column(struct wr_table *t)
-{
-	int cols = wr_out_columns();
-	if (cols <= 0 || !t->rows)
-		return;
-	size_t used = 0;
-	for (int c = 0; c + 1 < t->ncols; c++) {
-		size_t w = wr_text_width(t->head[c]);
-		for (size_t r = 0; r < t->rows; r++) {
-			size_t cw = wr_text_width(t->cells[r * (size_t)t->ncols + (size_t)c]);
-			if (t->maxw[c] && cw > t->maxw[c])
-				cw = t->maxw[c];
-			if (cw > w)
-				w = cw;
-		}
-		used += w + 2;
-	}
-	size_t left = (size_t)cols > used ? (size_t)cols - used : 0;
-	size_t last = left > 12 ? left : 12; /* never less than a few words */
-	int lc = t->ncols - 1;
-	if (!t->maxw[lc] || t->maxw[lc] > last)
-		t->maxw[lc] = last;
-}
-
 static void open_ledger(struct wr_ledger *l, int flags)
 {
 	if (wr_ledger_open(l, opt.ledger, flags) < 0)
@@ -433,7 +407,6 @@ static int cmd_status(void)
 		wr_table_color(&t, 2, status_color(r->status));
 		free(note);
 	}
-	fit_last_column(&t);
 	if (t.rows) /* JSON mode adds no rows: nothing to free */
 		wr_table_print(&t, stdout);
 	if (!opt.json)
@@ -755,7 +728,7 @@ static void show_header(const struct wr_run *r)
 		add_agent(&b, a->turns, a->tool_calls, a->metrics);
 	}
 	wr_buf_addf(&b, "\ncreated   %s\n\n", wr_ts_format(r->created_ts, ts));
-	fputs(wr_buf_str(&b), stdout);
+	wr_out_wrapped(stdout, wr_buf_str(&b), 10);
 	wr_buf_free(&b);
 }
 
@@ -785,6 +758,7 @@ static int cmd_show(const char *arg)
 	struct wr_table t;
 	wr_table_init(&t, 4, head);
 	t.right[0] = t.right[1] = 1;
+	t.wrap[3] = 1; /* a timeline is where one reads the details whole */
 	for (size_t i = 0; i < c.n; i++) {
 		struct shown_ev *s = &c.evs[i];
 		if (opt.json) {
@@ -828,7 +802,6 @@ static int cmd_show(const char *arg)
 			json_decref(c.evs[j].obj);
 		i = k;
 	}
-	/* Details are not cut here: a timeline is where one reads them. */
 	if (t.rows)
 		wr_table_print(&t, stdout);
 	free(c.evs);
@@ -1124,7 +1097,6 @@ static int cmd_check(void)
 		wr_table_row(&t, cells);
 	}
 	if (t.rows) {
-		fit_last_column(&t);
 		wr_table_print(&t, stdout);
 		if (opt.dry_run)
 			printf("dry run: %d lost attempt%s found; nothing recorded\n", n, n == 1 ? "" : "s");

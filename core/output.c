@@ -105,59 +105,141 @@ void wr_table_color(struct wr_table *t, int col, const char *ansi)
 		t->colors[(t->rows - 1) * (size_t)t->ncols + (size_t)col] = ansi;
 }
 
-static void pad(FILE *f, size_t n)
+/* Column widths on a terminal of cols columns: every column as wide as its
+ * widest cell, then, while the rows are wider than the terminal, the widest
+ * column narrowed by one: first those over their preferred width (maxw),
+ * then wrapping columns down to 20, then any column down to its heading
+ * (at least 6), and at last down to 2 (one character and the ellipsis). */
+static void fit_widths(const struct wr_table *t, size_t *w, size_t cols)
 {
-	while (n--)
+	size_t total = 2 * (size_t)(t->ncols - 1), floor[WR_TABLE_MAXCOLS];
+	for (int c = 0; c < t->ncols; c++)
+		total += w[c];
+	for (int phase = 0; phase < 4 && total > cols; phase++) {
+		for (int c = 0; c < t->ncols; c++) {
+			size_t hw = wr_text_width(t->head[c]);
+			size_t f = phase == 0 ? (t->maxw[c] ? t->maxw[c] : w[c])
+				 : phase == 1 ? (t->wrap[c] ? 20 : w[c])
+				 : phase == 2 ? (hw > 6 ? hw : 6)
+					      : 2;
+			floor[c] = f < w[c] ? f : w[c];
+		}
+		while (total > cols) {
+			int widest = -1;
+			for (int c = 0; c < t->ncols; c++)
+				if (w[c] > floor[c] && (widest < 0 || w[c] > w[widest]))
+					widest = c;
+			if (widest < 0)
+				break;
+			w[widest]--;
+			total--;
+		}
+	}
+}
+
+/* Prints n spaces before the next text (none at the end of a line). */
+static void flush_pad(FILE *f, size_t *pending)
+{
+	for (; *pending; (*pending)--)
 		fputc(' ', f);
+}
+
+/* One line of a row: cells[c] from byte off[c], cut or wrapped to w[c].
+ * Returns 1 while a wrapping cell has more to print. */
+static int print_line(const struct wr_table *t, FILE *f, char **cells, const char **colors, const size_t *w,
+		      size_t *off, int first, int fit)
+{
+	size_t pending = 0;
+	int more = 0;
+	for (int c = 0; c < t->ncols; c++) {
+		const char *s = cells[c] + off[c];
+		char *piece = NULL;
+		if (fit && t->wrap[c]) {
+			size_t next, len = wr_text_wrap(s, w[c], &next);
+			piece = wr_xstrndup(s, len);
+			off[c] += next;
+			more |= cells[c][off[c]] != '\0';
+		} else if (!first) {
+			piece = wr_xstrdup("");
+		} else if (fit && wr_text_width(s) > w[c]) {
+			piece = wr_text_fit(s, w[c]);
+		} else {
+			piece = wr_xstrdup(s);
+		}
+		size_t cw = wr_text_width(piece);
+		size_t gap = w[c] > cw ? w[c] - cw : 0;
+		if (t->right[c])
+			pending += gap;
+		if (*piece) {
+			flush_pad(f, &pending);
+			if (colors && colors[c])
+				fprintf(f, "%s%s\033[0m", colors[c], piece);
+			else
+				fputs(piece, f);
+		}
+		pending += (t->right[c] ? 0 : gap) + 2;
+		free(piece);
+	}
+	fputc('\n', f);
+	return more;
 }
 
 void wr_table_print(struct wr_table *t, FILE *f)
 {
-	size_t w[WR_TABLE_MAXCOLS] = {0};
+	size_t w[WR_TABLE_MAXCOLS] = {0}, off[WR_TABLE_MAXCOLS];
 	int color = wr_out_color(f);
+	int fit = isatty(fileno(f)); /* piped: every value whole, for grep */
 	for (int c = 0; c < t->ncols; c++) {
 		w[c] = wr_text_width(t->head[c]);
 		for (size_t r = 0; r < t->rows; r++) {
-			char **cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
-			if (t->maxw[c] && wr_text_width(*cell) > t->maxw[c]) {
-				char *cut = wr_text_fit(*cell, t->maxw[c]);
-				free(*cell);
-				*cell = cut;
-			}
-			size_t cw = wr_text_width(*cell);
+			size_t cw = wr_text_width(t->cells[r * (size_t)t->ncols + (size_t)c]);
 			if (cw > w[c])
 				w[c] = cw;
 		}
 	}
-	for (int c = 0; c < t->ncols; c++) {
-		size_t hw = wr_text_width(t->head[c]);
-		if (t->right[c])
-			pad(f, w[c] - hw);
-		fputs(t->head[c], f);
-		if (c + 1 < t->ncols)
-			pad(f, (t->right[c] ? 0 : w[c] - hw) + 2);
-	}
-	fputc('\n', f);
+	if (fit)
+		fit_widths(t, w, (size_t)wr_out_columns());
+	char *head[WR_TABLE_MAXCOLS];
+	for (int c = 0; c < t->ncols; c++)
+		head[c] = (char *)t->head[c];
+	memset(off, 0, sizeof off);
+	print_line(t, f, head, NULL, w, off, 1, fit);
 	for (size_t r = 0; r < t->rows; r++) {
-		for (int c = 0; c < t->ncols; c++) {
-			size_t i = r * (size_t)t->ncols + (size_t)c;
-			size_t cw = wr_text_width(t->cells[i]);
-			if (t->right[c])
-				pad(f, w[c] - cw);
-			if (color && t->colors[i])
-				fprintf(f, "%s%s\033[0m", t->colors[i], t->cells[i]);
-			else
-				fputs(t->cells[i], f);
-			if (c + 1 < t->ncols)
-				pad(f, (t->right[c] ? 0 : w[c] - cw) + 2);
-		}
-		fputc('\n', f);
+		char **cells = &t->cells[r * (size_t)t->ncols];
+		const char **colors = color ? &t->colors[r * (size_t)t->ncols] : NULL;
+		memset(off, 0, sizeof off);
+		for (int first = 1; print_line(t, f, cells, colors, w, off, first, fit); first = 0)
+			;
 	}
 	for (size_t i = 0; i < t->rows * (size_t)t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t->colors);
 	memset(t, 0, sizeof *t);
+}
+
+void wr_out_wrapped(FILE *f, const char *text, size_t indent)
+{
+	size_t cols = isatty(fileno(f)) ? (size_t)wr_out_columns() : 0;
+	if (cols <= indent + 10) {
+		fputs(text, f);
+		return;
+	}
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		size_t key = len < indent ? len : indent, next;
+		char *value = wr_xstrndup(line + key, len - key);
+		fwrite(line, 1, key, f);
+		const char *rest = value;
+		do {
+			size_t n = wr_text_wrap(rest, cols - indent, &next);
+			fprintf(f, "%*s%.*s\n", rest == value ? 0 : (int)indent, "", (int)n, rest);
+			rest += next;
+		} while (*rest);
+		free(value);
+		line += len + (nl != NULL);
+	}
 }
 
 void wr_print_version(void)

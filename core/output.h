@@ -1,8 +1,9 @@
 /* output.h - what the tools print: JSON lines for jq, tables for people.
  *
  * --json prints one compact object per line. Tables size their columns by
- * display width (utf8proc), cut long cells with an ellipsis at a grapheme
- * boundary, and colour only on a terminal and never with NO_COLOR. */
+ * display width (utf8proc), fit a terminal's width (cutting long cells with
+ * an ellipsis at a grapheme boundary, or wrapping them), keep every cell
+ * whole in a pipe, and colour only on a terminal and never with NO_COLOR. */
 #ifndef WR_OUTPUT_H
 #define WR_OUTPUT_H
 
@@ -32,8 +33,9 @@ char *wr_out_when(int64_t now, int64_t ts, char *buf, size_t n);
 struct wr_table {
 	int ncols;
 	const char *head[WR_TABLE_MAXCOLS];
-	size_t maxw[WR_TABLE_MAXCOLS];    /* 0: no limit */
+	size_t maxw[WR_TABLE_MAXCOLS];    /* preferred width on a narrow terminal; 0: none */
 	int right[WR_TABLE_MAXCOLS];      /* right-align */
+	int wrap[WR_TABLE_MAXCOLS];       /* on a terminal, wrap long cells instead of cutting them */
 	char **cells;                     /* rows * ncols, owned */
 	const char **colors;              /* ANSI colour per cell or NULL */
 	size_t rows, cap;
@@ -45,8 +47,18 @@ void wr_table_row(struct wr_table *t, const char *const *cells);
 /* Colours cell col of the last row (a static ANSI sequence). */
 void wr_table_color(struct wr_table *t, int col, const char *ansi);
 /* Prints the table to f and frees it. Cells were made safe for a terminal
- * by wr_sanitize (sanitize.h) when they were added. */
+ * by wr_sanitize (sanitize.h) when they were added. On a terminal no line
+ * is wider than the terminal, in display cells: when the columns do not fit
+ * the widest are narrowed (see fit_widths in output.c) and their cells cut
+ * with an ellipsis at a grapheme boundary, or wrapped under their column.
+ * Off a terminal every cell is printed whole, so that grep finds it. */
 void wr_table_print(struct wr_table *t, FILE *f);
+
+/* Prints text, lines of "KEY VALUE" whose first indent bytes are the key
+ * (ASCII, padded), to f; on a terminal a value wider than the rest of the
+ * line goes on in lines indented by indent cells, broken after a space
+ * where one fits. */
+void wr_out_wrapped(FILE *f, const char *text, size_t indent);
 
 #define WR_RED "\033[31m"
 #define WR_GREEN "\033[32m"

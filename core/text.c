@@ -111,3 +111,29 @@ char *wr_text_fit(const char *s, size_t width)
 		wr_buf_addstr(&b, "\xe2\x80\xa6");
 	return b.p ? b.p : wr_xstrdup("");
 }
+
+size_t wr_text_wrap(const char *s, size_t width, size_t *next)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(s);
+	size_t used = 0, off = 0, at_space = 0;
+	while (left > 0) {
+		size_t w;
+		size_t k = next_grapheme(p + off, left, &w);
+		if (used + w > width && off > 0)
+			break;
+		if (p[off] == ' ' && off > 0)
+			at_space = off;
+		used += w;
+		off += k;
+		left -= (utf8proc_ssize_t)k;
+	}
+	size_t end = left > 0 && p[off] != ' ' && at_space ? at_space : off;
+	size_t n = end;
+	while (end > 0 && s[end - 1] == ' ')
+		end--;
+	while (s[n] == ' ')
+		n++;
+	*next = n;
+	return end;
+}

@@ -17,5 +17,10 @@ size_t wr_text_width(const char *s);
 /* Newly allocated copy of s cut to at most width columns at a grapheme
  * boundary, ending in "…" when cut. */
 char *wr_text_fit(const char *s, size_t width);
+/* The first line of s when s is wrapped at width columns: returns its
+ * length in bytes, broken after the last space that fits or else at a
+ * grapheme boundary (one grapheme at least, so that wrapping ends); *next
+ * is where the following line starts (past the spaces at the break). */
+size_t wr_text_wrap(const char *s, size_t width, size_t *next);
 
 #endif

@@ -29,6 +29,25 @@ static void fit(const char *s, size_t w, const char *want, const char *what)
 	free(r);
 }
 
+/* Wraps s at w columns and joins the lines with '|'. */
+static void wrap(const char *s, size_t w, const char *want, const char *what)
+{
+	char out[512];
+	size_t o = 0, next;
+	int fits = 1;
+	while (*s) {
+		size_t n = wr_text_wrap(s, w, &next);
+		char line[256];
+		snprintf(line, sizeof line, "%.*s", (int)n, s);
+		fits &= wr_text_width(line) <= w || wr_text_width(line) == 2; /* a wide char in 1 */
+		o += (size_t)snprintf(out + o, sizeof out - o, "%s%s", o ? "|" : "", line);
+		s += next;
+	}
+	out[o] = '\0';
+	is_str(out, want, "wrap %s at %zu", what, w);
+	ok(fits, "every line of %s fits in %zu columns", what, w);
+}
+
 int main(void)
 {
 	valid("", 0, 1, "empty");
@@ -96,5 +115,14 @@ int main(void)
 	    "ZWJ emoji kept whole");
 	fit("\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7xyz", 2, ELLIPSIS, "ZWJ emoji never split");
 	fit("\xf0\x9f\x87\xab\xf0\x9f\x87\xb7\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa", 3, "\xf0\x9f\x87\xab\xf0\x9f\x87\xb7" ELLIPSIS, "flags never split");
+
+	/* wrapping */
+	wrap("hello world", 20, "hello world", "a short line");
+	wrap("hello big world", 9, "hello big|world", "at a space");
+	wrap("hello   world", 7, "hello|world", "spaces at the break dropped");
+	wrap("abcdefghij", 4, "abcd|efgh|ij", "a word longer than the line");
+	wrap("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 5, "\xe6\x97\xa5\xe6\x9c\xac|\xe8\xaa\x9e", "CJK (no half character)");
+	wrap("a" E_DECOMP E_DECOMP "b", 2, "a" E_DECOMP "|" E_DECOMP "b", "combining marks kept with their base");
+	wrap("\xe6\x97\xa5x", 1, "\xe6\x97\xa5|x", "a wide character in one column (one grapheme a line)");
 	return done_testing();
 }

@@ -115,6 +115,13 @@ test_expect_success 'list filters: --pending, --dead, --all' '
 	test $(wc -l <a) -eq 5
 '
 
+test_expect_success 'a due entry is due "now" in a pipe as on a terminal' '
+	wr-outbox list --pending >table &&
+	awk "NR > 1 { print \$6 }" table >next &&
+	echo now >want &&
+	test_cmp want next
+'
+
 test_expect_success 'the ledger is clean' '
 	ledger_clean
 '

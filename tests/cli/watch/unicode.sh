@@ -1,7 +1,8 @@
 #!/bin/bash
 # wr-watch status: workflow names in CJK, emoji and combining marks keep the
 # table's columns aligned (display widths, not bytes), and long names are
-# cut with an ellipsis at a grapheme boundary.
+# kept whole in a pipe and cut with an ellipsis at a grapheme boundary on a
+# narrow terminal.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/helpers.sh"
@@ -32,7 +33,15 @@ test_expect_success 'every STATUS column starts at the same display column' '
 	sed -E "s/(STATUS|running) .*//" out >prefix &&
 	widths prefix | sort -u >w &&
 	test $(wc -l <w) -eq 1 &&
-	test $(cat w) -eq 35
+	test $(cat w) -eq 62
+'
+
+test_expect_success TTY 'on an 80-column terminal too' '
+	NO_COLOR=1 script -qec "stty cols 80 && wr-watch" /dev/null </dev/null | tr -d "\r" >tty &&
+	test $(wc -l <tty) -eq 8 &&
+	sed -E "s/(STATUS|running) .*//" tty >prefix &&
+	widths prefix | sort -u >w &&
+	test $(wc -l <w) -eq 1
 '
 
 test_expect_success 'the same for every later column (ATTEMPT, CREATED)' '
@@ -44,12 +53,13 @@ test_expect_success 'the same for every later column (ATTEMPT, CREATED)' '
 	test $(wc -l <w) -eq 1
 '
 
-test_expect_success 'a long name is cut to 24 columns with an ellipsis, whole graphemes kept' '
-	grep "^bbbb0007" out >long &&
-	test_grep "^bbbb0007  非常に長いワークフロー…  running" long &&
-	sed -E "s/^bbbb0007  //; s/  running.*//" long >cell &&
-	test $(LC_ALL=C.UTF-8 wc -L <cell) -eq 23 &&
-	iconv -f UTF-8 -t UTF-8 out >/dev/null
+test_expect_success TTY 'a long name is whole in a pipe, cut on a narrow terminal at a grapheme boundary' '
+	test_grep "^bbbb0007  非常に長いワークフローの名前でテーブルの幅を超える  running" out &&
+	grep "^bbbb0007" tty >long &&
+	test_grep "^bbbb0007  非常に[^ ]*…  +running" long &&
+	sed -E "s/^bbbb0007  //; s/  +running.*//" long >cell &&
+	test $(($(LC_ALL=C.UTF-8 wc -L <cell) % 2)) -eq 1 &&
+	iconv -f UTF-8 -t UTF-8 tty >/dev/null
 '
 
 test_expect_success 'combining marks stay with their letter' '
