@@ -69,9 +69,9 @@ test_expect_success 'wr-watch: RFC 3339 times when piped' '
 	grep -q -E "$RFC3339" out && test_must_fail grep -q " ago" out
 '
 
-test_expect_success 'wr-outbox list: RFC 3339 times when piped' '
+test_expect_success 'wr-outbox list: RFC 3339 times when piped (a due entry is due "now")' '
 	wr-outbox list --all >out &&
-	grep -q -E "$RFC3339" out && test_must_fail grep -q -E " ago|  now " out
+	grep -q -E "$RFC3339" out && test_must_fail grep -q -E " ago| in [0-9]" out
 '
 
 for cmd in "wr-watch --all --json" "wr-outbox list --all --json" "wr-watch stats --json" "wr-ledger stats --json"; do
