@@ -4,6 +4,7 @@
 #include "map.h"
 #include "scan.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -117,6 +118,8 @@ json_t *wr_compact_seed_json(const struct wr_state *st)
 		wr_jset_int(j, "last_success_ms", w->last_success_ts);
 		wr_jset_int(j, "overdue_period", w->overdue_period);
 		wr_jset_int(j, "overdue", w->overdue);
+		if (w->archived)
+			wr_jset(j, "archived", json_deep_copy(w->archived));
 		json_t *f = json_object();
 		for (int k = 0; k < WR_OUT__COUNT; k++)
 			if (w->finished[k])
@@ -184,6 +187,8 @@ int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 		w->last_success_ts = geti(j, "last_success_ms");
 		w->overdue_period = geti(j, "overdue_period");
 		w->overdue = geti(j, "overdue") != 0;
+		json_t *arch = json_object_get(j, "archived");
+		w->archived = json_is_object(arch) ? json_deep_copy(arch) : NULL;
 		json_t *f = json_object_get(j, "finished");
 		for (int k = 0; k < WR_OUT__COUNT; k++)
 			w->finished[k] = geti(f, outcome_key(k));
@@ -584,6 +589,55 @@ static void gather(struct wr_buf *b, const char *map, const struct line *ln, siz
 			wr_buf_add(b, map + ln[i].off, (size_t)ln[i].len + 1);
 }
 
+struct archiving {
+	struct cctx *c;
+	int32_t pin;
+};
+
+static int run_archived(const char *run, void *ctx)
+{
+	struct archiving *a = ctx;
+	char key[300];
+	snprintf(key, sizeof key, "r\x1f%s", run);
+	void *v = wr_map_get(&a->c->ents, key);
+	int32_t e = (int32_t)(uintptr_t)v;
+	return v && e && find(a->c, e) != a->pin;
+}
+
+/* The marker's seed of st, with the statistics of the runs that move
+ * (their recovery decisions read from the moved lines) added to each
+ * workflow's archived totals, so that stats survive the archive. */
+static json_t *seed_with_archived(const struct wr_state *st, struct archiving *a, const char *map,
+				  const struct line *ln, size_t nl, const unsigned char *arch)
+{
+	struct wr_stats s;
+	wr_stats_init(&s, 0);
+	s.st = st;
+	for (size_t i = 0; i < nl; i++) {
+		struct wr_event ev;
+		struct wr_decode_err err;
+		if (arch[i] != 1 || ln[i].len > WR_LINE_MAX || wr_event_decode(map + ln[i].off, ln[i].len, &ev, &err) < 0)
+			continue;
+		int ok = WR_APPLY_OK;
+		if (ev.type == WR_EV_RECOVERY_DECIDED)
+			wr_stats_on_events(&s, &ev, 1, &ok, NULL, 0);
+		wr_event_clear(&ev);
+	}
+	json_t *totals = wr_stats_archive(&s, st, run_archived, a);
+	wr_stats_free(&s);
+	json_t *seed = wr_compact_seed_json(st);
+	size_t i;
+	json_t *j;
+	json_array_foreach(json_object_get(seed, "workflows"), i, j)
+	{
+		json_t *t = json_object_get(totals, json_string_value(json_object_get(j, "workflow")));
+		if (t)
+			wr_jset(j, "archived", json_incref(t));
+	}
+	json_decref(totals);
+	return seed;
+}
+
 int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res)
 {
 	memset(res, 0, sizeof *res);
@@ -770,7 +824,8 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	wr_jset_int(m, "kept_events", res->kept_events);
 	wr_jset_int(m, "keep_ms", keep_ms);
 	wr_jset_ts(m, "cutoff", cutoff > 0 ? cutoff : 0);
-	wr_jset(m, "state", wr_compact_seed_json(&l->st));
+	struct archiving moving = {&c, pin};
+	wr_jset(m, "state", seed_with_archived(&l->st, &moving, map, ln, nl, arch));
 	char *ms = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(m);
 	if (!ms)

@@ -387,6 +387,11 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 	put_i64(b, w->last_success_ts);
 	put_i64(b, w->overdue_period);
 	put_i64(b, w->overdue);
+	char *a = w->archived ? json_dumps(w->archived, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (w->archived && !a)
+		wr_die(wr_exit_failure, "out of memory");
+	put_str(b, a);
+	free(a);
 }
 
 /* The body: identity and checks, position, state. */
@@ -860,7 +865,15 @@ static struct wr_workflow *get_workflow(struct rd *r)
 	w->last_success_ts = get_i64(r);
 	w->overdue_period = get_i64(r);
 	w->overdue = get_i64(r);
+	char *a = get_str(r);
+	if (a) {
+		w->archived = json_loads(a, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(w->archived))
+			r->bad = 1;
+		free(a);
+	}
 	if (r->bad) {
+		json_decref(w->archived);
 		json_decref(w->agent_metrics);
 		free(w->name);
 		free(w);
@@ -1111,6 +1124,12 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		DI(o, "overdue_period", w->overdue_period);
 		DI(o, "overdue", w->overdue);
 		wr_buf_addf(o, "\n");
+		if (w->archived) { /* a line of its own: new with each compaction */
+			wr_buf_addf(o, "archived");
+			dstr(o, "workflow", w->name);
+			djson(o, "stats", w->archived);
+			wr_buf_addf(o, "\n");
+		}
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {
 		const struct wr_run *r = st->runs.ent[i].val;

@@ -191,6 +191,7 @@ void wr_workflow_free(void *p)
 {
 	struct wr_workflow *w = p;
 	json_decref(w->agent_metrics);
+	json_decref(w->archived);
 	free(w->name);
 	free(w);
 }

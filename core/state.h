@@ -166,6 +166,10 @@ struct wr_workflow {
 	int64_t last_success_ts;
 	int64_t overdue_period;
 	int64_t overdue;
+	/* Statistics of the runs compaction archived (core/stats.c), kept so
+	 * that wr-watch stats covers all of history even once the archive
+	 * segments are gone; NULL: none. */
+	json_t *archived;
 };
 
 /* Adds a finished attempt's agent figures to its workflow's totals. */

@@ -118,22 +118,27 @@ struct acc {
 };
 
 
-static void add_agent(struct acc *a, const struct wr_attempt *t)
+static void add_agent_sums(struct acc *a, int64_t turns, int64_t tool_calls, json_t *metrics)
 {
-	if (!t->turns && !t->tool_calls && !json_object_size(t->metrics))
-		return;
-	a->agent_attempts++;
-	a->turns = wr_add_sat(a->turns, t->turns);
-	a->tool_calls = wr_add_sat(a->tool_calls, t->tool_calls);
+	a->turns = wr_add_sat(a->turns, turns);
+	a->tool_calls = wr_add_sat(a->tool_calls, tool_calls);
 	const char *k;
 	json_t *v;
-	json_object_foreach(t->metrics, k, v)
+	json_object_foreach(metrics, k, v)
 	{
 		if (!a->metrics)
 			a->metrics = json_object();
 		json_t *cur = json_object_get(a->metrics, k);
 		wr_jset(a->metrics, k, json_integer(wr_add_sat(cur ? json_integer_value(cur) : 0, json_integer_value(v))));
 	}
+}
+
+static void add_agent(struct acc *a, const struct wr_attempt *t)
+{
+	if (!t->turns && !t->tool_calls && !json_object_size(t->metrics))
+		return;
+	a->agent_attempts++;
+	add_agent_sums(a, t->turns, t->tool_calls, t->metrics);
 }
 
 static json_t *rate(int64_t num, int64_t den)
@@ -231,6 +236,160 @@ static void add_run(const struct wr_stats *s, struct acc *a, const struct wr_run
 	}
 }
 
+/* ---- archived totals ------------------------------------------------
+ *
+ * Compaction moves ended runs to archive segments, which may be deleted
+ * later; their figures stay in the workflow's "archived" object (kept by
+ * the marker's seed and by snapshots), the fields of struct acc:
+ *   {"runs":N,"status":{NAME:N},"attempts":N,"runs_with_attempts":N,
+ *    "outcomes":{NAME:N},"durations":[[MS,COUNT],...],"recovered":N,
+ *    "recover_ms":N,"recoveries":{ACTION:[DECISIONS,SUCCEEDED]},"stale":N,
+ *    "agent":{"attempts":N,"turns":N,"tool_calls":N,"metrics":{NAME:N}}}
+ * Durations are exact up to WR_ARCHIVE_DURATIONS distinct values; past
+ * that they are rounded to 3 significant digits. */
+#define WR_ARCHIVE_DURATIONS 4096
+#define WR_ARCHIVE_DURATIONS_MAX ((size_t)1 << 26)
+
+static int64_t jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* Adds the archived totals j to a. */
+static void acc_add_archived(struct acc *a, json_t *j)
+{
+	if (!json_is_object(j))
+		return;
+	a->runs += jint(j, "runs");
+	for (int i = 0; i < WR_ST__COUNT; i++)
+		a->by_status[i] += jint(json_object_get(j, "status"), wr_status_name((enum wr_status)i));
+	a->attempts += jint(j, "attempts");
+	a->runs_with_attempts += jint(j, "runs_with_attempts");
+	for (int i = 1; i < WR_OUT__COUNT; i++)
+		a->outcomes[i] += jint(json_object_get(j, "outcomes"), wr_outcome_name((enum wr_outcome)i));
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(j, "durations"), i, p)
+	{
+		int64_t v = json_integer_value(json_array_get(p, 0)), n = json_integer_value(json_array_get(p, 1));
+		for (; n > 0 && a->ndur < WR_ARCHIVE_DURATIONS_MAX; n--) { /* a hostile marker's counts */
+			WR_GROW(a->dur, a->capdur, a->ndur + 1);
+			a->dur[a->ndur++] = v;
+		}
+	}
+	a->recovered += jint(j, "recovered");
+	a->recover_ms += jint(j, "recover_ms");
+	for (int k = 0; k < ACT__COUNT; k++) {
+		json_t *d = json_object_get(json_object_get(j, "recoveries"), act_names[k]);
+		a->dec[k] += json_integer_value(json_array_get(d, 0));
+		a->dec_ok[k] += json_integer_value(json_array_get(d, 1));
+	}
+	a->stale += jint(j, "stale");
+	json_t *ag = json_object_get(j, "agent");
+	a->agent_attempts = wr_add_sat(a->agent_attempts, jint(ag, "attempts"));
+	add_agent_sums(a, jint(ag, "turns"), jint(ag, "tool_calls"), json_object_get(ag, "metrics"));
+}
+
+static int64_t round3(int64_t v)
+{
+	int64_t m = 1;
+	while (v / m >= 1000)
+		m *= 10;
+	return (v + m / 2) / m * m;
+}
+
+/* The durations of a as [[ms, count], ...], ascending. */
+static json_t *durations_json(struct acc *a)
+{
+	if (a->ndur)
+		qsort(a->dur, a->ndur, sizeof *a->dur, cmp_i64);
+	size_t distinct = 0;
+	for (size_t i = 0; i < a->ndur; i++)
+		distinct += !i || a->dur[i] != a->dur[i - 1];
+	if (distinct > WR_ARCHIVE_DURATIONS) {
+		for (size_t i = 0; i < a->ndur; i++)
+			a->dur[i] = round3(a->dur[i]);
+		qsort(a->dur, a->ndur, sizeof *a->dur, cmp_i64);
+	}
+	json_t *out = json_array();
+	for (size_t i = 0; i < a->ndur;) {
+		size_t k = i;
+		while (k < a->ndur && a->dur[k] == a->dur[i])
+			k++;
+		json_array_append_new(out, json_pack("[II]", (json_int_t)a->dur[i], (json_int_t)(k - i)));
+		i = k;
+	}
+	return out;
+}
+
+static json_t *archived_json(struct acc *a)
+{
+	json_t *o = json_object();
+	wr_jset_int(o, "runs", a->runs);
+	json_t *st = json_object();
+	for (int i = 0; i < WR_ST__COUNT; i++)
+		if (a->by_status[i])
+			wr_jset_int(st, wr_status_name((enum wr_status)i), a->by_status[i]);
+	wr_jset(o, "status", st);
+	wr_jset_int(o, "attempts", a->attempts);
+	wr_jset_int(o, "runs_with_attempts", a->runs_with_attempts);
+	json_t *oc = json_object();
+	for (int i = 1; i < WR_OUT__COUNT; i++)
+		if (a->outcomes[i])
+			wr_jset_int(oc, wr_outcome_name((enum wr_outcome)i), a->outcomes[i]);
+	wr_jset(o, "outcomes", oc);
+	wr_jset(o, "durations", durations_json(a));
+	wr_jset_int(o, "recovered", a->recovered);
+	wr_jset_int(o, "recover_ms", a->recover_ms);
+	json_t *rc = json_object();
+	for (int k = 0; k < ACT__COUNT; k++)
+		wr_jset(rc, act_names[k], json_pack("[II]", (json_int_t)a->dec[k], (json_int_t)a->dec_ok[k]));
+	wr_jset(o, "recoveries", rc);
+	wr_jset_int(o, "stale", a->stale);
+	json_t *ag = json_object();
+	wr_jset_int(ag, "attempts", a->agent_attempts);
+	wr_jset_int(ag, "turns", a->turns);
+	wr_jset_int(ag, "tool_calls", a->tool_calls);
+	wr_jset(ag, "metrics", a->metrics ? json_incref(a->metrics) : json_object());
+	wr_jset(o, "agent", ag);
+	return o;
+}
+
+json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
+			 int (*archived)(const char *run, void *ctx), void *ctx)
+{
+	size_t nw = st->workflows.n;
+	struct acc *accs = wr_xcalloc(nw ? nw : 1, sizeof *accs);
+	struct wr_map byname = {0};
+	for (size_t i = 0; i < nw; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		accs[i].name = w->name;
+		wr_map_put(&byname, w->name, &accs[i]);
+	}
+	for (size_t i = 0; i < st->runs.n; i++) {
+		const struct wr_run *r = st->runs.ent[i].val;
+		struct acc *a = wr_map_get(&byname, r->workflow);
+		if (a && archived(r->id, ctx)) {
+			a->name = NULL; /* marks a workflow with runs to archive */
+			add_run(s, a, r);
+		}
+	}
+	wr_map_free(&byname, NULL);
+	json_t *out = json_object();
+	for (size_t i = 0; i < nw; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		struct acc *a = &accs[i];
+		if (!a->name) {
+			acc_add_archived(a, w->archived);
+			wr_jset(out, w->name, archived_json(a));
+		}
+		free(a->dur);
+		json_decref(a->metrics);
+	}
+	free(accs);
+	return out;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(((const struct acc *)a)->name, ((const struct acc *)b)->name);
@@ -252,9 +411,19 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 			add_run(s, a, r);
 	}
 	wr_map_free(&byname, NULL);
+	/* All of history: the archived runs too, and every breaker opening
+	 * (its events may be archived). A window or a label filter counts the
+	 * runs of the live ledger only: archived runs keep no times or labels. */
+	int whole = !s->since && !(s->labels && s->labels->n);
 	for (size_t k = 0; k < nw; k++) {
+		const struct wr_workflow *w = wr_state_workflow(st, accs[k].name);
 		int64_t *c = wr_map_get(&s->opens, accs[k].name);
 		accs[k].opens = c ? *c : 0;
+		if (whole && w) {
+			acc_add_archived(&accs[k], w->archived);
+			if (w->opens > accs[k].opens)
+				accs[k].opens = w->opens;
+		}
 	}
 	qsort(accs, nw, sizeof *accs, cmp_name);
 	json_t *out = json_array();

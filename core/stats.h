@@ -23,6 +23,10 @@
  *   labels        with a label filter, only the runs it matches count, and
  *                 workflows without such a run are left out (breaker opens
  *                 are the workflow's, whatever the labels)
+ *   archived      runs moved to archives by compaction count with the
+ *                 totals their workflow keeps (wr_stats_archive), over
+ *                 all of history only: a window or a label filter counts
+ *                 the live ledger's runs
  *   agent         over the attempts (finished or live) of those runs that
  *                 reported turns, tool calls or metrics on the progress
  *                 channel: attempts, turns, tool_calls, metrics (each
@@ -55,6 +59,14 @@ void wr_stats_on_events(void *ctx, const struct wr_event *evs, size_t n, const i
 /* One object per workflow (by name), only workflow when not NULL; an array
  * the caller owns. Workflows with nothing in the window are left out. */
 json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, const char *workflow);
+/* For compaction: the archived totals (struct wr_workflow.archived, see
+ * stats.c) of each workflow that has runs for which archived(id, ctx) is
+ * true, those runs' figures added to what was archived before; an object
+ * workflow name -> totals, the caller's. s holds the recovery decisions of
+ * those runs (wr_stats_on_events). wr_stats_workflows adds the archived
+ * totals when it counts all of history (no window, no label filter). */
+json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
+			 int (*archived)(const char *run, void *ctx), void *ctx);
 /* Nearest-rank percentile of v[0..n) (sorted ascending), p in (0, 100]. */
 int64_t wr_percentile(const int64_t *v, size_t n, double p);
 

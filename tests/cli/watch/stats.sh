@@ -140,4 +140,37 @@ test_expect_success 'an empty ledger: no figures, exit 0; a missing one: 74; bad
 	test_grep "invalid duration .soon. for --since" err
 '
 
+test_expect_success 'compaction changes no figure: stats cover the archived runs' '
+	wr-watch stats --json >before.json &&
+	wr-watch stats >before.txt &&
+	wr-ledger compact --keep 1d >out &&
+	test -f "$WR_LEDGER.archive.1" &&
+	head -n 1 "$WR_LEDGER" >marker &&
+	jq -e ".type == \"ledger.compacted\" and .archived_events > 0" marker &&
+	wr-watch stats --json >after.json &&
+	test_cmp before.json after.json &&
+	wr-watch stats >after.txt &&
+	test_cmp before.txt after.txt
+'
+
+test_expect_success 'the figures come from the marker: the same without the archive and its snapshot' '
+	mkdir saved &&
+	mv "$WR_LEDGER".archive.* "$WR_LEDGER".snapshot saved/ &&
+	wr-watch stats --json >after.json &&
+	test_cmp before.json after.json &&
+	mv saved/* "$TRASH"/
+'
+
+test_expect_success 'a second compaction adds to the archived totals' '
+	created $(b 4) beta $D:00:00.000Z &&
+	started $(b 4) 1 $D:00:01.000Z elsewhere 1 0 $FAR &&
+	finished $(b 4) 1 $D:00:03.000Z success 2000 0 &&
+	wr-watch stats --json >before.json &&
+	jq -e "select(.workflow == \"beta\") | .runs == 4" before.json &&
+	wr-ledger compact --keep 1d >out &&
+	wr-watch stats --json >after.json &&
+	test_cmp before.json after.json &&
+	wr-ledger verify --deep
+'
+
 test_done
