@@ -28,6 +28,7 @@
 #include "err.h"
 #include "suggest.h"
 #include "event.h"
+#include "follow.h"
 #include "ledger.h"
 #include "output.h"
 #include "proc.h"
@@ -649,12 +650,6 @@ static int cmd_import(int argc, char **argv)
 
 /* ---- follow ---- */
 
-struct follow {
-	struct wr_ledger *l;
-	int live;                      /* 0 while replaying what was there before */
-	int64_t last_seq;              /* highest seq printed or skipped */
-};
-
 static void follow_print(const struct wr_event *ev, const struct wr_outbox *o)
 {
 	if (fmt_workrail) {
@@ -692,40 +687,16 @@ static void follow_print(const struct wr_event *ev, const struct wr_outbox *o)
 	}
 }
 
-static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
-			  const char *const *why, int64_t line)
+static void follow_event(void *ctx, const struct wr_event *ev, int applied, const char *why, int last)
 {
-	struct follow *fc = ctx;
+	struct wr_ledger *l = ctx;
 	(void)why;
-	(void)line;
-	int printed = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct wr_event *ev = &evs[i];
-		if (ev->seq <= fc->last_seq)
-			continue;
-		fc->last_seq = ev->seq;
-		if (!fc->live || applied[i] != WR_APPLY_OK || ev->type < WR_EV_OUTBOX_ENQUEUED ||
-		    ev->type > WR_EV_OUTBOX_RETRIED)
-			continue;
-		const struct wr_outbox *o = wr_state_outbox(&fc->l->st, wr_ev_str(ev, "id"));
-		if (o) {
-			follow_print(ev, o);
-			printed = 1;
-		}
-	}
-	if (printed)
-		fflush(stdout);
-}
-
-/* Directory of path, newly allocated. */
-static char *dir_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	if (!s)
-		return wr_xstrdup(".");
-	if (s == path)
-		return wr_xstrdup("/");
-	return wr_xstrndup(path, (size_t)(s - path));
+	(void)last;
+	if (applied != WR_APPLY_OK || ev->type < WR_EV_OUTBOX_ENQUEUED || ev->type > WR_EV_OUTBOX_RETRIED)
+		return;
+	const struct wr_outbox *o = wr_state_outbox(&l->st, wr_ev_str(ev, "id"));
+	if (o)
+		follow_print(ev, o);
 }
 
 static int cmd_follow(int argc, char **argv)
@@ -744,37 +715,12 @@ static int cmd_follow(int argc, char **argv)
 	}
 	no_more_args(argc, argv);
 	struct wr_ledger l;
-	struct follow fc = {&l, 0, 0};
 	open_ledger(&l, WR_LEDGER_LAZY);
-	l.on_events = follow_events;
-	l.on_events_ctx = &fc;
-	if (wr_ledger_refresh(&l) < 0)
+	struct wr_follow fw = {.l = &l, .on_event = follow_event, .ctx = &l};
+	if (wr_follow_run(&fw) < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-	fc.live = 1;
-	/* inotify on the directory sees appends and a replaced file alike;
-	 * polling is the fallback (and a safety net every second). */
-	char *dir = dir_of(l.path);
-	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	int watching = 0;
-	for (;;) {
-		if (in >= 0 && !watching)
-			watching = inotify_add_watch(in, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0;
-		struct pollfd p = {in, POLLIN, 0};
-		int r = poll(&p, in >= 0 && watching ? 1 : 0, watching ? 1000 : 250);
-		if (r < 0 && errno != EINTR)
-			wr_diesys(WR_EXIT_IO, "unable to wait for the ledger");
-		if (r > 0) {
-			char buf[4096];
-			while (read(in, buf, sizeof buf) > 0)
-				;
-		}
-		int64_t before = fc.last_seq;
-		int rr = wr_ledger_refresh(&l);
-		if (rr < 0)
-			wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-		if (rr == 1 && l.st.last_seq < before)
-			fc.last_seq = l.st.last_seq; /* a new ledger: its seqs start again */
-	}
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
 }
 
 /* ---- deliver ---- */

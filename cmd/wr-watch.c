@@ -44,6 +44,7 @@
 #include "decide.h"
 #include "decide_check.h"
 #include "err.h"
+#include "follow.h"
 #include "suggest.h"
 #include "labels.h"
 #include "ledger.h"
@@ -815,118 +816,62 @@ static int cmd_show(const char *arg)
 
 struct follow_ctx {
 	struct wr_ledger *l;
-	int64_t after;              /* highest seq seen (printed or skipped) */
-	int64_t base;               /* after, as it was before this refresh */
-	int skip;                   /* initial replay without --from-start */
 	int color;
 	const char *run;            /* full id with --run */
 };
 
-static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
-			  const char *const *why, int64_t line)
+static void follow_event(void *ctx, const struct wr_event *ev, int applied, const char *why, int last)
 {
 	struct follow_ctx *f = ctx;
-	(void)line;
-	for (size_t i = 0; i < n; i++) {
-		const struct wr_event *ev = &evs[i];
-		/* After a compaction the whole new file is replayed: what was
-		 * seen already (every seq <= base) is not printed again. Not
-		 * "<= after": a compacted file has its marker (seq L+1) before
-		 * the kept events (seq <= L), some of which may be new to us.
-		 * (The marker is metadata: the ledger does not deliver it.) */
-		if (ev->seq <= f->base)
-			continue;
-		if (ev->seq > f->after)
-			f->after = ev->seq;
-		if (f->skip)
-			continue;
-		if (f->run && (!ev->run || strcmp(ev->run, f->run)))
-			continue;
-		const struct wr_run *r = ev->run ? wr_state_run(&f->l->st, ev->run) : NULL;
-		const char *wf = ev->workflow ? ev->workflow : r ? r->workflow : NULL;
-		if (opt.workflow && (!wf || strcmp(wf, opt.workflow)))
-			continue;
-		if (opt.labels.n && (!r || !wr_label_filter_match(&opt.labels, r->labels)))
-			continue;
-		if (opt.json) {
-			json_incref(ev->obj);
-			print_json(ev->obj);
-			continue;
-		}
-		struct wr_buf b = {0};
-		char ts[WR_TS_LEN];
-		char *type = wr_xstrclean(ev->type_name); /* an unknown type is data */
-		wr_buf_addf(&b, "%s #%lld %-17s ", wr_ts_format(ev->ts, ts), (long long)ev->seq, type);
-		free(type);
-		if (ev->run) {
-			wr_buf_addclean(&b, wr_short_id(ev->run));
-			wr_buf_addstr(&b, " ");
-		}
-		if (wf && ev->type != WR_EV_BREAKER_CHANGED) {
-			wr_buf_addclean(&b, wf);
-			wr_buf_addstr(&b, ": ");
-		}
-		char *d = describe(ev);
-		wr_buf_addstr(&b, d);
-		free(d);
-		if (applied[i] == WR_APPLY_STALE)
-			wr_buf_addf(&b, " [stale: %s]", why[i] ? why[i] : "fenced off");
-		else if (applied[i] == WR_APPLY_INVALID)
-			wr_buf_addf(&b, " [invalid: %s]", why[i] ? why[i] : "invariant broken");
-		/* The run's status after the decision: the state change at a glance. */
-		if (r && applied[i] == WR_APPLY_OK && i + 1 == n) {
-			if (f->color)
-				wr_buf_addf(&b, " -> %s%s\033[0m", status_color(r->status), wr_status_name(r->status));
-			else
-				wr_buf_addf(&b, " -> %s", wr_status_name(r->status));
-		}
-		wr_buf_addstr(&b, "\n");
-		fputs(wr_buf_str(&b), stdout);
-		wr_buf_free(&b);
+	if (f->run && (!ev->run || strcmp(ev->run, f->run)))
+		return;
+	const struct wr_run *r = ev->run ? wr_state_run(&f->l->st, ev->run) : NULL;
+	const char *wf = ev->workflow ? ev->workflow : r ? r->workflow : NULL;
+	if (opt.workflow && (!wf || strcmp(wf, opt.workflow)))
+		return;
+	if (opt.labels.n && (!r || !wr_label_filter_match(&opt.labels, r->labels)))
+		return;
+	if (opt.json) {
+		json_incref(ev->obj);
+		print_json(ev->obj);
+		return;
 	}
-	/* A stream: each decision reaches the reader (jq, a pipe) at once. */
-	fflush(stdout);
-}
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-static char *dir_of(const char *path)
-{
-	char *d = wr_xstrdup(path);
-	char *slash = strrchr(d, '/');
-	if (slash == d)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	return d;
-}
-
-/* Watches the ledger's directory (a rename over the path, a new file) and
- * the file (appends). Returns the number of watches in place. */
-static int add_watches(int ifd, const char *dir, const char *path, int *dir_wd)
-{
-	if (ifd < 0)
-		return 0;
-	if (*dir_wd < 0)
-		*dir_wd = inotify_add_watch(ifd, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE_SELF |
-							      IN_MOVE_SELF);
-	/* Returns the same watch while the inode is the same; a new one after
-	 * a replacement. Watches of replaced files go when they are deleted. */
-	int fwd = inotify_add_watch(ifd, path, IN_MODIFY);
-	return (*dir_wd >= 0) + (fwd >= 0);
+	struct wr_buf b = {0};
+	char ts[WR_TS_LEN];
+	char *type = wr_xstrclean(ev->type_name); /* an unknown type is data */
+	wr_buf_addf(&b, "%s #%lld %-17s ", wr_ts_format(ev->ts, ts), (long long)ev->seq, type);
+	free(type);
+	if (ev->run) {
+		wr_buf_addclean(&b, wr_short_id(ev->run));
+		wr_buf_addstr(&b, " ");
+	}
+	if (wf && ev->type != WR_EV_BREAKER_CHANGED) {
+		wr_buf_addclean(&b, wf);
+		wr_buf_addstr(&b, ": ");
+	}
+	char *d = describe(ev);
+	wr_buf_addstr(&b, d);
+	free(d);
+	if (applied == WR_APPLY_STALE)
+		wr_buf_addf(&b, " [stale: %s]", why ? why : "fenced off");
+	else if (applied == WR_APPLY_INVALID)
+		wr_buf_addf(&b, " [invalid: %s]", why ? why : "invariant broken");
+	/* The run's status after the decision: the state change at a glance. */
+	if (r && applied == WR_APPLY_OK && last) {
+		if (f->color)
+			wr_buf_addf(&b, " -> %s%s\033[0m", status_color(r->status), wr_status_name(r->status));
+		else
+			wr_buf_addf(&b, " -> %s", wr_status_name(r->status));
+	}
+	wr_buf_addstr(&b, "\n");
+	fputs(wr_buf_str(&b), stdout);
+	wr_buf_free(&b);
 }
 
 static int cmd_follow(void)
 {
 	struct wr_ledger l;
-	struct follow_ctx f = {0};
-	f.l = &l;
-	f.color = wr_out_color(stdout);
+	struct follow_ctx f = {&l, wr_out_color(stdout), NULL};
 	if (opt.run) {
 		/* Resolve a prefix on what is there now; a run created later
 		 * must be named in full. */
@@ -945,84 +890,11 @@ static int cmd_follow(void)
 		wr_ledger_seterr_missing(opt.ledger, l.path);
 		wr_warn("%s; waiting for it", wr_errmsg());
 	}
-	l.on_events = follow_events;
-	l.on_events_ctx = &f;
-	f.skip = !opt.from_start;
-	if (wr_ledger_refresh(&l) < 0)
+	struct wr_follow fw = {.l = &l, .from_start = opt.from_start, .on_event = follow_event, .ctx = &f};
+	if (wr_follow_run(&fw) < 0)
 		die_ledger();
-	f.skip = 0;
-	f.base = f.after;
-
-	sigset_t block, orig;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	/* Blocked except inside ppoll: a signal can never slip in between the
-	 * check of stop_signal and the wait. */
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	struct sigaction sa = {0};
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
-	const char *np = getenv("WR_WATCH_NO_INOTIFY"); /* tests of the polling fallback */
-	int ifd = np && *np ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	char *dir = dir_of(l.path);
-	int dir_wd = -1;
-	char *last_warn = NULL;
-	while (!stop_signal) {
-		int watching = add_watches(ifd, dir, l.path, &dir_wd) > 0;
-		struct pollfd pfd[2] = {{STDOUT_FILENO, 0, 0}, {ifd, POLLIN, 0}};
-		/* With inotify the timeout is only a safety net (a watch that
-		 * could not be set, a missed event); without it, it is the poll. */
-		struct timespec ts = {watching ? 2 : 0, watching ? 0 : 500 * 1000000L};
-		int r = ppoll(pfd, ifd >= 0 ? 2 : 1, &ts, &orig);
-		if (r < 0 && errno != EINTR)
-			wr_diesys(WR_EXIT_IO, "unable to wait for changes of %s", l.path);
-		if (stop_signal)
-			break;
-		/* The reader of our pipe is gone (| head): end quietly now rather
-		 * than at the next event, which may never come. */
-		if (r > 0 && (pfd[0].revents & (POLLERR | POLLHUP)))
-			break;
-		if (r > 0 && (pfd[1].revents & POLLIN)) {
-			char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-			ssize_t k;
-			while ((k = read(ifd, buf, sizeof buf)) > 0) {
-				for (char *p = buf; p < buf + k;) {
-					struct inotify_event *e = (struct inotify_event *)p;
-					if (e->wd == dir_wd && (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
-						inotify_rm_watch(ifd, dir_wd);
-						dir_wd = -1; /* the directory went: watch it again */
-					}
-					p += sizeof *e + e->len;
-				}
-			}
-		}
-		f.base = f.after;
-		if (wr_ledger_refresh(&l) < 0) {
-			/* A replacement caught half-way, a file briefly unreadable:
-			 * say so once and keep following, as tail -F does. */
-			if (!last_warn || strcmp(last_warn, wr_errmsg())) {
-				wr_warn("%s", wr_errmsg());
-				free(last_warn);
-				last_warn = wr_xstrdup(wr_errmsg());
-			}
-		} else if (last_warn) {
-			free(last_warn);
-			last_warn = NULL;
-		}
-	}
-	if (ifd >= 0)
-		close(ifd);
-	free(dir);
-	free(last_warn);
 	free((char *)f.run);
 	wr_ledger_close(&l);
-	/* Stopped by the user: a normal end of a stream, like journalctl -f. */
 	return WR_EXIT_OK;
 }
 

@@ -63,6 +63,18 @@ test_expect_success 'follow prints human lines and --format workrail' '
 	kill "$(cat h.pid)" "$(cat w.pid)"
 '
 
+test_expect_success 'SIGINT and SIGTERM end follow with 0, as they end wr-watch follow' '
+	{ wr-outbox follow >fi.txt 2>fi.err & } && pid=$! &&
+	probe_until fi.txt "enqueued" &&
+	kill -INT $pid &&
+	test_expect_code 0 test_wait_pid $pid &&
+	{ wr-outbox follow --json >ft.json 2>ft.err & } && pid=$! &&
+	probe_until ft.json "probe" &&
+	kill -TERM $pid &&
+	test_expect_code 0 test_wait_pid $pid &&
+	test ! -s fi.err && test ! -s ft.err
+'
+
 test_expect_success 'follow dies quietly when its reader goes away' '
 	{ { wr-outbox follow 2>fp.err; echo $? >fp.rc; } | head -n 1 >head.out & } &&
 	i=0 && while [ ! -s fp.rc ]; do

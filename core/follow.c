@@ -1,0 +1,177 @@
+/* follow.c - the follow loop (see follow.h). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "follow.h"
+#include "util.h"
+
+static void follow_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			  const char *const *why, int64_t line)
+{
+	struct wr_follow *f = ctx;
+	(void)line;
+	for (size_t i = 0; i < n; i++) {
+		const struct wr_event *ev = &evs[i];
+		/* After a compaction the whole new file is replayed: what was
+		 * seen already (every seq <= base) is not passed on again. Not
+		 * "<= after": a compacted file has its marker (seq L+1) before
+		 * the kept events (seq <= L), some of which may be new to us.
+		 * (The marker is metadata: the ledger does not deliver it.) */
+		if (ev->seq <= f->base)
+			continue;
+		if (ev->seq > f->after)
+			f->after = ev->seq;
+		if (f->replaying && !f->from_start)
+			continue;
+		f->on_event(f->ctx, ev, applied[i], why[i], i + 1 == n);
+	}
+	/* A stream: each decision reaches the reader (jq, a pipe) at once. */
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static char *dir_of(const char *path)
+{
+	char *d = wr_xstrdup(path);
+	char *slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(d, ".");
+	return d;
+}
+
+/* Watches the ledger's directory (a rename over the path, a new file) and
+ * the file (appends). Returns the number of watches in place. */
+static int add_watches(int ifd, const char *dir, const char *path, int *dir_wd)
+{
+	if (ifd < 0)
+		return 0;
+	if (*dir_wd < 0)
+		*dir_wd = inotify_add_watch(ifd, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE_SELF |
+							      IN_MOVE_SELF);
+	/* Returns the same watch while the inode is the same; a new one after
+	 * a replacement. Watches of replaced files go when they are deleted. */
+	int fwd = inotify_add_watch(ifd, path, IN_MODIFY);
+	return (*dir_wd >= 0) + (fwd >= 0);
+}
+
+/* Reads what inotify says; a watch of a directory that went is dropped so
+ * that it is set again. */
+static void drain_inotify(int ifd, int *dir_wd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t k;
+	while ((k = read(ifd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + k;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			if (e->wd == *dir_wd && (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
+				inotify_rm_watch(ifd, *dir_wd);
+				*dir_wd = -1;
+			}
+			p += sizeof *e + e->len;
+		}
+	}
+}
+
+/* Refreshes; says once what fails, as tail -F does. */
+static void refresh(struct wr_follow *f, char **last_warn)
+{
+	f->base = f->after;
+	int rr = wr_ledger_refresh(f->l);
+	if (rr < 0) {
+		if (!*last_warn || strcmp(*last_warn, wr_errmsg())) {
+			wr_warn("%s", wr_errmsg());
+			free(*last_warn);
+			*last_warn = wr_xstrdup(wr_errmsg());
+		}
+		return;
+	}
+	free(*last_warn);
+	*last_warn = NULL;
+	if (rr == 1 && f->l->st.last_seq < f->base)
+		f->after = f->l->st.last_seq; /* a new ledger: its seqs start again */
+}
+
+/* Blocks the stop signals except inside ppoll, so that one can never slip
+ * in between the check of stop_signal and the wait. */
+static void stop_signals(sigset_t *orig)
+{
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, orig);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int wr_follow_run(struct wr_follow *f)
+{
+	f->l->on_events = follow_events;
+	f->l->on_events_ctx = f;
+	f->replaying = 1;
+	if (wr_ledger_refresh(f->l) < 0)
+		return -1;
+	f->replaying = 0;
+	f->base = f->after;
+	sigset_t orig;
+	stop_signals(&orig);
+	const char *np = getenv("WR_WATCH_NO_INOTIFY"); /* tests of the polling fallback */
+	int ifd = np && *np ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	char *dir = dir_of(f->l->path), *last_warn = NULL;
+	int dir_wd = -1, rc = 0;
+	while (!stop_signal) {
+		int watching = add_watches(ifd, dir, f->l->path, &dir_wd) > 0;
+		struct pollfd pfd[2] = {{STDOUT_FILENO, 0, 0}, {ifd, POLLIN, 0}};
+		/* With inotify the timeout is only a safety net (a watch that
+		 * could not be set, a missed event); without it, it is the poll. */
+		struct timespec ts = {watching ? 2 : 0, watching ? 0 : 500 * 1000000L};
+		int r = ppoll(pfd, ifd >= 0 ? 2 : 1, &ts, &orig);
+		if (r < 0 && errno != EINTR) {
+			wr_seterrsys("unable to wait for changes of %s", f->l->path);
+			rc = -1;
+			break;
+		}
+		if (stop_signal)
+			break;
+		/* The reader of our pipe is gone (| head): end now as the next
+		 * write would, rather than at the next event, which may never
+		 * come. */
+		if (r > 0 && (pfd[0].revents & (POLLERR | POLLHUP))) {
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+		}
+		if (r > 0 && (pfd[1].revents & POLLIN))
+			drain_inotify(ifd, &dir_wd);
+		refresh(f, &last_warn);
+	}
+	if (ifd >= 0)
+		close(ifd);
+	free(dir);
+	free(last_warn);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return rc;
+}
