@@ -1,11 +1,10 @@
 /* run-opts.c - wr-run's usage and options. */
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "err.h"
 #include "suggest.h"
 #include "output.h"
@@ -134,89 +133,18 @@ static const char usage_tail[] =
 	"  wr-run --no-output 10m -- ./cron-job.sh\n"
 	"  wr-run --run 0193a1b2 -- ./nightly-import.sh\n";
 
-/* What 0 and WR_DUR_FOREVER mean for an option. */
-enum dur_kind {
-	DUR_POSITIVE,              /* 0 refused */
-	DUR_ZERO_OK,               /* 0 is a value: "at once" */
-	DUR_ZERO_OFF,              /* 0 and for ever both mean off: stored as 0 */
-};
-
-static int64_t parse_dur(const char *opt, const char *s, enum dur_kind kind)
-{
-	int64_t ms;
-	const char *why;
-	if (wr_dur_parse_why(s, &ms, &why) < 0)
-		wr_usage_error(EXIT_FAILED, "option '--%s': invalid duration '%s': %s (write 90s, 5m, 1h30m, 2.5e1m, 250ms)",
-			       opt, s, why);
-	if (kind == DUR_POSITIVE && ms == 0)
-		wr_usage_error(EXIT_FAILED, "option '--%s': the duration must be more than 0, not '%s'", opt, s);
-	if (kind == DUR_ZERO_OFF && ms >= WR_DUR_FOREVER)
-		ms = 0;
-	return ms;
-}
-
-static int64_t parse_num(const char *opt, const char *s, int64_t min, int64_t max)
-{
-	int64_t v;
-	if (wr_parse_int(s, min, max, &v) < 0)
-		wr_usage_error(EXIT_FAILED, "option '--%s': expected a whole number from %lld to %lld, not '%s'", opt,
-			       (long long)min, (long long)max, s);
-	return v;
-}
-
-static void parse_backoff(struct wr_policy *p, const char *s)
-{
-	char *copy = wr_xstrdup(s), *save = NULL;
-	char *parts[4] = {0};
-	int n = 0;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (n < 4)
-			parts[n++] = t;
-	if (n < 1 || n > 3)
-		wr_usage_error(EXIT_FAILED, "option '--backoff': expected INITIAL[,FACTOR[,MAX]], e.g. 30s,2,1h");
-	p->backoff_initial_ms = parse_dur("backoff", parts[0], DUR_ZERO_OK);
-	if (n > 1) {
-		char *end;
-		errno = 0;
-		double f = strtod(parts[1], &end);
-		if (errno || *end || !isfinite(f) || f < 1.0 || f > 100.0)
-			wr_usage_error(EXIT_FAILED, "option '--backoff': factor must be a number from 1 to 100, not '%s'",
-				       parts[1]);
-		p->backoff_factor = f;
-	}
-	if (n > 2)
-		p->backoff_max_ms = parse_dur("backoff", parts[2], DUR_ZERO_OK);
-	if (p->backoff_max_ms < p->backoff_initial_ms)
-		wr_usage_error(EXIT_FAILED, "option '--backoff': MAX must not be less than INITIAL");
-	free(copy);
-}
-
 static void parse_codes(struct wr_policy *p, const char *s)
 {
 	char *copy = wr_xstrdup(s), *save = NULL;
 	wr_policy_free(p);
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		int64_t v = parse_num("no-retry-on", t, 0, 255);
+		int64_t v = wr_cli_int("no-retry-on", t, 0, 255);
 		p->no_retry_on = wr_xrealloc(p->no_retry_on, (p->n_no_retry_on + 1) * sizeof *p->no_retry_on);
 		p->no_retry_on[p->n_no_retry_on++] = (int)v;
 	}
 	if (!p->n_no_retry_on)
 		wr_usage_error(EXIT_FAILED, "option '--no-retry-on': expected exit codes, e.g. 2,64");
 	free(copy);
-}
-
-static void parse_label(json_t *labels, const char *s)
-{
-	const char *eq = strchr(s, '=');
-	if (!eq || eq == s)
-		wr_usage_error(EXIT_FAILED, "option '--label': expected KEY=VALUE, not '%s'", s);
-	char *k = wr_xstrndup(s, (size_t)(eq - s));
-	if (!wr_utf8_valid(s, strlen(s)))
-		wr_usage_error(EXIT_FAILED, "option '--label': '%s' is not valid UTF-8", k);
-	char *nk = wr_id_nfc(k);
-	json_object_set_new(labels, nk, json_string(eq + 1));
-	free(nk);
-	free(k);
 }
 
 enum {
@@ -268,27 +196,27 @@ static int policy_opt(struct opts *o, int c, const char *name, const char *arg)
 	struct wr_policy *p = &o->pol;
 	switch (c) {
 	case O_TIMEOUT:
-		p->timeout_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		p->timeout_ms = wr_cli_duration(name, arg, WR_CLI_DUR_OFF);
 		break;
 	case O_KILL_AFTER:
-		p->kill_after_ms = parse_dur(name, arg, DUR_ZERO_OK);
+		p->kill_after_ms = wr_cli_duration(name, arg, WR_CLI_DUR_ZERO);
 		break;
 	case O_HEARTBEAT:
-		p->heartbeat_ms = parse_dur(name, arg, DUR_POSITIVE);
+		p->heartbeat_ms = wr_cli_duration(name, arg, WR_CLI_DUR_POSITIVE);
 		o->heartbeat_set = 1;
 		break;
 	case O_LEASE:
-		p->lease_ms = parse_dur(name, arg, DUR_POSITIVE);
+		p->lease_ms = wr_cli_duration(name, arg, WR_CLI_DUR_POSITIVE);
 		o->lease_set = 1;
 		break;
 	case O_STUCK_REPEAT:
-		p->stuck_repeat = parse_num(name, arg, 2, 1000000000);
+		p->stuck_repeat = wr_cli_int(name, arg, 2, 1000000000);
 		break;
 	case O_NO_PROGRESS:
-		p->no_progress_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		p->no_progress_ms = wr_cli_duration(name, arg, WR_CLI_DUR_OFF);
 		break;
 	case O_NO_OUTPUT:
-		p->no_output_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		p->no_output_ms = wr_cli_duration(name, arg, WR_CLI_DUR_OFF);
 		break;
 	case O_STUCK_ACTION:
 		if (strcmp(arg, "abort") && strcmp(arg, "notify"))
@@ -304,31 +232,31 @@ static int policy_opt(struct opts *o, int c, const char *name, const char *arg)
 		break;
 	}
 	case O_MAX_ATTEMPTS:
-		p->max_attempts = parse_num(name, arg, 1, 1000000);
+		p->max_attempts = wr_cli_int(name, arg, 1, 1000000);
 		break;
 	case O_BACKOFF:
-		parse_backoff(p, arg);
+		wr_cli_backoff(arg, &p->backoff_initial_ms, &p->backoff_factor, &p->backoff_max_ms);
 		break;
 	case O_DEADLINE:
-		p->deadline_ms = parse_dur(name, arg, DUR_ZERO_OFF);
+		p->deadline_ms = wr_cli_duration(name, arg, WR_CLI_DUR_OFF);
 		break;
 	case O_NO_RETRY_ON:
 		parse_codes(p, arg);
 		break;
 	case O_CONCURRENCY:
-		p->concurrency = parse_num(name, arg, 1, 1000000);
+		p->concurrency = wr_cli_int(name, arg, 1, 1000000);
 		break;
 	case O_LABEL:
-		parse_label(o->labels, arg);
+		wr_cli_label(arg, o->labels);
 		break;
 	case O_MAX_TURNS:
-		p->max_turns = parse_num(name, arg, 1, 1000000000);
+		p->max_turns = wr_cli_int(name, arg, 1, 1000000000);
 		break;
 	case O_STUCK_REPEAT_TOOL:
-		p->stuck_repeat_tool = parse_num(name, arg, 2, 1000000000);
+		p->stuck_repeat_tool = wr_cli_int(name, arg, 2, 1000000000);
 		break;
 	case O_NO_PROGRESS_TURNS:
-		p->no_progress_turns = parse_num(name, arg, 1, 1000000000);
+		p->no_progress_turns = wr_cli_int(name, arg, 1, 1000000000);
 		break;
 	default:
 		return 0;
@@ -375,11 +303,11 @@ static int run_opt(struct opts *o, int c, const char *arg)
 		o->print_id = 1;
 		break;
 	case O_EXPECT_EVERY:
-		o->expect_every_ms = parse_dur("expect-every", arg, DUR_POSITIVE);
+		o->expect_every_ms = wr_cli_duration("expect-every", arg, WR_CLI_DUR_POSITIVE);
 		o->expect = 1;
 		break;
 	case O_GRACE:
-		o->expect_grace_ms = parse_dur("grace", arg, DUR_ZERO_OK);
+		o->expect_grace_ms = wr_cli_duration("grace", arg, WR_CLI_DUR_ZERO);
 		o->grace_set = 1;
 		break;
 	default:

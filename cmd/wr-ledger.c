@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compact.h"
+#include "cli.h"
 #include "err.h"
 #include "suggest.h"
 #include "ledger.h"
@@ -381,8 +382,8 @@ static int cmd_repair(void)
 static int cmd_compact(void)
 {
 	int64_t keep = 7 * 86400000LL;
-	if (keep_opt && (wr_dur_parse(keep_opt, &keep) < 0 || keep < 0))
-		wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --keep (try 7d, 12h, 90m)", keep_opt);
+	if (keep_opt)
+		keep = wr_cli_duration("keep", keep_opt, WR_CLI_DUR_ZERO);
 	struct wr_ledger l;
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
@@ -506,7 +507,7 @@ static int cmd_stats(void)
 
 int wr_main(int argc, char **argv)
 {
-	wr_prog = "wr-ledger";
+	wr_cli_init("wr-ledger", 0);
 	static const struct option opts[] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},

@@ -25,6 +25,7 @@
 #include "decide.h"
 #include "compact.h"
 #include "decide_outbox.h"
+#include "cli.h"
 #include "err.h"
 #include "suggest.h"
 #include "event.h"
@@ -983,50 +984,6 @@ static char *delivery_status_error(const struct deliver_opts *d, const struct ch
 	return wr_xasprintf("%s ended abnormally", d->argv[0]);
 }
 
-static void parse_backoff(const char *s, struct deliver_opts *d)
-{
-	char *copy = wr_xstrdup(s);
-	char *f = strchr(copy, ',');
-	char *m = NULL;
-	if (f) {
-		*f++ = 0;
-		m = strchr(f, ',');
-		if (m)
-			*m++ = 0;
-	}
-	if (wr_dur_parse(copy, &d->backoff_initial_ms) < 0 || d->backoff_initial_ms < 0)
-		wr_usage_error(WR_EXIT_USAGE, "--backoff '%s': bad initial duration '%s'", s, copy);
-	if (f) {
-		char *end;
-		errno = 0;
-		d->backoff_factor = strtod(f, &end);
-		if (!*f || *end || errno || d->backoff_factor < 1.0 || d->backoff_factor > 1000)
-			wr_usage_error(WR_EXIT_USAGE, "--backoff '%s': factor must be a number from 1 to 1000", s);
-	}
-	if (m && (wr_dur_parse(m, &d->backoff_max_ms) < 0 || d->backoff_max_ms < 0))
-		wr_usage_error(WR_EXIT_USAGE, "--backoff '%s': bad maximum duration '%s'", s, m);
-	if (d->backoff_max_ms < d->backoff_initial_ms)
-		d->backoff_max_ms = d->backoff_initial_ms;
-	free(copy);
-}
-
-static int64_t dur_arg(const char *opt, const char *s, int64_t min)
-{
-	int64_t ms;
-	if (wr_dur_parse(s, &ms) < 0 || ms < min)
-		wr_usage_error(WR_EXIT_USAGE, "%s '%s': expected a duration such as 90s, 5m or 250ms", opt, s);
-	return ms;
-}
-
-static int64_t int_arg(const char *opt, const char *s, int64_t min, int64_t max)
-{
-	int64_t v;
-	if (wr_parse_int(s, min, max, &v) < 0)
-		wr_usage_error(WR_EXIT_USAGE, "%s '%s': expected a whole number from %lld to %lld", opt, s,
-			       (long long)min, (long long)max);
-	return v;
-}
-
 static void report(const struct wr_outbox_done_req *dr, const struct child_result *cr, const char *error,
 		   const char *delivery, int64_t attempt)
 {
@@ -1090,22 +1047,22 @@ static int cmd_deliver(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MAX_ATTEMPTS:
-			d.max_attempts = int_arg("--max-attempts", optarg, 1, 1000000);
+			d.max_attempts = wr_cli_int("max-attempts", optarg, 1, 1000000);
 			break;
 		case O_BACKOFF:
-			parse_backoff(optarg, &d);
+			wr_cli_backoff(optarg, &d.backoff_initial_ms, &d.backoff_factor, &d.backoff_max_ms);
 			break;
 		case O_TIMEOUT:
-			d.timeout_ms = dur_arg("--timeout", optarg, 1);
+			d.timeout_ms = wr_cli_duration("timeout", optarg, WR_CLI_DUR_POSITIVE);
 			break;
 		case O_KILL_AFTER:
-			d.kill_after_ms = dur_arg("--kill-after", optarg, 0);
+			d.kill_after_ms = wr_cli_duration("kill-after", optarg, WR_CLI_DUR_ZERO);
 			break;
 		case O_LEASE:
-			d.lease_ms = dur_arg("--lease", optarg, 1);
+			d.lease_ms = wr_cli_duration("lease", optarg, WR_CLI_DUR_POSITIVE);
 			break;
 		case O_LIMIT:
-			d.limit = int_arg("--limit", optarg, 1, INT64_MAX);
+			d.limit = wr_cli_int("limit", optarg, 1, INT64_MAX);
 			break;
 		default:
 			common_opt(c, argv, opts);
@@ -1190,7 +1147,7 @@ static int cmd_deliver(int argc, char **argv)
 
 int wr_main(int argc, char **argv)
 {
-	wr_prog = "wr-outbox";
+	wr_cli_init("wr-outbox", 0);
 	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int c;
 	opterr = 0;

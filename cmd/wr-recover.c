@@ -32,6 +32,7 @@
 #include "decide.h"
 #include "decide_check.h"
 #include "decide_recover.h"
+#include "cli.h"
 #include "err.h"
 #include "suggest.h"
 #include "ledger.h"
@@ -92,9 +93,9 @@ static const char usage[] =
 	"that overlapping passes launch a run once.\n"
 	"\n"
 	"Exit status: 0 done; 1 a run was blocked in this pass (it needs a\n"
-	"human), or a verb was refused (no such run, or its state forbids it);\n"
-	"2 usage; 74 I/O or ledger error (or no ledger); 75 lock wait timed out\n"
-	"(retry later).\n"
+	"human), or a verb was refused (its state forbids it); 2 usage, also a\n"
+	"RUN that names no run or several; 74 I/O or ledger error (or no\n"
+	"ledger); 75 lock wait timed out (retry later).\n"
 	"\n"
 	"Examples:\n"
 	"  */5 * * * * wr-recover            (crontab: a pass every 5 minutes)\n"
@@ -589,18 +590,7 @@ static int pass(void)
 
 static const struct wr_run *find_run(const char *arg)
 {
-	int ambiguous;
-	char *id = wr_id_nfc(arg);
-	if (!id)
-		wr_usage_error(WR_EXIT_USAGE, "run '%s' is not valid UTF-8", arg);
-	const struct wr_run *r = wr_state_find_run(&L.st, id, &ambiguous);
-	if (!r) {
-		if (ambiguous)
-			wr_die(WR_EXIT_ATTENTION, "run '%s' is ambiguous: give more of its id", id);
-		wr_die(WR_EXIT_ATTENTION, "no run '%s' in %s ('wr-watch status --all' lists them)", id, L.path);
-	}
-	free(id);
-	return r;
+	return wr_cli_find_run(&L.st, arg, L.path);
 }
 
 static int refused(void)
@@ -729,7 +719,7 @@ static char *dir_of_self(void)
 
 int wr_main(int argc, char **argv)
 {
-	wr_prog = "wr-recover";
+	wr_cli_init("wr-recover", 0);
 	static const struct option opts[] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},
@@ -760,8 +750,7 @@ int wr_main(int argc, char **argv)
 			workflow_opt = optarg;
 			break;
 		case 'l':
-			if (wr_parse_int(optarg, 0, INT64_MAX, &limit_opt) < 0)
-				wr_usage_error(WR_EXIT_USAGE, "--limit needs a count, not '%s'", optarg);
+			limit_opt = wr_cli_int("limit", optarg, 0, INT64_MAX);
 			break;
 		case 'f':
 			force = 1;

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "err.h"
 #include "output.h"
 #include "sysinfo.h"
@@ -66,8 +67,7 @@ static int attempt_outcome(struct sup *S, struct wr_finish *fin, int preserve_st
 
 int wr_main(int argc, char **argv)
 {
-	wr_prog = "wr-run";
-	wr_exit_failure = EXIT_FAILED;
+	wr_cli_init("wr-run", 1);
 	/* wr_main runs once per process; what it sets up lives until exit
 	 * (static, so reachable for the leak checker after it returns). */
 	static struct opts o;
@@ -97,12 +97,7 @@ int wr_main(int argc, char **argv)
 				       "--%s cannot be used with --run: a run keeps the policy and labels it was created "
 				       "with (see 'wr-watch show %s')",
 				       o.policy_opt, o.run);
-		int amb = 0;
-		struct wr_run *r = wr_state_find_run(&S.l.st, o.run, &amb);
-		if (!r)
-			wr_die(EXIT_FAILED, amb ? "run id prefix '%s' matches several runs; give more of the id"
-						: "no run '%s' in the ledger %s",
-			       o.run, S.l.path);
+		struct wr_run *r = wr_cli_find_run(&S.l.st, o.run, S.l.path);
 		if (o.workflow) {
 			char *w = wr_id_nfc(o.workflow);
 			if (!w || strcmp(w, r->workflow))

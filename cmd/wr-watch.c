@@ -43,6 +43,7 @@
 
 #include "decide.h"
 #include "decide_check.h"
+#include "cli.h"
 #include "err.h"
 #include "follow.h"
 #include "suggest.h"
@@ -245,40 +246,6 @@ static void print_json(json_t *o)
 	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0)
 		fputc('\n', stdout);
 	json_decref(o);
-}
-
-/* A run by RUN as typed (id, prefix, or short id); dies with status 2 and
- * the candidates when it names none or several. */
-static struct wr_run *find_run(const struct wr_state *st, const char *arg)
-{
-	int ambiguous;
-	struct wr_run *r = wr_state_find_run(st, arg, &ambiguous);
-	if (r)
-		return r;
-	if (!ambiguous)
-		wr_die(WR_EXIT_USAGE, "no run matches '%s'; 'wr-watch --all' lists the runs", arg);
-	struct wr_buf b = {0};
-	size_t n = strlen(arg), shown = 0, total = 0;
-	int by_prefix = 0;
-	for (size_t i = 0; i < st->runs.n; i++)
-		by_prefix |= !strncmp(((struct wr_run *)st->runs.ent[i].val)->id, arg, n);
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *c = st->runs.ent[i].val;
-		size_t k = strlen(c->id);
-		int match = by_prefix ? !strncmp(c->id, arg, n) : k >= n && !strcmp(c->id + k - n, arg);
-		if (!match)
-			continue;
-		total++;
-		if (shown++ < 10) {
-			wr_buf_addstr(&b, "\n  ");
-			wr_buf_addclean(&b, c->id);
-			wr_buf_addstr(&b, "  ");
-			wr_buf_addclean(&b, c->workflow);
-		}
-	}
-	if (total > shown)
-		wr_buf_addf(&b, "\n  ... and %zu more", total - shown);
-	wr_die(WR_EXIT_USAGE, "run '%s' is ambiguous; type more of the id. It matches:%s", arg, wr_buf_str(&b));
 }
 
 /* ---- status ---------------------------------------------------------- */
@@ -738,7 +705,7 @@ static int cmd_show(const char *arg)
 	struct wr_ledger l;
 	/* First pass: which run the argument names (prefixes need every id). */
 	open_ledger(&l, WR_LEDGER_QUIET);
-	char *id = wr_xstrdup(find_run(&l.st, arg)->id);
+	char *id = wr_xstrdup(wr_cli_find_run(&l.st, arg, l.path)->id);
 	wr_ledger_close(&l);
 
 	/* Second pass: the run's events with the reducer's verdict on each. */
@@ -879,7 +846,7 @@ static int cmd_follow(void)
 		int amb;
 		struct wr_run *r = wr_state_find_run(&l.st, opt.run, &amb);
 		if (!r && amb)
-			find_run(&l.st, opt.run);
+			wr_cli_find_run(&l.st, opt.run, l.path);
 		f.run = wr_xstrdup(r ? r->id : opt.run);
 		wr_ledger_close(&l);
 	}
@@ -940,7 +907,7 @@ static int cmd_check(void)
 	req.overdue = json_array();
 	char *run = NULL;
 	if (opt.run)
-		req.run = run = wr_xstrdup(find_run(&l.st, opt.run)->id);
+		req.run = run = wr_xstrdup(wr_cli_find_run(&l.st, opt.run, l.path)->id);
 	int n = wr_check_lost(&l, &req);
 	if (n < 0)
 		die_ledger();
@@ -1359,7 +1326,7 @@ static void only(const char *cmd, unsigned allowed)
 
 int wr_main(int argc, char **argv)
 {
-	wr_prog = "wr-watch";
+	wr_cli_init("wr-watch", 0);
 	static const struct option opts[] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},
@@ -1422,9 +1389,7 @@ int wr_main(int argc, char **argv)
 			given(O_DRY_RUN, "--dry-run");
 			break;
 		case 'S':
-			if (wr_dur_parse(optarg, &opt.since_ms) < 0 || opt.since_ms <= 0)
-				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --since (like 90s, 5m, 1h30m, 2d)",
-					       optarg);
+			opt.since_ms = wr_cli_duration("since", optarg, WR_CLI_DUR_POSITIVE);
 			given(O_SINCE, "--since");
 			break;
 		case 'f':
@@ -1439,15 +1404,11 @@ int wr_main(int argc, char **argv)
 			given(O_OUTPUT, "--output");
 			break;
 		case 'E':
-			if (wr_dur_parse(optarg, &opt.every_ms) < 0 || opt.every_ms <= 0)
-				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --every (like 90s, 5m, 1h30m, 2d)",
-					       optarg);
+			opt.every_ms = wr_cli_duration("every", optarg, WR_CLI_DUR_POSITIVE);
 			given(O_EVERY, "--every");
 			break;
 		case 'G':
-			if (wr_dur_parse(optarg, &opt.grace_ms) < 0 || opt.grace_ms < 0)
-				wr_usage_error(WR_EXIT_USAGE, "invalid duration '%s' for --grace (like 0, 90s, 5m, 2h)",
-					       optarg);
+			opt.grace_ms = wr_cli_duration("grace", optarg, WR_CLI_DUR_ZERO);
 			given(O_GRACE, "--grace");
 			break;
 		case 'X':

@@ -86,9 +86,9 @@ test_expect_success 'RUN by unambiguous prefix or short id; ambiguity refused' '
 	failed_run abc-11111111 w7 "$(policy 3 "backoff: {initial_ms: 3600000}")" &&
 	failed_run abc-22222222 w8 "$(policy 3 "backoff: {initial_ms: 3600000}")" &&
 	cp "$WR_LEDGER" before &&
-	test_expect_code 1 wr-recover cancel abc 2>err &&
+	test_expect_code 2 wr-recover cancel abc 2>err &&
 	test_grep "ambiguous" err &&
-	test_expect_code 1 wr-recover cancel nosuchrun 2>err &&
+	test_expect_code 2 wr-recover cancel nosuchrun 2>err &&
 	test_grep "no run .nosuchrun." err &&
 	cmp before "$WR_LEDGER" &&
 	wr-recover cancel 22222222 --reason "not needed" >out &&

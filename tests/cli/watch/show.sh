@@ -84,7 +84,7 @@ test_expect_success 'an ambiguous or unknown RUN is a usage error listing the ca
 	test_grep "^  $R1  nightly" err &&
 	test_grep "^  $R2  other" err &&
 	test_expect_code 2 wr-watch show nope 2>err &&
-	test_grep "no run matches .nope." err &&
+	test_grep "no run .nope. in the ledger" err &&
 	test_expect_code 2 wr-watch show 2>err &&
 	test_grep "show needs a RUN" err &&
 	test_expect_code 2 wr-watch show a b 2>err

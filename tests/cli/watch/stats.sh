@@ -137,7 +137,7 @@ test_expect_success 'an empty ledger: no figures, exit 0; a missing one: 74; bad
 	test_must_be_empty out &&
 	test_grep "no ledger at $TRASH/missing.jsonl" err &&
 	test_expect_code 2 wr-watch stats --since soon 2>err &&
-	test_grep "invalid duration .soon. for --since" err
+	test_grep "option .--since.: invalid duration .soon." err
 '
 
 test_expect_success 'compaction changes no figure: stats cover the archived runs' '
