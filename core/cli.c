@@ -126,21 +126,23 @@ static void candidates(const struct wr_state *st, const char *arg, struct wr_buf
 
 struct wr_run *wr_cli_find_run(const struct wr_state *st, const char *arg, const char *ledger_path)
 {
-	char *id = wr_id_nfc(arg);
+	/* Static: what the message holds stays reachable while it dies. */
+	static char *id;
+	static struct wr_buf shown, b;
+	id = wr_id_nfc(arg);
 	if (!id)
 		wr_usage_error(wr_cli_exit(WR_CLI_USAGE), "run '%s' is not valid UTF-8", arg);
 	int ambiguous;
 	struct wr_run *r = wr_state_find_run(st, id, &ambiguous);
 	if (r) {
 		free(id);
+		id = NULL;
 		return r;
 	}
-	struct wr_buf shown = {0};
 	wr_buf_addclean(&shown, id);
 	if (!ambiguous)
 		wr_die(wr_cli_exit(WR_CLI_NO_RUN), "no run '%s' in the ledger %s; 'wr-watch status --all' lists the runs",
 		       wr_buf_str(&shown), ledger_path);
-	struct wr_buf b = {0};
 	candidates(st, id, &b);
 	wr_die(wr_cli_exit(WR_CLI_NO_RUN), "run '%s' is ambiguous; type more of the id. It matches:%s", wr_buf_str(&shown),
 	       wr_buf_str(&b));
