@@ -78,7 +78,7 @@ void stuck_record(struct sup *S, const char *reason, char *detail)
 	struct wr_agent_counts ac;
 	/* A command that has exited cannot be aborted: then it is a notice. */
 	int abort = S->pol.stuck_abort && !S->reaped;
-	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, abort, agent_counts(S, &ac), 0};
+	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, abort, agent_counts(S, &ac), NULL, 0};
 	if (wr_ledger_commit(&S->l, wr_decide_run_stuck, &q) < 0)
 		wr_warn("unable to record that the command is stuck: %s", wr_errmsg());
 	else if (q.fenced)

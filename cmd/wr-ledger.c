@@ -9,6 +9,7 @@
 
 #include "compact.h"
 #include "cli.h"
+#include "retain.h"
 #include "err.h"
 #include "suggest.h"
 #include "ledger.h"
@@ -33,8 +34,10 @@ static const char usage[] =
 	"            archive segments (their events are in the chain or the ledger)\n"
 	"  compact   move the events of runs that ended (succeeded or cancelled)\n"
 	"            and of delivered or acked notifications, older than --keep,\n"
-	"            to an archive PATH.archive.N beside the ledger; nothing is\n"
-	"            deleted, the state of everything kept is unchanged\n"
+	"            to an archive PATH.archive.N beside the ledger, and remove\n"
+	"            their output logs (PATH.logs/RUN); the state of everything\n"
+	"            kept is unchanged. --archives-keep also deletes the archive\n"
+	"            segments older than DUR (the totals stay in the ledger)\n"
 	"  stats     events by type, runs by status, outbox by state, size, span\n"
 	"\n"
 	"Options:\n"
@@ -42,6 +45,9 @@ static const char usage[] =
 	"                  ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
 	"  --json          one JSON object per line on stdout\n"
 	"  --keep DUR      compact: keep what ended less than DUR ago (default 7d)\n"
+	"  --archives-keep DUR\n"
+	"                  compact: delete archive segments whose newest event is\n"
+	"                  older than DUR (never the newest segment)\n"
 	"  --deep          verify: also compare the state the snapshot gives with a\n"
 	"                  full replay, naming what differs\n"
 	"  -h, --help      show this help\n"
@@ -55,7 +61,8 @@ static const char usage[] =
 	"  wr-ledger verify\n"
 	"  wr-ledger --json verify | jq -r '\"\\(.line): \\(.message)\"'\n"
 	"  wr-ledger stats --json | jq .runs\n"
-	"  wr-ledger compact --keep 30d\n";
+	"  wr-ledger compact --keep 30d\n"
+	"  wr-ledger compact --keep 7d --archives-keep 365d\n";
 
 static int json_out;
 static const char *ledger_opt;
@@ -104,7 +111,7 @@ static void progress_end(struct progress *p)
 }
 
 static struct progress bar;
-static const char *keep_opt;
+static const char *keep_opt, *archives_keep_opt;
 static int deep_opt;
 
 struct verify {
@@ -379,20 +386,58 @@ static int cmd_repair(void)
 	return WR_EXIT_OK;
 }
 
+/* Deletes the archive segments older than --archives-keep; says so. */
+static void prune_archives(struct wr_ledger *l, int64_t keep, json_t *o)
+{
+	struct wr_prune_result pr;
+	if (wr_ledger_prune_archives(l, keep, &pr) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	json_t *names = json_array();
+	for (int64_t i = 0; i < pr.segments; i++)
+		json_array_append_new(names, json_string(pr.names[i]));
+	if (o) {
+		wr_jset(o, "archives_deleted", names);
+		wr_jset_int(o, "archives_deleted_bytes", pr.bytes);
+	} else {
+		if (pr.segments)
+			printf("%s: deleted %lld archive segment%s (%lld bytes) older than %s, oldest first:", l->path,
+			       (long long)pr.segments, pr.segments == 1 ? "" : "s", (long long)pr.bytes, archives_keep_opt);
+		else
+			printf("%s: no archive segment is older than %s; none deleted\n", l->path, archives_keep_opt);
+		for (int64_t i = 0; i < pr.segments; i++)
+			printf(" %s%s", pr.names[i], i + 1 < pr.segments ? "" : "\n");
+		json_decref(names);
+	}
+	wr_prune_result_free(&pr);
+}
+
 static int cmd_compact(void)
 {
-	int64_t keep = 7 * 86400000LL;
+	int64_t keep = 7 * 86400000LL, akeep = 0;
 	if (keep_opt)
 		keep = wr_cli_duration("keep", keep_opt, WR_CLI_DUR_ZERO);
+	if (archives_keep_opt)
+		akeep = wr_cli_duration("archives-keep", archives_keep_opt, WR_CLI_DUR_ZERO);
 	struct wr_ledger l;
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	struct wr_compact_result res;
 	progress_start(&l, &bar, "compacting");
+	/* The runs before, to remove the logs of those the compaction archives. */
+	if (wr_ledger_refresh(&l) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	size_t nids;
+	char **ids = wr_run_ids(&l.st, &nids);
 	int r = wr_ledger_compact(&l, keep, &res);
 	progress_end(&bar);
 	if (r < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	int64_t logs = r == 1 ? wr_outlog_prune(l.path, ids, nids, &l.st) : 0;
+	if (logs < 0)
+		wr_warn("%s; some output logs of the archived runs are left in %s.logs", wr_errmsg(), l.path);
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "file", l.path);
@@ -403,13 +448,21 @@ static int cmd_compact(void)
 		wr_jset_int(o, "archived_outbox", res.archived_outbox);
 		wr_jset_int(o, "kept_events", res.kept_events);
 		wr_jset_int(o, "through_seq", res.through);
+		wr_jset_int(o, "logs_removed", logs < 0 ? 0 : logs);
+		if (archives_keep_opt)
+			prune_archives(&l, akeep, o);
 		wr_out_json(o);
-	} else if (r == 0) {
-		printf("%s: nothing ended before the last %s; nothing moved\n", l.path, keep_opt ? keep_opt : "7d");
 	} else {
-		printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept\n", l.path,
-		       (long long)res.archived_events, (long long)res.archived_runs, (long long)res.archived_outbox,
-		       res.archive, (long long)res.kept_events);
+		if (r == 0)
+			printf("%s: nothing ended before the last %s; nothing moved\n", l.path, keep_opt ? keep_opt : "7d");
+		else
+			printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept%s%lld%s\n",
+			       l.path, (long long)res.archived_events, (long long)res.archived_runs,
+			       (long long)res.archived_outbox, res.archive, (long long)res.kept_events,
+			       logs > 0 ? "; removed the output logs of " : "", logs > 0 ? (long long)logs : 0LL,
+			       logs > 0 ? " runs" : "");
+		if (archives_keep_opt)
+			prune_archives(&l, akeep, NULL);
 	}
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
@@ -512,6 +565,7 @@ int wr_main(int argc, char **argv)
 		{"ledger", required_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'j'},
 		{"keep", required_argument, NULL, 'k'},
+		{"archives-keep", required_argument, NULL, 'K'},
 		{"deep", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -529,6 +583,9 @@ int wr_main(int argc, char **argv)
 			break;
 		case 'k':
 			keep_opt = optarg;
+			break;
+		case 'K':
+			archives_keep_opt = optarg;
 			break;
 		case 'D':
 			deep_opt = 1;
@@ -552,6 +609,8 @@ int wr_main(int argc, char **argv)
 		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
 	if (keep_opt && strcmp(cmd, "compact"))
 		wr_usage_error(WR_EXIT_USAGE, "--keep goes with compact only");
+	if (archives_keep_opt && strcmp(cmd, "compact"))
+		wr_usage_error(WR_EXIT_USAGE, "--archives-keep goes with compact only");
 	if (deep_opt && strcmp(cmd, "verify"))
 		wr_usage_error(WR_EXIT_USAGE, "--deep goes with verify only");
 	if (!strcmp(cmd, "verify"))

@@ -33,6 +33,7 @@
 #include "decide_check.h"
 #include "decide_recover.h"
 #include "cli.h"
+#include "outlog.h"
 #include "err.h"
 #include "suggest.h"
 #include "ledger.h"
@@ -509,7 +510,12 @@ static int pass(void)
 		if (wr_run_needs_decision(r)) {
 			q.run = ids[i];
 			q.jitter = wr_random_unit();
-			if (decide(wr_decide_recover, &q) < 0)
+			/* What the failed attempt printed, for an escalation. */
+			q.output_attempt = (int64_t)r->natt;
+			q.output = wr_outlog_tail_of(L.path, ids[i], q.output_attempt);
+			int dr = decide(wr_decide_recover, &q);
+			json_decref(q.output);
+			if (dr < 0)
 				die_ledger();
 			r = wr_state_run(&L.st, ids[i]);
 			if (!r)

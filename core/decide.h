@@ -36,6 +36,9 @@ struct wr_finish {
 	const char *reason;        /* may be NULL */
 	const char *code;          /* wr_reason_name() token of a stop, or NULL */
 	struct wr_agent_counts agent;
+	/* The tail of what the attempt printed (core/outlog.h), borrowed, or
+	 * NULL: details.output of a timeout, stuck or failed entry. */
+	json_t *output;
 };
 
 /* The attempt.finished event of f alone (no breaker change, no outbox
@@ -46,7 +49,8 @@ json_t *wr_finished_event(const struct wr_run *r, const struct wr_finish *f, int
 /* Appends to events the end of r's live attempt: attempt.finished, the
  * breaker change it causes, and the outbox entry its outcome calls for
  * (timeout, stuck, lost, failed when no retry can follow, cancelled,
- * recovered on a success after failures). The entry's reason is a machine
+ * recovered on a success after failures); the entries of an attempt that
+ * failed (timeout, stuck, failed) carry f->output as details.output. The entry's reason is a machine
  * token (f->code, else timeout, lost, cancelled, cannot_run, signal,
  * exit_code, recovered), its message the sentence, and details.detail
  * f->reason, so that a router (workrail) can switch on the reason. Returns 0, or -1 with wr_seterr

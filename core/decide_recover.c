@@ -103,7 +103,8 @@ static void decided(json_t *events, const struct wr_run *r, int64_t attempt, con
 }
 
 /* recovery.decided escalate + run.blocked + outbox escalated. */
-static void escalate(json_t *events, const struct wr_run *r, const struct wr_attempt *a, const char *why, int64_t now)
+static void escalate(json_t *events, const struct wr_run *r, const struct wr_attempt *a, const char *why,
+		     json_t *output)
 {
 	char what[128], text[512], msg[1024], ts[WR_TS_LEN];
 	describe(a, what, sizeof what);
@@ -120,7 +121,6 @@ static void escalate(json_t *events, const struct wr_run *r, const struct wr_att
 	else
 		snprintf(text, sizeof text, "attempt %lld %s; the run's deadline passed at %s", (long long)a->n, what,
 			 wr_ts_format(r->created_ts + r->policy.deadline_ms, ts));
-	(void)now;
 	decided(events, r, a->n, "escalate", why, r->recoveries, 0);
 	json_t *b = run_event(WR_EV_RUN_BLOCKED, r);
 	wr_jset_str(b, "reason", text);
@@ -135,6 +135,8 @@ static void escalate(json_t *events, const struct wr_run *r, const struct wr_att
 		wr_jset_int(det, "signal", a->signal);
 	wr_jset_int(det, "recoveries", r->recoveries);
 	wr_jset_int(det, "max_attempts", r->policy.max_attempts);
+	if (output)
+		wr_jset(det, "output", json_incref(output));
 	wr_outbox_enqueue(events, "escalated", msg, why, r->id, r->workflow, det);
 }
 
@@ -161,7 +163,7 @@ int wr_decide_recover(const struct wr_state *st, int64_t now, void *req, struct 
 	q->recoveries = r->recoveries;
 	const char *why = final_reason(r, a, now);
 	if (why) {
-		escalate(out->events, r, a, why, now);
+		escalate(out->events, r, a, why, q->output_attempt == a->n ? q->output : NULL);
 		q->action = WR_RA_ESCALATE;
 		q->reason = why;
 		q->blocked = 1;

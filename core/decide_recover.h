@@ -44,6 +44,11 @@ struct wr_recover_req {
 	double jitter;             /* uniform in [0, 1), drawn by the caller */
 	int force;                 /* retry: also a blocked run or a final failure */
 	const char *note;          /* unblock: the human's note; cancel: the reason */
+	/* The tail of attempt output_attempt's output (core/outlog.h),
+	 * borrowed, or NULL: an escalation about that attempt carries it in
+	 * its entry's details.output. */
+	json_t *output;
+	int64_t output_attempt;
 	/* Out, filled by the decision: */
 	enum wr_recover_action action;
 	const char *reason;        /* static or owned by the state; may be NULL */

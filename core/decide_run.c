@@ -268,6 +268,8 @@ int wr_decide_run_stuck(const struct wr_state *st, int64_t now, void *reqp, stru
 		wr_jset_str(det, "action", action);
 		wr_jset_str(det, "detail", q->detail);
 		wr_agent_counts_set(det, q->agent);
+		if (q->output)
+			wr_jset(det, "output", json_incref(q->output));
 		wr_outbox_enqueue(out->events, "stuck", msg, q->reason, r->id, r->workflow, det);
 	}
 	return 0;

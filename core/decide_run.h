@@ -98,6 +98,7 @@ struct wr_stuck_req {
 	const char *detail;
 	int abort;
 	const struct wr_agent_counts *agent; /* counts so far, or NULL */
+	json_t *output;            /* the output's tail (borrowed) for the entry, or NULL */
 	/* out */
 	int fenced;
 };

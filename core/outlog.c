@@ -17,6 +17,15 @@
 #include "timefmt.h"
 #include "util.h"
 
+/* n bytes of p, NUL bytes included, NUL-terminated (newly allocated). */
+static char *memdup0(const char *p, size_t n)
+{
+	char *s = wr_xmalloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
 /* ---- the ring ---- */
 
 void wr_ring_init(struct wr_ring *r, size_t cap)
@@ -284,8 +293,8 @@ int wr_outlog_read(const char *path, struct wr_outlog_file *f)
 		why = "cut short (its size is not what the header says)";
 	if (!why) {
 		f->live = json_is_true(json_object_get(h, "live"));
-		f->data[0] = wr_xstrndup(nl + 1, f->kept[0]);
-		f->data[1] = wr_xstrndup(nl + 1 + f->kept[0], f->kept[1]);
+		f->data[0] = memdup0(nl + 1, f->kept[0]);
+		f->data[1] = memdup0(nl + 1 + f->kept[0], f->kept[1]);
 	}
 	json_decref(h);
 	free(buf);
@@ -338,7 +347,7 @@ static char *tail_text(const char *p, size_t n)
 				ls = q;
 				break;
 			}
-		char *line = wr_xstrndup(ls, (size_t)(lim - ls));
+		char *line = memdup0(ls, (size_t)(lim - ls));
 		size_t m = wr_sanitize(line, (size_t)(lim - ls));
 		if (b.len)
 			wr_buf_add(&b, "\n", 1);
@@ -435,5 +444,5 @@ int wr_outlog_remove_run(const char *ledger, const char *run)
 		rc = -1;
 	}
 	free(dir);
-	return rc;
+	return rc < 0 ? -1 : 1;
 }

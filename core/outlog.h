@@ -106,8 +106,8 @@ json_t *wr_outlog_tail(const struct wr_outlog *o);
  * none. */
 json_t *wr_outlog_tail_of(const char *ledger, const char *run, int64_t attempt);
 
-/* Removes the logs of run (its directory under LEDGER.logs). 0 (also when
- * it had none), or -1 with wr_errmsg(). */
+/* Removes the logs of run (its directory under LEDGER.logs). 1, 0 when
+ * it had none, or -1 with wr_errmsg(). */
 int wr_outlog_remove_run(const char *ledger, const char *run);
 
 #endif

@@ -97,7 +97,19 @@ static void save_and_read(const char *ledger)
 	char *none = wr_outlog_path(ledger, "run-1", 3);
 	ok(wr_outlog_read(none, &f) < 0 && errno == ENOENT, "a missing log: ENOENT");
 	free(none);
-	is_int(wr_outlog_remove_run(ledger, "run-1"), 0, "remove the run's logs");
+	struct wr_outlog z;
+	is_int(wr_outlog_open(&z, ledger, "run-1", 4), 0, "another attempt");
+	wr_outlog_add(&z, WR_OUTLOG_STDERR, "a\0b\n", 4);
+	char *zp = wr_outlog_path(ledger, "run-1", 4);
+	ok(wr_outlog_save(&z, 1) == 0 && wr_outlog_read(zp, &f) == 0 && f.kept[1] == 4 && !memcmp(f.data[1], "a\0b\n", 4),
+	   "NUL bytes are kept byte for byte");
+	wr_outlog_file_free(&f);
+	json_t *zt = wr_outlog_tail_of(ledger, "run-1", 4);
+	is_str(json_string_value(json_object_get(zt, "stderr")), "a?b", "and become '?' in the tail");
+	json_decref(zt);
+	free(zp);
+	wr_outlog_free(&z);
+	is_int(wr_outlog_remove_run(ledger, "run-1"), 1, "remove the run's logs");
 	char *rundir = wr_xasprintf("%s.logs/run-1", ledger);
 	ok(stat(rundir, &sb) < 0 && errno == ENOENT, "the run's directory is gone");
 	is_int(wr_outlog_remove_run(ledger, "run-1"), 0, "removing again is fine");
