@@ -456,11 +456,13 @@ static int cmd_compact(void)
 		if (r == 0)
 			printf("%s: nothing ended before the last %s; nothing moved\n", l.path, keep_opt ? keep_opt : "7d");
 		else
-			printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept%s%lld%s\n",
-			       l.path, (long long)res.archived_events, (long long)res.archived_runs,
-			       (long long)res.archived_outbox, res.archive, (long long)res.kept_events,
-			       logs > 0 ? "; removed the output logs of " : "", logs > 0 ? (long long)logs : 0LL,
-			       logs > 0 ? " runs" : "");
+			printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept", l.path,
+			       (long long)res.archived_events, (long long)res.archived_runs, (long long)res.archived_outbox,
+			       res.archive, (long long)res.kept_events);
+		if (r == 1 && logs > 0)
+			printf("; removed the output logs of %lld run%s", (long long)logs, logs == 1 ? "" : "s");
+		if (r == 1)
+			putchar('\n');
 		if (archives_keep_opt)
 			prune_archives(&l, akeep, NULL);
 	}

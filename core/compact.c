@@ -787,7 +787,8 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 		if (ln[0].dec >= 0)
 			arch[0] = 2; /* the old marker goes to neither file */
 		gather(&ab, map, ln, nl, arch, 1);
-		if (read_segment(hpath, wr_archive_segment_max() - ab.len, &hb) < 0) {
+		size_t max = wr_archive_segment_max();
+		if (ab.len >= max || read_segment(hpath, max - ab.len, &hb) < 0) {
 			free(hpath);
 			hpath = NULL;
 			arch[0] = 1;

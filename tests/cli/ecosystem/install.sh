@@ -79,8 +79,9 @@ fi
 
 test_expect_success 'examples: jq filters, cron, systemd, executable notifiers' '
 	for f in jq/failures-last-day.jq jq/blocked-now.jq jq/p95-by-workflow.jq jq/workrail-outbox.jq \
-		cron/wr-recover.crontab cron/wr-outbox.crontab cron/wr-metrics.crontab \
+		cron/wr-recover.crontab cron/wr-outbox.crontab cron/wr-metrics.crontab cron/wr-compact.crontab \
 		systemd/wr-recover.service systemd/wr-recover.timer \
+		systemd/wr-compact.service systemd/wr-compact.timer \
 		systemd/wr-metrics.service systemd/wr-metrics.timer \
 		systemd/wr-outbox-deliver.service systemd/wr-outbox-deliver.timer; do
 		test -f "$SHARE/wr/$f" || { echo "missing $f" >&2; return 1; }
