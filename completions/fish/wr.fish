@@ -69,7 +69,7 @@ end
 function __wr_verb
     set -l toks (commandline -opc)
     set -l with_arg --ledger --workflow -w --status -s --run -r --label -l --since --format --output -o --color --colour --limit --note --reason \
-        --format --kind --message --field --max-attempts --backoff --timeout --kill-after --lease --keep
+        --format --kind --message --field --max-attempts --backoff --timeout --kill-after --lease --keep --archives-keep --attempt --stream
     set -l skip 0
     for t in $toks[2..-1]
         if test $skip = 1
@@ -247,6 +247,7 @@ complete -c wr-ledger -n __wr_no_verb -a stats -d 'counts'
 complete -c wr-ledger -l ledger -r -F -d 'the ledger'
 complete -c wr-ledger -l json -d 'one JSON object per line'
 complete -c wr-ledger -l keep -x -d 'compact: keep what ended less than DUR ago'
+complete -c wr-ledger -l archives-keep -x -d 'compact: delete archive segments older than DUR'
 complete -c wr-ledger -l deep -d 'verify: compare the snapshot state with a full replay'
 complete -c wr-ledger -s h -l help -d 'show the help'
 complete -c wr-ledger -l version -d 'show the version'
