@@ -377,8 +377,7 @@ json_t *wr_outlog_tail_json(const char *out, size_t nout, const char *err, size_
 	return j;
 }
 
-/* A ring's bytes in order, in one piece (newly allocated). */
-static char *ring_flat(const struct wr_ring *r)
+char *wr_ring_flat(const struct wr_ring *r)
 {
 	const char *a, *b;
 	size_t na, nb;
@@ -392,7 +391,7 @@ static char *ring_flat(const struct wr_ring *r)
 
 json_t *wr_outlog_tail(const struct wr_outlog *o)
 {
-	char *out = ring_flat(&o->st[0]), *err = ring_flat(&o->st[1]);
+	char *out = wr_ring_flat(&o->st[0]), *err = wr_ring_flat(&o->st[1]);
 	json_t *j = wr_outlog_tail_json(out, o->st[0].len, err, o->st[1].len);
 	free(out);
 	free(err);

@@ -51,6 +51,8 @@ void wr_ring_init(struct wr_ring *r, size_t cap);
 void wr_ring_add(struct wr_ring *r, const void *p, size_t n);
 /* The kept bytes in order: up to two pieces (b may be empty). */
 void wr_ring_pieces(const struct wr_ring *r, const char **a, size_t *na, const char **b, size_t *nb);
+/* The kept bytes in order, in one piece, NUL-terminated (newly allocated). */
+char *wr_ring_flat(const struct wr_ring *r);
 void wr_ring_free(struct wr_ring *r);
 
 /* The log of one attempt being written. */

@@ -90,25 +90,13 @@ static int unlink_chain(const char *seg, char **gone, size_t ngone, int64_t cuto
 	json_decref(m);
 	if (!line)
 		wr_die(wr_exit_failure, "out of memory");
-	char *tmp = wr_ledger_temp_path(seg);
-	int rc = -1;
-	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out >= 0 && wr_write_all(out, line, strlen(line)) == 0 &&
-	    wr_write_all(out, nl, b.len - (size_t)(nl - b.p)) == 0 && fsync(out) == 0) {
-		rc = close(out);
-		out = -1;
-		if (rc == 0)
-			rc = rename(tmp, seg);
-		if (rc == 0)
-			rc = wr_fsync_dir_of(seg);
-	}
-	if (rc < 0) {
+	struct wr_buf nb = {0};
+	wr_buf_addstr(&nb, line);
+	wr_buf_add(&nb, nl, b.len - (size_t)(nl - b.p));
+	int rc = wr_replace_file(seg, nb.p, nb.len, 0600);
+	if (rc < 0)
 		wr_seterrsys("unable to rewrite archive segment %s", seg);
-		if (out >= 0)
-			close(out);
-		unlink(tmp);
-	}
-	free(tmp);
+	wr_buf_free(&nb);
 	free(line);
 	wr_buf_free(&b);
 	return rc;

@@ -13,18 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *ring_str(const struct wr_ring *r)
-{
-	const char *a, *b;
-	size_t na, nb;
-	wr_ring_pieces(r, &a, &na, &b, &nb);
-	char *s = wr_xmalloc(na + nb + 1);
-	memcpy(s, a, na);
-	memcpy(s + na, b, nb);
-	s[na + nb] = 0;
-	return s;
-}
-
 /* Against a plain model: every split of a long text keeps its last cap bytes. */
 static void ring_model(void)
 {
@@ -40,7 +28,7 @@ static void ring_model(void)
 			size_t n = off + chunks[c] > sizeof text ? sizeof text - off : chunks[c];
 			wr_ring_add(&r, text + off, n);
 			size_t upto = off + n, keep = upto < 10 ? upto : 10;
-			char *s = ring_str(&r);
+			char *s = wr_ring_flat(&r);
 			if (r.len != keep || memcmp(s, text + upto - keep, keep) || r.total != (int64_t)upto)
 				bad++;
 			free(s);
