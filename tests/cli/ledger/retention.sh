@@ -50,7 +50,7 @@ test_expect_success 'three compactions of old runs: three segments' '
 
 test_expect_success 'usage: --archives-keep needs a duration, and goes with compact' '
 	test_expect_code 2 wr-ledger compact --archives-keep soon 2>err &&
-	test_grep "invalid duration .soon. for --archives-keep" err &&
+	test_grep "option .--archives-keep.: invalid duration .soon." err &&
 	test_expect_code 2 wr-ledger verify --archives-keep 1d 2>err &&
 	test_grep "goes with compact only" err &&
 	test $(ls "$WR_LEDGER".archive.* | wc -l) = 3
