@@ -28,7 +28,12 @@ static const char usage_head[] =
 	"  --run ID              continue run ID (a unique prefix, or the short id of\n"
 	"                        wr-watch tables) as its next attempt, with the\n"
 	"                        policy, command and directory it was created with;\n"
-	"                        policy options are refused then\n"
+	"                        policy options are refused then; before the run's\n"
+	"                        retry is due it starts nothing and exits 75\n"
+	"                        ('wr-recover retry ID' starts it at once)\n"
+	"  --attempt N           with --run: start attempt N or nothing (exit 75 when\n"
+	"                        the run's next attempt is another): wr-recover\n"
+	"                        launches retries so, and two launches start one\n"
 	"  --timeout DUR         kill the attempt DUR after it started (absolute:\n"
 	"                        heartbeats and progress never extend it); also bounds\n"
 	"                        the wait for a concurrency slot (default, and 0: none)\n"
@@ -122,7 +127,9 @@ static const char usage_tail[] =
 	"  127      COMMAND not found (never retried)\n"
 	"  75       rejected: the workflow's circuit breaker is open, or the\n"
 	"           concurrency limit was reached (--no-wait, or --timeout passed);\n"
-	"           a new run then ends in status rejected: never retried\n"
+	"           a new run then ends in status rejected: never retried; or\n"
+	"           --run before the retry is due, or --attempt is not the next:\n"
+	"           nothing started, nothing recorded\n"
 	"While the lock is busy as the command ends, wr-run keeps trying to record\n"
 	"the end. A late end of an attempt that another process ended (lost,\n"
 	"cancelled) is recorded as stale; wr-run exits with the command's status.\n"
@@ -151,12 +158,13 @@ enum {
 	O_WORKFLOW = 256, O_RUN, O_TIMEOUT, O_KILL_AFTER, O_HEARTBEAT, O_LEASE, O_STUCK_REPEAT, O_NO_PROGRESS,
 	O_STUCK_ACTION, O_MAX_ATTEMPTS, O_BACKOFF, O_DEADLINE, O_NO_RETRY_ON, O_CONCURRENCY, O_WAIT, O_NO_WAIT,
 	O_LOG, O_LABEL, O_LEDGER, O_MAX_TURNS, O_STUCK_REPEAT_TOOL, O_NO_PROGRESS_TURNS, O_SIGNAL, O_PRESERVE,
-	O_FOREGROUND, O_VERBOSE, O_QUIET, O_PRINT_ID, O_NO_OUTPUT, O_EXPECT_EVERY, O_GRACE, O_VERSION,
+	O_FOREGROUND, O_VERBOSE, O_QUIET, O_PRINT_ID, O_NO_OUTPUT, O_EXPECT_EVERY, O_GRACE, O_VERSION, O_ATTEMPT,
 };
 
 static const struct option long_opts[] = {
 	{"workflow", required_argument, NULL, O_WORKFLOW},
 	{"run", required_argument, NULL, O_RUN},
+	{"attempt", required_argument, NULL, O_ATTEMPT},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"kill-after", required_argument, NULL, O_KILL_AFTER},
 	{"heartbeat", required_argument, NULL, O_HEARTBEAT},
@@ -276,6 +284,9 @@ static int run_opt(struct opts *o, int c, const char *arg)
 	case O_RUN:
 		o->run = arg;
 		break;
+	case O_ATTEMPT:
+		o->attempt = wr_cli_int("attempt", arg, 1, INT64_MAX);
+		break;
 	case O_WAIT:
 	case O_NO_WAIT:
 		o->wait = c == O_WAIT;
@@ -355,6 +366,8 @@ int parse_opts(int argc, char **argv, struct opts *o)
 			wr_die_unknown_option(EXIT_FAILED, argv, long_opts);
 		}
 	}
+	if (o->attempt && !o->run)
+		wr_usage_error(EXIT_FAILED, "option '--attempt' goes with --run ID");
 	if (o->grace_set && !o->expect)
 		wr_usage_error(EXIT_FAILED, "option '--grace' needs --expect-every");
 	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (o->heartbeat_set || o->lease_set)) {

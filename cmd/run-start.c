@@ -177,6 +177,20 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 	}
 	S->run = q->run_id;
 	S->workflow = q->run_workflow;
+	if (q->result == WR_START_NOT_YET) {
+		wr_proc_cancel(&S->c);
+		char when[WR_TS_LEN + 64];
+		wr_warn("run %s waits for its retry until %s: nothing started; 'wr-recover retry %s' starts it now",
+			q->run_id, wr_when_format(q->not_before, wr_now_ms(), when, sizeof when), wr_short_id(q->run_id));
+		return EXIT_REJECTED;
+	}
+	if (q->result == WR_START_SUPERSEDED) {
+		wr_proc_cancel(&S->c);
+		wr_warn("attempt %lld of run %s is not its next one (that is attempt %lld: another wr-run started it, or "
+			"the run moved on): nothing started", (long long)q->want_attempt, q->run_id,
+			(long long)q->next_attempt);
+		return EXIT_REJECTED;
+	}
 	if (q->result == WR_START_BREAKER || q->result == WR_START_LIMIT) {
 		wr_proc_cancel(&S->c);
 		const struct wr_workflow *w = wr_state_workflow(&S->l.st, q->run_workflow);

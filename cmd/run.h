@@ -36,6 +36,7 @@
 
 struct opts {
 	const char *ledger, *workflow, *run, *log;
+	int64_t attempt;            /* --attempt: with --run, start this attempt or nothing */
 	struct wr_policy pol;
 	json_t *labels;
 	int wait;

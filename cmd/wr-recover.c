@@ -302,12 +302,8 @@ static const char *wr_run_path(void)
 	return path;
 }
 
-/* Launches `wr-run --ledger L --run RUN` detached: a babysitter in a new
- * session (stdin /dev/null, output to the attempt's log, in the run's
- * cwd) holds lockfd and waits for wr-run, so the launch lock lasts as long
- * as wr-run. Nothing is left for this process to reap. Returns 0 when
- * wr-run was executed, -1 (warned) when not. */
-static int launch(const struct wr_run *r, int lockfd, char **logpath)
+/* The attempt's log, opened for appending; *created says it is new. */
+static int open_log(const struct wr_run *r, char **logpath, int *created)
 {
 	*logpath = NULL;
 	char *dir = state_dir("logs");
@@ -317,12 +313,29 @@ static int launch(const struct wr_run *r, int lockfd, char **logpath)
 	char *log = wr_xasprintf("%s/%s.%zu.log", dir, name, r->natt + 1);
 	free(name);
 	free(dir);
-	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (logfd < 0) {
+	*created = 1;
+	int fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		*created = 0;
+		fd = open(log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0) {
 		wr_warnsys("unable to open log file %s", log);
 		free(log);
 		return -1;
 	}
+	*logpath = log;
+	return fd;
+}
+
+/* Starts `wr-run --ledger L --run RUN --attempt N` detached and held
+ * before exec: a babysitter in a new session (stdin /dev/null, output to
+ * logfd, in the run's cwd) holds lockfd and waits for wr-run, so the
+ * launch lock lasts as long as wr-run. The caller records the launch with
+ * c->pid, then releases or cancels it; nothing is left for it to reap.
+ * Returns 0, or -1 (warned). */
+static int launch_held(const struct wr_run *r, int lockfd, int logfd, struct wr_child *c)
+{
 	/* wr-run --run changes to the recorded directory itself; when that
 	 * is gone it records a failed attempt, which counts towards the run's
 	 * max attempts and ends in an escalation instead of a retry that
@@ -332,49 +345,57 @@ static int launch(const struct wr_run *r, int lockfd, char **logpath)
 		cwdfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwdfd < 0) {
 		wr_warnsys("run %s: unable to open a directory to launch it from", r->id);
-		close(logfd);
-		free(log);
 		return -1;
 	}
 	int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd < 0) {
 		wr_warnsys("unable to launch run %s", r->id);
 		close(cwdfd);
-		close(logfd);
-		free(log);
 		return -1;
 	}
-	char *argv[] = {(char *)"wr-run", (char *)"--ledger", L.path, (char *)"--run", r->id, NULL};
-	char *env[] = {"WR_RUN", "WR_WORKFLOW", "WR_ATTEMPT", "WR_STAGES_DONE", "WR_PROGRESS_FD", NULL};
-	struct wr_child p = WR_CHILD_INIT;
-	p.argv = argv;
-	p.path = wr_run_path();
-	p.env = env;
-	p.in = nullfd;
-	p.out = logfd;
-	p.err_to_out = 1;
-	p.dir_fd = cwdfd;
-	p.detach = 1;
-	p.keep_fd = lockfd;
+	static char attempt[32];
+	snprintf(attempt, sizeof attempt, "%zu", r->natt + 1);
+	static char *argv[] = {"wr-run", "--ledger", NULL, "--run", NULL, "--attempt", attempt, NULL};
+	argv[2] = L.path;
+	argv[4] = r->id;
+	static char *env[] = {"WR_RUN", "WR_WORKFLOW", "WR_ATTEMPT", "WR_STAGES_DONE", "WR_PROGRESS_FD", NULL};
+	*c = (struct wr_child)WR_CHILD_INIT;
+	c->argv = argv;
+	c->path = wr_run_path();
+	c->env = env;
+	c->in = nullfd;
+	c->out = logfd;
+	c->err_to_out = 1;
+	c->dir_fd = cwdfd;
+	c->detach = 1;
+	c->hold = 1;
+	c->keep_fd = lockfd;
 	int ok = -1;
-	if (wr_proc_start(&p) < 0) {
+	if (wr_proc_start(c) < 0)
 		wr_warnsys("unable to launch run %s: fork", r->id);
-	} else if (p.exec_stage == WR_PROC_EXEC) {
-		errno = p.exec_errno;
-		wr_warnsys("unable to run wr-run for run %s", r->id);
-	} else if (p.exec_stage) {
+	else if (c->exec_stage)
 		wr_warn("unable to launch run %s: the launcher failed", r->id);
-	} else {
+	else
 		ok = 0;
-	}
 	close(nullfd);
 	close(cwdfd);
-	close(logfd);
-	if (ok == 0)
-		*logpath = log;
-	else
-		free(log);
 	return ok;
+}
+
+/* Lets the held wr-run go; 0 when it was executed, -1 (warned) when not. */
+static int launch_release(const char *id, struct wr_child *c)
+{
+	wr_proc_release(c, NULL);
+	if (c->exec_stage == WR_PROC_EXEC) {
+		errno = c->exec_errno;
+		wr_warnsys("unable to run wr-run for run %s", id);
+		return -1;
+	}
+	if (c->exec_stage) {
+		wr_warn("unable to launch run %s: the launcher failed", id);
+		return -1;
+	}
+	return 0;
 }
 
 /* The kill before a successor: the lost current attempt's group, when it
@@ -396,9 +417,31 @@ static int kill_superseded(const struct wr_run *r, pid_t *killed)
 	return 0;
 }
 
+/* The launch decision for the held wr-run c: records run.launched, or
+ * says why not (q->action). Dies on a ledger error, the held wr-run
+ * cancelled. */
+static void decide_launch(const char *id, int manual, struct wr_child *c, struct wr_launch_req *q)
+{
+	*q = (struct wr_launch_req){0};
+	q->run = id;
+	q->manual = manual;
+	q->host = wr_hostname();
+	q->boot_id = wr_boot_id();
+	q->pid = c->pid;
+	q->pid_start = (int64_t)wr_pid_start(c->pid);
+	q->proc = wr_proc_probe;
+	if (wr_ledger_commit(&L, wr_decide_launch, q) < 0) {
+		wr_proc_cancel(c);
+		die_ledger();
+	}
+}
+
 /* Launch step for one run: under its launch lock, re-read the ledger; if
- * the run is still due (or manual), kill a lost predecessor's group and
- * launch. Returns 1 launched, 0 not (not due, being launched), -1 failed. */
+ * the run is still due (or manual), kill a lost predecessor's group, start
+ * wr-run held, record the launch (a decision: no other pass launches the
+ * run while it is live) and let wr-run go. Returns 1 launched, 0 not (not
+ * due, a launch under way), 2 the run was blocked (its launches were
+ * lost), -1 failed. */
 static int launch_run(const char *id, int manual, int64_t *attempt, char *extra, size_t nextra)
 {
 	int fd = launch_lock(id);
@@ -406,7 +449,8 @@ static int launch_run(const char *id, int manual, int64_t *attempt, char *extra,
 		snprintf(extra, nextra, "a launch of this run is under way");
 		return 0;
 	}
-	int ret = 0;
+	int ret = 0, logfd = -1, created = 0;
+	char *log = NULL;
 	if (wr_ledger_refresh(&L) < 0) {
 		close(fd);
 		die_ledger();
@@ -417,23 +461,41 @@ static int launch_run(const char *id, int manual, int64_t *attempt, char *extra,
 		goto out;
 	*attempt = (int64_t)r->natt + 1;
 	pid_t killed;
-	if (kill_superseded(r, &killed) < 0) {
-		ret = -1;
+	struct wr_child c;
+	ret = -1;
+	if (kill_superseded(r, &killed) < 0 || (logfd = open_log(r, &log, &created)) < 0 ||
+	    launch_held(r, fd, logfd, &c) < 0)
+		goto out;
+	struct wr_launch_req q;
+	decide_launch(id, manual, &c, &q);
+	if (q.action != WR_RA_LAUNCH) {
+		wr_proc_cancel(&c);
+		ret = q.action == WR_RA_ESCALATE ? 2 : 0;
+		if (q.action == WR_RA_WAIT)
+			snprintf(extra, nextra, "a launch of this run is under way (wr-run pid %lld)", (long long)q.live_pid);
+		else if (q.action == WR_RA_ESCALATE)
+			snprintf(extra, nextra, "attempt %lld was launched %lld times and never started: blocked",
+				 (long long)q.attempt, (long long)q.count);
 		goto out;
 	}
-	char *log;
-	if (launch(r, fd, &log) < 0) {
-		ret = -1;
+	if (launch_release(id, &c) < 0)
 		goto out;
-	}
+	created = 0;
 	if (killed)
 		snprintf(extra, nextra, "killed process group %ld of the lost attempt; attempt %lld, log %s",
 			 (long)killed, (long long)*attempt, log);
+	else if (q.count > 1)
+		snprintf(extra, nextra, "attempt %lld launched again (the launch before ended before its start), log %s",
+			 (long long)*attempt, log);
 	else
 		snprintf(extra, nextra, "attempt %lld, log %s", (long long)*attempt, log);
-	free(log);
 	ret = 1;
 out:
+	if (logfd >= 0)
+		close(logfd);
+	if (created)
+		unlink(log); /* nothing was launched into it */
+	free(log);
 	close(fd);
 	return ret;
 }
@@ -577,10 +639,17 @@ static int pass(void)
 		} else {
 			char *id = ids[i];
 			int64_t next = 0;
-			launched = launch_run(id, 0, &next, extra, sizeof extra) == 1;
+			int lr = launch_run(id, 0, &next, extra, sizeof extra);
+			launched = lr == 1;
 			r = wr_state_run(&L.st, id);
 			if (!r)
 				continue;
+			if (lr == 2) {
+				blocked = 1;
+				acted++;
+				emit(r->id, r->workflow, next, "escalate", "launch_lost", rec, 0, 0, extra);
+				continue;
+			}
 		}
 		acted++;
 		emit(r->id, r->workflow, att, action, reason, rec, nb, launched, extra[0] ? extra : NULL);

@@ -168,6 +168,7 @@ int wr_main(int argc, char **argv)
 	S.cmd_name = exec_argv[0];
 	spawn_held(&S.c, exec_argv, run_dir, o.foreground);
 	q.wait = o.wait;
+	q.want_attempt = o.attempt;
 	q.expect = o.expect;
 	q.expect_every_ms = o.expect_every_ms;
 	q.expect_grace_ms = o.expect_grace_ms;

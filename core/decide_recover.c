@@ -5,6 +5,7 @@
 #include "decide.h"
 #include "err.h"
 #include "strtable.h"
+#include "sysinfo.h"
 #include "timefmt.h"
 
 #include <math.h>
@@ -317,6 +318,92 @@ int wr_decide_cancel(const struct wr_state *st, int64_t now, void *req, struct w
 	if (a)
 		wr_jset_int(det, "attempt", a->n);
 	wr_outbox_enqueue(out->events, "cancelled", msg, q->note, r->id, r->workflow, det);
+	return 0;
+}
+
+int wr_launch_live(const struct wr_run *r, int64_t now, const char *host, const char *boot_id,
+		   int (*proc)(int64_t pid, int64_t pid_start))
+{
+	const struct wr_launch *l = &r->launch;
+	if (!l->attempt || (size_t)l->attempt != r->natt + 1)
+		return 0;
+	int here = host && l->host && !strcmp(l->host, host);
+	if (here && l->boot_id && boot_id && *boot_id && strcmp(l->boot_id, boot_id))
+		return 0; /* launched before this host rebooted */
+	if (here && proc) {
+		switch (proc(l->pid, l->pid_start)) {
+		case WR_PROC_ALIVE:
+			return 1;
+		case WR_PROC_GONE:
+		case WR_PROC_REUSED:
+			return 0;
+		default:
+			break;
+		}
+	}
+	return now < l->lease_until;
+}
+
+/* run.blocked + outbox escalated: the launches of the next attempt died
+ * before it started. */
+static void launch_lost(json_t *events, const struct wr_run *r)
+{
+	const struct wr_launch *l = &r->launch;
+	char text[512], msg[1024];
+	snprintf(text, sizeof text, "wr-run was launched %lld times for attempt %lld and ended each time before "
+		 "recording its start (the last: pid %lld on %s)", (long long)l->count, (long long)l->attempt,
+		 (long long)l->pid, l->host ? l->host : "?");
+	json_t *b = run_event(WR_EV_RUN_BLOCKED, r);
+	wr_jset_str(b, "reason", text);
+	json_array_append_new(events, b);
+	snprintf(msg, sizeof msg, "run %s (%s) is blocked and needs a human: %s", wr_short_id(r->id), r->workflow, text);
+	json_t *det = json_object();
+	wr_jset_int(det, "attempt", l->attempt);
+	wr_jset_int(det, "launches", l->count);
+	wr_jset_int(det, "recoveries", r->recoveries);
+	wr_outbox_enqueue(events, "escalated", msg, "launch_lost", r->id, r->workflow, det);
+}
+
+int wr_decide_launch(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out)
+{
+	struct wr_launch_req *q = req;
+	q->action = WR_RA_NONE;
+	q->reason = NULL;
+	q->attempt = q->count = q->live_pid = 0;
+	const struct wr_run *r = wr_state_run(st, q->run);
+	if (!r || !(q->manual ? !wr_run_live(r) && !wr_status_ended(r->status) && r->status != WR_ST_BLOCKED
+			      : wr_run_due(r, now)))
+		return 0;
+	q->attempt = (int64_t)r->natt + 1;
+	const struct wr_launch *l = &r->launch;
+	int same = l->attempt == q->attempt;
+	if (same && wr_launch_live(r, now, q->host, q->boot_id, q->proc)) {
+		q->action = WR_RA_WAIT;
+		q->reason = "launch_under_way";
+		q->count = l->count;
+		q->live_pid = l->pid;
+		return 0;
+	}
+	if (same && !q->manual && l->count >= WR_LAUNCH_MAX) {
+		launch_lost(out->events, r);
+		q->action = WR_RA_ESCALATE;
+		q->reason = "launch_lost";
+		q->count = l->count;
+		return 0;
+	}
+	json_t *ev = run_event(WR_EV_RUN_LAUNCHED, r);
+	wr_jset_int(ev, "attempt", q->attempt);
+	wr_jset_str(ev, "host", q->host ? q->host : "");
+	if (q->boot_id && *q->boot_id)
+		wr_jset_str(ev, "boot_id", q->boot_id);
+	wr_jset_int(ev, "pid", q->pid);
+	wr_jset_int(ev, "pid_start", q->pid_start);
+	wr_jset_ts(ev, "lease_until", now + WR_LAUNCH_LEASE_MS);
+	wr_jset_str(ev, "mode", q->manual ? "forced" : "due");
+	json_array_append_new(out->events, ev);
+	q->action = WR_RA_LAUNCH;
+	q->reason = q->manual ? "manual" : same ? "relaunch" : "due";
+	q->count = same ? l->count + 1 : 1;
 	return 0;
 }
 

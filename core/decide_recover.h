@@ -102,6 +102,46 @@ int wr_decide_unblock(const struct wr_state *st, int64_t now, void *req, struct 
  * Refuses a run that has ended. */
 int wr_decide_cancel(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
 
+/* ---- launches ----
+ *
+ * A launch of a run's next attempt is a decision of its own
+ * (run.launched): the pass, or `wr-recover retry`, starts wr-run held
+ * before exec, records the launch with that wr-run's pid, then lets it go.
+ * While the launch is live (below) no other pass launches the run. When
+ * the launched wr-run dies before it records its start, the launch has
+ * expired and one later pass launches the attempt again; when that second
+ * launch expires too, the next pass blocks the run (reason launch_lost)
+ * instead of launching it forever. A manual retry always launches. */
+
+#define WR_LAUNCH_LEASE_MS 10000   /* a launch's lease, for where its pid cannot be checked */
+#define WR_LAUNCH_MAX 2            /* launches of one attempt before launch_lost */
+
+/* 1 while r's launch of its next attempt may still start it: on this host
+ * (and boot) while the launched wr-run lives, elsewhere until its lease
+ * ends. proc probes a pid of this host (wr_proc_probe, or a test double). */
+int wr_launch_live(const struct wr_run *r, int64_t now, const char *host, const char *boot_id,
+		   int (*proc)(int64_t pid, int64_t pid_start));
+
+struct wr_launch_req {
+	const char *run;           /* the run's full id */
+	int manual;                /* wr-recover retry: forced, never launch_lost */
+	const char *host, *boot_id;
+	int64_t pid, pid_start;    /* the launched wr-run, held before exec */
+	int (*proc)(int64_t pid, int64_t pid_start);
+	/* Out: LAUNCH recorded (go), WAIT a live launch (reason
+	 * launch_under_way), ESCALATE run blocked (launch_lost), NONE not due. */
+	enum wr_recover_action action;
+	const char *reason;
+	int64_t attempt;           /* the attempt launched */
+	int64_t count;             /* launches of it, this one included */
+	int64_t live_pid;          /* WAIT: the live launch's wr-run */
+};
+
+/* Decision of a launch of req->run's next attempt: the run must still be
+ * due (wr_run_due; manual: neither live, ended nor blocked) and have no
+ * live launch. */
+int wr_decide_launch(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
+
 struct wr_breaker_req {
 	const char *workflow;
 	int changed;               /* out: 1 when a reset was recorded */

@@ -109,6 +109,7 @@ int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, stru
 {
 	struct wr_start_req *q = reqp;
 	wr_start_req_free(q); /* a waiting caller decides again and again */
+	q->not_before = q->next_attempt = 0;
 	const struct wr_run *r = NULL;
 	const struct wr_policy *pol;
 	const char *wf, *id;
@@ -130,14 +131,29 @@ int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, stru
 				wr_seterr("no run '%s' in the ledger; list runs with 'wr-watch status --all'", q->run);
 			return -1;
 		}
+		q->run_id = wr_xstrdup(r->id);
+		q->run_workflow = wr_xstrdup(r->workflow);
+		q->next_attempt = (int64_t)r->natt + 1;
+		if (q->want_attempt && q->want_attempt != q->next_attempt) {
+			q->result = WR_START_SUPERSEDED;
+			return 0;
+		}
 		if (refuse_continue(r, now) < 0)
 			return -1;
+		if (r->status == WR_ST_RETRY_WAIT && now < r->next_retry_ts &&
+		    !(r->launch.forced && r->launch.attempt == q->next_attempt)) {
+			q->not_before = r->next_retry_ts;
+			q->result = WR_START_NOT_YET;
+			return 0;
+		}
 		wf = r->workflow;
 		pol = &r->policy;
 		id = r->id;
 	}
-	q->run_id = wr_xstrdup(id);
-	q->run_workflow = wr_xstrdup(wf);
+	if (q->is_new) {
+		q->run_id = wr_xstrdup(id);
+		q->run_workflow = wr_xstrdup(wf);
+	}
 	const struct wr_workflow *w = wr_state_workflow(st, wf);
 	q->running = w ? w->running : 0;
 	q->lost = 0;

@@ -8,7 +8,12 @@
  * Start: a new run records run.created and attempt.started in one batch;
  * --run continues an existing run as attempt n+1 and is refused (commit
  * fails with WR_E_REFUSED, nothing written) when the run is running,
- * succeeded, cancelled or blocked. The concurrency limit and the circuit
+ * succeeded, cancelled or blocked. Before the run's not_before (a retry
+ * waiting for its backoff) it starts nothing (WR_START_NOT_YET) unless the
+ * launch of that attempt was forced (`wr-recover retry`); with a wanted
+ * attempt (wr-run --attempt, as wr-recover launches it) it starts that
+ * attempt or nothing (WR_START_SUPERSEDED), so two launches of one retry
+ * start it once. The concurrency limit and the circuit
  * breaker are checked inside the same decision, so no number of concurrent
  * wr-run processes can exceed them. At the limit, holders of the
  * workflow's slots whose supervisor is gone (wr_attempt_lost_reason: on
@@ -31,6 +36,8 @@ enum wr_start_result {
 	WR_START_BREAKER,          /* attempt.rejected breaker_open appended */
 	WR_START_LIMIT,            /* attempt.rejected concurrency_limit appended */
 	WR_START_BUSY,             /* at the limit and waiting: nothing appended */
+	WR_START_NOT_YET,          /* --run before the retry's not_before: nothing appended */
+	WR_START_SUPERSEDED,       /* the wanted attempt is not the run's next: nothing appended */
 };
 
 struct wr_start_req {
@@ -44,6 +51,7 @@ struct wr_start_req {
 	const struct wr_policy *policy; /* new run only */
 	int wait;                  /* at the concurrency limit: 1 wait (BUSY), 0 reject */
 	int give_up;               /* waited long enough: reject at the limit even when wait */
+	int64_t want_attempt;      /* --run: start this attempt or nothing; 0 any */
 	const char *host, *boot_id;
 	int64_t pid, pid_start;    /* the supervisor: wr-run itself */
 	int64_t pgid, pgid_start;  /* the command's process group leader */
@@ -64,6 +72,8 @@ struct wr_start_req {
 	json_t *resume;            /* stages already done (new reference) */
 	int64_t running;           /* running attempts of the workflow seen */
 	int64_t lost;              /* dead holders recorded lost by this decision */
+	int64_t not_before;        /* NOT_YET: when the retry may start */
+	int64_t next_attempt;      /* SUPERSEDED: the run's next attempt now */
 };
 
 int wr_decide_run_start(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);

@@ -35,6 +35,7 @@ static const char *const type_names[WR_EV__COUNT] = {
 	[WR_EV_LEDGER_REPAIRED] = "ledger.repaired",
 	[WR_EV_WORKFLOW_EXPECTED] = "workflow.expected",
 	[WR_EV_WORKFLOW_OVERDUE] = "workflow.overdue",
+	[WR_EV_RUN_LAUNCHED] = "run.launched",
 };
 
 WR_DEFINE_STRING_TABLE_LOOKUP(wr_type, enum wr_type, type_names)
@@ -59,10 +60,12 @@ static const char *const progress_status_names[] = {"started", "done"};
 static const char *const stuck_action_names[] = {"abort", "notify"};
 static const char *const rejected_names[] = {"breaker_open", "concurrency_limit"};
 static const char *const decided_action_names[] = {"retry", "escalate", "none"};
+static const char *const launch_mode_names[] = {"due", "forced"};
 static const struct wr_strtable e_status = WR_STRTABLE(progress_status_names);
 static const struct wr_strtable e_stuck_action = WR_STRTABLE(stuck_action_names);
 static const struct wr_strtable e_rejected = WR_STRTABLE(rejected_names);
 static const struct wr_strtable e_action = WR_STRTABLE(decided_action_names);
+static const struct wr_strtable e_launch_mode = WR_STRTABLE(launch_mode_names);
 #define e_outcome (&wr_outcome_table)
 #define e_breaker (&wr_breaker_table)
 #define e_kind (&wr_outbox_kind_table)
@@ -163,6 +166,13 @@ static const struct field f_rejected[] = {
 static const struct field f_decided[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, 0, NULL, NULL}, {"action", K_ENUM, REQ, &e_action, NULL},
 	{"reason", K_STR, NUL, NULL, NULL}, {"recoveries", K_UINT, REQ, NULL, NULL}, {"not_before", K_TS, NUL, NULL, NULL}, END};
+/* A launch of attempt n (the run's next): the launched wr-run (pid, its
+ * start time, host, boot) and a short lease for where its pid cannot be
+ * checked; mode forced: its start may come before the retry's not_before. */
+static const struct field f_launched[] = {
+	{"run", K_ID, REQ, NULL, NULL}, {"attempt", K_POS, REQ, NULL, NULL}, {"host", K_STR, REQ, NULL, NULL},
+	{"boot_id", K_STR, 0, NULL, NULL}, {"pid", K_POS, REQ, NULL, NULL}, {"pid_start", K_UINT, 0, NULL, NULL},
+	{"lease_until", K_TS, REQ, NULL, NULL}, {"mode", K_ENUM, REQ, &e_launch_mode, NULL}, END};
 static const struct field f_run_only[] = {
 	{"run", K_ID, REQ, NULL, NULL}, {"reason", K_STR, NUL, NULL, NULL}, {"note", K_STR, NUL, NULL, NULL}, END};
 static const struct field f_breaker[] = {
@@ -208,6 +218,7 @@ static const struct field *const type_fields[WR_EV__COUNT] = {
 	[WR_EV_LEDGER_REPAIRED] = f_repaired,
 	[WR_EV_WORKFLOW_EXPECTED] = f_expected,
 	[WR_EV_WORKFLOW_OVERDUE] = f_overdue,
+	[WR_EV_RUN_LAUNCHED] = f_launched,
 };
 
 static int fail(struct wr_decode_err *err, const char *field, const char *fmt, const char *arg)

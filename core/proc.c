@@ -141,15 +141,15 @@ static _Noreturn void child_exec(struct wr_child *p, int fd3)
 	child_fail(p->status_fd, WR_PROC_EXEC, errno);
 }
 
-/* Closes every fd above 2 but keep1 and keep2 (nothing allocates here but
- * opendir's buffer). */
-static void close_others(int keep1, int keep2)
+/* Closes every fd above 2 but keep1, keep2 and keep3 (nothing allocates
+ * here but opendir's buffer). */
+static void close_others(int keep1, int keep2, int keep3)
 {
 	int fds[256], n = 0;
 	DIR *d = opendir("/proc/self/fd");
 	if (!d) {
 		for (int fd = 3; fd < 1024; fd++)
-			if (fd != keep1 && fd != keep2)
+			if (fd != keep1 && fd != keep2 && fd != keep3)
 				close(fd);
 		return;
 	}
@@ -157,7 +157,8 @@ static void close_others(int keep1, int keep2)
 	int own = dirfd(d);
 	while ((de = readdir(d)) && n < 256) {
 		int fd = atoi(de->d_name);
-		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd > 2 && fd != keep1 && fd != keep2 && fd != own)
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd > 2 && fd != keep1 && fd != keep2 &&
+		    fd != keep3 && fd != own)
 			fds[n++] = fd;
 	}
 	closedir(d);
@@ -182,8 +183,8 @@ static _Noreturn void child_detached(struct wr_child *p, const struct ends *e)
 	if (p->dir_fd >= 0 && fchdir(p->dir_fd) < 0)
 		child_fail(p->status_fd, WR_PROC_CHDIR, errno);
 	/* Nothing of the caller may outlive it by accident (a lock file):
-	 * only keep_fd stays. */
-	close_others(p->keep_fd, p->status_fd);
+	 * only keep_fd stays (and a held command's pipe, for the command). */
+	close_others(p->keep_fd, p->status_fd, p->hold_fd);
 	p->dir_fd = -1;
 	pid_t child = fork();
 	if (child == 0) {
@@ -192,6 +193,12 @@ static _Noreturn void child_detached(struct wr_child *p, const struct ends *e)
 	}
 	if (child < 0)
 		child_fail(p->status_fd, WR_PROC_SETUP, errno);
+	if (p->hold) {
+		/* The caller records the held command's pid before it runs. */
+		int e[2] = {-1, (int)child};
+		(void)!write(p->status_fd, e, sizeof e);
+		close(p->hold_fd);
+	}
 	close(p->status_fd);
 	int st;
 	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
@@ -251,6 +258,26 @@ static void read_status(struct wr_child *p)
 		e[0] = e[1] = 0;
 	p->exec_stage = e[0];
 	p->exec_errno = e[1];
+}
+
+/* Detached and held: the babysitter's first record is {-1, pid} of the
+ * held command; anything else is how the launch failed (the pipe closed). */
+static void read_held_pid(struct wr_child *p)
+{
+	int e[2] = {0, 0};
+	ssize_t got;
+	do
+		got = read(p->status_fd, e, sizeof e);
+	while (got < 0 && errno == EINTR);
+	if (got == (ssize_t)sizeof e && e[0] == -1 && e[1] > 0) {
+		p->pid = e[1];
+		return;
+	}
+	close(p->status_fd);
+	close(p->hold_fd);
+	p->status_fd = p->hold_fd = -1;
+	p->exec_stage = got == (ssize_t)sizeof e && e[0] > 0 ? e[0] : WR_PROC_SETUP;
+	p->exec_errno = got == (ssize_t)sizeof e && e[0] > 0 ? e[1] : 0;
 }
 
 static void close_ends(struct ends *e, int parent_side)
@@ -340,7 +367,10 @@ int wr_proc_start(struct wr_child *p)
 		while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		p->pid = -1;
-		read_status(p);
+		if (p->hold)
+			read_held_pid(p);
+		else
+			read_status(p);
 		if (!p->exec_stage && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
 			p->exec_stage = WR_PROC_SETUP;
 	} else if (!p->hold) {
@@ -371,6 +401,8 @@ void wr_proc_cancel(struct wr_child *p)
 	if (p->status_fd >= 0)
 		close(p->status_fd);
 	p->status_fd = -1;
+	if (p->detach)
+		return; /* it reads EOF and exits; its babysitter reaps it */
 	kill(p->pid, SIGKILL);
 	while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
 		;

@@ -25,7 +25,10 @@
  *
  * A detached launch (p.detach) starts the command in a new session under a
  * babysitter that holds p.keep_fd open as long as the command runs and then
- * exits; nothing is left for the caller to reap.
+ * exits; nothing is left for the caller to reap. Detached and held, the
+ * start returns with .pid the held command's (or .exec_stage set when the
+ * babysitter failed); release or cancel it as any held child, but never
+ * wait for it.
  *
  * In the child every caught signal, and SIGPIPE, SIGHUP, SIGINT and SIGQUIT,
  * are reset to their default action and no signal is blocked: the command

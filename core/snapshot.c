@@ -335,6 +335,16 @@ static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
 	put_str(b, r->reason);
 	put_str(b, r->note);
 	put_i64(b, r->rejected);
+	const struct wr_launch *l = &r->launch;
+	put_i64(b, l->attempt);
+	put_i64(b, l->ts);
+	put_i64(b, l->lease_until);
+	put_str(b, l->host);
+	put_str(b, l->boot_id);
+	put_i64(b, l->pid);
+	put_i64(b, l->pid_start);
+	put_u8(b, (unsigned)l->forced);
+	put_i64(b, l->count);
 }
 
 static void put_outbox(struct wr_buf *b, struct jtab *t, const struct wr_outbox *o)
@@ -794,6 +804,15 @@ static struct wr_run *get_run(struct rd *r)
 	x->reason = get_str(r);
 	x->note = get_str(r);
 	x->rejected = (int)get_i64(r);
+	x->launch.attempt = get_i64(r);
+	x->launch.ts = get_i64(r);
+	x->launch.lease_until = get_i64(r);
+	x->launch.host = get_str(r);
+	x->launch.boot_id = get_str(r);
+	x->launch.pid = get_i64(r);
+	x->launch.pid_start = get_i64(r);
+	x->launch.forced = (int)get_enum(r, 2);
+	x->launch.count = get_i64(r);
 	if (!x->argv && !r->bad)
 		r->bad = 1;
 	if (r->bad) {
@@ -1197,6 +1216,15 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		dstr(o, "reason", r->reason);
 		dstr(o, "note", r->note);
 		DI(o, "rejected", r->rejected);
+		DI(o, "launch_attempt", r->launch.attempt);
+		DI(o, "launch_ts", r->launch.ts);
+		DI(o, "launch_lease_until", r->launch.lease_until);
+		dstr(o, "launch_host", r->launch.host);
+		dstr(o, "launch_boot_id", r->launch.boot_id);
+		DI(o, "launch_pid", r->launch.pid);
+		DI(o, "launch_pid_start", r->launch.pid_start);
+		DI(o, "launch_forced", r->launch.forced);
+		DI(o, "launch_count", r->launch.count);
 		wr_buf_addf(o, "\n");
 	}
 	for (size_t i = 0; i < st->outbox.n; i++) {

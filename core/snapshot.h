@@ -38,7 +38,7 @@
 #include "ledger.h"
 #include "util.h"
 
-#define WR_SNAPSHOT_VERSION 6 /* 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics */
+#define WR_SNAPSHOT_VERSION 7 /* 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 
 /* Writes PATH.snapshot for l's state at l->scan.off. Refuses (-1) while a

@@ -184,6 +184,8 @@ void wr_run_free(void *p)
 	free(r->stage);
 	free(r->reason);
 	free(r->note);
+	free(r->launch.host);
+	free(r->launch.boot_id);
 	free(r);
 }
 
@@ -353,6 +355,41 @@ void wr_workflow_add_agent(struct wr_workflow *w, const struct wr_attempt *a)
 		goto invalid;       \
 	} while (0)
 
+/* The run's launch is over: its attempt started, or the run moved on. */
+static void launch_clear(struct wr_run *r)
+{
+	free(r->launch.host);
+	free(r->launch.boot_id);
+	memset(&r->launch, 0, sizeof r->launch);
+}
+
+/* run.launched: a launch of the run's next attempt (counted per attempt). */
+static int apply_launched(struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	if (wr_status_ended(r->status) || r->status == WR_ST_BLOCKED) {
+		if (why)
+			*why = r->status == WR_ST_BLOCKED ? "launch of a blocked run" : "launch of a run that has ended";
+		return WR_APPLY_STALE;
+	}
+	if (wr_run_live(r) || (size_t)ev->attempt != r->natt + 1) {
+		if (why)
+			*why = wr_run_live(r) ? "launch while an attempt is live" : "launch of an attempt that is not the next";
+		return WR_APPLY_STALE;
+	}
+	int64_t count = r->launch.attempt == ev->attempt ? r->launch.count + 1 : 1;
+	launch_clear(r);
+	r->launch.attempt = ev->attempt;
+	r->launch.count = count;
+	r->launch.ts = ev->ts;
+	r->launch.lease_until = wr_ev_ts(ev, "lease_until", ev->ts);
+	r->launch.host = wr_xstrdup(wr_ev_str(ev, "host") ? wr_ev_str(ev, "host") : "");
+	set_str(&r->launch.boot_id, wr_ev_str(ev, "boot_id"));
+	r->launch.pid = wr_ev_int(ev, "pid", 0);
+	r->launch.pid_start = wr_ev_int(ev, "pid_start", 0);
+	r->launch.forced = !strcmp(wr_ev_str(ev, "mode"), "forced");
+	return WR_APPLY_OK;
+}
+
 /* The attempt an attempt-scoped event may touch: the current live one. */
 static struct wr_attempt *live_attempt(struct wr_run *r, const struct wr_event *ev, const char **why)
 {
@@ -413,6 +450,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		r->status = WR_ST_RUNNING;
 		r->next_retry_ts = 0;
 		r->rejected = 0;
+		launch_clear(r);
 		set_str(&r->stage, NULL);
 		w->running++;
 		if (w->breaker == WR_BR_HALF_OPEN)
@@ -498,6 +536,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 			STALE("rejection of a run that has ended");
 		r->rejected = !strcmp(reason, "breaker_open") ? 1 : 2;
 		set_str(&r->reason, reason);
+		launch_clear(r);
 		/* A run that never started ends here; a continued run with
 		 * attempts behind it waits for its relaunch (wr_run_due). */
 		if (r->natt == 0)
@@ -530,6 +569,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		r->status = WR_ST_BLOCKED;
 		r->next_retry_ts = 0;
 		set_str(&r->reason, wr_ev_str(ev, "reason"));
+		launch_clear(r);
 		return WR_APPLY_OK;
 	case WR_EV_RUN_UNBLOCKED:
 		if (r->status != WR_ST_BLOCKED)
@@ -537,6 +577,7 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		r->status = WR_ST_RETRY_WAIT;
 		r->recoveries = 0;
 		r->next_retry_ts = ev->ts;
+		launch_clear(r);
 		set_str(&r->note, wr_ev_str(ev, "note"));
 		return WR_APPLY_OK;
 	case WR_EV_RUN_CANCELLED:
@@ -545,6 +586,11 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 		r->status = WR_ST_CANCELLED;
 		r->next_retry_ts = 0;
 		set_str(&r->reason, wr_ev_str(ev, "reason"));
+		launch_clear(r);
+		return WR_APPLY_OK;
+	case WR_EV_RUN_LAUNCHED:
+		if (apply_launched(r, ev, why) == WR_APPLY_STALE)
+			goto stale;
 		return WR_APPLY_OK;
 	default:
 		return WR_APPLY_IGNORED;
@@ -814,6 +860,18 @@ json_t *wr_run_to_json(const struct wr_run *r)
 	struct wr_attempt *cur = wr_run_current(r);
 	wr_jset(o, "lease_until", ts_or_null(cur && !cur->finished ? cur->lease_until : 0));
 	wr_jset(o, "next_retry", ts_or_null(r->next_retry_ts));
+	json_t *l = json_null();
+	if (r->launch.attempt) {
+		l = json_object();
+		wr_jset_int(l, "attempt", r->launch.attempt);
+		wr_jset(l, "at", ts_or_null(r->launch.ts));
+		wr_jset_str(l, "host", r->launch.host);
+		wr_jset_int(l, "pid", r->launch.pid);
+		wr_jset(l, "lease_until", ts_or_null(r->launch.lease_until));
+		wr_jset(l, "forced", json_boolean(r->launch.forced));
+		wr_jset_int(l, "launches", r->launch.count);
+	}
+	wr_jset(o, "launch", l);
 	wr_jset(o, "deadline", ts_or_null(r->policy.deadline_ms ? r->created_ts + r->policy.deadline_ms : 0));
 	wr_jset(o, "reason", str_or_null(r->reason));
 	wr_jset(o, "note", str_or_null(r->note));

@@ -102,6 +102,21 @@ struct wr_attempt {
 	json_t *metrics;
 };
 
+/* The latest launch (run.launched) of the run's next attempt, until an
+ * attempt starts or the run is rejected, blocked, unblocked or cancelled
+ * (then attempt is 0): the launched wr-run (pid, start time, host, boot),
+ * the lease for where that pid cannot be checked, forced (its start may
+ * come before the run's not_before), and how many launches of this
+ * attempt were recorded without a start. */
+struct wr_launch {
+	int64_t attempt;           /* 0: none */
+	int64_t ts, lease_until;
+	char *host, *boot_id;
+	int64_t pid, pid_start;
+	int forced;
+	int64_t count;
+};
+
 struct wr_run {
 	char *id;
 	char *workflow;
@@ -125,6 +140,7 @@ struct wr_run {
 	char *reason;              /* last block / cancel / rejection reason */
 	char *note;                /* last unblock note */
 	int rejected;              /* last attempt.rejected: 1 breaker, 2 concurrency */
+	struct wr_launch launch;
 };
 
 /* Free a run, a workflow, an outbox entry and all they hold (a map's

@@ -252,6 +252,26 @@ int wr_dur_parse(const char *s, int64_t *ms)
 	return wr_dur_parse_why(s, ms, NULL);
 }
 
+char *wr_local_format(int64_t ms, char *buf)
+{
+	time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	struct tm tm;
+	if (!localtime_r(&s, &tm) || !strftime(buf, WR_TS_LEN, "%Y-%m-%d %H:%M:%S %Z", &tm))
+		wr_ts_format(ms, buf);
+	return buf;
+}
+
+char *wr_when_format(int64_t ms, int64_t now, char *buf, size_t n)
+{
+	char t[WR_TS_LEN], d[32];
+	wr_local_format(ms, t);
+	if (ms > now)
+		snprintf(buf, n, "%s (in %s)", t, wr_dur_format(ms - now, d, sizeof d));
+	else
+		snprintf(buf, n, "%s (now)", t);
+	return buf;
+}
+
 char *wr_dur_format(int64_t ms, char *buf, size_t n)
 {
 	char *p = buf;

@@ -15,6 +15,12 @@ int64_t wr_mono_ms(void);  /* monotonic clock, for timeouts */
 
 /* "2026-11-20T22:31:05.123Z" into buf (at least WR_TS_LEN bytes). */
 char *wr_ts_format(int64_t ms, char *buf);
+/* Local time for people: "2026-11-20 23:31:05 CET" into buf (at least
+ * WR_TS_LEN bytes). */
+char *wr_local_format(int64_t ms, char *buf);
+/* When, for people: "2026-11-20 23:31:05 CET (in 2m50s)", or "(now)" when
+ * ms is not after now. */
+char *wr_when_format(int64_t ms, int64_t now, char *buf, size_t n);
 /* Parses RFC 3339 (Z or +hh:mm offset, optional fraction). 0 or -1. */
 int wr_ts_parse(const char *s, int64_t *ms);
 

@@ -93,6 +93,10 @@ static json_t *sample(enum wr_type t)
 	case WR_EV_WORKFLOW_OVERDUE:
 		f = t_json("{\"workflow\":\"nightly\",\"due\":\"" TS1 "\",\"period\":2}");
 		break;
+	case WR_EV_RUN_LAUNCHED:
+		f = t_json("{\"run\":\"" RUN "\",\"workflow\":\"nightly\",\"attempt\":3,\"host\":\"build-1\",\"boot_id\":\"b0\","
+			   "\"pid\":4244,\"pid_start\":123456791,\"lease_until\":\"" TS1 "\",\"mode\":\"forced\"}");
+		break;
 	default:
 		json_decref(e);
 		return NULL;
