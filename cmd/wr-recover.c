@@ -7,11 +7,14 @@
  * `wr-run --run RUN` detached in its own session, in the run's recorded
  * cwd, output to ${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log.
  *
- * Launches are serialised per run by a launch lock (LEDGER.launch/RUN.lock)
- * that a small babysitter process holds for as long as the launched wr-run
- * lives: a pass takes it, re-reads the ledger and launches only when the
- * run is still due, so a wr-run launched for attempt n+1 can never start
- * late, after attempt n+1 has come and gone, as an attempt nobody decided.
+ * A launch is a decision in the ledger (core/decide_recover.c,
+ * wr_decide_launch): wr-run is started held before exec, run.launched is
+ * recorded with its pid, then it is let go; no pass launches a run whose
+ * launch is live, and wr-run --attempt N starts attempt N or nothing, so a
+ * wr-run launched for attempt n+1 can never start late, after attempt n+1
+ * has come and gone, as an attempt nobody decided. On this host launches
+ * are also serialised per run by a launch lock (LEDGER.launch/RUN.lock)
+ * that a small babysitter holds for as long as the launched wr-run lives.
  * Before a lost attempt's successor starts, the lost attempt's process
  * group is killed when it still runs on this host. */
 #include <dirent.h>
@@ -59,13 +62,18 @@ static const char usage[] =
 	"escalate (run blocked, outbox 'escalated') when max attempts are used,\n"
 	"the exit code is in no_retry_on or the deadline passed; wait, recording\n"
 	"nothing, while the workflow's breaker is open. Due retries are launched\n"
-	"as 'wr-run --run RUN', detached, in the run's cwd, output to\n"
+	"as 'wr-run --run RUN --attempt N', detached, in the run's cwd, output to\n"
 	"${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log; a lost\n"
 	"attempt's process group still alive on this host is killed first.\n"
+	"A launch is recorded (run.launched, with the held wr-run's pid) before\n"
+	"wr-run goes on: no pass launches a run whose launch is live; a launch\n"
+	"whose wr-run ended before its start is launched once more, and when\n"
+	"that one is lost too the run is blocked (reason launch_lost).\n"
 	"\n"
 	"Verbs:\n"
-	"  retry RUN          launch now, ignoring backoff; a blocked run, or one\n"
-	"                     whose failure is final, only with --force\n"
+	"  retry RUN          launch now, ignoring backoff (a forced launch: its\n"
+	"                     wr-run may start before not_before); a blocked run,\n"
+	"                     or one whose failure is final, only with --force\n"
 	"  unblock RUN        a human fixed it: recoveries reset, retry due now\n"
 	"  cancel RUN         end the run (its live attempt's group is killed when\n"
 	"                     it runs on this host); outbox 'cancelled'\n"

@@ -15,6 +15,8 @@
  *              reason, host, pid, pgid, lease_until, stuck, turns,
  *              tool_calls, metrics{name: sum}}],
  *            stages_done[], stage, recoveries, lease_until, next_retry,
+ *            launch{attempt, at, host, pid, lease_until, forced, launches}
+ *            (a launch of the next attempt not started yet) or null,
  *            deadline, reason, note, stale_events}
  *           times are RFC 3339 strings or null.
  *   show    the run's events as recorded, each with "stale": true|false,

@@ -176,6 +176,12 @@ static void words_other(struct wr_buf *b, const struct wr_event *ev)
 	case WR_EV_RUN_UNBLOCKED:
 		wr_buf_addclean(b, wr_ev_str(ev, "note"));
 		break;
+	case WR_EV_RUN_LAUNCHED:
+		wr_buf_addf(b, "attempt %lld: wr-run pid %lld on ", (long long)ev->attempt, (long long)wr_ev_int(ev, "pid", 0));
+		wr_buf_addclean(b, wr_ev_str(ev, "host"));
+		if (!strcmp(wr_ev_str(ev, "mode"), "forced"))
+			wr_buf_addstr(b, " (forced: before its backoff ends)");
+		break;
 	case WR_EV_RECOVERY_DECIDED:
 		wr_buf_addclean(b, wr_ev_str(ev, "action"));
 		if (ev->attempt)

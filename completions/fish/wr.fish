@@ -115,6 +115,7 @@ end
 complete -c wr-run -f
 complete -c wr-run -l workflow -x -a '(__wr_workflows)' -d 'workflow of a new run'
 complete -c wr-run -l run -x -a '(__wr_runs --status failed,retry_wait,blocked)' -d 'continue this run'
+complete -c wr-run -l attempt -x -d 'with --run: start this attempt or nothing'
 complete -c wr-run -l timeout -x -d 'kill the attempt after DUR'
 complete -c wr-run -s k -l kill-after -x -d 'grace between the signal and SIGKILL'
 complete -c wr-run -s s -l signal -x -a 'TERM HUP INT QUIT KILL USR1 USR2 ALRM 0' -d 'the signal sent at the timeout'

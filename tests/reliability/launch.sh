@@ -113,6 +113,16 @@ test_expect_success 'its wr-run killed before its start: launched again, exactly
 	test "$(count "select(.type == \"run.launched\")")" = 2
 '
 
+test_expect_success 'the launch survives compaction and the snapshot; verify --deep agrees' '
+	run=$(cat run) &&
+	wr-run --workflow done -- true &&
+	wr-ledger compact --keep 0s >compact.out &&
+	test -e "$WR_LEDGER.snapshot" &&
+	wr-watch status --json --all >status.json &&
+	jq -e -s --arg r $run "map(select(.run == \$r))[0] | .launch.launches == 2 and .launch.pid == $(launched_pid $run)" status.json &&
+	wr-ledger verify --deep >verify.out
+'
+
 test_expect_success 'the second launch lost too: the run is blocked (launch_lost), not launched again' '
 	run=$(cat run) &&
 	pid=$(launched_pid $run) &&
