@@ -175,3 +175,12 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 	}
 	return 0;
 }
+
+void wr_jset_process(json_t *ev, const char *host, const char *boot_id, int64_t pid, int64_t pid_start)
+{
+	wr_jset_str(ev, "host", host ? host : "");
+	if (boot_id && *boot_id)
+		wr_jset_str(ev, "boot_id", boot_id);
+	wr_jset_int(ev, "pid", pid);
+	wr_jset_int(ev, "pid_start", pid_start);
+}

@@ -78,6 +78,10 @@ int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, in
 #define WR_BACKOFF_JITTER 0.2
 int64_t wr_backoff(int64_t initial_ms, double factor, int64_t max_ms, int64_t n, double jitter);
 
+/* A process of an event (attempt.started's supervisor, run.launched's
+ * wr-run): host, boot_id (when known), pid, pid_start. */
+void wr_jset_process(json_t *ev, const char *host, const char *boot_id, int64_t pid, int64_t pid_start);
+
 /* Short id for humans: the last 8 characters of a UUIDv7 (its random part). */
 const char *wr_short_id(const char *id);
 

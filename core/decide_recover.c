@@ -103,11 +103,22 @@ static void decided(json_t *events, const struct wr_run *r, int64_t attempt, con
 	json_array_append_new(events, ev);
 }
 
+/* run.blocked with text + outbox escalated (reason why, details det). */
+static void block(json_t *events, const struct wr_run *r, const char *text, const char *why, json_t *det)
+{
+	char msg[1024];
+	json_t *b = run_event(WR_EV_RUN_BLOCKED, r);
+	wr_jset_str(b, "reason", text);
+	json_array_append_new(events, b);
+	snprintf(msg, sizeof msg, "run %s (%s) is blocked and needs a human: %s", wr_short_id(r->id), r->workflow, text);
+	wr_outbox_enqueue(events, "escalated", msg, why, r->id, r->workflow, det);
+}
+
 /* recovery.decided escalate + run.blocked + outbox escalated. */
 static void escalate(json_t *events, const struct wr_run *r, const struct wr_attempt *a, const char *why,
 		     json_t *output)
 {
-	char what[128], text[512], msg[1024], ts[WR_TS_LEN];
+	char what[128], text[512], ts[WR_TS_LEN];
 	describe(a, what, sizeof what);
 	if (!strcmp(why, "cannot_run"))
 		snprintf(text, sizeof text, "attempt %lld could not run the command (exit code %lld: %s); another attempt "
@@ -123,10 +134,6 @@ static void escalate(json_t *events, const struct wr_run *r, const struct wr_att
 		snprintf(text, sizeof text, "attempt %lld %s; the run's deadline passed at %s", (long long)a->n, what,
 			 wr_ts_format(r->created_ts + r->policy.deadline_ms, ts));
 	decided(events, r, a->n, "escalate", why, r->recoveries, 0);
-	json_t *b = run_event(WR_EV_RUN_BLOCKED, r);
-	wr_jset_str(b, "reason", text);
-	json_array_append_new(events, b);
-	snprintf(msg, sizeof msg, "run %s (%s) is blocked and needs a human: %s", wr_short_id(r->id), r->workflow, text);
 	json_t *det = json_object();
 	wr_jset_int(det, "attempt", a->n);
 	wr_jset_str(det, "outcome", wr_outcome_name(a->outcome));
@@ -138,7 +145,7 @@ static void escalate(json_t *events, const struct wr_run *r, const struct wr_att
 	wr_jset_int(det, "max_attempts", r->policy.max_attempts);
 	if (output)
 		wr_jset(det, "output", json_incref(output));
-	wr_outbox_enqueue(events, "escalated", msg, why, r->id, r->workflow, det);
+	block(events, r, text, why, det);
 }
 
 static void reset_out(struct wr_recover_req *q)
@@ -349,19 +356,15 @@ int wr_launch_live(const struct wr_run *r, int64_t now, const char *host, const 
 static void launch_lost(json_t *events, const struct wr_run *r)
 {
 	const struct wr_launch *l = &r->launch;
-	char text[512], msg[1024];
+	char text[512];
 	snprintf(text, sizeof text, "wr-run was launched %lld times for attempt %lld and ended each time before "
 		 "recording its start (the last: pid %lld on %s)", (long long)l->count, (long long)l->attempt,
 		 (long long)l->pid, l->host ? l->host : "?");
-	json_t *b = run_event(WR_EV_RUN_BLOCKED, r);
-	wr_jset_str(b, "reason", text);
-	json_array_append_new(events, b);
-	snprintf(msg, sizeof msg, "run %s (%s) is blocked and needs a human: %s", wr_short_id(r->id), r->workflow, text);
 	json_t *det = json_object();
 	wr_jset_int(det, "attempt", l->attempt);
 	wr_jset_int(det, "launches", l->count);
 	wr_jset_int(det, "recoveries", r->recoveries);
-	wr_outbox_enqueue(events, "escalated", msg, "launch_lost", r->id, r->workflow, det);
+	block(events, r, text, "launch_lost", det);
 }
 
 int wr_decide_launch(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out)
@@ -393,11 +396,7 @@ int wr_decide_launch(const struct wr_state *st, int64_t now, void *req, struct w
 	}
 	json_t *ev = run_event(WR_EV_RUN_LAUNCHED, r);
 	wr_jset_int(ev, "attempt", q->attempt);
-	wr_jset_str(ev, "host", q->host ? q->host : "");
-	if (q->boot_id && *q->boot_id)
-		wr_jset_str(ev, "boot_id", q->boot_id);
-	wr_jset_int(ev, "pid", q->pid);
-	wr_jset_int(ev, "pid_start", q->pid_start);
+	wr_jset_process(ev, q->host, q->boot_id, q->pid, q->pid_start);
 	wr_jset_ts(ev, "lease_until", now + WR_LAUNCH_LEASE_MS);
 	wr_jset_str(ev, "mode", q->manual ? "forced" : "due");
 	json_array_append_new(out->events, ev);

@@ -196,11 +196,7 @@ int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, stru
 	wr_jset_str(ev, "run", id);
 	wr_jset_str(ev, "workflow", wf);
 	wr_jset_int(ev, "attempt", q->attempt);
-	wr_jset_str(ev, "host", q->host ? q->host : "");
-	if (q->boot_id && *q->boot_id)
-		wr_jset_str(ev, "boot_id", q->boot_id);
-	wr_jset_int(ev, "pid", q->pid);
-	wr_jset_int(ev, "pid_start", q->pid_start);
+	wr_jset_process(ev, q->host, q->boot_id, q->pid, q->pid_start);
 	if (q->pgid > 0) {
 		wr_jset_int(ev, "pgid", q->pgid);
 		wr_jset_int(ev, "pgid_start", q->pgid_start);

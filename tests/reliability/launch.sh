@@ -12,17 +12,6 @@
 # a live attempt of the same workflow holds the only slot.
 . "$(dirname "$0")/lib.sh"
 
-# alive PID: the process exists and is not a zombie.
-alive() {
-	local s
-	s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d" " -f1)
-	[ -n "$s" ] && [ "$s" != Z ]
-}
-
-dead() {
-	! alive "$1"
-}
-
 run_of() {
 	jq -r --arg wf "$1" 'select(.type == "run.created" and .workflow == $wf) | .run' "$WR_LEDGER"
 }

@@ -38,3 +38,14 @@ fault_build() {
 fresh_ledger() {
 	rm -f "$WR_LEDGER" "$WR_LEDGER.lock" "$WR_LEDGER.quarantine"
 }
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local s
+	s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d" " -f1)
+	[ -n "$s" ] && [ "$s" != Z ]
+}
+
+dead() {
+	! alive "$1"
+}

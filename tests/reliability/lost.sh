@@ -12,17 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$WR_SRC/tests/cli/run/lib-run.sh"
 
-# alive PID: the process exists and is not a zombie.
-alive() {
-	local s
-	s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d" " -f1)
-	[ -n "$s" ] && [ "$s" != Z ]
-}
-
-dead() {
-	! alive "$1"
-}
-
 # run_id WORKFLOW: the id of the workflow's (only) run.
 run_id() {
 	jq -r --arg wf "$1" 'select(.type == "run.created" and .workflow == $wf) | .run' "$WR_LEDGER"
