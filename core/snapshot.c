@@ -367,6 +367,16 @@ static void put_outbox(struct wr_buf *b, struct jtab *t, const struct wr_outbox 
 	put_i64(b, o->delivered_ts);
 }
 
+/* A JSON object as a string, or NULL as none. */
+static void put_object(struct wr_buf *b, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (o && !s)
+		wr_die(wr_exit_failure, "out of memory");
+	put_str(b, s);
+	free(s);
+}
+
 static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 {
 	put_str(b, w->name);
@@ -386,22 +396,14 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 	put_i64(b, w->agent_attempts);
 	put_i64(b, w->agent_turns);
 	put_i64(b, w->agent_tool_calls);
-	char *m = w->agent_metrics ? json_dumps(w->agent_metrics, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (w->agent_metrics && !m)
-		wr_die(wr_exit_failure, "out of memory");
-	put_str(b, m);
-	free(m);
+	put_object(b, w->agent_metrics);
 	put_i64(b, w->expect_every_ms);
 	put_i64(b, w->expect_grace_ms);
 	put_i64(b, w->expect_since);
 	put_i64(b, w->last_success_ts);
 	put_i64(b, w->overdue_period);
 	put_i64(b, w->overdue);
-	char *a = w->archived ? json_dumps(w->archived, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (w->archived && !a)
-		wr_die(wr_exit_failure, "out of memory");
-	put_str(b, a);
-	free(a);
+	put_object(b, w->archived);
 }
 
 /* The body: identity and checks, position, state. */
@@ -848,6 +850,22 @@ static struct wr_outbox *get_outbox(struct rd *r)
 	return o;
 }
 
+/* What put_object wrote: an object, or NULL (none, or bad: r->bad set). */
+static json_t *get_object(struct rd *r)
+{
+	char *s = get_str(r);
+	if (!s)
+		return NULL;
+	json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+	free(s);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		r->bad = 1;
+		return NULL;
+	}
+	return o;
+}
+
 static struct wr_workflow *get_workflow(struct rd *r)
 {
 	struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
@@ -871,26 +889,14 @@ static struct wr_workflow *get_workflow(struct rd *r)
 	w->agent_attempts = get_i64(r);
 	w->agent_turns = get_i64(r);
 	w->agent_tool_calls = get_i64(r);
-	char *m = get_str(r);
-	if (m) {
-		w->agent_metrics = json_loads(m, JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(w->agent_metrics))
-			r->bad = 1;
-		free(m);
-	}
+	w->agent_metrics = get_object(r);
 	w->expect_every_ms = get_i64(r);
 	w->expect_grace_ms = get_i64(r);
 	w->expect_since = get_i64(r);
 	w->last_success_ts = get_i64(r);
 	w->overdue_period = get_i64(r);
 	w->overdue = get_i64(r);
-	char *a = get_str(r);
-	if (a) {
-		w->archived = json_loads(a, JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(w->archived))
-			r->bad = 1;
-		free(a);
-	}
+	w->archived = get_object(r);
 	if (r->bad) {
 		json_decref(w->archived);
 		json_decref(w->agent_metrics);

@@ -146,6 +146,16 @@ static json_t *rate(int64_t num, int64_t den)
 	return den ? json_real((double)num / (double)den) : json_null();
 }
 
+static json_t *agent_json(const struct acc *a)
+{
+	json_t *ag = json_object();
+	wr_jset_int(ag, "attempts", a->agent_attempts);
+	wr_jset_int(ag, "turns", a->turns);
+	wr_jset_int(ag, "tool_calls", a->tool_calls);
+	wr_jset(ag, "metrics", a->metrics ? json_incref(a->metrics) : json_object());
+	return ag;
+}
+
 static json_t *acc_json(struct acc *a, int64_t since, const struct wr_workflow *w)
 {
 	json_t *o = json_object();
@@ -191,12 +201,7 @@ static json_t *acc_json(struct acc *a, int64_t since, const struct wr_workflow *
 	wr_jset_int(o, "stale_events", a->stale);
 	wr_jset_int(o, "breaker_opens", a->opens);
 	wr_jset_str(o, "breaker", wr_breaker_name(w ? w->breaker : WR_BR_CLOSED));
-	json_t *ag = json_object();
-	wr_jset_int(ag, "attempts", a->agent_attempts);
-	wr_jset_int(ag, "turns", a->turns);
-	wr_jset_int(ag, "tool_calls", a->tool_calls);
-	wr_jset(ag, "metrics", a->metrics ? json_incref(a->metrics) : json_object());
-	wr_jset(o, "agent", ag);
+	wr_jset(o, "agent", agent_json(a));
 	return o;
 }
 
@@ -346,12 +351,7 @@ static json_t *archived_json(struct acc *a)
 		wr_jset(rc, act_names[k], json_pack("[II]", (json_int_t)a->dec[k], (json_int_t)a->dec_ok[k]));
 	wr_jset(o, "recoveries", rc);
 	wr_jset_int(o, "stale", a->stale);
-	json_t *ag = json_object();
-	wr_jset_int(ag, "attempts", a->agent_attempts);
-	wr_jset_int(ag, "turns", a->turns);
-	wr_jset_int(ag, "tool_calls", a->tool_calls);
-	wr_jset(ag, "metrics", a->metrics ? json_incref(a->metrics) : json_object());
-	wr_jset(o, "agent", ag);
+	wr_jset(o, "agent", agent_json(a));
 	return o;
 }
 
