@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compact.h"
 #include "decide.h"
 #include "decide_check.h"
 #include "cli.h"
@@ -452,7 +453,7 @@ static void offset_text(int64_t ms, char *buf, size_t n)
 	}
 }
 
-static void show_header(const struct wr_run *r)
+static void show_header(const struct wr_run *r, const char *archive)
 {
 	struct wr_buf b = {0};
 	char ts[WR_TS_LEN];
@@ -505,7 +506,13 @@ static void show_header(const struct wr_run *r)
 		wr_buf_addf(&b, "\nagent     attempt %lld", (long long)a->n);
 		wr_words_agent(&b, a->turns, a->tool_calls, a->metrics);
 	}
-	wr_buf_addf(&b, "\ncreated   %s\n\n", wr_ts_format(r->created_ts, ts));
+	wr_buf_addf(&b, "\ncreated   %s", wr_ts_format(r->created_ts, ts));
+	if (archive) {
+		wr_buf_addstr(&b, "\narchived  in ");
+		wr_buf_addclean(&b, archive);
+		wr_buf_addstr(&b, " (moved there by wr-ledger compact)");
+	}
+	wr_buf_addstr(&b, "\n\n");
 	wr_out_wrapped(stdout, wr_buf_str(&b), 10);
 	wr_buf_free(&b);
 }
@@ -515,8 +522,15 @@ static int cmd_show(const char *arg)
 	struct wr_ledger l;
 	/* First pass: which run the argument names (prefixes need every id). */
 	open_ledger(&l, WR_LEDGER_QUIET);
-	char *id = wr_xstrdup(wr_cli_find_run(&l.st, arg, l.path)->id);
+	int ambiguous;
+	char *id = NULL, *archive = NULL;
+	if (!wr_state_find_run(&l.st, arg, &ambiguous) && !ambiguous)
+		archive = wr_archive_find_run(l.path, arg, &id); /* compacted away */
+	if (!archive)
+		id = wr_xstrdup(wr_cli_find_run(&l.st, arg, l.path)->id);
 	wr_ledger_close(&l);
+	if (archive)
+		opt.ledger = archive; /* the timeline is the segment's */
 
 	/* Second pass: the run's events with the reducer's verdict on each. */
 	struct show_ctx c = {0};
@@ -531,7 +545,7 @@ static int cmd_show(const char *arg)
 		wr_die(WR_EXIT_IO, "run %s vanished from %s while reading it", id, l.path);
 
 	if (!opt.json)
-		show_header(r);
+		show_header(r, archive);
 	static const char *const head[] = {"OFFSET", "SEQ", "EVENT", "DETAIL"};
 	struct wr_table t;
 	wr_table_init(&t, 4, head);
@@ -545,6 +559,8 @@ static int cmd_show(const char *arg)
 				wr_jset_str(s->obj, "stale_reason", s->why);
 			if (s->applied == WR_APPLY_INVALID)
 				wr_jset_str(s->obj, "invalid", s->why ? s->why : "invariant broken");
+			if (archive)
+				wr_jset_str(s->obj, "archive", archive);
 			print_json(s->obj);
 			continue;
 		}
@@ -586,6 +602,7 @@ static int cmd_show(const char *arg)
 	wr_map_free(&c.outbox, NULL);
 	free(id);
 	wr_ledger_close(&l);
+	free(archive);
 	return WR_EXIT_OK;
 }
 

@@ -317,6 +317,31 @@ int wr_ledger_replay_archives(struct wr_ledger *l)
 	return rc < 0 ? -1 : (int)n;
 }
 
+char *wr_archive_find_run(const char *path, const char *arg, char **id)
+{
+	size_t n;
+	char **v = wr_ledger_archives(path, &n);
+	char *found = NULL;
+	*id = NULL;
+	for (size_t i = n; i-- > 0;) {
+		struct wr_ledger a;
+		int ambiguous;
+		if (!found) { /* a segment that cannot be read is passed over */
+			const struct wr_run *r = NULL;
+			if (wr_ledger_open(&a, v[i], WR_LEDGER_QUIET | WR_LEDGER_NOSNAP) == 0)
+				r = wr_state_find_run(&a.st, arg, &ambiguous);
+			if (r) {
+				*id = wr_xstrdup(r->id);
+				found = wr_xstrdup(v[i]);
+			}
+			wr_ledger_close(&a); /* also after a failed open */
+		}
+		free(v[i]);
+	}
+	free(v);
+	return found;
+}
+
 /* Next free segment number: one more than any PATH.archive.N present. */
 static long next_archive(const char *path)
 {

@@ -92,6 +92,10 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
  * following the markers' chain from the live ledger. *n is set; the array
  * and its strings are the caller's (free each, then the array). */
 char **wr_ledger_archives(const char *path, size_t *n);
+/* The newest archive segment of the ledger at path that holds a run arg
+ * names (id, prefix or short id): its path, and the run's id in *id (both
+ * newly allocated); NULL when none does. */
+char *wr_archive_find_run(const char *path, const char *arg, char **id);
 
 /* Replays the archive segments of l into l->st through l's callbacks, for
  * a complete history (wr-watch show/stats --archives). Call it on a handle

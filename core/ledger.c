@@ -288,7 +288,7 @@ static int scan_more(struct wr_ledger *l)
 static void maybe_snapshot(struct wr_ledger *l)
 {
 	int64_t every = wr_snapshot_threshold();
-	if (l->fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn ||
+	if (l->fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
 	if (wr_snapshot_write(l) == 0) {
@@ -444,11 +444,23 @@ int wr_ledger_clean_temps(const char *path)
 	return removed;
 }
 
+int wr_ledger_is_archive(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *a = strstr(base, ".archive.");
+	if (!a || a == base)
+		return 0;
+	const char *n = a + strlen(".archive.");
+	return *n && strspn(n, "0123456789") == strlen(n);
+}
+
 static void reset_state(struct wr_ledger *l)
 {
 	wr_state_free(&l->st);
 	wr_state_init(&l->st);
 	wr_scan_init(&l->scan, l->fd, l->path);
+	l->scan.allow_gaps = wr_ledger_is_archive(l->path);
 	l->snap_off = 0;
 	l->snap_loaded = 0;
 	l->bad_lines = 0;
@@ -471,6 +483,12 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 	if (!(flags & WR_LEDGER_QUIET))
 		l->on_error = print_error;
 	wr_state_init(&l->st);
+	if ((flags & WR_LEDGER_WRITE) && wr_ledger_is_archive(l->path)) {
+		wr_seterr("refusing to write to %s: it is an archive segment (history moved by wr-ledger compact); "
+			  "give the live ledger", l->path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
 	if (open_file(l) < 0)
 		return -1;
 	if (l->fd < 0 && !(flags & WR_LEDGER_MISSING_OK)) {
@@ -480,6 +498,9 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 	if (flags & WR_LEDGER_WRITE)
 		wr_ledger_clean_temps(l->path);
 	wr_scan_init(&l->scan, l->fd, l->path);
+	/* A segment read as a ledger (--ledger PATH.archive.N): its gaps are
+	 * the events that stayed live, not a loss. */
+	l->scan.allow_gaps = wr_ledger_is_archive(l->path);
 	if (flags & WR_LEDGER_LAZY)
 		return 0;
 	if (scan_more(l) < 0)

@@ -145,6 +145,9 @@ int wr_ledger_sync_locked(struct wr_ledger *l);
  * expected) into l's state through l's callbacks. 0 or -1. */
 int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive);
 
+/* 1 when path names an archive segment (NAME.archive.N): read as a ledger,
+ * its seq gaps are expected; never written. */
+int wr_ledger_is_archive(const char *path);
 /* Sets the "no ledger at PATH" error (kind WR_E_NOLEDGER): which of
  * --ledger (opt), WR_LEDGER, XDG_STATE_HOME, HOME gave the path. */
 void wr_ledger_seterr_missing(const char *opt, const char *path);

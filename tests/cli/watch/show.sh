@@ -90,4 +90,46 @@ test_expect_success 'an ambiguous or unknown RUN is a usage error listing the ca
 	test_expect_code 2 wr-watch show a b 2>err
 '
 
+OLD=0190eeee-0000-7000-8000-0000eeee0001
+
+test_expect_success 'a compacted run is found in its archive, which show names' '
+	created $OLD archived-wf 2026-01-01T00:00:00.000Z &&
+	: "a run that stays live between: the archive has a seq gap" &&
+	created 0190eeee-0000-7000-8000-0000eeee0002 live-wf 2026-01-01T00:00:00.500Z &&
+	started $OLD 1 2026-01-01T00:00:01.000Z &&
+	finished $OLD 1 2026-01-01T00:00:03.000Z success 2000 0 &&
+	wr-ledger compact --keep 1d >out &&
+	test -f "$WR_LEDGER.archive.1" &&
+	wr-watch --all --json >all &&
+	test_must_fail grep -q $OLD all &&
+	wr-watch show eeee0001 >out 2>err &&
+	test_must_be_empty err &&
+	test_grep "^archived  in $WR_LEDGER.archive.1 " out &&
+	test_grep "^workflow  archived-wf$" out &&
+	test_grep "attempt.finished" out &&
+	wr-watch show --json $OLD >out &&
+	test $(wc -l <out) -eq 3 &&
+	jq -r .archive out >archives.all &&
+	sort -u archives.all >archives &&
+	echo "$WR_LEDGER.archive.1" >want &&
+	test_cmp want archives
+'
+
+test_expect_success 'an archive segment read as a ledger: no seq-gap warning, never written' '
+	jq -s "[.[].seq] | . as \$s | [range(1; length) | select(\$s[.] != \$s[. - 1] + 1)] | length > 0" \
+		"$WR_LEDGER.archive.1" >gaps &&
+	echo true >want && test_cmp want gaps &&
+	wr-watch --ledger "$WR_LEDGER.archive.1" --all >out 2>err &&
+	test_must_be_empty err &&
+	test_grep "^eeee0001 " out &&
+	wr-watch --ledger "$WR_LEDGER.archive.1" show $OLD >out 2>err &&
+	test_must_be_empty err &&
+	wr-watch --ledger "$WR_LEDGER.archive.1" stats --json >out 2>err &&
+	test_must_be_empty err &&
+	cp "$WR_LEDGER.archive.1" seg.before &&
+	test_expect_code 74 wr-watch --ledger "$WR_LEDGER.archive.1" check 2>err &&
+	test_grep "is an archive segment" err &&
+	test_cmp seg.before "$WR_LEDGER.archive.1"
+'
+
 test_done
