@@ -165,3 +165,26 @@ int stream_read(struct sup *S, struct stream *s)
 		stream_close(s);
 	return 1;
 }
+
+/* The command's stdout (and stderr, when it has a pipe of its own) with
+ * their buffers, and the progress line buffer. */
+void streams_init(struct sup *S)
+{
+	S->st[0] = (struct stream){.name = "stdout", .fd = S->c.out};
+	stream_dest(&S->st[0], 1);
+	S->nstreams = 1;
+	if (S->c.err >= 0) {
+		S->st[1] = (struct stream){.name = "stderr", .fd = S->c.err};
+		stream_dest(&S->st[1], 2);
+		S->nstreams = 2;
+	}
+	for (int i = 0; i < S->nstreams; i++) {
+		S->st[i].buf = wr_xmalloc(IOBUF);
+		S->st[i].cur_match = 1;
+		if (S->pol.stuck_repeat) {
+			S->st[i].cur = wr_xmalloc(LINE_CAP);
+			S->st[i].prev = wr_xmalloc(LINE_CAP);
+		}
+	}
+	S->pline = wr_xmalloc(PROGRESS_CAP);
+}

@@ -19,6 +19,7 @@
 #include "ledger.h"
 #include "proc.h"
 #include "util.h"
+#include "uuid.h"
 
 #define EXIT_REJECTED 75
 #define EXIT_STUCK 123
@@ -155,6 +156,8 @@ int stream_flush(struct stream *s);
 void stream_close(struct stream *s);
 /* Reads once from the command; 1 when something came, 0 nothing now, -1 EOF. */
 int stream_read(struct sup *S, struct stream *s);
+/* Sets up S's streams for the command's pipes. */
+void streams_init(struct sup *S);
 
 /* ---- progress lines ---- */
 
@@ -198,5 +201,30 @@ int64_t run_release(struct sup *S, const struct wr_start_req *q);
 int run_finish(struct sup *S, struct wr_end_req *end, int rc);
 /* The command's own status once reaped (128+N for signal N), else dflt. */
 int command_status(const struct sup *S, int dflt);
+
+/* ---- what to run, and the end of the attempt (run-plan.c) ---- */
+
+/* The command, where it runs, and the start request. */
+struct job {
+	char **argv;
+	char *dir;                 /* a --run's recorded directory, or NULL: here */
+	char run_id[WR_UUID_LEN];  /* a new run's id */
+	struct wr_start_req q;
+};
+
+/* --run: the run's recorded command, directory and policy (o->pol). */
+void plan_continue(struct opts *o, struct sup *S, struct job *j, char **cmd, int ncmd);
+/* A new run of cmd in this directory. */
+void plan_new(struct opts *o, struct job *j, char **cmd, int ncmd);
+/* The facts of the start request: host, boot, this process, the child,
+ * and what o asks of the start (--wait, --attempt, --expect-every). */
+void plan_facts(struct job *j, const struct sup *S, const struct opts *o);
+/* When the attempt must end (mono; 0: never): --timeout, the deadline. */
+int64_t attempt_hard_end(struct sup *S, const struct wr_start_req *q, int64_t t0);
+/* The end of an attempt whose command never ran (chdir or exec failed),
+ * and of a supervised one; each fills end and returns wr-run's exit
+ * status (with preserve_status the command's own, even on a timeout). */
+int attempt_unrun(struct sup *S, const struct job *j, struct wr_end_req *end, int64_t t0);
+int attempt_supervised(struct sup *S, struct wr_end_req *end, int64_t t0, int64_t hard_end, int preserve_status);
 
 #endif
