@@ -339,6 +339,19 @@ static const char *opt_name(int c)
 	return "";
 }
 
+/* A lease no longer than the heartbeat runs out between heartbeats. */
+static void check_lease(const struct opts *o)
+{
+	if (o->pol.lease_ms > o->pol.heartbeat_ms || !(o->heartbeat_set || o->lease_set))
+		return;
+	char h[32], l[32], t[32];
+	wr_usage_error(EXIT_FAILED,
+		       "--lease (%s) must be longer than --heartbeat (%s), or the lease runs out between "
+		       "heartbeats; try --lease %s",
+		       wr_dur_format(o->pol.lease_ms, l, sizeof l), wr_dur_format(o->pol.heartbeat_ms, h, sizeof h),
+		       wr_dur_format(o->pol.heartbeat_ms * 4, t, sizeof t));
+}
+
 int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
@@ -370,13 +383,6 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		wr_usage_error(EXIT_FAILED, "option '--attempt' goes with --run ID");
 	if (o->grace_set && !o->expect)
 		wr_usage_error(EXIT_FAILED, "option '--grace' needs --expect-every");
-	if (o->pol.lease_ms <= o->pol.heartbeat_ms && (o->heartbeat_set || o->lease_set)) {
-		char h[32], l[32], t[32];
-		wr_usage_error(EXIT_FAILED,
-			       "--lease (%s) must be longer than --heartbeat (%s), or the lease runs out between "
-			       "heartbeats; try --lease %s",
-			       wr_dur_format(o->pol.lease_ms, l, sizeof l), wr_dur_format(o->pol.heartbeat_ms, h, sizeof h),
-			       wr_dur_format(o->pol.heartbeat_ms * 4, t, sizeof t));
-	}
+	check_lease(o);
 	return optind;
 }
