@@ -1030,7 +1030,8 @@ static void report(const struct wr_outbox_done_req *dr, const struct child_resul
 	fflush(stdout);
 }
 
-static int cmd_deliver(int argc, char **argv)
+/* deliver's options into d; d->argv is the deliverer. */
+static void deliver_opts(int argc, char **argv, struct deliver_opts *d)
 {
 	static const struct option opts[] = {
 		{"max-attempts", required_argument, NULL, O_MAX_ATTEMPTS},
@@ -1042,27 +1043,26 @@ static int cmd_deliver(int argc, char **argv)
 		COMMON_OPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct deliver_opts d = {5, 30000, 3600000, 2.0, 60000, 5000, 0, 0, NULL, NULL};
 	int c;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MAX_ATTEMPTS:
-			d.max_attempts = wr_cli_int("max-attempts", optarg, 1, 1000000);
+			d->max_attempts = wr_cli_int("max-attempts", optarg, 1, 1000000);
 			break;
 		case O_BACKOFF:
-			wr_cli_backoff(optarg, &d.backoff_initial_ms, &d.backoff_factor, &d.backoff_max_ms);
+			wr_cli_backoff(optarg, &d->backoff_initial_ms, &d->backoff_factor, &d->backoff_max_ms);
 			break;
 		case O_TIMEOUT:
-			d.timeout_ms = wr_cli_duration("timeout", optarg, WR_CLI_DUR_POSITIVE);
+			d->timeout_ms = wr_cli_duration("timeout", optarg, WR_CLI_DUR_POSITIVE);
 			break;
 		case O_KILL_AFTER:
-			d.kill_after_ms = wr_cli_duration("kill-after", optarg, WR_CLI_DUR_ZERO);
+			d->kill_after_ms = wr_cli_duration("kill-after", optarg, WR_CLI_DUR_ZERO);
 			break;
 		case O_LEASE:
-			d.lease_ms = wr_cli_duration("lease", optarg, WR_CLI_DUR_POSITIVE);
+			d->lease_ms = wr_cli_duration("lease", optarg, WR_CLI_DUR_POSITIVE);
 			break;
 		case O_LIMIT:
-			d.limit = wr_cli_int("limit", optarg, 1, INT64_MAX);
+			d->limit = wr_cli_int("limit", optarg, 1, INT64_MAX);
 			break;
 		default:
 			common_opt(c, argv, opts);
@@ -1070,72 +1070,90 @@ static int cmd_deliver(int argc, char **argv)
 	}
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "deliver: missing COMMAND (wr-outbox deliver [options] -- COMMAND [ARG]...)");
-	d.argv = argv + optind;
-	if (!d.lease_ms)
-		d.lease_ms = d.timeout_ms + d.kill_after_ms + 30000;
-	else if (d.lease_ms < d.timeout_ms + d.kill_after_ms)
+	d->argv = argv + optind;
+	if (!d->lease_ms)
+		d->lease_ms = d->timeout_ms + d->kill_after_ms + 30000;
+	else if (d->lease_ms < d->timeout_ms + d->kill_after_ms)
 		wr_warn("--lease is shorter than --timeout plus --kill-after: a slow delivery may be claimed again "
 			"by another deliverer and delivered twice");
-	if (!wr_proc_findable(d.argv[0]))
-		wr_die(WR_EXIT_USAGE, "deliver: cannot run '%s': not an executable file%s", d.argv[0],
-		       strchr(d.argv[0], '/') ? "" : " on PATH");
+	if (!wr_proc_findable(d->argv[0]))
+		wr_die(WR_EXIT_USAGE, "deliver: cannot run '%s': not an executable file%s", d->argv[0],
+		       strchr(d->argv[0], '/') ? "" : " on PATH");
+}
+
+/* What the deliverer reads on stdin: the claimed entry as one JSON line,
+ * with the delivery, its attempt and the attempts allowed. */
+static char *delivery_input(const struct wr_outbox *o, const char *delivery, int64_t max_attempts)
+{
+	json_t *j = wr_outbox_to_json(o);
+	wr_jset_str(j, "delivery", delivery);
+	wr_jset_int(j, "attempt", o->attempts);
+	wr_jset_int(j, "max_attempts", max_attempts);
+	char *in = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (!in)
+		wr_die(WR_EXIT_IO, "out of memory");
+	char *line = wr_xasprintf("%s\n", in);
+	free(in);
+	return line;
+}
+
+/* Claims one entry and delivers it; returns 0 when none was due, else 1,
+ * counting what failed (and what went dead) in *failures. */
+static int deliver_one(struct wr_ledger *l, const struct deliver_opts *d, int *failures)
+{
+	char delivery[WR_UUID_LEN];
+	struct wr_outbox_claim_req cr = {wr_uuid7(delivery), d->lease_ms, d->max_attempts, NULL, 0};
+	commit(l, wr_decide_outbox_claim, &cr, "unable to claim an entry");
+	if (cr.dead) {
+		wr_warn("%lld entr%s went dead: the deliverer of its last attempt vanished", (long long)cr.dead,
+			cr.dead == 1 ? "y" : "ies");
+		(*failures)++;
+	}
+	if (!cr.id)
+		return 0;
+	const struct wr_outbox *o = wr_state_outbox(&l->st, cr.id);
+	if (!o || o->state != WR_OB_CLAIMED || !o->delivery || strcmp(o->delivery, delivery))
+		wr_die(WR_EXIT_IO, "internal error: claim of %s not in the state", cr.id);
+	int64_t attempt = o->attempts;
+	char *in = delivery_input(o, delivery, d->max_attempts);
+	struct child_result res;
+	run_command(d, in, strlen(in), o, delivery, &res);
+	free(in);
+	char *error = delivery_error(d, &res);
+	struct wr_outbox_done_req dr = {cr.id,
+					delivery,
+					error == NULL,
+					error,
+					d->max_attempts,
+					d->backoff_initial_ms,
+					d->backoff_max_ms,
+					d->backoff_factor,
+					wr_random_unit(),
+					WR_OBR_NONE,
+					0,
+					0,
+					NULL};
+	commit(l, wr_decide_outbox_done, &dr, "unable to record the delivery");
+	report(&dr, &res, error, delivery, attempt);
+	if (error)
+		(*failures)++;
+	free(error);
+	free(cr.id);
+	return 1;
+}
+
+static int cmd_deliver(int argc, char **argv)
+{
+	struct deliver_opts d = {5, 30000, 3600000, 2.0, 60000, 5000, 0, 0, NULL, NULL};
+	deliver_opts(argc, argv, &d);
 	setup_signals();
 	struct wr_ledger l;
 	open_ledger(&l, WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
 	d.ledger = l.path;
 	int failures = 0;
-	for (int64_t n = 0; !stop_sig && (!d.limit || n < d.limit);) {
-		char delivery[WR_UUID_LEN];
-		struct wr_outbox_claim_req cr = {wr_uuid7(delivery), d.lease_ms, d.max_attempts, NULL, 0};
-		commit(&l, wr_decide_outbox_claim, &cr, "unable to claim an entry");
-		if (cr.dead) {
-			wr_warn("%lld entr%s went dead: the deliverer of its last attempt vanished", (long long)cr.dead,
-				cr.dead == 1 ? "y" : "ies");
-			failures++;
-		}
-		if (!cr.id)
-			break;
-		n++;
-		const struct wr_outbox *o = wr_state_outbox(&l.st, cr.id);
-		if (!o || o->state != WR_OB_CLAIMED || !o->delivery || strcmp(o->delivery, delivery))
-			wr_die(WR_EXIT_IO, "internal error: claim of %s not in the state", cr.id);
-		int64_t attempt = o->attempts;
-		json_t *j = wr_outbox_to_json(o);
-		wr_jset_str(j, "delivery", delivery);
-		wr_jset_int(j, "attempt", attempt);
-		wr_jset_int(j, "max_attempts", d.max_attempts);
-		char *in = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (!in)
-			wr_die(WR_EXIT_IO, "out of memory");
-		struct wr_buf buf = {0};
-		wr_buf_addstr(&buf, in);
-		wr_buf_add(&buf, "\n", 1);
-		free(in);
-		struct child_result res;
-		run_command(&d, buf.p, buf.len, o, delivery, &res);
-		wr_buf_free(&buf);
-		char *error = delivery_error(&d, &res);
-		struct wr_outbox_done_req dr = {cr.id,
-						delivery,
-						error == NULL,
-						error,
-						d.max_attempts,
-						d.backoff_initial_ms,
-						d.backoff_max_ms,
-						d.backoff_factor,
-						wr_random_unit(),
-						WR_OBR_NONE,
-						0,
-						0,
-						NULL};
-		commit(&l, wr_decide_outbox_done, &dr, "unable to record the delivery");
-		report(&dr, &res, error, delivery, attempt);
-		if (error)
-			failures++;
-		free(error);
-		free(cr.id);
-	}
+	for (int64_t n = 0; !stop_sig && (!d.limit || n < d.limit) && deliver_one(&l, &d, &failures); n++)
+		;
 	wr_ledger_close(&l);
 	if (stop_sig) {
 		fflush(stdout);
