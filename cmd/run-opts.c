@@ -77,6 +77,10 @@ static const char usage_head[] =
 	"  --wait, --no-wait\n";
 
 static const char usage_more[] =
+	"  --quiet-on-success    print nothing when the attempt succeeds; else print\n"
+	"                        its whole output afterwards (as chronic)\n"
+	"  --print-id            say the run id on stderr as the attempt starts\n"
+	"                        (always on a terminal, but with --quiet-on-success)\n"
 	"  --expect-every DUR    expect the workflow to succeed every DUR: 'wr-watch\n"
 	"                        check' records it overdue when no attempt succeeded\n"
 	"                        within DUR plus --grace (the latest setting wins)\n"
@@ -137,7 +141,7 @@ static const char usage_tail[] =
 	"Examples:\n"
 	"  wr-run --timeout 1h --stuck-repeat 50 -- ./nightly-import.sh\n"
 	"  wr-run --workflow backup --concurrency 1 --no-wait -- restic backup /srv\n"
-	"  wr-run --no-output 10m -- ./cron-job.sh\n"
+	"  wr-run --quiet-on-success --no-output 10m -- ./cron-job.sh\n"
 	"  wr-run --run 0193a1b2 -- ./nightly-import.sh\n";
 
 static void parse_codes(struct wr_policy *p, const char *s)
@@ -186,6 +190,8 @@ static const struct option long_opts[] = {
 	{"preserve-status", no_argument, NULL, O_PRESERVE},
 	{"foreground", no_argument, NULL, O_FOREGROUND},
 	{"verbose", no_argument, NULL, O_VERBOSE},
+	{"quiet-on-success", no_argument, NULL, O_QUIET},
+	{"print-id", no_argument, NULL, O_PRINT_ID},
 	{"no-output", required_argument, NULL, O_NO_OUTPUT},
 	{"max-turns", required_argument, NULL, O_MAX_TURNS},
 	{"stuck-repeat-tool", required_argument, NULL, O_STUCK_REPEAT_TOOL},

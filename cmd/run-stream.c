@@ -159,6 +159,8 @@ int stream_read(struct sup *S, struct stream *s)
 	log_write(S, s->buf, (size_t)n);
 	if (S->pol.stuck_repeat)
 		detect_repeat(S, s, s->buf, (size_t)n);
+	if (S->quiet && quiet_keep(S->quiet, (int)(s - S->st), s->dest, s->buf, (size_t)n) == 0)
+		return 1;
 	s->off = 0;
 	s->len = (size_t)n;
 	if (stream_flush(s) < 0)

@@ -148,6 +148,7 @@ struct sup {
 	int killed;                /* the SIGKILL after the grace was sent */
 	int hb_failed;
 	int by_deadline;           /* the run's deadline comes before the timeout */
+	struct quiet *quiet;       /* --quiet-on-success: the output kept, or NULL */
 };
 
 void stream_dest(struct stream *s, int dest);
@@ -158,6 +159,31 @@ void stream_close(struct stream *s);
 int stream_read(struct sup *S, struct stream *s);
 /* Sets up S's streams for the command's pipes. */
 void streams_init(struct sup *S);
+
+/* ---- --quiet-on-success (run-quiet.c) ---- */
+
+struct quiet;
+/* Keeps output for temporary files in the ledger's directory. */
+struct quiet *quiet_new(const char *ledger_path);
+/* Keeps n bytes of stream i (0 stdout, 1 stderr) bound for fd dest.
+ * Returns 0, or -1 when they were not kept (the keeping failed: what was
+ * kept has been printed, the caller passes these on). */
+int quiet_keep(struct quiet *q, int i, int dest, const char *p, size_t n);
+/* The attempt ended: print everything kept (print), or drop it; frees q
+ * (NULL: nothing). */
+void quiet_end(struct quiet *q, int print);
+
+/* ---- what wr-run says at the terminal (run-tell.c) ---- */
+
+/* 1 when the run's id is to be said as the attempt starts: --print-id, or
+ * stderr a terminal (without --quiet-on-success). */
+int tell_id_wanted(const struct opts *o);
+/* "wr-run: running as run ID, attempt N" on stderr. */
+void tell_started(const struct sup *S);
+/* After a failed attempt, on a terminal: when wr-recover would retry it
+ * (local time, and in how long) and the command that stops it; nothing
+ * when the failure is final. */
+void tell_retry(struct sup *S);
 
 /* ---- progress lines ---- */
 

@@ -57,13 +57,24 @@ int wr_main(int argc, char **argv)
 	int rc = run_start(&S, &j.q, o.wait);
 	if (rc)
 		return rc;
+	if (tell_id_wanted(&o))
+		tell_started(&S);
 
 	int64_t t0 = run_release(&S, &j.q);
 	int64_t hard_end = attempt_hard_end(&S, &j.q, t0);
 	streams_init(&S);
+	if (o.quiet_on_success)
+		S.quiet = quiet_new(S.l.path);
 	if (S.c.exec_errno)
 		rc = attempt_unrun(&S, &j, &end, t0);
 	else
 		rc = attempt_supervised(&S, &end, t0, hard_end, o.preserve_status);
-	return run_finish(&S, &end, rc);
+	rc = run_finish(&S, &end, rc);
+	/* Printed once the end is recorded: what the command wrote, unless it
+	 * succeeded (chronic). */
+	quiet_end(S.quiet, end.fin.outcome != WR_OUT_SUCCESS);
+	S.quiet = NULL;
+	if (end.fin.outcome != WR_OUT_SUCCESS && !end.fenced)
+		tell_retry(&S);
+	return rc;
 }

@@ -56,6 +56,18 @@ static const char *final_reason(const struct wr_run *r, const struct wr_attempt 
 	return "deadline";
 }
 
+int wr_recover_would_retry(const struct wr_state *st, const struct wr_run *r, int64_t now, int64_t *not_before)
+{
+	*not_before = 0;
+	if (!r || !wr_run_needs_decision(r) || final_reason(r, wr_run_current(r), now))
+		return 0;
+	const struct wr_policy *p = &r->policy;
+	/* A pass decides once the breaker's cooldown is over, then waits the backoff. */
+	int64_t from = wr_breaker_is_open(st, r->workflow, now) ? wr_state_workflow(st, r->workflow)->open_until : now;
+	*not_before = from + wr_backoff(p->backoff_initial_ms, p->backoff_factor, p->backoff_max_ms, r->recoveries + 1, 0);
+	return 1;
+}
+
 /* "failed with exit code 1", "was lost", ... */
 static void describe(const struct wr_attempt *a, char *buf, size_t n)
 {

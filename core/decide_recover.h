@@ -71,6 +71,13 @@ int wr_run_needs_decision(const struct wr_run *r);
  * caller's (wr-run exited 75 to it), never relaunched by a pass. */
 int wr_run_due(const struct wr_run *r, int64_t now);
 
+/* What a pass would do about r's latest failed attempt, for the people
+ * watching: 1 when it would retry it, with *not_before the earliest time
+ * (the backoff at its shortest, after the breaker's cooldown when it is
+ * open); 0 when
+ * the failure is final (it escalates) or nothing is to be decided. */
+int wr_recover_would_retry(const struct wr_state *st, const struct wr_run *r, int64_t now, int64_t *not_before);
+
 /* 1 when wf's breaker is open and its cooldown still runs at now. */
 int wr_breaker_is_open(const struct wr_state *st, const char *wf, int64_t now);
 

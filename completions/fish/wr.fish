@@ -122,6 +122,8 @@ complete -c wr-run -s s -l signal -x -a 'TERM HUP INT QUIT KILL USR1 USR2 ALRM 0
 complete -c wr-run -l preserve-status -d 'exit with the command status even on a timeout'
 complete -c wr-run -l foreground -d 'leave the command in the terminal process group'
 complete -c wr-run -s v -l verbose -d 'say each signal sent'
+complete -c wr-run -l quiet-on-success -d 'print the output only when the attempt fails'
+complete -c wr-run -l print-id -d 'print the run id on stderr'
 complete -c wr-run -l no-output -x -d 'stuck after no output for DUR'
 complete -c wr-run -l heartbeat -x -d 'heartbeat every DUR'
 complete -c wr-run -l lease -x -d 'lease extended by each heartbeat'

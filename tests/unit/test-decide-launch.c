@@ -255,8 +255,33 @@ static void start_not_before(void)
 	wr_state_free(&st);
 }
 
+/* What wr-run says at the terminal after a failure: would a pass retry it? */
+static void would_retry(void)
+{
+	struct wr_state st;
+	wr_state_init(&st);
+	apply(&st, "{\"type\":\"run.created\",\"run\":\"" RUN "\",\"workflow\":\"wf\",\"argv\":[\"true\"],\"cwd\":\"/\","
+		   "\"policy\":{\"max_attempts\":2,\"backoff\":{\"initial_ms\":10000,\"factor\":2.0,\"max_ms\":60000}}}", T0);
+	apply(&st, "{\"type\":\"attempt.started\",\"run\":\"" RUN "\",\"workflow\":\"wf\",\"attempt\":1,\"host\":\"h\","
+		   "\"pid\":10,\"lease_until\":\"2026-11-20T22:31:05.000Z\"}", T0);
+	int64_t nb;
+	is_int(wr_recover_would_retry(&st, wr_state_run(&st, RUN), T0, &nb), 0, "a running attempt: nothing to say");
+	apply(&st, "{\"type\":\"attempt.finished\",\"run\":\"" RUN "\",\"workflow\":\"wf\",\"attempt\":1,"
+		   "\"outcome\":\"error\",\"exit_code\":1}", T0 + SEC);
+	is_int(wr_recover_would_retry(&st, wr_state_run(&st, RUN), T0 + SEC, &nb), 1, "a failure with attempts left: retried");
+	is_int(nb, T0 + SEC + 8 * SEC, "  not before the shortest backoff (10s less 20%%)");
+	apply(&st, "{\"type\":\"attempt.started\",\"run\":\"" RUN "\",\"workflow\":\"wf\",\"attempt\":2,\"host\":\"h\","
+		   "\"pid\":11,\"lease_until\":\"2026-11-20T22:31:05.000Z\"}", T0 + 2 * SEC);
+	apply(&st, "{\"type\":\"attempt.finished\",\"run\":\"" RUN "\",\"workflow\":\"wf\",\"attempt\":2,"
+		   "\"outcome\":\"error\",\"exit_code\":1}", T0 + 3 * SEC);
+	is_int(wr_recover_would_retry(&st, wr_state_run(&st, RUN), T0 + 3 * SEC, &nb), 0, "max attempts used: not retried");
+	is_int(nb, 0, "  and no time");
+	wr_state_free(&st);
+}
+
 int main(void)
 {
+	would_retry();
 	once_then_lost();
 	other_host();
 	manual();
