@@ -47,6 +47,7 @@
 #include "text.h"
 #include "timefmt.h"
 #include "util.h"
+#include "words.h"
 
 static const char usage[] =
 	"Usage: wr-recover [OPTIONS]                     one recovery pass (for cron)\n"
@@ -77,7 +78,7 @@ static const char usage[] =
 	"  unblock RUN        a human fixed it: recoveries reset, retry due now\n"
 	"  cancel RUN         end the run (its live attempt's group is killed when\n"
 	"                     it runs on this host); outbox 'cancelled'\n"
-	"  breaker WF reset   close the workflow's circuit breaker\n"
+	"  breaker WF reset   close the workflow's circuit breaker (says what it was)\n"
 	"RUN is a run id, an unambiguous prefix or the short id of tables.\n"
 	"\n"
 	"Options:\n"
@@ -732,8 +733,20 @@ static int cmd_unblock(const char *arg)
 		return refused();
 	}
 	const struct wr_run *r = wr_state_run(&L.st, id);
-	emit(id, r->workflow, q.attempt, "unblock", note_opt, 0, q.not_before, 0,
-	     "the next pass retries it");
+	const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
+	struct wr_buf b = {0};
+	if (w && w->breaker != WR_BR_CLOSED) {
+		/* the pass would wait, and say nothing: say it now */
+		wr_buf_addstr(&b, "the workflow's breaker is ");
+		wr_words_breaker(&b, w, wr_now_ms());
+		wr_buf_addstr(&b, "; the retry waits for it ('wr-recover breaker ");
+		wr_buf_addstr(&b, r->workflow);
+		wr_buf_addstr(&b, " reset' closes it now)");
+	} else {
+		wr_buf_addstr(&b, "the next pass retries it");
+	}
+	emit(id, r->workflow, q.attempt, "unblock", note_opt, 0, q.not_before, 0, wr_buf_str(&b));
+	wr_buf_free(&b);
 	free(id);
 	return WR_EXIT_OK;
 }
@@ -780,8 +793,12 @@ static int cmd_breaker(const char *wf, const char *verb)
 		free(name);
 		return refused();
 	}
-	emit(NULL, name, 0, "breaker", q.changed ? "reset to closed" : "already closed", 0, 0, 0,
-	     q.changed ? q.from : NULL);
+	char what[64];
+	snprintf(what, sizeof what, "was %s, now closed", q.changed && q.from ? q.from : "closed");
+	for (char *u = strchr(what, '_'); u; u = strchr(u, '_'))
+		*u = ' '; /* half_open: half open */
+	emit(NULL, name, 0, "breaker", q.changed ? what : "already closed: nothing changed", 0, 0, 0,
+	     q.changed ? "starts are admitted again" : NULL);
 	free(name);
 	return WR_EXIT_OK;
 }

@@ -331,6 +331,27 @@ static void print_overdue(const struct wr_state *st, int64_t now)
 	}
 }
 
+/* A line per workflow whose breaker is not closed (under the table). */
+static void print_breakers(const struct wr_state *st, int64_t now)
+{
+	for (size_t i = 0; i < st->workflows.n; i++) {
+		const struct wr_workflow *w = st->workflows.ent[i].val;
+		if (w->breaker == WR_BR_CLOSED || (opt.workflow && strcmp(opt.workflow, w->name)))
+			continue;
+		struct wr_buf b = {0};
+		wr_buf_addstr(&b, "breaker: ");
+		wr_buf_addclean(&b, w->name);
+		wr_buf_addstr(&b, " ");
+		wr_words_breaker(&b, w, now);
+		wr_buf_addstr(&b, "; 'wr-recover breaker ");
+		wr_buf_addclean(&b, w->name);
+		wr_buf_addstr(&b, " reset' closes it");
+		int color = wr_out_color(stdout);
+		printf("%s%s%s\n", color ? WR_YELLOW : "", b.p, color ? "\033[0m" : "");
+		wr_buf_free(&b);
+	}
+}
+
 static int cmd_status(void)
 {
 	struct wr_ledger l;
@@ -381,8 +402,10 @@ static int cmd_status(void)
 	}
 	if (t.rows) /* JSON mode adds no rows: nothing to free */
 		wr_table_print(&t, stdout);
-	if (!opt.json)
+	if (!opt.json) {
 		print_overdue(&l.st, now);
+		print_breakers(&l.st, now);
+	}
 	/* Decorations only for a person at a terminal; pipes get the table. */
 	if (!opt.json && wr_out_tty()) {
 		if (!total)
@@ -453,7 +476,7 @@ static void offset_text(int64_t ms, char *buf, size_t n)
 	}
 }
 
-static void show_header(const struct wr_run *r, const char *archive)
+static void show_header(const struct wr_run *r, const struct wr_workflow *w, const char *archive)
 {
 	struct wr_buf b = {0};
 	char ts[WR_TS_LEN];
@@ -506,6 +529,10 @@ static void show_header(const struct wr_run *r, const char *archive)
 		wr_buf_addf(&b, "\nagent     attempt %lld", (long long)a->n);
 		wr_words_agent(&b, a->turns, a->tool_calls, a->metrics);
 	}
+	if (w && w->breaker != WR_BR_CLOSED) {
+		wr_buf_addstr(&b, "\nbreaker   ");
+		wr_words_breaker(&b, w, wr_now_ms());
+	}
 	wr_buf_addf(&b, "\ncreated   %s", wr_ts_format(r->created_ts, ts));
 	if (archive) {
 		wr_buf_addstr(&b, "\narchived  in ");
@@ -545,7 +572,8 @@ static int cmd_show(const char *arg)
 		wr_die(WR_EXIT_IO, "run %s vanished from %s while reading it", id, l.path);
 
 	if (!opt.json)
-		show_header(r, archive);
+		/* an archive's breaker is history: only the live one is shown */
+		show_header(r, archive ? NULL : wr_state_workflow(&l.st, r->workflow), archive);
 	static const char *const head[] = {"OFFSET", "SEQ", "EVENT", "DETAIL"};
 	struct wr_table t;
 	wr_table_init(&t, 4, head);

@@ -230,3 +230,20 @@ char *wr_words_event(const struct wr_event *ev)
 		words_other(&b, ev);
 	return b.p ? b.p : wr_xstrdup("");
 }
+
+void wr_words_breaker(struct wr_buf *b, const struct wr_workflow *w, int64_t now)
+{
+	char ts[WR_TS_LEN], d[32];
+	if (!w || w->breaker == WR_BR_CLOSED) {
+		wr_buf_addstr(b, "closed");
+	} else if (w->breaker == WR_BR_OPEN && now < w->open_until) {
+		wr_buf_addf(b, "open until %s (in %s): starts are refused until then", wr_ts_format(w->open_until, ts),
+			    wr_dur_format((w->open_until - now + 999) / 1000 * 1000, d, sizeof d));
+	} else if (w->breaker == WR_BR_OPEN) {
+		wr_buf_addf(b, "open, its cooldown over since %s: the next start is a trial", wr_ts_format(w->open_until, ts));
+	} else if (w->half_open_trial > 0) {
+		wr_buf_addstr(b, "half open: a trial start is running; the others wait for its outcome");
+	} else {
+		wr_buf_addstr(b, "half open: the next start is a trial");
+	}
+}

@@ -134,6 +134,34 @@ test_expect_success 'cancel of a live attempt on another host records it, kills 
 	test "$(status_of live-run)" = cancelled
 '
 
+test_expect_success 'an open breaker: status and show name it, unblock says it holds the retry back' '
+	failed_run held-run w7 "$(policy 1)" &&
+	ev recovery.decided "{run: \"held-run\", attempt: 1, action: \"escalate\", recoveries: 0}" &&
+	ev run.blocked "{run: \"held-run\", reason: \"max attempts used\"}" &&
+	ev breaker.changed "{workflow: \"w7\", from: \"closed\", to: \"open\", open_until: \"$FUTURE\"}" "$(ts_at now)" &&
+	wr-watch --workflow w7 >out &&
+	test_grep "^breaker: w7 open until $FUTURE \(in [0-9].*\): starts are refused until then; .wr-recover breaker w7 reset. closes it$" out &&
+	wr-watch show held-run >out &&
+	test_grep "^breaker   open until $FUTURE \(in " out &&
+	wr-recover unblock held-run >out &&
+	test_grep "^unblock +held-run \(w7\).*breaker is open until $FUTURE \(in .*\): starts are refused until then; the retry waits for it \(.wr-recover breaker w7 reset. closes it now\)$" out &&
+	wr-recover breaker w7 reset >out &&
+	test_grep "^breaker +- \(w7\): was open, now closed; starts are admitted again$" out &&
+	wr-watch --workflow w7 >out &&
+	test_must_fail grep -q "^breaker" out &&
+	wr-watch show held-run >out &&
+	test_must_fail grep -q "^breaker" out
+'
+
+test_expect_success 'a half-open breaker: the next start is a trial' '
+	ev breaker.changed "{workflow: \"w7\", from: \"closed\", to: \"open\", open_until: \"$(ts_at now)\"}" "$(ts_at now)" &&
+	ev breaker.changed "{workflow: \"w7\", from: \"open\", to: \"half_open\"}" "$(ts_at now)" &&
+	wr-watch --workflow w7 >out &&
+	test_grep "^breaker: w7 half open: the next start is a trial" out &&
+	wr-recover breaker w7 reset >out &&
+	test_grep ": was half open, now closed" out
+'
+
 test_expect_success 'breaker reset: unknown workflow refused, closed one says so' '
 	test_expect_code 1 wr-recover breaker nosuchwf reset 2>err &&
 	test_grep "no workflow nosuchwf" err &&
@@ -142,7 +170,7 @@ test_expect_success 'breaker reset: unknown workflow refused, closed one says so
 	ev breaker.changed "{workflow: \"w1\", from: \"closed\", to: \"open\", open_until: \"$FUTURE\"}" "$(ts_at now)" &&
 	wr-recover --json breaker w1 reset >out &&
 	jq -r .reason out >got &&
-	echo "reset to closed" >expect &&
+	echo "was open, now closed" >expect &&
 	test_cmp expect got &&
 	test $(count ".type == \"breaker.changed\" and .workflow == \"w1\" and .from == \"open\" and .to == \"closed\"") -eq 1
 '
