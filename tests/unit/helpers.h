@@ -1,6 +1,8 @@
-/* helpers.h - scratch directories, files and event lines for the unit
- * tests that work on real ledger files. Header-only: each test program
- * includes it once. */
+/* helpers.h - the one fixture library of the unit tests: scratch
+ * directories, files and event lines for the tests that work on real
+ * ledger files; states built event by event and decisions run on them
+ * (test-state, test-breaker, test-decide-*). Header-only: each test
+ * program includes it once. */
 #ifndef WR_TEST_HELPERS_H
 #define WR_TEST_HELPERS_H
 
@@ -218,19 +220,58 @@ UNUSED static json_t *t_json(const char *fmt, ...)
 	return o;
 }
 
-/* Applies an event object (borrowed) at time ts as a commit would: its
- * notification id drawn, the next seq, ts and by set. Returns enum
- * wr_apply, or -1 when it does not decode. */
-static inline int t_apply_obj(struct wr_state *st, json_t *o, int64_t ts)
+/* States and decisions. A struct t_fx holds a state and the seq of its
+ * next event. Events are applied the way the ledger applies them: seq, ts
+ * and by are added, the ids the commit draws are drawn
+ * (wr_events_draw_ids), the line is decoded strictly (a line that does not
+ * decode is reported and counts as -1) and folded into the state. A
+ * decision runs the way wr_ledger_commit runs it: on the state, at a time,
+ * with a request; its events are applied when it succeeds.
+ *
+ *   struct t_fx f;
+ *   fx_init(&f);
+ *   fx_created(&f, T0, "r1", "wf", "{\"max_attempts\":2}");
+ *   fx_started(&f, T0, "r1", 1);
+ *   json_t *evs = fx_decide(&f, wr_decide_check, T0 + HOUR, &req, &rc);
+ *   is_int(fx_count(evs, "attempt.finished"), 1, "...");
+ *   json_decref(evs);
+ *   fx_free(&f);
+ */
+#define T0 1795213865000LL   /* 2026-11-20T22:31:05.000Z */
+#define SEC 1000LL
+#define MIN 60000LL
+#define HOUR 3600000LL
+
+struct t_fx {
+	struct wr_state st;
+	int64_t seq;
+	const char *why;     /* the reducer's reason for the last stale or invalid event */
+};
+
+UNUSED static void fx_init(struct t_fx *f)
 {
-	static int64_t seq;
+	memset(f, 0, sizeof *f);
+	wr_state_init(&f->st);
+}
+
+UNUSED static void fx_free(struct t_fx *f)
+{
+	wr_state_free(&f->st);
+}
+
+/* Applies one event object (borrowed) at ts to st as the ledger would:
+ * ids drawn, v, seq (++*seq), ts and by set, decoded strictly, folded in.
+ * Returns enum wr_apply, or -1 when it does not decode. *why: the
+ * reducer's reason (may be NULL). */
+UNUSED static int fx_apply_state(struct wr_state *st, int64_t *seq, json_t *o, int64_t ts, const char **why)
+{
 	json_t *c = json_deep_copy(o), *batch = json_array();
 	json_array_append(batch, c);
 	wr_events_draw_ids(batch, ts);
 	json_decref(batch);
 	char t[WR_TS_LEN];
-	wr_jset_int(c, "v", 1);
-	wr_jset_int(c, "seq", ++seq);
+	wr_jset_int(c, "v", WR_SCHEMA);
+	wr_jset_int(c, "seq", ++*seq);
 	wr_jset_str(c, "ts", wr_ts_format(ts, t));
 	wr_jset_str(c, "by", "t/1");
 	char *s = json_dumps(c, JSON_COMPACT);
@@ -243,19 +284,180 @@ static inline int t_apply_obj(struct wr_state *st, json_t *o, int64_t ts)
 		return -1;
 	}
 	free(s);
-	int r = wr_state_apply(st, &ev, NULL);
+	int r = wr_state_apply(st, &ev, why);
 	wr_event_clear(&ev);
 	return r;
 }
 
-/* t_apply_obj for each event of a decision; the number that did not apply. */
-static inline int t_apply_all(struct wr_state *st, json_t *events, int64_t ts)
+/* The same for a type and the JSON of its fields (without braces). */
+UNUSED static int fx_apply_fields(struct wr_state *st, int64_t *seq, int64_t ts, const char *type,
+				     const char *fields, const char **why)
+{
+	char *s = wr_xasprintf("{\"type\":\"%s\"%s%s}", type, *fields ? "," : "", fields);
+	json_error_t je;
+	json_t *o = json_loads(s, 0, &je);
+	if (!o) {
+		printf("# fixture is not JSON (%s): %s\n", je.text, s);
+		free(s);
+		return -1;
+	}
+	free(s);
+	int r = fx_apply_state(st, seq, o, ts, why);
+	json_decref(o);
+	return r;
+}
+
+/* fx_apply_state on the fixture's state. */
+UNUSED static int fx_apply(struct t_fx *f, json_t *o, int64_t ts)
+{
+	return fx_apply_state(&f->st, &f->seq, o, ts, &f->why);
+}
+
+/* Applies every event of an array (borrowed) at ts to st; returns how
+ * many were not applied cleanly (stale, invalid or not decoded). */
+UNUSED static int fx_apply_all_state(struct wr_state *st, int64_t *seq, json_t *events, int64_t ts, const char **why)
 {
 	size_t i;
 	json_t *e;
 	int bad = 0;
-	json_array_foreach(events, i, e) bad += t_apply_obj(st, e, ts) != WR_APPLY_OK;
+	json_array_foreach(events, i, e) bad += fx_apply_state(st, seq, e, ts, why) != WR_APPLY_OK;
 	return bad;
+}
+
+/* fx_apply_all_state on the fixture's state. */
+UNUSED static int fx_apply_all(struct t_fx *f, json_t *events, int64_t ts)
+{
+	return fx_apply_all_state(&f->st, &f->seq, events, ts, &f->why);
+}
+
+/* Applies one event given by type and the JSON of its fields (printf
+ * format, without braces). Returns enum wr_apply or -1. */
+__attribute__((format(printf, 4, 5))) UNUSED static int fx_ev(struct t_fx *f, int64_t ts, const char *type,
+								  const char *fmt, ...)
+{
+	char fields[8192];
+	va_list va;
+	va_start(va, fmt);
+	vsnprintf(fields, sizeof fields, fmt, va);
+	va_end(va);
+	return fx_apply_fields(&f->st, &f->seq, ts, type, fields, &f->why);
+}
+
+/* run.created of run in wf; policy is a JSON object ("{}" for defaults). */
+UNUSED static int fx_created(struct t_fx *f, int64_t ts, const char *run, const char *wf, const char *policy)
+{
+	return fx_ev(f, ts, "run.created", "\"run\":\"%s\",\"workflow\":\"%s\",\"argv\":[\"x\"],\"cwd\":\"/\",\"policy\":%s",
+		     run, wf, policy);
+}
+
+/* attempt.started of attempt n on host "h", supervisor pid 100+n (pid_start
+ * 1000+n), lease until ts + 2m. */
+UNUSED static int fx_started_on(struct t_fx *f, int64_t ts, const char *run, int n, const char *host,
+				   const char *boot_id, int64_t lease_until)
+{
+	char l[WR_TS_LEN];
+	return fx_ev(f, ts, "attempt.started",
+		     "\"run\":\"%s\",\"attempt\":%d,\"host\":\"%s\",\"boot_id\":\"%s\",\"pid\":%d,\"pid_start\":%d,"
+		     "\"pgid\":%d,\"pgid_start\":%d,\"lease_until\":\"%s\"",
+		     run, n, host, boot_id, 100 + n, 1000 + n, 200 + n, 2000 + n, wr_ts_format(lease_until, l));
+}
+
+UNUSED static int fx_started(struct t_fx *f, int64_t ts, const char *run, int n)
+{
+	return fx_started_on(f, ts, run, n, "h", "boot-1", ts + 2 * MIN);
+}
+
+/* attempt.finished with an outcome and exit code (< 0: null). */
+UNUSED static int fx_finished(struct t_fx *f, int64_t ts, const char *run, int n, const char *outcome, int code)
+{
+	char c[32];
+	snprintf(c, sizeof c, code < 0 ? "null" : "%d", code);
+	return fx_ev(f, ts, "attempt.finished", "\"run\":\"%s\",\"attempt\":%d,\"outcome\":\"%s\",\"exit_code\":%s", run,
+		     n, outcome, c);
+}
+
+UNUSED static int fx_heartbeat(struct t_fx *f, int64_t ts, const char *run, int n, int64_t lease_until)
+{
+	char l[WR_TS_LEN];
+	return fx_ev(f, ts, "attempt.heartbeat", "\"run\":\"%s\",\"attempt\":%d,\"lease_until\":\"%s\"", run, n,
+		     wr_ts_format(lease_until, l));
+}
+
+/* An attempt that ended: started at ts, finished at ts + 1s. */
+UNUSED static void fx_attempt(struct t_fx *f, int64_t ts, const char *run, int n, const char *outcome, int code)
+{
+	fx_started(f, ts, run, n);
+	fx_finished(f, ts + SEC, run, n, outcome, code);
+}
+
+/* Runs decision fn on the state at now with req, as the commit does: *rc
+ * gets its result and, when it is 0, its events are applied at now.
+ * Returns its events (the caller releases them). */
+UNUSED static json_t *fx_decide(struct t_fx *f, wr_decide_fn fn, int64_t now, void *req, int *rc)
+{
+	struct wr_batch b = {json_array(), 0};
+	int r = fn(&f->st, now, req, &b);
+	if (rc)
+		*rc = r;
+	if (r == 0 && fx_apply_all(f, b.events, now) != 0)
+		printf("# some events of the decision were not applied cleanly\n");
+	return b.events;
+}
+
+/* How many events of events have this type. */
+UNUSED static int fx_count(json_t *events, const char *type)
+{
+	size_t i;
+	json_t *e;
+	int n = 0;
+	json_array_foreach(events, i, e) n += !strcmp(json_string_value(json_object_get(e, "type")), type);
+	return n;
+}
+
+/* The nth (0-based) event of this type in events, or NULL (borrowed). */
+UNUSED static json_t *fx_find(json_t *events, const char *type, int nth)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e) if (!strcmp(json_string_value(json_object_get(e, "type")), type) && nth-- == 0) return e;
+	return NULL;
+}
+
+/* A string field of an event, "" when absent. */
+UNUSED static const char *fx_str(json_t *ev, const char *key)
+{
+	const char *s = json_string_value(json_object_get(ev, key));
+	return s ? s : "";
+}
+
+/* The types of events, joined by spaces ("run.created attempt.started"). */
+UNUSED static const char *fx_types(json_t *events)
+{
+	static char buf[2048];
+	size_t i, n = 0;
+	json_t *e;
+	buf[0] = 0;
+	json_array_foreach(events, i, e) n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, "%s%s",
+							       i ? " " : "", fx_str(e, "type"));
+	return buf;
+}
+
+UNUSED static struct wr_run *fx_run(struct t_fx *f, const char *id)
+{
+	return wr_state_run(&f->st, id);
+}
+
+/* fx_apply_state on st with one sequence for the whole program. */
+static int64_t t_seq;
+UNUSED static int t_apply_obj(struct wr_state *st, json_t *o, int64_t ts)
+{
+	return fx_apply_state(st, &t_seq, o, ts, NULL);
+}
+
+/* t_apply_obj for each event of a decision; the number that did not apply. */
+UNUSED static int t_apply_all(struct wr_state *st, json_t *events, int64_t ts)
+{
+	return fx_apply_all_state(st, &t_seq, events, ts, NULL);
 }
 
 #endif

@@ -6,8 +6,6 @@
 #include "breaker.h"
 #include "timefmt.h"
 
-#define T0 1795213865000LL
-#define MIN 60000LL
 
 static int nrun;
 

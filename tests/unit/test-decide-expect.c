@@ -10,8 +10,6 @@
 #include "decide_run.h"
 #include "timefmt.h"
 
-#define T0 1795213865000LL
-#define SEC 1000LL
 
 static size_t count_type(json_t *events, const char *type, const char *kind)
 {

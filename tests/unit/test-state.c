@@ -5,7 +5,6 @@
 
 #include "timefmt.h"
 
-#define T0 1795213865000LL   /* 2026-11-20T22:31:05.000Z */
 
 static int64_t seq;
 static const char *why;
@@ -14,24 +13,12 @@ static const char *why;
  * time ts. Returns enum wr_apply, or -1 when the line does not decode. */
 __attribute__((format(printf, 4, 5))) static int ap(struct wr_state *st, int64_t ts, const char *type, const char *fmt, ...)
 {
-	char fields[4096], t[WR_TS_LEN];
+	char fields[4096];
 	va_list va;
 	va_start(va, fmt);
 	vsnprintf(fields, sizeof fields, fmt, va);
 	va_end(va);
-	char *line = wr_xasprintf("{\"v\":1,\"seq\":%lld,\"ts\":\"%s\",\"type\":\"%s\",\"by\":\"t/1\"%s%s}", (long long)++seq,
-				  wr_ts_format(ts, t), type, *fields ? "," : "", fields);
-	struct wr_event ev;
-	struct wr_decode_err err;
-	if (wr_event_decode(line, strlen(line), &ev, &err) < 0) {
-		printf("# does not decode (%s): %s\n", err.msg, line);
-		free(line);
-		return -1;
-	}
-	free(line);
-	int r = wr_state_apply(st, &ev, &why);
-	wr_event_clear(&ev);
-	return r;
+	return fx_apply_fields(st, &seq, ts, type, fields, &why);
 }
 
 #define OK(x, ...) is_int((x), WR_APPLY_OK, __VA_ARGS__)
