@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "sanitize.h"
 #include "run.h"
 #include "text.h"
 
@@ -40,14 +41,7 @@ static void summarize(char *out, size_t cap, const char *name, const char *args)
 	while (m > 0 && m < n && ((unsigned char)args[m] & 0xc0) == 0x80)
 		m--; /* do not cut a character in two */
 	snprintf(out, cap, "%s(%.*s%s)", name, (int)m, args, m < n ? "..." : "");
-	size_t len = strlen(out);
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (!wr_utf8_valid(out, len))
-		for (char *p = out; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
+	wr_sanitize(out, strlen(out)); /* a character snprintf cut becomes '?' too */
 }
 
 /* The command runs and nothing ends the attempt yet. */

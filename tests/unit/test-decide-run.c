@@ -229,7 +229,7 @@ static void beat(void)
 	fx_init(&f);
 	fx_created(&f, T0, "r1", "wf", "{}");
 	fx_started(&f, T0, "r1", 1);
-	struct wr_beat_req q = {"r1", 1, MIN, NULL, 0, 0};
+	struct wr_beat_req q = {.run = "r1", .attempt = 1, .lease_ms = MIN};
 	struct wr_batch b = {json_array(), 0};
 	is_int(wr_decide_run_beat(&f.st, T0 + 30 * SEC, &q, &b), 0, "a heartbeat");
 	is_str(fx_types(b.events), "attempt.heartbeat", "attempt.heartbeat");
@@ -273,7 +273,7 @@ static void stuck(void)
 	fx_init(&f);
 	fx_created(&f, T0, "r1", "wf", "{}");
 	fx_started(&f, T0, "r1", 1);
-	struct wr_stuck_req q = {"r1", 1, "repeated_output", "the same line", 1, 0};
+	struct wr_stuck_req q = {.run = "r1", .attempt = 1, .reason = "repeated_output", .detail = "the same line", .abort = 1};
 	int rc;
 	json_t *evs = fx_decide(&f, wr_decide_run_stuck, T0 + MIN, &q, &rc);
 	is_str(fx_types(evs), "attempt.stuck", "abort: attempt.stuck alone (the finish notifies)");
@@ -316,7 +316,8 @@ static void finish(void)
 	json_decref(evs);
 
 	q.run = "r1";
-	q.fin = (struct wr_finish){1, WR_OUT_SUCCESS, 0, 0, -1, -1, -1, -1, NULL};
+	q.fin = (struct wr_finish){.attempt = 1, .outcome = WR_OUT_SUCCESS, .duration_ms = -1, .cpu_ms = -1,
+				   .max_rss_kb = -1, .output_bytes = -1};
 	evs = fx_decide(&f, wr_decide_run_finish, T0 + MIN, &q, &rc);
 	is_int(rc, 0, "a live attempt finishes");
 	is_int(q.fenced, 0, "not fenced");

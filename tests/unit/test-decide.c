@@ -67,7 +67,8 @@ static void notifies(enum wr_outcome o, int64_t code, int64_t sig, const char *r
 		     const char *kind, const char *msg)
 {
 	struct t_fx f;
-	struct wr_finish fin = {1, o, code, sig, -1, -1, -1, -1, reason};
+	struct wr_finish fin = {.attempt = 1, .outcome = o, .exit_code = code, .signal = sig, .duration_ms = -1,
+				.cpu_ms = -1, .max_rss_kb = -1, .output_bytes = -1, .reason = reason};
 	int rc;
 	json_t *evs = finish(&f, policy, &fin, T0 + 90 * SEC, &rc);
 	json_t *n = fx_find(evs, "outbox.enqueued", 0);
@@ -104,7 +105,8 @@ static void outcomes(void)
 static void finished_event(void)
 {
 	struct t_fx f;
-	struct wr_finish fin = {1, WR_OUT_ERROR, 2, 0, -1, 250, 9000, 77, "boom"};
+	struct wr_finish fin = {.attempt = 1, .outcome = WR_OUT_ERROR, .exit_code = 2, .duration_ms = -1,
+				.cpu_ms = 250, .max_rss_kb = 9000, .output_bytes = 77, .reason = "boom"};
 	int rc;
 	json_t *evs = finish(&f, "{\"max_attempts\":1}", &fin, T0 + 5 * SEC, &rc);
 	is_int(rc, 0, "a live attempt ends");
@@ -131,7 +133,8 @@ static void finished_event(void)
 	json_decref(evs);
 	fx_free(&f);
 
-	struct wr_finish given = {1, WR_OUT_SUCCESS, 0, 0, 1234, -1, -1, -1, NULL};
+	struct wr_finish given = {.attempt = 1, .outcome = WR_OUT_SUCCESS, .duration_ms = 1234, .cpu_ms = -1,
+				.max_rss_kb = -1, .output_bytes = -1};
 	evs = finish(&f, "{}", &given, T0 + 5 * SEC, &rc);
 	e = fx_find(evs, "attempt.finished", 0);
 	ok(json_integer_value(json_object_get(e, "duration_ms")) == 1234, "a duration given is kept");
@@ -140,7 +143,8 @@ static void finished_event(void)
 	json_decref(evs);
 	fx_free(&f);
 
-	struct wr_finish early = {1, WR_OUT_SUCCESS, 0, 0, -1, -1, -1, -1, NULL};
+	struct wr_finish early = {.attempt = 1, .outcome = WR_OUT_SUCCESS, .duration_ms = -1, .cpu_ms = -1,
+				.max_rss_kb = -1, .output_bytes = -1};
 	evs = finish(&f, "{}", &early, T0 - 5 * SEC, &rc);
 	ok(json_integer_value(json_object_get(fx_find(evs, "attempt.finished", 0), "duration_ms")) == 0,
 	   "a clock behind the start gives duration 0, never negative");
@@ -155,7 +159,8 @@ static void recovered(void)
 	fx_created(&f, T0, "r1", "wf", "{\"max_attempts\":3}");
 	fx_attempt(&f, T0, "r1", 1, "error", 1);
 	fx_started(&f, T0 + MIN, "r1", 2);
-	struct wr_finish fin = {2, WR_OUT_SUCCESS, 0, 0, -1, -1, -1, -1, NULL};
+	struct wr_finish fin = {.attempt = 2, .outcome = WR_OUT_SUCCESS, .duration_ms = -1, .cpu_ms = -1,
+				.max_rss_kb = -1, .output_bytes = -1};
 	json_t *evs = json_array();
 	is_int(wr_finish_events(&f.st, fx_run(&f, "r1"), &fin, T0 + 2 * MIN, evs), 0, "attempt 2 succeeds");
 	json_t *n = fx_find(evs, "outbox.enqueued", 0);
@@ -178,7 +183,8 @@ static void with_breaker(void)
 	}
 	fx_created(&f, T0, "r9", "wf", "{}");
 	fx_started(&f, T0, "r9", 1);
-	struct wr_finish fin = {1, WR_OUT_ERROR, 1, 0, -1, -1, -1, -1, NULL};
+	struct wr_finish fin = {.attempt = 1, .outcome = WR_OUT_ERROR, .exit_code = 1, .duration_ms = -1,
+				.cpu_ms = -1, .max_rss_kb = -1, .output_bytes = -1};
 	json_t *evs = json_array();
 	wr_finish_events(&f.st, fx_run(&f, "r9"), &fin, T0 + MIN, evs);
 	is_str(fx_types(evs), "attempt.finished breaker.changed outbox.enqueued",
