@@ -327,7 +327,10 @@ static void finish(void)
 	/* again: fenced as ended, with how it had ended */
 	q.fin.outcome = WR_OUT_ERROR;
 	evs = fx_decide(&f, wr_decide_run_finish, T0 + 2 * MIN, &q, &rc);
-	ok(rc == 0 && q.fenced && json_array_size(evs) == 0, "a second finish is fenced, nothing appended");
+	ok(rc == 0 && q.fenced, "a second finish is fenced");
+	ok(json_array_size(evs) == 1 && !strcmp(fx_str(json_array_get(evs, 0), "stale"), "it was recorded as success"),
+	   "its attempt.finished alone is recorded, marked stale");
+	is_int(fx_run(&f, "r1")->att[0].outcome, WR_OUT_SUCCESS, "the first finish still wins");
 	is_int(q.fenced_outcome, WR_OUT_SUCCESS, "fenced_outcome: how it ended");
 	is_str(q.fenced_why, "it was recorded as success", "fenced_why");
 	json_decref(evs);
@@ -340,7 +343,9 @@ static void finish(void)
 	q.run = "r2";
 	q.fin.attempt = 1;
 	evs = fx_decide(&f, wr_decide_run_finish, T0 + 3 * SEC, &q, &rc);
-	ok(q.fenced && json_array_size(evs) == 0, "the late finish of a superseded attempt is fenced");
+	ok(q.fenced && fx_count(evs, "attempt.finished") == 1 &&
+		   !strcmp(fx_str(json_array_get(evs, 0), "stale"), "attempt 2 has superseded it"),
+	   "the late finish of a superseded attempt is fenced, recorded stale");
 	is_int(q.fenced_outcome, WR_OUT_NONE, "superseded: no outcome");
 	is_str(q.fenced_why, "attempt 2 has superseded it", "fenced_why names the successor");
 	json_decref(evs);
