@@ -183,11 +183,23 @@ static void start_limit(void)
 	is_str(fx_str(fx_find(evs, "attempt.rejected", 0), "reason"), "concurrency_limit", "reason concurrency_limit");
 	json_decref(evs);
 
-	/* --run at the limit without waiting: rejected, no run.created */
+	/* r2's only start was rejected: it has ended, --run refuses it */
 	struct wr_start_req c;
 	memset(&c, 0, sizeof c);
 	c.run = "r2";
 	evs = fx_decide(&f, wr_decide_run_start, T0, &c, &rc);
+	is_int(rc, -1, "a run whose only start was rejected is not continued");
+	ok(strstr(wr_errmsg(), "was rejected") != NULL, "why: %s", wr_errmsg());
+	is_int(json_array_size(evs), 0, "nothing appended");
+	json_decref(evs);
+	wr_start_req_free(&c);
+
+	/* --run at the limit without waiting: rejected, no run.created */
+	fx_created(&f, T0, "r3", "wf", "{\"concurrency\":1}");
+	fx_attempt(&f, T0, "r3", 1, "error", 1);
+	memset(&c, 0, sizeof c);
+	c.run = "r3";
+	evs = fx_decide(&f, wr_decide_run_start, T0 + 2 * SEC, &c, &rc);
 	is_int(c.result, WR_START_LIMIT, "a continued run at the limit is rejected");
 	is_str(fx_types(evs), "attempt.rejected", "attempt.rejected alone");
 	json_decref(evs);
