@@ -498,9 +498,9 @@ static int cmd_stats(void)
 	const struct wr_state *st = &l.st;
 	int64_t by_status[WR_ST__COUNT] = {0}, by_ob[5] = {0};
 	for (size_t i = 0; i < st->runs.n; i++)
-		by_status[((struct wr_run *)st->runs.ent[i].val)->status]++;
+		by_status[((struct wr_run *)wr_map_at(&st->runs, i))->status]++;
 	for (size_t i = 0; i < st->outbox.n; i++)
-		by_ob[((struct wr_outbox *)st->outbox.ent[i].val)->state]++;
+		by_ob[((struct wr_outbox *)wr_map_at(&st->outbox, i))->state]++;
 	char a[WR_TS_LEN], b[WR_TS_LEN];
 	if (json_out) {
 		json_t *o = json_object();

@@ -229,7 +229,7 @@ static int cmd_list(int argc, char **argv)
 	t.right[3] = 1;
 	t.maxw[6] = 24;
 	for (size_t i = 0; i < l.st.outbox.n; i++) {
-		const struct wr_outbox *o = l.st.outbox.ent[i].val;
+		const struct wr_outbox *o = wr_map_at(&l.st.outbox, i);
 		if (!(want & 1u << o->state))
 			continue;
 		if (fmt_workrail || json_out) {
@@ -561,7 +561,7 @@ static json_t *archived_ids(const char *path)
 	if (wr_ledger_open(&a, path, WR_LEDGER_LAZY | WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK) < 0 || wr_ledger_replay_archives(&a) < 0)
 		wr_die(WR_EXIT_IO, "unable to read the archives of %s: %s", path, wr_errmsg());
 	for (size_t i = 0; i < a.st.outbox.n; i++)
-		json_object_set_new(ids, a.st.outbox.ent[i].key, json_true());
+		json_object_set_new(ids, wr_map_key_at(&a.st.outbox, i), json_true());
 	wr_ledger_close(&a);
 	return ids;
 }

@@ -570,7 +570,7 @@ static int pass(void)
 	size_t n = L.st.runs.n;
 	char **ids = wr_xcalloc(n + 1, sizeof *ids);
 	for (i = 0; i < n; i++)
-		ids[i] = wr_xstrdup(L.st.runs.ent[i].key);
+		ids[i] = wr_xstrdup(wr_map_key_at(&L.st.runs, i));
 	json_t *trial = json_object(); /* workflows whose breaker trial this pass launched */
 	for (i = 0; i < n && (limit_opt < 0 || acted < limit_opt); i++) {
 		const struct wr_run *r = wr_state_run(&L.st, ids[i]);

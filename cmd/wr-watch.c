@@ -370,7 +370,7 @@ static int cmd_status(void)
 	t.maxw[7] = 48;
 	size_t shown = 0, total = 0, rejected = 0;
 	for (size_t i = 0; i < l.st.runs.n; i++) {
-		const struct wr_run *r = l.st.runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&l.st.runs, i);
 		if (opt.workflow && strcmp(opt.workflow, r->workflow))
 			continue;
 		if (!wr_label_filter_match(&opt.labels, r->labels))

@@ -95,7 +95,7 @@ json_t *wr_compact_seed_json(const struct wr_state *st)
 	wr_jset(o, "by_type", by);
 	json_t *wfs = json_array();
 	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		json_t *j = json_object();
 		wr_jset_str(j, "workflow", w->name);
 		wr_jset_int(j, "running", w->running);
@@ -777,9 +777,9 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	}
 	res->kept_events = (int64_t)nl - res->archived_events;
 	for (size_t i = 0; i < c.ents.n; i++) {
-		int32_t e = (int32_t)(uintptr_t)c.ents.ent[i].val;
+		int32_t e = (int32_t)(uintptr_t)wr_map_at(&c.ents, i);
 		if (e && find(&c, e) != pin) {
-			if (c.ents.ent[i].key[0] == 'r')
+			if (wr_map_key_at(&c.ents, i)[0] == 'r')
 				res->archived_runs++;
 			else
 				res->archived_outbox++;

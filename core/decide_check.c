@@ -128,7 +128,7 @@ int wr_decide_check(const struct wr_state *st, int64_t now, void *reqp, struct w
 		json_array_clear(req->overdue);
 	check_overdue(st, now, req, out->events);
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		if (!wr_run_live(r))
 			continue;
 		if (req->workflow && strcmp(req->workflow, r->workflow))

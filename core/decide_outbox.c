@@ -24,7 +24,7 @@ struct wr_outbox *wr_outbox_find(const struct wr_state *st, const char *key, int
 	size_t n = strlen(key);
 	struct wr_outbox *found = NULL;
 	for (size_t i = 0; i < st->outbox.n; i++) {
-		struct wr_outbox *c = st->outbox.ent[i].val;
+		struct wr_outbox *c = wr_map_at(&st->outbox, i);
 		size_t m = strlen(c->id);
 		if (m < n)
 			continue;
@@ -88,7 +88,7 @@ int wr_decide_outbox_claim(const struct wr_state *st, int64_t now, void *reqp, s
 	req->id = NULL;
 	req->dead = 0;
 	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *o = st->outbox.ent[i].val;
+		const struct wr_outbox *o = wr_map_at(&st->outbox, i);
 		if (!wr_outbox_due(o, now))
 			continue;
 		if (o->state == WR_OB_CLAIMED && o->attempts >= req->max_attempts) {

@@ -19,6 +19,16 @@ struct wr_map {
 	size_t idxcap;    /* power of two */
 };
 
+/* Entry i (0 <= i < m->n) in insertion order: its value, its key. */
+static inline void *wr_map_at(const struct wr_map *m, size_t i)
+{
+	return m->ent[i].val;
+}
+static inline const char *wr_map_key_at(const struct wr_map *m, size_t i)
+{
+	return m->ent[i].key;
+}
+
 void *wr_map_get(const struct wr_map *m, const char *key);
 /* Inserts key (or replaces its value). Returns the stored key. */
 const char *wr_map_put(struct wr_map *m, const char *key, void *val);

@@ -450,13 +450,13 @@ static void encode(const struct wr_ledger *l, const struct checks *c, struct wr_
 	struct wr_buf rest = {0};
 	put_u32(&rest, (uint32_t)st->workflows.n);
 	for (size_t i = 0; i < st->workflows.n; i++)
-		put_workflow(&rest, st->workflows.ent[i].val);
+		put_workflow(&rest, wr_map_at(&st->workflows, i));
 	put_u32(&rest, (uint32_t)st->runs.n);
 	for (size_t i = 0; i < st->runs.n; i++)
-		put_run(&rest, &t, st->runs.ent[i].val);
+		put_run(&rest, &t, wr_map_at(&st->runs, i));
 	put_u32(&rest, (uint32_t)st->outbox.n);
 	for (size_t i = 0; i < st->outbox.n; i++)
-		put_outbox(&rest, &t, st->outbox.ent[i].val);
+		put_outbox(&rest, &t, wr_map_at(&st->outbox, i));
 	put_u32(b, t.n);
 	put(b, t.out.p, t.out.len);
 	put(b, rest.p, rest.len);
@@ -1120,7 +1120,7 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		wr_buf_addf(o, "%s%lld", i ? "," : "", (long long)st->by_type[i]);
 	wr_buf_addf(o, "\n");
 	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		wr_buf_addf(o, "workflow");
 		dstr(o, "name", w->name);
 		DI(o, "running", w->running);
@@ -1157,7 +1157,7 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		}
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		const struct wr_policy *p = &r->policy;
 		wr_buf_addf(o, "run");
 		dstr(o, "id", r->id);
@@ -1234,7 +1234,7 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 		wr_buf_addf(o, "\n");
 	}
 	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *e = st->outbox.ent[i].val;
+		const struct wr_outbox *e = wr_map_at(&st->outbox, i);
 		wr_buf_addf(o, "outbox");
 		dstr(o, "id", e->id);
 		dstr(o, "kind", e->kind);

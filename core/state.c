@@ -250,7 +250,7 @@ struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, 
 	size_t n = strlen(prefix);
 	struct wr_run *found = NULL;
 	for (size_t i = 0; i < st->runs.n && n; i++) {
-		struct wr_run *c = st->runs.ent[i].val;
+		struct wr_run *c = wr_map_at(&st->runs, i);
 		if (!strncmp(c->id, prefix, n)) {
 			if (found) {
 				*ambiguous = 1;
@@ -263,7 +263,7 @@ struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, 
 		return found;
 	/* Tables show wr_short_id(), the end of the id: accept that too. */
 	for (size_t i = 0; i < st->runs.n && n; i++) {
-		struct wr_run *c = st->runs.ent[i].val;
+		struct wr_run *c = wr_map_at(&st->runs, i);
 		size_t k = strlen(c->id);
 		if (k >= n && !strcmp(c->id + k - n, prefix)) {
 			if (found) {

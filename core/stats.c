@@ -401,11 +401,11 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 	struct acc *accs = wr_xcalloc(nw ? nw : 1, sizeof *accs);
 	struct wr_map byname = {0};
 	for (size_t i = 0; i < nw; i++) {
-		accs[i].name = st->workflows.ent[i].key;
+		accs[i].name = wr_map_key_at(&st->workflows, i);
 		wr_map_put(&byname, accs[i].name, &accs[i]);
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		struct acc *a = wr_map_get(&byname, r->workflow);
 		if (a && r->created_ts >= s->since && (!s->labels || wr_label_filter_match(s->labels, r->labels)))
 			add_run(s, a, r);

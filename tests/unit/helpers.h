@@ -142,21 +142,21 @@ UNUSED static char *t_state_print(const struct wr_state *st)
 	json_t *o = json_object();
 	json_t *runs = json_array(), *wfs = json_array(), *ob = json_array();
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		json_t *j = wr_run_to_json(r);
 		json_object_set_new(j, "stale_n", json_integer(r->stale));
 		json_object_set_new(j, "recoveries_n", json_integer(r->recoveries));
 		json_array_append_new(runs, j);
 	}
 	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		json_t *j = wr_workflow_to_json(w);
 		json_object_set_new(j, "half_open_trial", json_integer(w->half_open_trial));
 		json_object_set_new(j, "reopens", json_integer(w->reopens));
 		json_array_append_new(wfs, j);
 	}
 	for (size_t i = 0; i < st->outbox.n; i++)
-		json_array_append_new(ob, wr_outbox_to_json(st->outbox.ent[i].val));
+		json_array_append_new(ob, wr_outbox_to_json(wr_map_at(&st->outbox, i)));
 	json_object_set_new(o, "runs", runs);
 	json_object_set_new(o, "workflows", wfs);
 	json_object_set_new(o, "outbox", ob);

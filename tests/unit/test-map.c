@@ -30,9 +30,10 @@ int main(void)
 	wr_map_put(&m, "alpha", &v3);
 	is_int(m.n, 3, "replace does not add an entry");
 	ok(wr_map_get(&m, "alpha") == &v3, "replace changes the value");
-	is_str(m.ent[0].key, "alpha", "replace keeps the first insertion place");
-	is_str(m.ent[1].key, "beta", "order: beta second");
-	is_str(m.ent[2].key, "gamma", "order: gamma third");
+	is_str(wr_map_key_at(&m, 0), "alpha", "replace keeps the first insertion place");
+	is_str(wr_map_key_at(&m, 1), "beta", "order: beta second");
+	is_str(wr_map_key_at(&m, 2), "gamma", "order: gamma third");
+	ok(wr_map_at(&m, 0) == wr_map_get(&m, "alpha"), "wr_map_at: the value of entry 0");
 	ok(wr_map_get(&m, "") == NULL, "empty key absent");
 	wr_map_put(&m, "", &v1);
 	ok(wr_map_get(&m, "") == &v1, "empty key works");
@@ -57,7 +58,7 @@ int main(void)
 		intptr_t *p = wr_map_get(&m, kb);
 		if (!p || *p != i)
 			bad++;
-		if (strcmp(m.ent[i].key, kb))
+		if (strcmp(wr_map_key_at(&m, i), kb))
 			bad++;
 	}
 	is_int(bad, 0, "every key found with its value, in insertion order");
@@ -65,10 +66,10 @@ int main(void)
 	ok((m.idxcap & (m.idxcap - 1)) == 0 && m.idxcap >= 2 * m.n, "index stays a power of two, at most half full");
 	/* replace all, order unchanged */
 	for (intptr_t i = N - 1; i >= 0; i--)
-		wr_map_put(&m, m.ent[i].key, &vals[(i + 1) % N]);
+		wr_map_put(&m, wr_map_key_at(&m, i), &vals[(i + 1) % N]);
 	bad = 0;
 	for (intptr_t i = 0; i < N; i++)
-		if (m.ent[i].val != &vals[(i + 1) % N])
+		if (wr_map_at(&m, i) != &vals[(i + 1) % N])
 			bad++;
 	is_int(m.n, N, "replacing all keeps the count");
 	is_int(bad, 0, "replacing all sets every value");

@@ -343,7 +343,7 @@ static void big_ledger(void)
 	is_int(l.st.outbox.n, 0, "and no outbox entry");
 	int natt = 0;
 	for (size_t i = 0; i < l.st.runs.n; i++)
-		natt += (int)((struct wr_run *)l.st.runs.ent[i].val)->natt;
+		natt += (int)((struct wr_run *)wr_map_at(&l.st.runs, i))->natt;
 	is_int(natt, 3, "one attempt each: heartbeats add nothing");
 	struct wr_run *r = wr_state_run(&l.st, runs[seq % 3]);
 	ok(r && r->att[0].lease_until == ms, "the last heartbeat's lease is kept");

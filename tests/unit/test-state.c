@@ -235,7 +235,7 @@ static void lifecycle(void)
 	ok(wr_state_find_run(&st, "r", &ambiguous) == NULL && ambiguous, "a prefix of several runs is ambiguous");
 	ok(wr_state_find_run(&st, "r5", &ambiguous) == wr_state_run(&st, "r5"), "an exact id is found");
 	is_int(st.runs.n, 6, "six runs");
-	ok(!strcmp(st.runs.ent[0].key, "r1") && !strcmp(st.runs.ent[5].key, "r5"), "runs in creation order");
+	ok(!strcmp(wr_map_key_at(&st.runs, 0), "r1") && !strcmp(wr_map_key_at(&st.runs, 5), "r5"), "runs in creation order");
 	is_int(st.last_seq, seq, "last seq follows the events");
 	wr_state_free(&st);
 }
