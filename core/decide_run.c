@@ -90,7 +90,7 @@ static int64_t lose_dead_holders(const struct wr_state *st, int64_t now, const s
 	c.proc = q->proc;
 	int64_t n = 0;
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		if (!wr_run_live(r) || strcmp(r->workflow, wf))
 			continue;
 		const struct wr_attempt *a = wr_run_current(r);

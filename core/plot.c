@@ -202,7 +202,7 @@ static void group_runs(struct plot *p)
 	struct wr_map idx = {0};
 	size_t cap = 0;
 	for (size_t i = 0; i < p->st->runs.n; i++) {
-		const struct wr_run *r = p->st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&p->st->runs, i);
 		if (!selected(p, r))
 			continue;
 		size_t *k = wr_map_get(&idx, r->workflow);

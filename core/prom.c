@@ -109,14 +109,14 @@ static struct wf *gather(const struct wr_state *st, const char *workflow, size_t
 	struct wr_map byname = {0};
 	size_t nf = 0;
 	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		if (workflow && strcmp(workflow, w->name))
 			continue;
 		fs[nf].w = w;
 		wr_map_put(&byname, w->name, &fs[nf++]);
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		struct wf *f = wr_map_get(&byname, r->workflow);
 		if (f)
 			add_run(f, r);
@@ -125,7 +125,7 @@ static struct wf *gather(const struct wr_state *st, const char *workflow, size_t
 	 * (wr-outbox add without --workflow), counted unless one is asked for. */
 	struct wf *nobody = &fs[st->workflows.n];
 	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *o = st->outbox.ent[i].val;
+		const struct wr_outbox *o = wr_map_at(&st->outbox, i);
 		struct wf *f = o->workflow && *o->workflow ? wr_map_get(&byname, o->workflow) : NULL;
 		if (f)
 			f->outbox[o->state]++;

@@ -105,7 +105,7 @@ static size_t blocked_runs(struct rep *p, const struct wr_timeline *tl)
 	static const char *const cols[] = {"Run", "Workflow", "Blocked since", "#Attempts", "Reason", NULL};
 	size_t n = 0;
 	for (size_t i = 0; i < p->st->runs.n; i++) {
-		const struct wr_run *r = p->st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&p->st->runs, i);
 		if (r->status != WR_ST_BLOCKED)
 			continue;
 		if (!n++) {
@@ -132,7 +132,7 @@ static size_t dead_entries(struct rep *p)
 					   NULL};
 	size_t n = 0;
 	for (size_t i = 0; i < p->st->outbox.n; i++) {
-		const struct wr_outbox *o = p->st->outbox.ent[i].val;
+		const struct wr_outbox *o = wr_map_at(&p->st->outbox, i);
 		if (o->state != WR_OB_DEAD)
 			continue;
 		if (!n++) {
@@ -160,7 +160,7 @@ static size_t open_breakers(struct rep *p)
 	static const char *const cols[] = {"Workflow", "Breaker", "Open until", "#Opens", NULL};
 	size_t n = 0;
 	for (size_t i = 0; i < p->st->workflows.n; i++) {
-		const struct wr_workflow *w = p->st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&p->st->workflows, i);
 		if (w->breaker == WR_BR_CLOSED)
 			continue;
 		if (!n++) {
@@ -184,7 +184,7 @@ static size_t expired_leases(struct rep *p)
 	static const char *const cols[] = {"Run", "Workflow", "Host", "Lease expired", NULL};
 	size_t n = 0;
 	for (size_t i = 0; i < p->st->runs.n; i++) {
-		const struct wr_run *r = p->st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&p->st->runs, i);
 		const struct wr_attempt *a = wr_run_current(r);
 		if (!wr_run_live(r) || !a || !a->lease_until || a->lease_until >= p->o->now)
 			continue;
