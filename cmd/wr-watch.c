@@ -312,7 +312,7 @@ static char *run_note(const struct wr_run *r, int64_t now)
 static void print_overdue(const struct wr_state *st, int64_t now)
 {
 	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		if (opt.workflow && strcmp(opt.workflow, w->name))
 			continue;
 		int64_t due, missed = wr_expect_missed(w, now, &due);
@@ -847,7 +847,7 @@ static int expect_list(void)
 	wr_table_init(&t, 6, head);
 	t.maxw[0] = 24;
 	for (size_t i = 0; i < l.st.workflows.n; i++) {
-		const struct wr_workflow *w = l.st.workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&l.st.workflows, i);
 		if (w->expect_every_ms <= 0)
 			continue;
 		if (opt.json) {

@@ -97,7 +97,7 @@ static void overdue_events(const struct wr_workflow *w, int64_t due, int64_t per
 static void check_overdue(const struct wr_state *st, int64_t now, struct wr_check_req *req, json_t *events)
 {
 	for (size_t i = 0; !req->run && i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		if (req->workflow && strcmp(req->workflow, w->name))
 			continue;
 		int64_t due, period = wr_expect_missed(w, now, &due);
@@ -179,7 +179,7 @@ int wr_kill_lost_leftovers(const struct wr_state *st, const char *workflow)
 {
 	int n = 0;
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		const struct wr_attempt *a = wr_run_current(r);
 		if (!a || !a->finished || a->outcome != WR_OUT_LOST || (workflow && strcmp(r->workflow, workflow)))
 			continue;

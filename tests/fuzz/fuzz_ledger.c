@@ -23,11 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void views(const struct wr_state *st)
 {
 	for (size_t i = 0; i < st->runs.n; i++)
-		json_decref(wr_run_to_json(st->runs.ent[i].val));
+		json_decref(wr_run_to_json(wr_map_at(&st->runs, i)));
 	for (size_t i = 0; i < st->workflows.n; i++)
-		json_decref(wr_workflow_to_json(st->workflows.ent[i].val));
+		json_decref(wr_workflow_to_json(wr_map_at(&st->workflows, i)));
 	for (size_t i = 0; i < st->outbox.n; i++)
-		json_decref(wr_outbox_to_json(st->outbox.ent[i].val));
+		json_decref(wr_outbox_to_json(wr_map_at(&st->outbox, i)));
 }
 
 struct scan_ctx {

@@ -150,7 +150,7 @@ static int check(const char *ledger, char **printed, int nprinted, struct result
 	/* Count the entries of each decision mark in the reduced state. */
 	json_t *count = json_object(), *want = json_object();
 	for (size_t i = 0; i < l.st.outbox.n; i++) {
-		struct wr_outbox *o = l.st.outbox.ent[i].val;
+		struct wr_outbox *o = wr_map_at(&l.st.outbox, i);
 		const char *b = json_string_value(json_object_get(o->details, "b"));
 		if (!b)
 			continue;
