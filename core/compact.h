@@ -46,6 +46,7 @@
 
 #include "event.h"
 #include "ledger.h"
+#include "seed.h"
 #include "state.h"
 
 /* The size up to which compaction extends the newest archive segment
@@ -64,16 +65,6 @@ char **wr_ledger_orphans(const char *path, size_t *n, char **broken);
 /* Under the lock: removes the orphan segments. *removed lists them (the
  * caller frees), *n how many were removed. 0 or -1 with wr_errmsg(). */
 int wr_ledger_remove_orphans(struct wr_ledger *l, char ***removed, size_t *n);
-
-/* wr_state_apply as ledger replay needs it: events at or before a
- * compaction point touch runs and outbox entries only. */
-int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const char **why);
-
-/* Seeds workflows and counters from a compaction marker. Returns 0, or -1
- * (state unchanged) when the marker is malformed. */
-int wr_compact_seed(struct wr_state *st, const struct wr_event *marker);
-/* The "state" object of a marker for st (new reference). */
-json_t *wr_compact_seed_json(const struct wr_state *st);
 
 struct wr_compact_result {
 	int64_t through;           /* L: seqs up to it were considered */

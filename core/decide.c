@@ -3,7 +3,6 @@
 #include "err.h"
 #include "timefmt.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,20 +15,6 @@ const char *wr_short_id(const char *id)
 int wr_exit_not_runnable(int64_t exit_code)
 {
 	return exit_code == 126 || exit_code == 127;
-}
-
-int64_t wr_backoff(int64_t initial_ms, double factor, int64_t max_ms, int64_t n, double jitter)
-{
-	double max = (double)max_ms;
-	double f = factor >= 1.0 ? factor : 1.0;
-	double base = (double)initial_ms * pow(f, (double)(n > 1 ? n - 1 : 0));
-	if (!isfinite(base) || base > max)
-		base = max;
-	if (base < 0)
-		base = 0;
-	if (!(jitter >= 0 && jitter < 1))
-		jitter = 0.5;
-	return (int64_t)(base * (1.0 - WR_BACKOFF_JITTER + 2.0 * WR_BACKOFF_JITTER * jitter));
 }
 
 int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, int64_t now)

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "backoff.h"
 #include "breaker.h"
 #include "state.h"
 
@@ -66,17 +67,6 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
  * one by default (a human may: wr-recover retry --force). */
 int wr_exit_not_runnable(int64_t exit_code);
 int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, int64_t now);
-
-/* The one backoff rule, for run retries (wr-recover) and outbox deliveries
- * (wr-outbox deliver) alike. The delay after the nth failure (n >= 1) is
- *     base = min(initial * factor^(n-1), max)        factor < 1 counts as 1
- *     delay = base * (1 - J + 2 J jitter)            J = WR_BACKOFF_JITTER
- * with jitter uniform in [0, 1) (wr_random_unit, drawn by the tool and
- * passed in the request): uniform within +-20% of base, so many failures
- * at once are not retried in step. A jitter outside [0, 1) counts as 0.5
- * (no jitter). */
-#define WR_BACKOFF_JITTER 0.2
-int64_t wr_backoff(int64_t initial_ms, double factor, int64_t max_ms, int64_t n, double jitter);
 
 /* A process of an event (attempt.started's supervisor, run.launched's
  * wr-run): host, boot_id (when known), pid, pid_start. */

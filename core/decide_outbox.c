@@ -1,7 +1,7 @@
 /* decide_outbox.c - wr-outbox's decisions: pure (state, now, request) ->
  * events, run under the ledger lock by wr_ledger_commit. */
 #include "decide_outbox.h"
-#include "decide.h"
+#include "backoff.h"
 #include "err.h"
 #include "event.h"
 #include "timefmt.h"

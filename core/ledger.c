@@ -1,7 +1,8 @@
 /* ledger.c - opening, replaying, repairing and committing to the ledger. */
 #include "ledger.h"
-#include "compact.h"
 #include "err.h"
+#include "replace.h"
+#include "seed.h"
 #include "snapshot.h"
 #include "sysinfo.h"
 #include "timefmt.h"
@@ -83,6 +84,19 @@ static void print_error(void *ctx, const struct wr_scan_error *e)
 {
 	(void)ctx;
 	wr_warn("%s:%lld:%d: %s", e->path, (long long)e->line, e->column, e->msg);
+}
+
+/* The parts of l a snapshot is of (core/snapshot.h). */
+static struct wr_snap_of snap_of(struct wr_ledger *l)
+{
+	struct wr_snap_of so = {l->path, l->fd, l->dev, l->ino, &l->scan, &l->st, &l->bad_lines};
+	return so;
+}
+
+int wr_ledger_snapshot_write(struct wr_ledger *l)
+{
+	struct wr_snap_of so = snap_of(l);
+	return wr_snapshot_write(&so);
 }
 
 /* Refuses what another user could have written. */
@@ -267,7 +281,8 @@ static int scan_more(struct wr_ledger *l)
 	/* From the start with nothing applied yet: a matching snapshot saves
 	 * the replay of its prefix (not for callers that see every event). */
 	if (l->scan.off == 0 && l->st.events == 0 && !l->on_events && !(l->flags & WR_LEDGER_NOSNAP)) {
-		l->snap_loaded = wr_snapshot_load(l) == 1;
+		struct wr_snap_of so = snap_of(l);
+		l->snap_loaded = wr_snapshot_load(&so) == 1;
 		/* The snapshot skips the lines it covers: still say that bad
 		 * ones are there, once, and where to see them. */
 		if (l->snap_loaded && l->bad_lines && l->on_error == print_error)
@@ -291,7 +306,7 @@ static void maybe_snapshot(struct wr_ledger *l)
 	if (l->fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
-	if (wr_snapshot_write(l) == 0) {
+	if (wr_ledger_snapshot_write(l) == 0) {
 		l->snap_off = l->scan.off;
 	} else if ((l->flags & WR_LEDGER_WRITE) && !l->snap_warned) {
 		l->snap_warned = 1;
@@ -390,60 +405,6 @@ static int open_file(struct wr_ledger *l)
 
 static int lock_ledger_fd(struct wr_ledger *l);
 
-char *wr_ledger_temp_path(const char *final)
-{
-	const char *host = wr_hostname();
-	return wr_xasprintf("%s.tmp.%ld@%s", final, (long)getpid(), *host ? host : "-");
-}
-
-/* 1 when a name in the ledger's directory is a temp file (of the ledger
- * whose base name is base) whose writer is dead on this host. Names
- * without a host (older versions) count as this host's. */
-static int stale_temp(const char *name, const char *base, size_t bl, const char *host)
-{
-	if (strncmp(name, base, bl) || name[bl] != '.')
-		return 0;
-	const char *t = strstr(name + bl, ".tmp."), *next;
-	while (t && (next = strstr(t + 1, ".tmp.")))
-		t = next;
-	if (!t)
-		return 0;
-	char *end;
-	long pid = strtol(t + 5, &end, 10);
-	if (end == t + 5 || pid <= 0 || (*end && *end != '@'))
-		return 0;
-	if (*end == '@' && strcmp(end + 1, *host ? host : "-"))
-		return 0; /* another host's: its writer may be alive */
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-int wr_ledger_clean_temps(const char *path)
-{
-	char *dir = wr_xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : path;
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	else
-		strcpy(dir, ".");
-	size_t bl = strlen(base);
-	int removed = 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (!stale_temp(e->d_name, base, bl, wr_hostname()))
-			continue;
-		char *p = wr_xasprintf("%s/%s", dir, e->d_name);
-		if (unlink(p) == 0)
-			removed++;
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-	return removed;
-}
-
 int wr_ledger_is_archive(const char *path)
 {
 	const char *base = strrchr(path, '/');
@@ -496,7 +457,7 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 		return -1;
 	}
 	if (flags & WR_LEDGER_WRITE)
-		wr_ledger_clean_temps(l->path);
+		wr_temp_clean(l->path);
 	wr_scan_init(&l->scan, l->fd, l->path);
 	/* A segment read as a ledger (--ledger PATH.archive.N): its gaps are
 	 * the events that stayed live, not a loss. */

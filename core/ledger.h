@@ -79,13 +79,13 @@ struct wr_ledger {
 	/* Called for each bad line; the default prints it on stderr. */
 	void (*on_error)(void *ctx, const struct wr_scan_error *e);
 	void *on_error_ctx;
-	/* Called for each whole decision as it is applied (may be NULL); the
-	 * result of wr_state_apply for each event is in applied[], its reason
-	 * (stale, invalid) in why[]. */
 	/* Called now and then during long reads (replay, compaction) with the
 	 * bytes done of total, for a progress bar (may be NULL). */
 	void (*on_progress)(void *ctx, off_t done, off_t total);
 	void *on_progress_ctx;
+	/* Called for each whole decision as it is applied (may be NULL); the
+	 * result of wr_state_apply for each event is in applied[], its reason
+	 * (stale, invalid) in why[]. */
 	void (*on_events)(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
 			  const char *const *why, int64_t line);
 	void *on_events_ctx;
@@ -151,13 +151,10 @@ int wr_ledger_is_archive(const char *path);
 /* Sets the "no ledger at PATH" error (kind WR_E_NOLEDGER): which of
  * --ledger (opt), WR_LEDGER, XDG_STATE_HOME, HOME gave the path. */
 void wr_ledger_seterr_missing(const char *opt, const char *path);
-/* The temp file for an atomic replace of final (compaction, snapshots):
- * "FINAL.tmp.PID@HOST", so that a writer can tell a dead writer's leftover
- * from a live one's. Newly allocated. */
-char *wr_ledger_temp_path(const char *final);
-/* Removes the temp files beside the ledger at path whose writer is dead
- * (same host, pid gone); a writer's open calls it. Returns how many. */
-int wr_ledger_clean_temps(const char *path);
+
+/* Writes a snapshot of l's state (core/snapshot.h). 0, or -1 with
+ * wr_errmsg(). */
+int wr_ledger_snapshot_write(struct wr_ledger *l);
 
 /* Exit status for a failed ledger call in a tool other than wr-run. */
 int wr_ledger_exit_status(void);

@@ -154,7 +154,8 @@ static int line_in(struct wr_scan *s, const struct wr_scan_cb *cb, struct pendin
  * then runs over both in file order. Batches are small and handed over in
  * lockstep, so few decoded events are alive at once (allocator-friendly). */
 #define BATCH 128
-/* The helper's batches are larger: this thread also runs the reducer. */
+/* The helper's batches, as large as this thread's: the two are handed
+ * over in lockstep. */
 #define HELPER_BATCH 128
 #define PARALLEL_MIN_BYTES (4 << 20)
 

@@ -2,6 +2,7 @@
 #include "snapshot.h"
 #include "err.h"
 #include "map.h"
+#include "replace.h"
 #include "util.h"
 
 #include <errno.h>
@@ -407,17 +408,17 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 }
 
 /* The body: identity and checks, position, state. */
-static void encode(const struct wr_ledger *l, const struct checks *c, struct wr_buf *b)
+static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr_buf *b)
 {
-	const struct wr_state *st = &l->st;
+	const struct wr_state *st = l->st;
 	struct stat sb;
 	fstat(l->fd, &sb);
 	put_i64(b, (int64_t)l->dev);
 	put_i64(b, (int64_t)l->ino);
-	put_i64(b, l->scan.off);
-	put_i64(b, l->scan.line);
-	put_i64(b, l->scan.last_seq);
-	put_i64(b, l->scan.compact_seq);
+	put_i64(b, l->scan->off);
+	put_i64(b, l->scan->line);
+	put_i64(b, l->scan->last_seq);
+	put_i64(b, l->scan->compact_seq);
 	put_i64(b, (int64_t)sb.st_size);
 	put_u32(b, c->head_len);
 	put(b, &c->head, 8);
@@ -428,7 +429,7 @@ static void encode(const struct wr_ledger *l, const struct checks *c, struct wr_
 		put_u32(b, c->slen[i]);
 		put(b, &c->sample[i], 8);
 	}
-	put_i64(b, l->bad_lines);
+	put_i64(b, *l->bad_lines);
 	put_u32(b, WR_EV__COUNT);
 	put_u32(b, WR_OUT__COUNT);
 	put_u32(b, WR_BREAKER_WINDOW);
@@ -467,21 +468,21 @@ static void encode(const struct wr_ledger *l, const struct checks *c, struct wr_
 	free(t.pidx);
 }
 
-static char *snap_path(const struct wr_ledger *l)
+static char *snap_path(const struct wr_snap_of *l)
 {
 	return wr_xasprintf("%s.snapshot", l->path);
 }
 
-int wr_snapshot_write(const struct wr_ledger *l)
+int wr_snapshot_write(const struct wr_snap_of *l)
 {
 	if (l->fd < 0)
 		return 0;
-	if (l->scan.torn) {
+	if (l->scan->torn) {
 		wr_seterr("not writing a snapshot of %s: a torn tail is pending", l->path);
 		return -1;
 	}
 	struct checks c;
-	if (compute_checks(l->fd, l->scan.off, &c) < 0) {
+	if (compute_checks(l->fd, l->scan->off, &c) < 0) {
 		wr_seterrsys("unable to read ledger %s", l->path);
 		return -1;
 	}
@@ -496,7 +497,7 @@ int wr_snapshot_write(const struct wr_ledger *l)
 	memcpy(b.p + 16, &blen, 8);
 	memcpy(b.p + 24, &h, 8);
 	char *path = snap_path(l);
-	char *tmp = wr_ledger_temp_path(path);
+	char *tmp = wr_temp_path(path);
 	int rc = -1;
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -907,9 +908,6 @@ static struct wr_workflow *get_workflow(struct rd *r)
 	return w;
 }
 
-
-/* Decodes the state part of a body into st (initialised). 0 or -1. */
-
 /* Typed readers as map loaders: each returns the entry and its key. */
 static void *get_workflow_v(struct rd *r, const char **key)
 {
@@ -950,6 +948,7 @@ static void load_map(struct rd *r, struct wr_map *m, uint32_t min_size, void *(*
 	}
 }
 
+/* Decodes the state part of a body into st (initialised). 0 or -1. */
 static int decode_state(struct rd *r, struct wr_state *st)
 {
 	if (get_u32(r) != WR_EV__COUNT || get_u32(r) != WR_OUT__COUNT || get_u32(r) != WR_BREAKER_WINDOW ||
@@ -981,7 +980,7 @@ static int decode_state(struct rd *r, struct wr_state *st)
 	return 0;
 }
 
-int wr_snapshot_load(struct wr_ledger *l)
+int wr_snapshot_load(const struct wr_snap_of *l)
 {
 	if (l->fd < 0)
 		return 0;
@@ -1051,13 +1050,13 @@ int wr_snapshot_load(struct wr_ledger *l)
 		wr_map_free(&st.outbox, wr_outbox_free);
 		goto out;
 	}
-	wr_state_free(&l->st);
-	l->st = st;
-	l->scan.off = (off_t)off;
-	l->scan.line = line;
-	l->scan.last_seq = sseq;
-	l->scan.compact_seq = cseq;
-	l->bad_lines = bad_lines;
+	wr_state_free(l->st);
+	*l->st = st;
+	l->scan->off = (off_t)off;
+	l->scan->line = line;
+	l->scan->last_seq = sseq;
+	l->scan->compact_seq = cseq;
+	*l->bad_lines = bad_lines;
 	rc = 1;
 out:
 	free(buf);

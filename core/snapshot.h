@@ -35,21 +35,37 @@
 
 #include <stdint.h>
 
-#include "ledger.h"
+#include <sys/types.h>
+
+#include "scan.h"
+#include "state.h"
 #include "util.h"
 
 #define WR_SNAPSHOT_VERSION 7 /* 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 
-/* Writes PATH.snapshot for l's state at l->scan.off. Refuses (-1) while a
+/* What a snapshot is of: a ledger file open on fd (path, identity), how far
+ * it was read, the state derived and the bad lines seen so far. The ledger
+ * lends its handle's parts (wr_ledger_snapshot_write), so this module does
+ * not depend on the ledger's. */
+struct wr_snap_of {
+	const char *path;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	struct wr_scan *scan;
+	struct wr_state *st;
+	int64_t *bad_lines;
+};
+
+/* Writes PATH.snapshot for the state at scan->off. Refuses (-1) while a
  * torn tail is pending. Returns 0, or -1 with wr_errmsg(); the temp file is
  * removed on failure. */
-int wr_snapshot_write(const struct wr_ledger *l);
+int wr_snapshot_write(const struct wr_snap_of *l);
 
-/* Loads PATH.snapshot into l (state, scan position, bad lines) when it
- * matches l's open file. Returns 1 loaded, 0 missing or ignored (l is
- * unchanged). */
-int wr_snapshot_load(struct wr_ledger *l);
+/* Loads PATH.snapshot into *st, *scan and *bad_lines when it matches the
+ * open file. Returns 1 loaded, 0 missing or ignored (nothing changed). */
+int wr_snapshot_load(const struct wr_snap_of *l);
 
 /* Bytes replayed after which a handle writes a new snapshot:
  * $WR_SNAPSHOT_BYTES, else WR_SNAPSHOT_BYTES_DEFAULT; -1 when snapshots are

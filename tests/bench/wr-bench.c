@@ -274,7 +274,7 @@ static int cmd_snapshot(int argc, char **argv)
 	if (wr_ledger_open(&l, argv[1], WR_LEDGER_QUIET) < 0)
 		wr_die(74, "%s", wr_errmsg());
 	double t0 = mono();
-	if (wr_snapshot_write(&l) < 0)
+	if (wr_ledger_snapshot_write(&l) < 0)
 		wr_die(74, "%s", wr_errmsg());
 	printf("ms=%.3f offset=%lld\n", mono() - t0, (long long)l.scan.off);
 	wr_ledger_close(&l);

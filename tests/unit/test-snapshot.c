@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include "compact.h"
+#include "replace.h"
 #include "snapshot.h"
 #include "timefmt.h"
 
@@ -129,7 +130,7 @@ static int snap(const char *path)
 	struct wr_ledger l;
 	if (wr_ledger_open(&l, path, WR_LEDGER_QUIET | WR_LEDGER_NOSNAP) < 0)
 		return -1;
-	int r = wr_snapshot_write(&l);
+	int r = wr_ledger_snapshot_write(&l);
 	wr_ledger_close(&l);
 	return r;
 }
@@ -302,7 +303,7 @@ static void writers(void)
 	ok(l.snap_off > 0 && l.snap_off <= l.scan.off, "its offset is recorded");
 	/* a snapshot that cannot be written makes no commit fail */
 	unlink(sp);
-	char *tmp = wr_ledger_temp_path(sp);
+	char *tmp = wr_temp_path(sp);
 	mkdir(tmp, 0700);
 	char *blk = wr_xasprintf("%s/x", tmp);
 	t_write(blk, "x", 1); /* a non-empty directory: unlink and open fail */
@@ -330,7 +331,7 @@ static void writers(void)
 	/* a torn tail is never snapshotted */
 	append_bytes(p, "{\"v\":1,", 7);
 	ok(wr_ledger_open(&l, p, WR_LEDGER_QUIET) == 0 && l.scan.torn, "torn tail seen");
-	ok(wr_snapshot_write(&l) < 0, "no snapshot with a torn tail pending");
+	ok(wr_ledger_snapshot_write(&l) < 0, "no snapshot with a torn tail pending");
 	wr_ledger_close(&l);
 	unsetenv("WR_SNAPSHOT_BYTES");
 	free(sp);
