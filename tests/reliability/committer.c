@@ -30,6 +30,7 @@
 #include "err.h"
 #include "event.h"
 #include "ledger.h"
+#include "random.h"
 #include "state.h"
 #include "util.h"
 
@@ -66,14 +67,16 @@ static int cmd_commit(const char *ledger, long count, int batch, const char *by,
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	if (by)
 		snprintf(l.by, sizeof l.by, "%s", by);
-	srand((unsigned)getpid());
+	/* The pid alone is not unique: with pid_max 32768 a busy machine reuses
+	 * the pid of a killed committer within one test, and its ids with it. */
+	unsigned long long tag = (unsigned long long)wr_random_below(1LL << 40);
 	for (long i = 1; count == 0 || i <= count; i++) {
 		char mark[64];
 		if (markp)
 			snprintf(mark, sizeof mark, "%s-%ld", markp, i);
 		else
-			snprintf(mark, sizeof mark, "p%ld-%ld", (long)getpid(), i);
-		struct req r = {batch ? batch : 1 + rand() % 3, mark};
+			snprintf(mark, sizeof mark, "p%ld.%llx-%ld", (long)getpid(), tag, i);
+		struct req r = {batch ? batch : 1 + (int)wr_random_below(3), mark};
 		if (wr_ledger_commit(&l, decide, &r) < 0)
 			wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 		printf("%lld %s\n", (long long)l.st.last_seq, mark);
