@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "decide_check.h"
+#include "check.h"
 #include "err.h"
 #include "random.h"
 #include "text.h"

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "decide.h"
-#include "decide_check.h"
+#include "check.h"
 #include "decide_recover.h"
 #include "cli.h"
 #include "outlog.h"

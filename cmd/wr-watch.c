@@ -45,7 +45,7 @@
 
 #include "compact.h"
 #include "decide.h"
-#include "decide_check.h"
+#include "check.h"
 #include "cli.h"
 #include "err.h"
 #include "follow.h"

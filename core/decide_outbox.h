@@ -5,7 +5,8 @@
  * wr_ledger_commit; everything random (the ids a caller must know, the
  * jitter) is drawn by the caller and passed in the request, the ids of
  * notifications a decision raises by the commit (wr_events_draw_ids), and
- * what the decision found goes back in the request. The reducer (state.c) fences outbox events; these decisions only
+ * what the decision found goes back in the request. The reducer (state.c)
+ * fences outbox events; these decisions only
  * append what the reducer will accept, so a ledger written by wr-outbox has
  * no stale outbox events:
  *
@@ -24,7 +25,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "ledger.h"
+#include "decision.h"
 #include "state.h"
 
 /* 1 when kind is one of the outbox kinds of schema 1. */

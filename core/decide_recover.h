@@ -21,7 +21,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "ledger.h"
+#include "decision.h"
 #include "state.h"
 
 enum wr_recover_action {

@@ -28,7 +28,7 @@
 
 #include "decide.h"
 #include "decide_check.h"
-#include "ledger.h"
+#include "decision.h"
 #include "state.h"
 
 enum wr_start_result {

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "decision.h"
 #include "scan.h"
 #include "state.h"
 
@@ -37,15 +38,6 @@ enum {
 	WR_LEDGER_MISSING_OK = 32, /* a reader: a missing file is an empty ledger */
 };
 
-struct wr_batch {
-	json_t *events;         /* array of event objects from wr_event_new */
-	int nosync;             /* 1: no fdatasync (heartbeats only) */
-};
-
-/* decide: pure function of (state, now, request). Appends the events it
- * wants committed to out->events (none is fine). Returns 0, or -1 with
- * wr_seterr() to refuse (nothing is written; the commit returns -1 with
- * kind WR_E_REFUSED). */
 /* Tolerated skew between the clocks of hosts sharing a ledger. */
 #define WR_CLOCK_SKEW_MS 5000
 
@@ -60,8 +52,6 @@ struct wr_future {
 	int warned;
 	int64_t clock;          /* this host's clock at the last look */
 };
-
-typedef int (*wr_decide_fn)(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);
 
 struct wr_ledger {
 	char *path, *lockpath, *qpath;
