@@ -362,12 +362,12 @@ json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
 	struct acc *accs = wr_xcalloc(nw ? nw : 1, sizeof *accs);
 	struct wr_map byname = {0};
 	for (size_t i = 0; i < nw; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		accs[i].name = w->name;
 		wr_map_put(&byname, w->name, &accs[i]);
 	}
 	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = st->runs.ent[i].val;
+		const struct wr_run *r = wr_map_at(&st->runs, i);
 		struct acc *a = wr_map_get(&byname, r->workflow);
 		if (a && archived(r->id, ctx)) {
 			a->name = NULL; /* marks a workflow with runs to archive */
@@ -377,7 +377,7 @@ json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
 	wr_map_free(&byname, NULL);
 	json_t *out = json_object();
 	for (size_t i = 0; i < nw; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		struct acc *a = &accs[i];
 		if (!a->name) {
 			acc_add_archived(a, w->archived);
