@@ -159,7 +159,7 @@ char **wr_run_ids(const struct wr_state *st, size_t *n)
 {
 	char **v = wr_xcalloc(st->runs.n + 1, sizeof *v);
 	for (size_t i = 0; i < st->runs.n; i++)
-		v[i] = wr_xstrdup(st->runs.ent[i].key);
+		v[i] = wr_xstrdup(wr_map_key_at(&st->runs, i));
 	*n = st->runs.n;
 	return v;
 }
