@@ -59,7 +59,8 @@ static const char usage[] =
 	"\n"
 	"Examples:\n"
 	"  wr-ledger verify\n"
-	"  wr-ledger --json verify | jq -r '\"\\(.line): \\(.message)\"'\n"
+	"  wr-ledger --json verify |\n"
+	"  jq -r 'if .line then \"\\(.line): \\(.message)\" else \"\\(.problems) problems\" end'\n"
 	"  wr-ledger stats --json | jq .runs\n"
 	"  wr-ledger compact --keep 30d\n"
 	"  wr-ledger compact --keep 7d --archives-keep 365d\n";

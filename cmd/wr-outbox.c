@@ -1076,6 +1076,12 @@ static void deliver_opts(int argc, char **argv, struct deliver_opts *d)
 	else if (d->lease_ms < d->timeout_ms + d->kill_after_ms)
 		wr_warn("--lease is shorter than --timeout plus --kill-after: a slow delivery may be claimed again "
 			"by another deliverer and delivered twice");
+	if (!wr_proc_findable(d->argv[0]) && !strncmp(d->argv[0], "wr-notify-", 10))
+		/* the shipped notifiers are installed beside the data, not on PATH */
+		wr_die(WR_EXIT_USAGE,
+		       "deliver: cannot run '%s': not an executable file on PATH; the notifiers that come with wr "
+		       "are in " WR_DATADIR "/notifiers: give the full path, " WR_DATADIR "/notifiers/%s",
+		       d->argv[0], d->argv[0]);
 	if (!wr_proc_findable(d->argv[0]))
 		wr_die(WR_EXIT_USAGE, "deliver: cannot run '%s': not an executable file%s", d->argv[0],
 		       strchr(d->argv[0], '/') ? "" : " on PATH");

@@ -408,8 +408,14 @@ static int cmd_status(void)
 	}
 	/* Decorations only for a person at a terminal; pipes get the table. */
 	if (!opt.json && wr_out_tty()) {
-		if (!total)
+		size_t all = l.st.runs.n;
+		if (!all)
 			printf("no runs in %s\n", l.path);
+		else if (!total)
+			printf("no runs of that workflow or label (%zu run%s in all; 'wr-watch --all' shows them)\n", all,
+			       all == 1 ? "" : "s");
+		else if (!shown && opt.status_mask)
+			printf("no runs with that status (%zu run%s in all; --all shows them)\n", total, total == 1 ? "" : "s");
 		else if (!shown)
 			printf("no runs need attention (%zu run%s in all; --all shows them)\n", total, total == 1 ? "" : "s");
 		else if (shown < total && !opt.status_mask && !opt.all)

@@ -35,6 +35,22 @@ test_expect_success 'an unknown short option' 'usage_error "unknown option" -x v
 test_expect_success '--ledger without its value' 'usage_error "option .--ledger. needs a value" --ledger'
 test_expect_success 'an extra argument' 'usage_error "unexpected argument .extra." verify extra'
 
+test_expect_success 'the jq example of --help says something on a clean ledger and on a bad one' '
+	wr-ledger --help >help &&
+	sed -n "/^  wr-ledger --json verify |$/{n;s/^ *//p}" help >filter.sh &&
+	test -s filter.sh &&
+	wr-run -- true &&
+	wr-ledger --json verify >verify.json &&
+	sh -c "$(cat filter.sh) verify.json" >out &&
+	echo "0 problems" >want &&
+	test_cmp want out &&
+	echo "{\"bad" >>"$WR_LEDGER" &&
+	test_expect_code 1 wr-ledger --json verify >verify.json &&
+	sh -c "$(cat filter.sh) verify.json" >out &&
+	test_grep "^4: invalid JSON" out &&
+	test_grep "^1 problems$" out
+'
+
 test_expect_success 'output cut short by a closed pipe: no error message' '
 	seq 1 20000 | sed "s/.*/oops/" >"$WR_LEDGER" &&
 	{ wr-ledger --json verify 2>err; echo $? >rc; } | head -c1 >/dev/null &&

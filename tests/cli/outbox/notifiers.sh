@@ -84,4 +84,14 @@ test_expect_success 'file and mail notifiers print nothing on success' '
 	test_grep quiet notes.jsonl
 '
 
+test_expect_success 'a shipped notifier named without its directory: the error names the installed one' '
+	wr-outbox --help >help &&
+	dir=$(sed -n "s/^Notifiers (file, mail, webhook): //p" help) &&
+	test -n "$dir" &&
+	test_expect_code 2 env PATH="$WR_BUILD/cmd:/usr/bin:/bin" wr-outbox deliver -- wr-notify-mail 2>err &&
+	test_grep "cannot run .wr-notify-mail.: not an executable file on PATH; .* are in $dir: give the full path, $dir/wr-notify-mail$" err &&
+	test_expect_code 2 env PATH="$WR_BUILD/cmd:/usr/bin:/bin" wr-outbox deliver -- no-such-notifier 2>err &&
+	test_grep "cannot run .no-such-notifier.: not an executable file on PATH$" err
+'
+
 test_done

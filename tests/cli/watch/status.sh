@@ -137,6 +137,15 @@ test_expect_success TTY 'on a terminal: colour, relative times, a summary line; 
 	test_grep "^no runs in .*empty.jsonl" tty
 '
 
+test_expect_success TTY 'nothing to show says so on a terminal, and why; a pipe gets nothing' '
+	script -qec "wr-watch --workflow nosuch" /dev/null >tty &&
+	test_grep "^no runs of that workflow or label \(7 runs in all; .wr-watch --all. shows them\)" tty &&
+	script -qec "wr-watch --status rejected" /dev/null >tty &&
+	test_grep "^no runs with that status \(7 runs in all; --all shows them\)" tty &&
+	wr-watch --workflow nosuch >out &&
+	test_must_be_empty out
+'
+
 test_expect_success 'usage errors: unknown option, command, misplaced option' '
 	test_expect_code 2 wr-watch --bogus 2>err &&
 	test_grep "^wr-watch: unknown option .--bogus." err &&
