@@ -54,7 +54,9 @@
 #include "labels.h"
 #include "ledger.h"
 #include "output.h"
+#include "outlog.h"
 #include "prom.h"
+#include "sanitize.h"
 #include "plot.h"
 #include "report.h"
 #include "stats.h"
@@ -67,6 +69,7 @@
 static const char usage[] =
 	"Usage: wr-watch [status] [--all] [--workflow W] [--status S[,S...]] [--label K=V]\n"
 	"       wr-watch show RUN\n"
+	"       wr-watch logs RUN [--attempt N] [--stream stdout|stderr] [--follow]\n"
 	"       wr-watch follow [--from-start] [--workflow W] [--run RUN] [--label K=V]\n"
 	"       wr-watch check [--dry-run] [--workflow W] [--run RUN]\n"
 	"       wr-watch expect [WORKFLOW --every DUR [--grace DUR] | WORKFLOW --clear]\n"
@@ -84,6 +87,10 @@ static const char usage[] =
 	"  show      one run's timeline: every event with its offset from the\n"
 	"            run's creation; stale (fenced-off) events are marked. RUN is\n"
 	"            an id, an unambiguous prefix, or the short id of the table\n"
+	"  logs      what an attempt printed (the last attempt unless --attempt):\n"
+	"            the last 64 KiB of its stdout on stdout and of its stderr on\n"
+	"            stderr, as wr-run kept them beside the ledger; --follow goes on\n"
+	"            while the attempt runs and ends when it ends\n"
 	"  follow    print events as they are appended (from the end unless\n"
 	"            --from-start); keeps going when the file is compacted or\n"
 	"            replaced, like tail -F; SIGINT/SIGTERM end it with status 0\n"
@@ -129,6 +136,9 @@ static const char usage_options[] =
 	"                      matches either value, different keys must all match\n"
 	"  -r, --run RUN       follow, check: only this run\n"
 	"      --from-start    follow: print the events already there first\n"
+	"      --attempt N     logs: attempt N (default the last)\n"
+	"      --stream S      logs: only stdout or stderr, on stdout\n"
+	"      --follow        logs: print the output as it comes until the attempt ends\n"
 	"  -n, --dry-run       check: show what would be recorded, record nothing\n"
 	"      --every DUR     expect: a success is due every DUR\n"
 	"      --grace DUR     expect: slack after each due time (default 0)\n"
@@ -150,6 +160,7 @@ static const char usage_options[] =
 	"Examples:\n"
 	"  wr-watch                                  # what needs eyes now\n"
 	"  wr-watch show 4f2a9c1e                    # a run's timeline\n"
+	"  wr-watch logs 4f2a9c1e --stream stderr    # what its last attempt said\n"
 	"  wr-watch follow --json | jq -c 'select(.type == \"attempt.finished\")'\n"
 	"  wr-watch check --dry-run                  # would anything be marked lost?\n"
 	"  wr-watch expect backup --every 1d --grace 2h\n"
@@ -174,7 +185,10 @@ enum {
 	O_EVERY = 1 << 10,
 	O_GRACE = 1 << 11,
 	O_CLEAR = 1 << 12,
-	O__COUNT = 13
+	O_ATTEMPT = 1 << 13,
+	O_STREAM = 1 << 14,
+	O_FOLLOW = 1 << 15,
+	O__COUNT = 16
 };
 
 static struct {
@@ -189,7 +203,10 @@ static struct {
 	int prometheus;             /* --format prometheus */
 	const char *output;         /* --output */
 	int64_t every_ms, grace_ms; /* expect --every, --grace */
-} opt;
+	int64_t attempt;            /* logs --attempt; 0: the last */
+	int stream;                 /* logs --stream: -1 both, else WR_OUTLOG_STDOUT or _STDERR */
+	int follow;                 /* logs --follow */
+} opt = {.stream = -1};
 
 /* Time columns: relative ("3m ago") for people at a terminal, RFC 3339
  * for pipes and files, where a later reader has no "now". */
@@ -825,6 +842,123 @@ static int cmd_check(void)
 	return n || nover ? WR_EXIT_ATTENTION : WR_EXIT_OK;
 }
 
+/* ---- logs ------------------------------------------------------------ */
+
+/* A command's output as it was; on a terminal each line sanitized (tabs
+ * kept), so that it cannot drive the terminal. */
+static void put_output(FILE *to, const char *p, size_t n)
+{
+	if (!isatty(fileno(to))) {
+		fwrite(p, 1, n, to);
+		return;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t seg = 0;
+		while (i + seg < n && p[i + seg] != '\n' && p[i + seg] != '\t')
+			seg++;
+		char *piece = wr_xmalloc(seg + 1);
+		memcpy(piece, p + i, seg); /* NUL bytes too: each becomes '?' */
+		fwrite(piece, 1, wr_sanitize(piece, seg), to);
+		free(piece);
+		i += seg;
+		if (i < n)
+			fputc(p[i++], to);
+	}
+}
+
+/* Prints what the log holds beyond at[] (stream positions), and moves
+ * them on; a gap (output no longer kept) is said on a terminal. */
+static void logs_print(const struct wr_outlog_file *f, int64_t at[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (opt.stream >= 0 && opt.stream != i)
+			continue;
+		int64_t from = f->bytes[i] - (int64_t)f->kept[i];
+		if (at[i] < from && isatty(STDERR_FILENO))
+			wr_warn("(%lld bytes of %s not kept: the last %zu follow)", (long long)(from - at[i]),
+				i ? "stderr" : "stdout", f->kept[i]);
+		if (at[i] < from)
+			at[i] = from;
+		if (at[i] < f->bytes[i])
+			put_output(opt.stream >= 0 || i == 0 ? stdout : stderr, f->data[i] + (at[i] - from),
+				   (size_t)(f->bytes[i] - at[i]));
+		at[i] = f->bytes[i];
+	}
+	fflush(stdout);
+	fflush(stderr);
+}
+
+static volatile sig_atomic_t logs_stop;
+
+static void on_logs_stop(int sig)
+{
+	logs_stop = sig;
+}
+
+/* The attempt as the ledger has it now (refreshed), or NULL. */
+static const struct wr_attempt *logs_attempt(struct wr_ledger *l, const char *id, int64_t n)
+{
+	if (wr_ledger_refresh(l) < 0)
+		die_ledger();
+	const struct wr_run *r = wr_state_run(&l->st, id);
+	return r && n <= (int64_t)r->natt ? &r->att[n - 1] : NULL;
+}
+
+static int cmd_logs(const char *arg)
+{
+	struct wr_ledger l;
+	open_ledger(&l, WR_LEDGER_QUIET);
+	const struct wr_run *r = wr_cli_find_run(&l.st, arg, l.path);
+	char *id = wr_xstrdup(r->id);
+	int64_t n = opt.attempt ? opt.attempt : (int64_t)r->natt;
+	if (!r->natt)
+		wr_die(1, "run %s has not started an attempt: no output", id);
+	if (n > (int64_t)r->natt)
+		wr_usage_error(WR_EXIT_USAGE, "run %s has no attempt %lld (attempts 1 to %zu)", id, (long long)n, r->natt);
+	char *path = wr_outlog_path(l.path, id, n);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_logs_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	int64_t at[2] = {0, 0};
+	int rc = WR_EXIT_OK, printed = 0;
+	for (int last = 0; !logs_stop;) {
+		struct wr_outlog_file f;
+		const struct wr_attempt *a = opt.follow ? logs_attempt(&l, id, n) : NULL;
+		int ended = !opt.follow || !a || a->finished;
+		if (!path || wr_outlog_read(path, &f) < 0) {
+			if (path && errno != ENOENT)
+				wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+			if (ended && !printed) {
+				if (path)
+					wr_warn("no output kept for attempt %lld of run %s (no %s)", (long long)n, id, path);
+				else
+					wr_warn("no output kept for attempt %lld of run %s", (long long)n, id);
+				rc = 1;
+				break;
+			}
+		} else {
+			logs_print(&f, at);
+			printed = 1;
+			ended |= !f.live;
+			wr_outlog_file_free(&f);
+		}
+		/* Ended by the ledger but the log still live: one more read (wr-run
+		 * saves the final log before it records the end). */
+		if (ended && (last++ || !opt.follow))
+			break;
+		if (!ended)
+			last = 0;
+		struct timespec ts = {0, 200 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	free(path);
+	free(id);
+	wr_ledger_close(&l);
+	return rc;
+}
+
 /* ---- expect ---------------------------------------------------------- */
 
 static json_t *expect_json(const struct wr_workflow *w, int64_t now)
@@ -1204,6 +1338,9 @@ int wr_main(int argc, char **argv)
 		{"every", required_argument, NULL, 'E'},
 		{"grace", required_argument, NULL, 'G'},
 		{"clear", no_argument, NULL, 'X'},
+		{"attempt", required_argument, NULL, 'A'},
+		{"stream", required_argument, NULL, 'T'},
+		{"follow", no_argument, NULL, 'W'},
 		{"color", required_argument, NULL, 'C'},
 		{"colour", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
@@ -1275,6 +1412,21 @@ int wr_main(int argc, char **argv)
 		case 'X':
 			given(O_CLEAR, "--clear");
 			break;
+		case 'A':
+			if (wr_parse_int(optarg, 1, INT64_MAX, &opt.attempt) < 0)
+				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --attempt (1, 2, ...)", optarg);
+			given(O_ATTEMPT, "--attempt");
+			break;
+		case 'T':
+			opt.stream = !strcmp(optarg, "stdout") ? WR_OUTLOG_STDOUT : !strcmp(optarg, "stderr") ? WR_OUTLOG_STDERR : -2;
+			if (opt.stream == -2)
+				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --stream (stdout or stderr)", optarg);
+			given(O_STREAM, "--stream");
+			break;
+		case 'W':
+			opt.follow = 1;
+			given(O_FOLLOW, "--follow");
+			break;
 		case 'C':
 			if (!strcmp(optarg, "always"))
 				wr_out_set_color(1);
@@ -1306,6 +1458,12 @@ int wr_main(int argc, char **argv)
 		if (nargs != 1)
 			wr_usage_error(WR_EXIT_USAGE, nargs ? "show takes one RUN" : "show needs a RUN (an id or its start)");
 		return cmd_show(argv[optind]);
+	}
+	if (!strcmp(cmd, "logs")) {
+		only(cmd, O_ATTEMPT | O_STREAM | O_FOLLOW);
+		if (nargs != 1)
+			wr_usage_error(WR_EXIT_USAGE, nargs ? "logs takes one RUN" : "logs needs a RUN (an id or its start)");
+		return cmd_logs(argv[optind]);
 	}
 	if (!strcmp(cmd, "expect")) {
 		only(cmd, O_EVERY | O_GRACE | O_CLEAR);
@@ -1349,6 +1507,6 @@ int wr_main(int argc, char **argv)
 		only(cmd, O_SINCE);
 		return cmd_report();
 	}
-	static const char *const cmds[] = {"status", "show", "follow", "check", "expect", "stats", "plot", "report", NULL};
+	static const char *const cmds[] = {"status", "show", "logs", "follow", "check", "expect", "stats", "plot", "report", NULL};
 	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
 }
