@@ -150,10 +150,15 @@ complete -c wr-run -l version -d 'show the version'
 complete -c wr-run -n 'contains -- -- (commandline -opc)' -a '(__fish_complete_subcommand -- --)'
 
 # ---- wr-watch ----
-set -l __wr_watch_verbs status show follow check expect stats plot report
+set -l __wr_watch_verbs status show logs follow check expect stats plot report
 complete -c wr-watch -f
 complete -c wr-watch -n __wr_no_verb -a status -d 'runs that need eyes'
 complete -c wr-watch -n __wr_no_verb -a show -d "one run's timeline"
+complete -c wr-watch -n __wr_no_verb -a logs -d 'what an attempt printed'
+complete -c wr-watch -n '__wr_verb_is logs; and __wr_verb_args_are logs 0' -a '(__wr_runs --all)'
+complete -c wr-watch -l attempt -n '__wr_verb_is logs' -x -d 'attempt N (default the last)'
+complete -c wr-watch -l stream -n '__wr_verb_is logs' -x -a 'stdout stderr' -d 'only this stream'
+complete -c wr-watch -l follow -n '__wr_verb_is logs' -d 'until the attempt ends'
 complete -c wr-watch -n __wr_no_verb -a follow -d 'events as they are appended'
 complete -c wr-watch -n __wr_no_verb -a check -d 'record lost attempts and overdue workflows'
 complete -c wr-watch -n __wr_no_verb -a expect -d 'expected schedules'

@@ -59,7 +59,7 @@ test_expect_success 'and the outbox: a dead entry, a pending one, an acked one' 
 '
 
 test_expect_success 'wr-watch: the commands' '
-	comp wr-watch "" && want status show follow check expect stats plot report
+	comp wr-watch "" && want status show logs follow check expect stats plot report
 '
 
 test_expect_success 'wr-watch: commands by prefix' '
@@ -98,6 +98,13 @@ test_expect_success 'wr-watch show: the short ids of every run' '
 
 test_expect_success 'wr-watch show: a full id once the word has a dash' '
 	comp wr-watch show 0190aaaa-0000-7000-8000-00000000b && want $B
+'
+
+test_expect_success 'wr-watch logs: the runs, its options and the streams' '
+	comp wr-watch logs "" && want ${F: -8} ${B: -8} ${S: -8} &&
+	comp wr-watch logs ${F: -8} --a && want --attempt &&
+	comp wr-watch logs --stream "" && want stdout stderr &&
+	comp wr-watch logs --f && want --follow
 '
 
 test_expect_success 'wr-watch show: nothing after the run' '

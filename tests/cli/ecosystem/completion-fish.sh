@@ -43,7 +43,7 @@ test_expect_success 'a ledger: a failed run (alpha), a blocked one (nightly impo
 '
 
 test_expect_success 'wr-watch: commands; --status values after a comma' '
-	comp "wr-watch " && want check expect follow plot report show stats status &&
+	comp "wr-watch " && want check expect follow logs plot report show stats status &&
 	comp "wr-watch --status running,f" && want running,failed
 '
 

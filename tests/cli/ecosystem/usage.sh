@@ -71,7 +71,7 @@ test_expect_success 'a mistyped command suggests the nearest' '
 	test_expect_code 2 wr-recover unblok x 2>err &&
 	test_grep "did you mean .unblock..$" err &&
 	test_expect_code 2 wr-watch frobnicate 2>err &&
-	test_grep "unknown command .frobnicate. \(status, show, follow, check, expect, stats, plot or report\)" err
+	test_grep "unknown command .frobnicate. \(status, show, logs, follow, check, expect, stats, plot or report\)" err
 '
 
 test_done
