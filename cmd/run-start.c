@@ -266,7 +266,11 @@ int run_finish(struct sup *S, struct wr_end_req *end, int rc)
 	end->fin.reason = S->end_reason;
 	end->fin.code = S->end_code;
 	agent_counts(S, &end->fin.agent);
-	if (commit_finish(S, end, rc) < 0) {
+	outlog_end(S, &end->fin);
+	int committed = commit_finish(S, end, rc);
+	json_decref(end->fin.output);
+	end->fin.output = NULL;
+	if (committed < 0) {
 		wr_warn("unable to record the end of attempt %lld of run %s (%s, exit %d): %s; the attempt stays live in "
 			"the ledger until 'wr-watch check' finds wr-run gone and records it lost",
 			(long long)S->attempt, S->run, wr_outcome_name(end->fin.outcome), rc, wr_errmsg());

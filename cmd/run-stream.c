@@ -157,6 +157,7 @@ int stream_read(struct sup *S, struct stream *s)
 	S->output_bytes += n;
 	S->last_output = wr_mono_ms();
 	log_write(S, s->buf, (size_t)n);
+	outlog_output(S, s, s->buf, (size_t)n);
 	if (S->pol.stuck_repeat)
 		detect_repeat(S, s, s->buf, (size_t)n);
 	if (S->quiet && quiet_keep(S->quiet, (int)(s - S->st), s->dest, s->buf, (size_t)n) == 0)

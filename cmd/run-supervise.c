@@ -79,10 +79,12 @@ void stuck_record(struct sup *S, const char *reason, char *detail)
 	/* A command that has exited cannot be aborted: then it is a notice. */
 	int abort = S->pol.stuck_abort && !S->reaped;
 	struct wr_stuck_req q = {S->run, S->attempt, reason, detail, abort, agent_counts(S, &ac), NULL, 0};
+	q.output = abort ? NULL : wr_outlog_tail(&S->log); /* an abort's entry comes with the finish */
 	if (wr_ledger_commit(&S->l, wr_decide_run_stuck, &q) < 0)
 		wr_warn("unable to record that the command is stuck: %s", wr_errmsg());
 	else if (q.fenced)
 		S->fenced = 1;
+	json_decref(q.output);
 	wr_warn("command looks stuck (%s): %s%s", reason, detail,
 		abort ? "; stopping it" : S->reaped ? "" : "; it goes on (--stuck-action notify)");
 	if (abort)
@@ -194,6 +196,7 @@ static int64_t next_due(const struct sup *S, const struct loop *L, int64_t now)
 			next = min_t(next, S->last_output + S->pol.no_output_ms);
 	}
 	next = min_t(next, S->kill_at);
+	next = min_t(next, outlog_next(S));
 	if (S->reaped && !S->group_gone)
 		next = min_t(next, now + 20); /* watch the group die */
 	return next;
@@ -342,6 +345,7 @@ void supervise(struct sup *S, int64_t t0, int64_t hard_end)
 			on_signals(S);
 		if (r > 0)
 			on_io(S, &L);
+		outlog_tick(S, wr_mono_ms());
 		on_time(S, &L);
 	}
 }

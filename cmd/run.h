@@ -17,6 +17,7 @@
 #include "decide_run.h"
 #include "event.h"
 #include "ledger.h"
+#include "outlog.h"
 #include "proc.h"
 #include "util.h"
 #include "uuid.h"
@@ -120,6 +121,7 @@ struct sup {
 	int nstreams;
 	int logfd;
 	int log_failed;
+	struct wr_outlog log;       /* the output kept beside the ledger (run-outlog.c) */
 	int64_t output_bytes;
 	/* progress pipe */
 	char *pline;
@@ -184,6 +186,21 @@ void tell_started(const struct sup *S);
  * (local time, and in how long) and the command that stops it; nothing
  * when the failure is final. */
 void tell_retry(struct sup *S);
+
+/* ---- the output log beside the ledger (run-outlog.c) ---- */
+
+/* Opens the attempt's log once the start is recorded (warns when it
+ * cannot: the command runs all the same). */
+void outlog_start(struct sup *S);
+/* Output of stream s, as it passes through. */
+void outlog_output(struct sup *S, const struct stream *s, const char *p, size_t n);
+/* When the live log is due for a rewrite (mono), 0 none; the loop's wait
+ * ends by then, and outlog_tick rewrites it when due. */
+int64_t outlog_next(const struct sup *S);
+void outlog_tick(struct sup *S, int64_t now);
+/* The final log, and the tail of the output in fin->output (a new
+ * reference for the caller to drop after the commit). */
+void outlog_end(struct sup *S, struct wr_finish *fin);
 
 /* ---- progress lines ---- */
 

@@ -59,6 +59,7 @@ int wr_main(int argc, char **argv)
 		return rc;
 	if (tell_id_wanted(&o))
 		tell_started(&S);
+	outlog_start(&S);
 
 	int64_t t0 = run_release(&S, &j.q);
 	int64_t hard_end = attempt_hard_end(&S, &j.q, t0);
