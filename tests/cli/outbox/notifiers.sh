@@ -94,4 +94,18 @@ test_expect_success 'a shipped notifier named without its directory: the error n
 	test_grep "cannot run .no-such-notifier.: not an executable file on PATH$" err
 '
 
+test_expect_success 'the mail notifier puts the last lines of a failed attempt in the body, as text' '
+	printf "%s\n" "#!/bin/sh" "printf \"%s\\\\n\" \"\$@\" >\"$TRASH/mail.args\"" "cat >\"$TRASH/mail.body\"" >mailbin/mail &&
+	chmod +x mailbin/mail &&
+	export WR_LEDGER="$TRASH/mail.jsonl" &&
+	test_expect_code 4 wr-run --workflow job --max-attempts 1 -- sh -c "echo step one; echo disk full >&2; exit 4" \
+		>/dev/null 2>job.err &&
+	PATH="$TRASH/mailbin:$PATH" wr-outbox deliver -- "$N/wr-notify-mail" ops@example.com >out 2>err &&
+	test_must_be_empty err &&
+	test_grep "^\[wr\] failed: job: run " mail.args &&
+	sed -n "/^--- the last lines of its stderr ---$/,\$p" mail.body >tail &&
+	printf "%s\n" "--- the last lines of its stderr ---" "disk full" "" "--- the last lines of its stdout ---" "step one" >want &&
+	test_cmp want tail
+'
+
 test_done
