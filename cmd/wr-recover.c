@@ -5,7 +5,7 @@
  * (core/decide_recover.c: retry after backoff, escalate, or wait while the
  * breaker is open), then the launch of every run whose retry is due:
  * `wr-run --run RUN` detached in its own session, in the run's recorded
- * cwd, output to ${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log.
+ * cwd, output to LEDGER.logs/RUN/ATTEMPT.launch.log.
  *
  * A launch is a decision in the ledger (core/decide_recover.c,
  * wr_decide_launch): wr-run is started held before exec, run.launched is
@@ -64,8 +64,9 @@ static const char usage[] =
 	"the exit code is in no_retry_on or the deadline passed; wait, recording\n"
 	"nothing, while the workflow's breaker is open. Due retries are launched\n"
 	"as 'wr-run --run RUN --attempt N', detached, in the run's cwd, output to\n"
-	"${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log; a lost\n"
-	"attempt's process group still alive on this host is killed first.\n"
+	"LEDGER.logs/RUN/ATTEMPT.launch.log (wr-run keeps the command's last\n"
+	"output in ATTEMPT.log beside it); a lost attempt's process group still\n"
+	"alive on this host is killed first.\n"
 	"A launch is recorded (run.launched, with the held wr-run's pid) before\n"
 	"wr-run goes on: no pass launches a run whose launch is live; a launch\n"
 	"whose wr-run ended before its start is launched once more, and when\n"
@@ -98,8 +99,8 @@ static const char usage[] =
 	"Actions printed: lost, retry, escalate, wait (breaker open: nothing\n"
 	"recorded), launch, unblock, cancel, breaker.\n"
 	"\n"
-	"Files: logs in ${XDG_STATE_HOME:-~/.local/state}/wr/logs/RUN.ATTEMPT.log\n"
-	"(0600); LEDGER.launch/RUN.lock, held while a launched wr-run lives, so\n"
+	"Files: LEDGER.logs/RUN/ATTEMPT.launch.log (0600, removed with the run by\n"
+	"wr-ledger compact); LEDGER.launch/RUN.lock, held while a launched wr-run lives, so\n"
 	"that overlapping passes launch a run once.\n"
 	"\n"
 	"Exit status: 0 done; 1 a run was blocked in this pass (it needs a\n"
@@ -240,21 +241,6 @@ static pid_t group_here(const char *host, const char *boot_id, int64_t pgid, int
 	return wr_group_members(pgid, pgid_start) > 0 ? (pid_t)pgid : 0;
 }
 
-/* ${XDG_STATE_HOME:-$HOME/.local/state}/wr/SUB, created 0700. */
-static char *state_dir(const char *sub)
-{
-	const char *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	char *d = xdg && *xdg == '/' ? wr_xasprintf("%s/wr/%s", xdg, sub)
-				     : wr_xasprintf("%s/.local/state/wr/%s", home && *home ? home : "/", sub);
-	if (wr_mkdirs(d, 0700) < 0) {
-		wr_warnsys("unable to create directory %s", d);
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
 /* A run id made safe as a file name. */
 static char *file_name(const char *id)
 {
@@ -315,12 +301,13 @@ static const char *wr_run_path(void)
 static int open_log(const struct wr_run *r, char **logpath, int *created)
 {
 	*logpath = NULL;
-	char *dir = state_dir("logs");
-	if (!dir)
+	/* Beside the ledger, with the run's output logs (core/outlog.h). */
+	char *dir = wr_outlog_run_dir(L.path, r->id);
+	if (!dir) {
+		wr_warn("%s", wr_errmsg());
 		return -1;
-	char *name = file_name(r->id);
-	char *log = wr_xasprintf("%s/%s.%zu.log", dir, name, r->natt + 1);
-	free(name);
+	}
+	char *log = wr_xasprintf("%s/%zu.launch.log", dir, r->natt + 1);
 	free(dir);
 	*created = 1;
 	int fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -118,17 +118,11 @@ static int own_dir(const char *dir, mode_t mode)
 	return 0;
 }
 
-int wr_outlog_open(struct wr_outlog *o, const char *ledger, const char *run, int64_t attempt)
+char *wr_outlog_run_dir(const char *ledger, const char *run)
 {
-	memset(o, 0, sizeof *o);
-	wr_ring_init(&o->st[0], WR_OUTLOG_KEEP);
-	wr_ring_init(&o->st[1], WR_OUTLOG_KEEP);
-	o->run = wr_xstrdup(run);
-	o->attempt = attempt;
-	char *path = wr_outlog_path(ledger, run, attempt);
-	if (!path) {
+	if (!plain_name(run)) {
 		wr_seterr("no log for run '%s': its id is no plain file name", run);
-		return -1;
+		return NULL;
 	}
 	/* The ledger's directory decides who may read the logs. */
 	char *ldir = wr_xstrdup(ledger);
@@ -136,19 +130,31 @@ int wr_outlog_open(struct wr_outlog *o, const char *ledger, const char *run, int
 	if (slash)
 		*(slash == ldir ? slash + 1 : slash) = 0;
 	struct stat sb;
-	int rc = stat(slash ? ldir : ".", &sb);
-	mode_t mode = rc == 0 ? (sb.st_mode & 0755) : 0700;
+	mode_t mode = stat(slash ? ldir : ".", &sb) == 0 ? (sb.st_mode & 0755) : 0700;
 	free(ldir);
 	char *top = wr_outlog_dir(ledger);
-	char *rundir = wr_xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	rc = own_dir(top, mode) < 0 || own_dir(rundir, mode) < 0 ? -1 : 0;
+	char *rundir = wr_xasprintf("%s/%s", top, run);
+	int rc = own_dir(top, mode) < 0 || own_dir(rundir, mode) < 0 ? -1 : 0;
 	free(top);
-	free(rundir);
 	if (rc < 0) {
-		free(path);
-		return -1;
+		free(rundir);
+		return NULL;
 	}
-	o->path = path;
+	return rundir;
+}
+
+int wr_outlog_open(struct wr_outlog *o, const char *ledger, const char *run, int64_t attempt)
+{
+	memset(o, 0, sizeof *o);
+	wr_ring_init(&o->st[0], WR_OUTLOG_KEEP);
+	wr_ring_init(&o->st[1], WR_OUTLOG_KEEP);
+	o->run = wr_xstrdup(run);
+	o->attempt = attempt;
+	char *dir = attempt >= 1 ? wr_outlog_run_dir(ledger, run) : NULL;
+	if (!dir)
+		return -1;
+	free(dir);
+	o->path = wr_outlog_path(ledger, run, attempt);
 	return 0;
 }
 

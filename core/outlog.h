@@ -2,7 +2,8 @@
  * stderr, kept beside the ledger (wr-run writes them, wr-watch logs reads
  * them, wr-ledger compact removes them with the runs it archives).
  *
- * Where: LEDGER.logs/RUN/ATTEMPT.log, directories created with the mode
+ * Where: LEDGER.logs/RUN/ATTEMPT.log (and wr-recover's ATTEMPT.launch.log:
+ * what the wr-run it launched printed), directories created with the mode
  * of the ledger's directory (refused when not the caller's or writable by
  * group or others, like the ledger's), files 0600. A run id that is not a
  * plain file name (UUIDs are) gets no log.
@@ -71,6 +72,9 @@ char *wr_outlog_dir(const char *ledger);
  * plain file name. */
 char *wr_outlog_path(const char *ledger, const char *run, int64_t attempt);
 
+/* Makes LEDGER.logs/RUN (as below) and returns it (newly allocated), or
+ * NULL with wr_errmsg(). */
+char *wr_outlog_run_dir(const char *ledger, const char *run);
 /* Sets o up for attempt of run and makes its directories. Returns 0, or
  * -1 with wr_errmsg() (o is usable then: it keeps the rings, saves
  * nothing). */

@@ -51,11 +51,14 @@ test_expect_success 'attempts 2 and 3 skipped the stages done before' '
 	test_cmp expect seen
 '
 
-test_expect_success 'each launch logged to its own attempt log' '
-	test -f "$XDG_STATE_HOME/wr/logs/$(cat run).2.log" &&
-	test -f "$XDG_STATE_HOME/wr/logs/$(cat run).3.log" &&
-	test "$(stat -c %a "$XDG_STATE_HOME/wr/logs")" = 700 &&
-	test "$(stat -c %a "$XDG_STATE_HOME/wr/logs/$(cat run).2.log")" = 600
+test_expect_success 'each launch logged to its own attempt log beside the ledger, none under HOME' '
+	d="$WR_LEDGER.logs/$(cat run)" &&
+	test -f "$d/2.launch.log" &&
+	test -f "$d/3.launch.log" &&
+	test -f "$d/3.log" &&
+	test "$(stat -c %a "$WR_LEDGER.logs")" = "$(stat -c %a "$(dirname "$WR_LEDGER")")" &&
+	test "$(stat -c %a "$d/2.launch.log")" = 600 &&
+	! test -e "$XDG_STATE_HOME/wr/logs"
 '
 
 test_expect_success 'the success after failures is announced as recovered; nothing escalated' '
