@@ -56,6 +56,25 @@ test_expect_success 'wr-outbox.crontab as written: an entry is mailed and delive
 	wr-outbox list --all --json | jq -e -s "map(select(.id == \"$(cat id)\"))[0].state == \"delivered\""
 '
 
+test_expect_success 'wr-compact.crontab as written: an old ended run is archived, its logs removed' '
+	L="$TRASH/compact.jsonl" &&
+	R=0190cccc-0000-7000-8000-00000000c002 &&
+	ev_to "$L" 2026-01-01T10:00:00.000Z run.created "{run: \"$R\", workflow: \"old\", argv: [\"x\"], cwd: \"/\",
+		labels: {}, policy: {max_attempts: 3}}" &&
+	ev_to "$L" 2026-01-01T10:00:01.000Z attempt.started "{run: \"$R\", attempt: 1, host: \"h\", pid: 1, pid_start: 0,
+		lease_until: \"2026-01-01T10:05:00.000Z\"}" &&
+	ev_to "$L" 2026-01-01T10:00:02.000Z attempt.finished "{run: \"$R\", attempt: 1, outcome: \"success\",
+		duration_ms: 1000, exit_code: 0}" &&
+	mkdir -p "$L.logs/$R" && echo x >"$L.logs/$R/1.log" &&
+	cron_commands "$S/cron/wr-compact.crontab" >cmd &&
+	test $(wc -l <cmd) -eq 1 &&
+	env -i HOME="$HOME" WR_LEDGER="$L" PATH="$CRONPATH" sh -c "$(cat cmd)" >out 2>err &&
+	test_must_be_empty out && test_must_be_empty err &&
+	test -s "$L.archive.1" &&
+	test ! -e "$L.logs/$R" &&
+	head -n 1 "$L" | jq -e ".type == \"ledger.compacted\""
+'
+
 # The textfile collector's directory of the metrics examples, here a
 # scratch one: the examples run as written but for it.
 TEXTFILE=/var/lib/prometheus/node-exporter
