@@ -401,6 +401,40 @@ static int read_segment(const char *path, size_t max, struct wr_buf *b)
 	return 0;
 }
 
+int64_t wr_archive_segment_span(void)
+{
+	const char *e = getenv("WR_ARCHIVE_SEGMENT_SPAN");
+	int64_t v;
+	return e && *e && wr_dur_parse(e, &v) == 0 && v > 0 ? v : WR_ARCHIVE_SEGMENT_SPAN_MS;
+}
+
+/* The ts of the event on the line p[0..n), or -1. */
+static int64_t line_ts(const char *p, size_t n)
+{
+	struct wr_event ev;
+	struct wr_decode_err err;
+	if (n == 0 || wr_event_decode(p, n, &ev, &err) < 0)
+		return -1;
+	int64_t ts = ev.ts;
+	wr_event_clear(&ev);
+	return ts;
+}
+
+/* 1 when the head segment (its first line) and the moved lines (their
+ * last) would span more than wr_archive_segment_span(): then a new
+ * segment starts, so that retention can delete old history by segment. */
+static int span_too_long(const struct wr_buf *head, const struct wr_buf *moved)
+{
+	const char *nl = head->len ? memchr(head->p, '\n', head->len) : NULL;
+	if (!nl || moved->len < 2)
+		return 0;
+	const char *end = moved->p + moved->len - 1, *s = end;
+	while (s > moved->p && s[-1] != '\n')
+		s--;
+	int64_t first = line_ts(head->p, (size_t)(nl - head->p)), last = line_ts(s, (size_t)(end - s));
+	return first >= 0 && last >= 0 && last - first > wr_archive_segment_span();
+}
+
 /* Copies the chosen lines of map into a buffer, in order. */
 static void gather(struct wr_buf *b, const char *map, const struct line *ln, size_t nl, const unsigned char *arch,
 		   int want)
@@ -609,7 +643,9 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 			arch[0] = 2; /* the old marker goes to neither file */
 		gather(&ab, map, ln, nl, arch, 1);
 		size_t max = wr_archive_segment_max();
-		if (ab.len >= max || read_segment(hpath, max - ab.len, &hb) < 0) {
+		if (ab.len >= max || read_segment(hpath, max - ab.len, &hb) < 0 || span_too_long(&hb, &ab)) {
+			wr_buf_free(&hb);
+			memset(&hb, 0, sizeof hb);
 			free(hpath);
 			hpath = NULL;
 			arch[0] = 1;

@@ -27,7 +27,10 @@
  * segment no marker reaches (a crash between writing it and renaming the
  * new ledger into place) is ignored: its events are still in the ledger.
  *
- * While the newest segment is under WR_ARCHIVE_SEGMENT_MAX, a compaction
+ * While the newest segment is under WR_ARCHIVE_SEGMENT_MAX and its first
+ * event is less than WR_ARCHIVE_SEGMENT_SPAN_MS older than the last moved
+ * one (so that wr-ledger compact --archives-keep, core/retain.h, can
+ * delete old history a segment at a time), a compaction
  * writes a new segment holding it plus the moved lines, and removes the
  * old one after the new ledger is in place, so the chain stays short (a
  * reader walking the chain at that moment may see it end early).
@@ -53,6 +56,10 @@
  * instead of starting a new one: 64 MiB ($WR_ARCHIVE_SEGMENT_BYTES, for
  * tests). With it the chain has one segment per 64 MiB of history. */
 #define WR_ARCHIVE_SEGMENT_MAX ((size_t)64 << 20)
+/* The time a segment spans at most when extended: 30 days
+ * ($WR_ARCHIVE_SEGMENT_SPAN, a duration, for tests). */
+#define WR_ARCHIVE_SEGMENT_SPAN_MS (30LL * 86400000)
+int64_t wr_archive_segment_span(void);
 size_t wr_archive_segment_max(void);
 
 /* The archive segments beside the ledger at path that its chain does not

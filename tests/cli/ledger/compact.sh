@@ -81,7 +81,8 @@ test_expect_success 'appends continue after the marker; a second compaction exte
 	wr-ledger verify >out && test_grep "0 problems" out &&
 	tail -1 "$WR_LEDGER" | grep -q "\"seq\":200[0-9][0-9]" &&
 	head -1 "$WR_LEDGER.archive.1" >first1 &&
-	wr-ledger compact --keep 0 >out &&
+	: "the generated runs are of 2026-01-01, the new ones of today: more than a segment spans" &&
+	WR_ARCHIVE_SEGMENT_SPAN=1000d wr-ledger compact --keep 0 >out &&
 	test -s "$WR_LEDGER.archive.2" && test ! -e "$WR_LEDGER.archive.1" &&
 	head -1 "$WR_LEDGER.archive.2" >first2 && test_cmp first1 first2 &&
 	! grep -q ledger.compacted "$WR_LEDGER.archive.2" &&

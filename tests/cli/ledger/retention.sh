@@ -3,7 +3,8 @@
 # segments whose newest event is older than DUR, never the newest one; the
 # chain stays whole (the oldest kept segment's marker no longer names the
 # deleted one), verify is clean, and the stats that come from the totals
-# (wr-watch stats --format prometheus, wr-ledger stats) are unchanged.
+# (wr-watch stats --format prometheus, wr-ledger stats) are unchanged; a
+# segment spans at most 30 days, so that old history can go.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$WR_SRC/tests/cli/lib-events.sh"
@@ -92,6 +93,29 @@ test_expect_success 'the newest segment is never deleted, even when old enough' 
 	wr-ledger compact --archives-keep 0s >out &&
 	test_grep "none deleted" out &&
 	test -s "$newest"
+'
+
+test_expect_success 'a segment spans at most 30 days: older history gets a segment of its own' '
+	export WR_LEDGER="$TRASH/span.jsonl" WR_ARCHIVE_SEGMENT_BYTES= &&
+	runs dddd0001 2026-01-10T10:00 &&
+	wr-ledger compact --keep 1d >out &&
+	runs eeee0001 2026-01-12T10:00 &&
+	wr-ledger compact --keep 1d >out &&
+	ls "$WR_LEDGER".archive.* >segs &&
+	test $(wc -l <segs) = 1 &&
+	runs ffff0001 2026-03-10T10:00 &&
+	wr-ledger compact --keep 1d >out &&
+	ls "$WR_LEDGER".archive.* >segs &&
+	test $(wc -l <segs) = 2 &&
+	wr-ledger verify >out &&
+	test_grep " 0 problems" out &&
+	figures span.before &&
+	wr-ledger --json compact --archives-keep 60d >out.json &&
+	jq -e ".archives_deleted | length == 1" out.json &&
+	wr-ledger verify >out &&
+	test_grep " 0 problems" out &&
+	figures span.after &&
+	test_cmp span.before span.after
 '
 
 test_done
