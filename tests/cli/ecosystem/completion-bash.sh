@@ -1,5 +1,5 @@
 #!/bin/bash
-# The bash completion, driven as bash does: source it, set COMP_WORDS and
+# The bash completion as installed (meson install --destdir), driven as bash does: source it, set COMP_WORDS and
 # COMP_CWORD, call the function, read COMPREPLY. Run ids, workflows and
 # outbox ids come from a hand-built ledger; a hostile workflow name must
 # come back quoted and never run.
@@ -7,7 +7,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/lib-eco.sh"
 
-. "$WR_SRC/completions/bash/wr"
+installed_completions || { echo "Bail out! meson install --destdir failed"; exit 1; }
+. "$COMP_BASH"
 
 # comp WORD...: complete the last word of the line; one candidate per line
 # in the file "got", sorted.
@@ -224,6 +225,12 @@ test_expect_success 'without jq the ids come out the same (sed)' '
 test_expect_success 'no ledger at all: no candidates and no error' '
 	comp wr-watch --ledger "$TRASH/none.jsonl" show "" 2>err && want &&
 	test_must_fail test -s err
+'
+
+test_expect_success 'wr-recover cancel, wr-watch check --run, wr-outbox add --run: run ids' '
+	comp wr-recover cancel "" && test_grep "^${B: -8}$" got && test_grep "^${F: -8}$" got &&
+	comp wr-watch check --run "" && test_grep "^${F: -8}$" got &&
+	comp wr-outbox add --run "" && test_grep "^${F: -8}$" got
 '
 
 test_done

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The fish completion, through fish's own 'complete -C' (skipped when fish
+# The fish completion as installed (meson install --destdir), through fish's own 'complete -C' (skipped when fish
 # is not installed: it is optional).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -11,9 +11,11 @@ if ! command -v fish >/dev/null; then
 	exit
 fi
 
+installed_completions || { echo "Bail out! meson install --destdir failed"; exit 1; }
+
 # comp LINE: the candidates (without descriptions), sorted, in "got".
 comp() {
-	fish --no-config -c 'source $argv[1]; complete -C$argv[2]' "$WR_SRC/completions/fish/wr.fish" "$1" >raw &&
+	fish --no-config -c 'source $argv[1]; complete -C$argv[2]' "$COMP_FISH" "$1" >raw &&
 	cut -f1 raw | sort -u >got
 }
 
@@ -28,7 +30,7 @@ D=2026-11-01T10
 HOSTILE='$(touch pwned)'
 
 test_expect_success 'the file parses' '
-	fish --no-config -n "$WR_SRC/completions/fish/wr.fish"
+	fish --no-config -n "$COMP_FISH"
 '
 
 test_expect_success 'a ledger: a failed run (alpha), a blocked one (nightly import)' '
@@ -79,6 +81,16 @@ test_expect_success 'wr-outbox: commands and --kind values' '
 
 test_expect_success 'wr-ledger: commands' '
 	comp "wr-ledger " && want compact repair stats verify
+'
+
+test_expect_success 'ids at every RUN and ID position' '
+	comp "wr-recover cancel " && test_grep "^${B: -8}$" got && test_grep "^${F: -8}$" got &&
+	comp "wr-recover retry " && test_grep "^${B: -8}$" got &&
+	comp "wr-watch show " && test_grep "^${F: -8}$" got &&
+	comp "wr-watch check --run " && test_grep "^${F: -8}$" got &&
+	id=$(wr-outbox add --kind custom --message "to ack") &&
+	comp "wr-outbox ack " && test_grep "^${id: -8}$" got &&
+	comp "wr-outbox add --run " && test_grep "^${F: -8}$" got
 '
 
 test_done

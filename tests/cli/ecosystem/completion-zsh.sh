@@ -1,5 +1,5 @@
 #!/bin/bash
-# The zsh completion: it parses, it is autoloadable by its #compdef line,
+# The zsh completion as installed (meson install --destdir): it parses, it is autoloadable by its #compdef line,
 # and, driven through zsh's zpty in an interactive shell, it completes
 # verbs, option values and run ids (skipped when zsh is not installed: it
 # is optional).
@@ -13,12 +13,14 @@ if ! command -v zsh >/dev/null; then
 	exit
 fi
 
+installed_completions || { echo "Bail out! meson install --destdir failed"; exit 1; }
+
 B=0190aaaa-0000-7000-8000-00000000b002
 D=2026-11-01T10
 
 test_expect_success 'the file parses and names every tool' '
-	zsh -n "$WR_SRC/completions/zsh/_wr" &&
-	head -1 "$WR_SRC/completions/zsh/_wr" >first &&
+	zsh -n "$COMP_ZSH" &&
+	head -1 "$COMP_ZSH" >first &&
 	for t in $WR_TOOLS; do test_grep " $t( |\$)" first || return 1; done
 '
 
@@ -31,7 +33,7 @@ test_expect_success 'a ledger with a blocked run' '
 
 # comp LINE: what zsh lists for LINE<TAB>, via a pseudo-terminal.
 comp() {
-	mkdir -p fpath && cp "$WR_SRC/completions/zsh/_wr" fpath/ &&
+	mkdir -p fpath && cp "$COMP_ZSH" fpath/ &&
 	cat >drive.zsh <<-\EOF_
 	zmodload zsh/zpty
 	# wait_for WORD: read the terminal until WORD was printed twice (echoed
@@ -77,6 +79,21 @@ test_expect_success 'wr-run: the agent options' '
 test_expect_success 'wr-recover unblock: the blocked run' '
 	comp "wr-recover unblock " &&
 	test_grep "${B: -8}" got
+'
+
+test_expect_success 'run ids at every RUN position' '
+	comp "wr-recover cancel " && test_grep "${B: -8}" got &&
+	comp "wr-recover retry " && test_grep "${B: -8}" got &&
+	comp "wr-watch show " && test_grep "${B: -8}" got &&
+	comp "wr-watch check --run " && test_grep "${B: -8}" got &&
+	comp "wr-outbox add --run " && test_grep "${B: -8}" got
+'
+
+test_expect_success 'outbox ids at every ID position' '
+	id=$(wr-outbox add --kind custom --message "to ack") &&
+	comp "wr-outbox ack " && test_grep "${id: -8}" got &&
+	test_expect_code 1 wr-outbox deliver --max-attempts 1 -- false >out &&
+	comp "wr-outbox retry " && test_grep "${id: -8}" got
 '
 
 test_done

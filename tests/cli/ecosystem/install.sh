@@ -21,11 +21,23 @@ option() {
 case $datadir in /*) ;; *) datadir=$prefix/$datadir ;; esac
 SHARE=$DEST$datadir
 
-test_expect_success 'nothing is installed outside the prefix' '
-	(cd "$DEST" && find . -type f) | sed "s|^\.||" >files &&
+# fish reads no completions under /usr/local: a /usr/local install puts
+# them in /etc/fish/completions (completions/meson.build).
+FISHDIR=$(option fish_completions_dir)
+if [ -z "$FISHDIR" ]; then
+	case $prefix in
+	/usr) FISHDIR=/usr/share/fish/vendor_completions.d ;;
+	/usr/local) FISHDIR=/etc/fish/completions ;;
+	*) FISHDIR=$datadir/fish/vendor_completions.d ;;
+	esac
+fi
+
+test_expect_success 'nothing is installed outside the prefix but the fish completions' '
+	(cd "$DEST" && find . -type f) >found &&
+	sed "s|^\.||" found >files &&
 	test -s files &&
 	while read -r f; do
-		case $f in "$prefix"/*) ;; *) echo "outside $prefix: $f" >&2; return 1 ;; esac
+		case $f in "$prefix"/* | "$FISHDIR"/wr-*.fish) ;; *) echo "outside $prefix: $f" >&2; return 1 ;; esac
 	done <files
 '
 
@@ -64,16 +76,34 @@ if [ "$(option bash_completions)" = true ]; then
 fi
 
 if [ "$(option fish_completions)" = true ]; then
-	test_expect_success 'fish completions, one per tool' '
+	test_expect_success 'fish completions, one per tool, where fish reads them without XDG_DATA_DIRS' '
 		for t in $WR_TOOLS; do
-			test -f "$SHARE/fish/vendor_completions.d/$t.fish" || return 1
-		done
+			test -f "$DEST$FISHDIR/$t.fish" || return 1
+		done &&
+		case $prefix in
+		/usr | /usr/local)
+			env -u XDG_DATA_DIRS fish -c "string join \n -- \$fish_complete_path" >path &&
+			grep -qxF "$FISHDIR" path ;;
+		esac
+	'
+
+	test_expect_success 'fish, pointed at the installed tree, loads them by name and completes run ids' '
+		created 0190aaaa-0000-7000-8000-00000000f001 alpha 2026-11-01T10:00:00.000Z &&
+		env -u XDG_DATA_DIRS PATH="$DEST$prefix/bin:$PATH" fish -c \
+			"set -p fish_complete_path $DEST$FISHDIR; complete -C \"wr-recover cancel \"" >raw &&
+		cut -f1 raw >got &&
+		test_grep "^0000f001$" got
 	'
 fi
 
 if [ "$(option zsh_completions)" = true ]; then
-	test_expect_success 'zsh completion in site-functions' '
-		test -f "$SHARE/zsh/site-functions/_wr"
+	test_expect_success 'zsh completion in site-functions, on zsh'"'"'s own fpath for /usr/local' '
+		test -f "$SHARE/zsh/site-functions/_wr" &&
+		case $prefix in
+		/usr/local)
+			zsh -fc "print -l \$fpath" >fpath &&
+			grep -qxF "$datadir/zsh/site-functions" fpath ;;
+		esac
 	'
 fi
 

@@ -15,3 +15,29 @@ one_run() {
 tty() {
 	script -qec "$1" /dev/null </dev/null | tr -d '\r'
 }
+
+# installed_completions: meson install --destdir into $TRASH/dest; sets
+# COMP_BASH, COMP_FISH (wr-recover's files: every tool's is the same file)
+# and COMP_ZSH to the installed completion files, so that the completion
+# tests drive what an install puts where each shell reads it.
+installed_completions() {
+	local dest=$TRASH/dest opts prefix datadir fishdir
+	meson install -C "$WR_BUILD" --destdir "$dest" --no-rebuild --quiet >"$TRASH/install.log" 2>&1 ||
+		{ cat "$TRASH/install.log" >&2; return 1; }
+	opts=$(meson introspect "$WR_BUILD" --buildoptions) || return 1
+	prefix=$(printf '%s' "$opts" | jq -r '.[] | select(.name == "prefix") | .value')
+	datadir=$(printf '%s' "$opts" | jq -r '.[] | select(.name == "datadir") | .value')
+	fishdir=$(printf '%s' "$opts" | jq -r '.[] | select(.name == "fish_completions_dir") | .value')
+	case $datadir in /*) ;; *) datadir=$prefix/$datadir ;; esac
+	if [ -z "$fishdir" ]; then
+		case $prefix in
+		/usr) fishdir=/usr/share/fish/vendor_completions.d ;;
+		/usr/local) fishdir=/etc/fish/completions ;;
+		*) fishdir=$datadir/fish/vendor_completions.d ;;
+		esac
+	fi
+	COMP_BASH=$dest$datadir/bash-completion/completions/wr-recover
+	COMP_FISH=$dest$fishdir/wr-recover.fish
+	COMP_ZSH=$dest$datadir/zsh/site-functions/_wr
+	test -f "$COMP_BASH" && test -f "$COMP_FISH" && test -f "$COMP_ZSH"
+}
