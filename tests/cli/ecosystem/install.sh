@@ -24,13 +24,7 @@ SHARE=$DEST$datadir
 # fish reads no completions under /usr/local: a /usr/local install puts
 # them in /etc/fish/completions (completions/meson.build).
 FISHDIR=$(option fish_completions_dir)
-if [ -z "$FISHDIR" ]; then
-	case $prefix in
-	/usr) FISHDIR=/usr/share/fish/vendor_completions.d ;;
-	/usr/local) FISHDIR=/etc/fish/completions ;;
-	*) FISHDIR=$datadir/fish/vendor_completions.d ;;
-	esac
-fi
+[ -n "$FISHDIR" ] || FISHDIR=$(fish_default_dir "$prefix" "$datadir")
 
 test_expect_success 'nothing is installed outside the prefix but the fish completions' '
 	(cd "$DEST" && find . -type f) >found &&

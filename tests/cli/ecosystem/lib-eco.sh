@@ -16,6 +16,16 @@ tty() {
 	script -qec "$1" /dev/null </dev/null | tr -d '\r'
 }
 
+# fish_default_dir PREFIX DATADIR: where completions/meson.build puts fish's
+# completions by default (fish reads none under /usr/local).
+fish_default_dir() {
+	case $1 in
+	/usr) echo /usr/share/fish/vendor_completions.d ;;
+	/usr/local) echo /etc/fish/completions ;;
+	*) echo "$2/fish/vendor_completions.d" ;;
+	esac
+}
+
 # installed_completions: meson install --destdir into $TRASH/dest; sets
 # COMP_BASH, COMP_FISH (wr-recover's files: every tool's is the same file)
 # and COMP_ZSH to the installed completion files, so that the completion
@@ -29,13 +39,7 @@ installed_completions() {
 	datadir=$(printf '%s' "$opts" | jq -r '.[] | select(.name == "datadir") | .value')
 	fishdir=$(printf '%s' "$opts" | jq -r '.[] | select(.name == "fish_completions_dir") | .value')
 	case $datadir in /*) ;; *) datadir=$prefix/$datadir ;; esac
-	if [ -z "$fishdir" ]; then
-		case $prefix in
-		/usr) fishdir=/usr/share/fish/vendor_completions.d ;;
-		/usr/local) fishdir=/etc/fish/completions ;;
-		*) fishdir=$datadir/fish/vendor_completions.d ;;
-		esac
-	fi
+	[ -n "$fishdir" ] || fishdir=$(fish_default_dir "$prefix" "$datadir")
 	COMP_BASH=$dest$datadir/bash-completion/completions/wr-recover
 	COMP_FISH=$dest$fishdir/wr-recover.fish
 	COMP_ZSH=$dest$datadir/zsh/site-functions/_wr
