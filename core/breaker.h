@@ -3,11 +3,11 @@
  * The reducer keeps each workflow's window of recent outcomes and the
  * breaker's state from breaker.changed events; these helpers are the
  * decision side: pure functions that append breaker.changed (and the
- * breaker_open outbox entry) to a batch. Policy (DESIGN.md): over the last
- * 10 outcomes, open at >= 50% failures with at least 5 outcomes; cooldown
- * 5m, doubling on each re-open without a success, at most 1h; after the
- * cooldown one trial runs (half_open); its success closes, its failure
- * re-opens. */
+ * breaker_open outbox entry) to a batch. Policy (docs/DESIGN.md
+ * "Policies"): over the last 10 outcomes, open at >= 50% failures with at
+ * least 5 outcomes; cooldown 5m, doubling on each re-open without a
+ * success, at most 1h; after the cooldown one trial runs (half_open); its
+ * success closes, its failure re-opens. */
 #ifndef WR_BREAKER_H
 #define WR_BREAKER_H
 

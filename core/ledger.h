@@ -1,6 +1,6 @@
 /* ledger.h - the ledger file: where it is, reading it, committing to it.
  *
- * The commit protocol (DESIGN.md "Commit protocol"):
+ * The commit protocol (docs/DESIGN.md "The commit protocol"):
  *   1. flock a sidecar PATH.lock (it survives compaction's rename);
  *   2. bring the in-memory state up to date: replay what was appended since
  *      this handle last looked (all of it when the file was replaced);

@@ -48,7 +48,7 @@ struct wr_scan {
 	off_t off;            /* end of the last whole decision consumed */
 	int64_t line;         /* number of the line at off (1-based) */
 	int64_t last_seq;     /* highest seq delivered */
-	/* Compaction (DESIGN.md "wr-ledger compact"): a compacted ledger starts
+	/* Compaction (docs/DESIGN.md "Compaction"): a compacted ledger starts
 	 * with a ledger.compacted marker of seq L+1 for "compacted through L";
 	 * the lines after it keep their original seqs (<= L, increasing, with
 	 * gaps where events moved to an archive), and appends go on at L+2.

@@ -35,7 +35,7 @@ int wr_status_ended(enum wr_status s);
 const char *wr_outbox_state_name(enum wr_outbox_state s);
 int wr_outbox_state_from_name(const char *s);
 
-/* Defaults of DESIGN.md "wr-run". */
+/* Defaults (docs/DESIGN.md "Policies"). */
 #define WR_DEF_MAX_ATTEMPTS 3
 #define WR_DEF_HEARTBEAT_MS 30000
 #define WR_DEF_LEASE_MS 120000
