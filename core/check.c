@@ -3,6 +3,7 @@
  * the ledger, the clock and the process table; the decision itself is
  * core/decide_check.c). */
 #include "check.h"
+#include "outlog.h"
 #include "sysinfo.h"
 #include "timefmt.h"
 
@@ -56,6 +57,12 @@ static void kill_found(const struct wr_state *st, json_t *found)
 	}
 }
 
+/* What a lost attempt printed, from its log (the last live save). */
+static json_t *lost_output(void *ctx, const char *run, int64_t attempt)
+{
+	return wr_outlog_tail_of(ctx, run, attempt);
+}
+
 int wr_check_lost(struct wr_ledger *l, struct wr_check_req *req)
 {
 	if (!req->host)
@@ -64,6 +71,10 @@ int wr_check_lost(struct wr_ledger *l, struct wr_check_req *req)
 		req->boot_id = wr_boot_id();
 	if (!req->proc)
 		req->proc = wr_proc_probe;
+	if (!req->output) {
+		req->output = lost_output;
+		req->output_ctx = l->path;
+	}
 	if (!req->found)
 		req->found = json_array();
 	json_array_clear(req->found);

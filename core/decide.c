@@ -154,7 +154,8 @@ int wr_finish_events(const struct wr_state *st, const struct wr_run *r, const st
 		wr_agent_counts_set(det, &f->agent);
 		if (back)
 			wr_jset_int(det, "overdue_period", back);
-		if (f->output && (f->outcome == WR_OUT_TIMEOUT || f->outcome == WR_OUT_STUCK || f->outcome == WR_OUT_ERROR))
+		if (f->output && (f->outcome == WR_OUT_TIMEOUT || f->outcome == WR_OUT_STUCK || f->outcome == WR_OUT_ERROR ||
+				  f->outcome == WR_OUT_LOST))
 			wr_jset(det, "output", json_incref(f->output));
 		wr_outbox_enqueue(events, kind, msg, f->reason, r->id, r->workflow, det);
 	}

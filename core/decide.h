@@ -38,7 +38,7 @@ struct wr_finish {
 	const char *code;          /* wr_reason_name() token of a stop, or NULL */
 	struct wr_agent_counts agent;
 	/* The tail of what the attempt printed (core/outlog.h), borrowed, or
-	 * NULL: details.output of a timeout, stuck or failed entry. */
+	 * NULL: details.output of a timeout, stuck, lost or failed entry. */
 	json_t *output;
 };
 
@@ -51,7 +51,7 @@ json_t *wr_finished_event(const struct wr_run *r, const struct wr_finish *f, int
  * breaker change it causes, and the outbox entry its outcome calls for
  * (timeout, stuck, lost, failed when no retry can follow, cancelled,
  * recovered on a success after failures); the entries of an attempt that
- * failed (timeout, stuck, failed) carry f->output as details.output. The entry's reason is a machine
+ * failed (timeout, stuck, lost, failed) carry f->output as details.output. The entry's reason is a machine
  * token (f->code, else timeout, lost, cancelled, cannot_run, signal,
  * exit_code, recovered), its message the sentence, and details.detail
  * f->reason, so that a router (workrail) can switch on the reason. Returns 0, or -1 with wr_seterr

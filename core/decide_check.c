@@ -155,7 +155,10 @@ int wr_decide_check(const struct wr_state *st, int64_t now, void *reqp, struct w
 			continue;
 		struct wr_finish fin = {.attempt = a->n, .outcome = WR_OUT_LOST, .exit_code = -1, .duration_ms = -1,
 					.cpu_ms = -1, .max_rss_kb = -1, .output_bytes = -1, .reason = why};
-		if (wr_finish_events(st, r, &fin, now, out->events) < 0)
+		fin.output = req->output ? req->output(req->output_ctx, r->id, a->n) : NULL;
+		int fr = wr_finish_events(st, r, &fin, now, out->events);
+		json_decref(fin.output);
+		if (fr < 0)
 			return -1;
 	}
 	return 0;

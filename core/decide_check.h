@@ -26,6 +26,10 @@ struct wr_check_req {
 	const char *workflow;      /* only this workflow, or NULL */
 	const char *run;           /* only this run, or NULL */
 	int dry_run;               /* decide, but append nothing */
+	/* The tail of what an attempt printed (core/outlog.h; a new reference,
+	 * or NULL), for the lost entry's details.output; NULL: none. */
+	json_t *(*output)(void *ctx, const char *run, int64_t attempt);
+	void *output_ctx;
 	/* Out: what was found (array of objects {run, workflow, attempt, reason}),
 	 * owned by the caller, filled by the decision. */
 	json_t *found;

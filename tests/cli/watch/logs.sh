@@ -2,7 +2,7 @@
 # What an attempt printed: wr-run keeps the last 64 KiB of each stream
 # beside the ledger (LEDGER.logs/RUN/ATTEMPT.log, the ledger directory's
 # mode, never under $HOME), the notifications of failed, timed out, stuck
-# and escalated attempts carry the last lines, wr-watch logs prints them
+# escalated and lost attempts carry the last lines, wr-watch logs prints them
 # (--attempt, --stream, --follow until the attempt ends), compaction
 # removes the logs of the runs it archives.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -128,6 +128,24 @@ test_expect_success 'an escalation carries the failed attempt'"'"'s output' '
 	test_expect_code 1 wr-recover >/dev/null &&
 	entry escalated e.json &&
 	jq -e ".details.output.stderr == \"why it failed\"" e.json
+'
+
+test_expect_success 'a wr-run killed mid-attempt: the lost entry and wr-watch logs have its last saved output' '
+	{ wr-run --workflow doomed -- sh -c "echo before it died; exec sleep 60" >/dev/null 2>&1 & } &&
+	run=$! && echo $run >>"$TRASH/pids" &&
+	test_wait_until eval "grep -q \"before it died\" \"$WR_LEDGER\".logs/*/1.log" &&
+	id=$(run_of doomed) &&
+	head -n 1 "$WR_LEDGER.logs/$id/1.log" | jq -e ".live == true" &&
+	test_kill_here -KILL $run &&
+	test_expect_code 137 test_wait_pid $run &&
+	test_expect_code 1 wr-watch check >/dev/null &&
+	entry lost e.json &&
+	jq -e ".run == \"$id\" and .details.output.stdout == \"before it died\"" e.json &&
+	wr-watch logs "$id" >out &&
+	echo "before it died" >want && test_cmp want out &&
+	: "the log stays live, the ledger says the attempt ended: --follow ends" &&
+	wr-watch logs "$id" --follow >out &&
+	test_cmp want out
 '
 
 test_expect_success 'compaction removes the logs of the runs it archives, not of the others' '
