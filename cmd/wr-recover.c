@@ -496,6 +496,15 @@ out:
 	return ret;
 }
 
+/* What a launch would do, for a dry run: launch, or wait for a live one. */
+static void dry_launch(const struct wr_run *r, char *extra, size_t nextra)
+{
+	if (wr_launch_live(r, now_ms(), wr_hostname(), wr_boot_id(), wr_proc_probe))
+		snprintf(extra, nextra, "a launch of this run is under way (wr-run pid %lld)", (long long)r->launch.pid);
+	else
+		snprintf(extra, nextra, "would launch attempt %zu", r->natt + 1);
+}
+
 /* ---- the pass ---- */
 
 static int proc_probe(int64_t pid, int64_t pid_start)
@@ -631,7 +640,7 @@ static int pass(void)
 		char extra[PATH_MAX + 128] = "";
 		int launched = 0;
 		if (dry_run) {
-			snprintf(extra, sizeof extra, "would launch attempt %zu", r->natt + 1);
+			dry_launch(r, extra, sizeof extra);
 		} else {
 			char *id = ids[i];
 			int64_t next = 0;
@@ -693,7 +702,7 @@ static int cmd_retry(const char *arg)
 	int launched = 0, rc = WR_EXIT_OK;
 	int64_t next = (int64_t)r->natt + 1;
 	if (dry_run) {
-		snprintf(extra, sizeof extra, "would launch attempt %lld", (long long)next);
+		dry_launch(r, extra, sizeof extra);
 	} else {
 		int lr = launch_run(id, 1, &next, extra, sizeof extra);
 		launched = lr == 1;

@@ -84,7 +84,9 @@ test_expect_success 'its launch lock holder killed, later passes still see the l
 	passes 3 &&
 	test "$(count "select(.type == \"run.launched\")")" = 1 &&
 	waiting $run 1 &&
-	alive $pid
+	alive $pid &&
+	wr-recover --dry-run >dry.out &&
+	test_grep "a launch of this run is under way \(wr-run pid $pid\)" dry.out
 '
 
 test_expect_success 'its wr-run killed before its start: launched again, exactly once' '
