@@ -80,7 +80,7 @@ static const char usage_more[] =
 	"  --quiet-on-success    print nothing when the attempt succeeds; else print\n"
 	"                        its whole output afterwards (as chronic)\n"
 	"  --print-id            say the run id on stderr as the attempt starts\n"
-	"                        (always on a terminal, but with --quiet-on-success)\n"
+	"                        (always on a terminal, unless --quiet-on-success)\n"
 	"  --expect-every DUR    expect the workflow to succeed every DUR: 'wr-watch\n"
 	"                        check' records it overdue when no attempt succeeded\n"
 	"                        within DUR plus --grace (the latest setting wins)\n"
