@@ -54,7 +54,11 @@ test_expect_success 'wr-watch check, expect, status, show, stats' '
 
 test_expect_success 'wr-recover: a pass and the verbs' '
 	{ wr-recover --json >pass.json || test $? = 1; } &&
-	wr-recover --json --dry-run >dry.json &&
+	{ wr-recover --json --dry-run >dry.json || test $? = 1; } &&
+	: "a dry run decides something: the line carries dry_run" &&
+	test_expect_code 1 wr-run --workflow dryrun --max-attempts 2 --backoff 1ms -- false &&
+	{ wr-recover --json --dry-run >>dry.json || test $? = 1; } &&
+	test_grep "\"dry_run\":true" dry.json &&
 	wr-watch --json --status blocked >now.json &&
 	jq -r .run now.json >blocked &&
 	blocked=$(head -n 1 blocked) &&
