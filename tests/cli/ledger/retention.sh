@@ -3,7 +3,7 @@
 # segments whose newest event is older than DUR, never the newest one; the
 # chain stays whole (the oldest kept segment's marker no longer names the
 # deleted one), verify is clean, and the stats that come from the totals
-# (wr-watch stats --format prometheus, wr-ledger stats) are unchanged; a
+# (wr-watch stats, also --format prometheus, wr-ledger stats) are unchanged; a
 # segment spans at most 30 days, so that old history can go.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -31,7 +31,9 @@ figures() {
 	wr-watch stats --format prometheus >"$1.prom" &&
 	grep -E "^wr_(runs|attempts|breaker_opens)_total" "$1.prom" >"$1" &&
 	wr-ledger --json stats >"$1.json" &&
-	jq -c "{events, workflows}" "$1.json" >>"$1"
+	jq -c "{events, workflows}" "$1.json" >>"$1" &&
+	wr-watch --json stats >>"$1" &&
+	wr-watch stats >>"$1"
 }
 
 test_expect_success 'three compactions of old runs: three segments' '
