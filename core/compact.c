@@ -493,180 +493,196 @@ static json_t *seed_with_archived(const struct wr_state *st, struct archiving *a
 	return seed;
 }
 
-int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res)
+/* A compaction under way: the mapped ledger, its lines, their entities
+ * and decisions, and which lines move (arch: 1 to the archive, 0 kept,
+ * 2 neither: the old marker when its segment is extended). */
+struct plan {
+	char *map;
+	size_t size;
+	struct line *ln;
+	size_t nl, capl;
+	unsigned char *arch;
+	int32_t *dec_root;        /* each whole decision's entity (-1: none) */
+	size_t ndec, capd;
+	struct cctx c;
+	int32_t pin;
+	int64_t cutoff;
+	char *apath, *hpath;      /* the new segment; the one it extends */
+	struct wr_buf hb, ab;     /* their contents */
+};
+
+static void plan_free(struct plan *p)
 {
-	memset(res, 0, sizeof *res);
-	if (wr_ledger_lock(l) < 0)
-		return -1;
-	int rc = -1;
-	char *map = NULL;
-	size_t size = 0;
-	struct line *ln = NULL;
-	size_t nl = 0, capl = 0;
-	unsigned char *arch = NULL;
-	int32_t *dec_root = NULL;
-	size_t ndec = 0, capd = 0;
-	struct cctx c = {0};
-	struct wr_buf live = {0}, ab = {0};
-	char *atmp = NULL, *ltmp = NULL, *apath = NULL, *hpath = NULL;
-	struct wr_buf hb = {0};
-	if (wr_ledger_sync_locked(l) < 0)
-		goto out;
-	c.st = &l->st;
-	size = (size_t)l->scan.off;
-	res->through = l->st.last_seq;
-	if (size == 0) {
-		rc = 0;
-		goto out;
+	if (p->map)
+		munmap(p->map, p->size);
+	wr_buf_free(&p->ab);
+	wr_buf_free(&p->hb);
+	free(p->hpath);
+	free(p->apath);
+	free(p->ln);
+	free(p->arch);
+	free(p->dec_root);
+	free(p->c.parent);
+	free(p->c.last_ts);
+	free(p->c.ok);
+	wr_map_free(&p->c.ents, NULL);
+}
+
+/* Lines [first, p->nl) are a whole decision: their entities are joined
+ * and it gets the next decision index. */
+static void whole_decision(struct plan *p, size_t first)
+{
+	int32_t root = -1;
+	for (size_t i = first; i < p->nl; i++) {
+		p->ln[i].dec = (int32_t)p->ndec;
+		if (p->ln[i].ent < 0)
+			continue;
+		if (root < 0)
+			root = p->ln[i].ent;
+		else
+			unite(&p->c, root, p->ln[i].ent);
 	}
-	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, l->fd, 0);
-	if (map == MAP_FAILED) {
-		map = NULL;
-		wr_seterrsys("unable to map ledger %s", l->path);
-		goto out;
-	}
-	entity(&c, 'p', "", 0); /* entity 0: the pin */
-	c.ok[0] = 0;
-	int64_t cutoff = wr_now_ms() - keep_ms;
-	/* One pass: lines, their entity, and whole decisions (as scan.c
-	 * assembles them; what is not part of a whole decision stays). */
-	size_t pend = 0;  /* index of the first line of a pending batch */
+	WR_GROW(p->dec_root, p->capd, p->ndec + 1);
+	p->dec_root[p->ndec++] = root;
+}
+
+/* One pass over the mapped ledger: its lines, their entity, and whole
+ * decisions (as scan.c assembles them; what is not part of a whole
+ * decision stays). */
+static void read_lines(struct wr_ledger *l, struct plan *p)
+{
+	size_t pend = 0; /* index of the first line of a pending batch */
 	int want = 0, have = 0;
-	for (size_t pos = 0; pos < size;) {
-		if (l->on_progress && (nl & 0xffff) == 0)
-			l->on_progress(l->on_progress_ctx, (off_t)pos, (off_t)size);
-		const char *nlp = memchr(map + pos, '\n', size - pos);
+	for (size_t pos = 0; pos < p->size;) {
+		if (l->on_progress && (p->nl & 0xffff) == 0)
+			l->on_progress(l->on_progress_ctx, (off_t)pos, (off_t)p->size);
+		const char *nlp = memchr(p->map + pos, '\n', p->size - pos);
 		if (!nlp)
 			break; /* cannot happen: scan.off ends a line */
-		size_t len = (size_t)(nlp - (map + pos));
-		WR_GROW(ln, capl, nl + 1);
-		struct line *L = &ln[nl];
-		L->off = (off_t)pos;
-		L->len = (uint32_t)len;
-		L->ent = 0;
-		L->dec = -1;
+		size_t len = (size_t)(nlp - (p->map + pos));
+		WR_GROW(p->ln, p->capl, p->nl + 1);
+		struct line *L = &p->ln[p->nl];
+		*L = (struct line){(off_t)pos, (uint32_t)len, 0, -1};
 		pos += len + 1;
 		struct wr_event ev;
 		struct wr_decode_err err;
-		int okline = len <= WR_LINE_MAX && wr_event_decode(map + L->off, len, &ev, &err) == 0;
-		if (!okline) {
-			want = 0;  /* a bad line: it and any pending batch stay */
-			nl++;
+		if (len > WR_LINE_MAX || wr_event_decode(p->map + L->off, len, &ev, &err) < 0) {
+			want = 0; /* a bad line: it and any pending batch stay */
+			p->nl++;
 			continue;
 		}
-		L->ent = event_entity(&c, &ev);
+		L->ent = event_entity(&p->c, &ev);
 		int bi = ev.batch_i, bn = ev.batch_n;
 		wr_event_clear(&ev);
 		if (bn == 0 || bi == 1) {
-			want = 0;
-			if (bn == 0) {
-				L->dec = (int32_t)ndec;
-			} else {
-				want = bn;
-				have = 1;
-				pend = nl;
-			}
+			want = bn;
+			have = 1;
+			pend = p->nl;
 		} else if (want && bi == have + 1 && bn == want) {
 			have++;
 		} else {
 			want = 0;
-			nl++;
+			p->nl++;
 			continue;
 		}
-		nl++;
+		p->nl++;
 		if (want && have < want)
 			continue;
-		/* a whole decision: lines [first, nl) */
-		size_t first = want ? pend : nl - 1;
+		whole_decision(p, want ? pend : p->nl - 1);
 		want = 0;
-		int32_t root = -1;
-		for (size_t i = first; i < nl; i++) {
-			ln[i].dec = (int32_t)ndec;
-			if (ln[i].ent < 0)
-				continue;
-			if (root < 0)
-				root = ln[i].ent;
-			else
-				unite(&c, root, ln[i].ent);
-		}
-		WR_GROW(dec_root, capd, ndec + 1);
-		dec_root[ndec++] = root;
 	}
-	for (size_t e = 1; e < c.nent; e++)
-		if (!c.ok[e] || c.last_ts[e] >= cutoff)
-			unite(&c, (int32_t)e, 0);
-	arch = wr_xcalloc(nl ? nl : 1, 1);
-	int32_t pin = find(&c, 0);
-	for (size_t i = 0; i < nl; i++) {
-		if (ln[i].dec < 0)
+}
+
+/* What moves: every entity that ended before the cutoff, with all it
+ * shares a decision with; the counts in res. 0 when only ledger metadata
+ * would move (an old marker, breaker changes): not worth a segment. */
+static int choose(struct plan *p, struct wr_compact_result *res)
+{
+	for (size_t e = 1; e < p->c.nent; e++)
+		if (!p->c.ok[e] || p->c.last_ts[e] >= p->cutoff)
+			unite(&p->c, (int32_t)e, 0);
+	p->arch = wr_xcalloc(p->nl ? p->nl : 1, 1);
+	p->pin = find(&p->c, 0);
+	for (size_t i = 0; i < p->nl; i++) {
+		if (p->ln[i].dec < 0)
 			continue;
-		int32_t root = dec_root[ln[i].dec];
-		arch[i] = root < 0 || find(&c, root) != pin;
-		if (arch[i])
+		int32_t root = p->dec_root[p->ln[i].dec];
+		p->arch[i] = root < 0 || find(&p->c, root) != p->pin;
+		if (p->arch[i])
 			res->archived_events++;
 	}
-	res->kept_events = (int64_t)nl - res->archived_events;
-	for (size_t i = 0; i < c.ents.n; i++) {
-		int32_t e = (int32_t)(uintptr_t)wr_map_at(&c.ents, i);
-		if (e && find(&c, e) != pin) {
-			if (wr_map_key_at(&c.ents, i)[0] == 'r')
+	res->kept_events = (int64_t)p->nl - res->archived_events;
+	for (size_t i = 0; i < p->c.ents.n; i++) {
+		int32_t e = (int32_t)(uintptr_t)wr_map_at(&p->c.ents, i);
+		if (e && find(&p->c, e) != p->pin) {
+			if (wr_map_key_at(&p->c.ents, i)[0] == 'r')
 				res->archived_runs++;
 			else
 				res->archived_outbox++;
 		}
 	}
-	/* Only ledger metadata would move (an old marker, breaker changes):
-	 * not worth a segment. */
 	if (res->archived_runs + res->archived_outbox == 0) {
 		res->archived_events = 0;
-		res->kept_events = (int64_t)nl;
-		rc = 0;
-		goto out;
+		res->kept_events = (int64_t)p->nl;
+		return 0;
 	}
+	return 1;
+}
 
-	/* The archive first, complete and durable, under its final name. The
-	 * newest segment (the one the live marker names) is extended while it
-	 * stays under the size limit, so the chain stays short: a copy of it
-	 * plus the moved lines (not the old marker: it names that segment)
-	 * goes in as a new segment, and the old one is removed once the new
-	 * ledger is in place. */
+/* The archive first, complete and durable, under its final name. The
+ * newest segment (the one the live marker names) is extended while it
+ * stays under the size and span limits, so the chain stays short: a copy
+ * of it plus the moved lines (not the old marker: it names that segment)
+ * goes in as a new segment, and the old one is removed once the new
+ * ledger is in place. 0 or -1 with wr_errmsg(). */
+static int write_archive(struct wr_ledger *l, struct plan *p, struct wr_compact_result *res)
+{
 	long k = next_archive(l->path);
-	apath = wr_xasprintf("%s.archive.%ld", l->path, k);
-	atmp = wr_temp_path(apath);
+	p->apath = wr_xasprintf("%s.archive.%ld", l->path, k);
 	char *head = marker_archive(l->path);
 	if (head) {
 		char *dir = dir_of(l->path);
-		hpath = wr_xasprintf("%s/%s", dir, head);
+		p->hpath = wr_xasprintf("%s/%s", dir, head);
 		free(dir);
 		free(head);
-		if (ln[0].dec >= 0)
-			arch[0] = 2; /* the old marker goes to neither file */
-		gather(&ab, map, ln, nl, arch, 1);
+		if (p->ln[0].dec >= 0)
+			p->arch[0] = 2; /* the old marker goes to neither file */
+		gather(&p->ab, p->map, p->ln, p->nl, p->arch, 1);
 		size_t max = wr_archive_segment_max();
-		if (ab.len >= max || read_segment(hpath, max - ab.len, &hb) < 0 || span_too_long(&hb, &ab)) {
-			wr_buf_free(&hb);
-			memset(&hb, 0, sizeof hb);
-			free(hpath);
-			hpath = NULL;
-			arch[0] = 1;
-			wr_buf_free(&ab);
-			memset(&ab, 0, sizeof ab);
+		if (p->ab.len >= max || read_segment(p->hpath, max - p->ab.len, &p->hb) < 0 ||
+		    span_too_long(&p->hb, &p->ab)) {
+			wr_buf_free(&p->hb);
+			memset(&p->hb, 0, sizeof p->hb);
+			free(p->hpath);
+			p->hpath = NULL;
+			p->arch[0] = 1;
+			wr_buf_free(&p->ab);
+			memset(&p->ab, 0, sizeof p->ab);
 		}
 	}
-	if (!hpath)
-		gather(&ab, map, ln, nl, arch, 1);
-	const char *ap[2] = {hb.p, ab.p};
-	size_t al[2] = {hb.len, ab.len};
-	if (write_file(atmp, ap, al, 2, NULL) < 0)
-		goto out;
-	if (rename(atmp, apath) < 0 || wr_fsync_dir_of(apath) < 0) {
-		wr_seterrsys("unable to put the archive in place as %s", apath);
+	if (!p->hpath)
+		gather(&p->ab, p->map, p->ln, p->nl, p->arch, 1);
+	char *atmp = wr_temp_path(p->apath);
+	const char *ap[2] = {p->hb.p, p->ab.p};
+	size_t al[2] = {p->hb.len, p->ab.len};
+	int rc = -1;
+	if (write_file(atmp, ap, al, 2, NULL) < 0) {
+		;
+	} else if (rename(atmp, p->apath) < 0 || wr_fsync_dir_of(p->apath) < 0) {
+		wr_seterrsys("unable to put the archive in place as %s", p->apath);
 		unlink(atmp);
-		goto out;
+	} else {
+		snprintf(res->archive, sizeof res->archive, "%s", p->apath);
+		rc = 0;
 	}
-	snprintf(res->archive, sizeof res->archive, "%s", apath);
+	free(atmp);
+	return rc;
+}
 
-	/* Then the new live ledger: the marker, then the kept lines. */
+/* The first line of the new live ledger (ledger.compacted), without its
+ * newline. Newly allocated. */
+static char *marker_line(struct wr_ledger *l, struct plan *p, const struct wr_compact_result *res, int64_t keep_ms)
+{
 	json_t *m = json_object();
 	int64_t now = wr_now_ms();
 	if (now < l->st.last_ts)
@@ -677,42 +693,59 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	wr_jset_str(m, "type", WR_COMPACTED_TYPE);
 	wr_jset_str(m, "by", l->by);
 	wr_jset_int(m, "through", l->st.last_seq);
-	wr_jset_str(m, "archive", base_of(apath));
+	wr_jset_str(m, "archive", base_of(p->apath));
 	wr_jset_int(m, "archived_events", res->archived_events);
 	wr_jset_int(m, "kept_events", res->kept_events);
 	wr_jset_int(m, "keep_ms", keep_ms);
-	wr_jset_ts(m, "cutoff", cutoff > 0 ? cutoff : 0);
-	struct archiving moving = {&c, pin};
-	wr_jset(m, "state", seed_with_archived(&l->st, &moving, map, ln, nl, arch));
+	wr_jset_ts(m, "cutoff", p->cutoff > 0 ? p->cutoff : 0);
+	struct archiving moving = {&p->c, p->pin};
+	wr_jset(m, "state", seed_with_archived(&l->st, &moving, p->map, p->ln, p->nl, p->arch));
 	char *ms = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(m);
 	if (!ms)
 		wr_die(wr_exit_failure, "out of memory");
+	return ms;
+}
+
+/* Then the new live ledger: the marker, then the kept lines, renamed over
+ * the ledger. 0 or -1 with wr_errmsg() (the ledger is unchanged). */
+static int write_live(struct wr_ledger *l, struct plan *p, const struct wr_compact_result *res, int64_t keep_ms)
+{
+	struct wr_buf live = {0};
+	char *ms = marker_line(l, p, res, keep_ms);
 	wr_buf_addstr(&live, ms);
 	wr_buf_add(&live, "\n", 1);
 	free(ms);
-	gather(&live, map, ln, nl, arch, 0);
-	ltmp = wr_temp_path(l->path);
+	gather(&live, p->map, p->ln, p->nl, p->arch, 0);
+	char *ltmp = wr_temp_path(l->path);
 	unlink(ltmp);
 	const char *lp[1] = {live.p};
 	size_t ll[1] = {live.len};
-	if (write_file(ltmp, lp, ll, 1, NULL) < 0)
-		goto undo;
-	if (rename(ltmp, l->path) < 0) {
+	int rc = -1;
+	if (write_file(ltmp, lp, ll, 1, NULL) < 0) {
+		;
+	} else if (rename(ltmp, l->path) < 0) {
 		wr_seterrsys("unable to rename %s to %s", ltmp, l->path);
 		unlink(ltmp);
-		goto undo;
+	} else {
+		if (wr_fsync_dir_of(l->path) < 0)
+			wr_warnsys("unable to sync the directory of %s", l->path);
+		rc = 0;
 	}
-	if (wr_fsync_dir_of(l->path) < 0)
-		wr_warnsys("unable to sync the directory of %s", l->path);
-	rc = 1;
-	/* The segment we extended is in the new one now; no marker names it
-	 * (a crash here leaves it an orphan: verify reports it, repair
-	 * removes it). */
-	if (hpath && (unlink(hpath) < 0 || wr_fsync_dir_of(hpath) < 0))
-		wr_warnsys("unable to remove the superseded archive segment %s", hpath);
-	/* Our handle follows the rename, and leaves a snapshot of the new file
-	 * so that the next reader does not replay it from scratch. */
+	free(ltmp);
+	wr_buf_free(&live);
+	return rc;
+}
+
+/* After the new ledger is in place: the segment it extended is in the new
+ * one now and no marker names it (a crash here leaves it an orphan:
+ * verify reports it, repair removes it); our handle follows the rename and
+ * leaves a snapshot of the new file, so that the next reader does not
+ * replay it from scratch. */
+static void after_replace(struct wr_ledger *l, struct plan *p)
+{
+	if (p->hpath && (unlink(p->hpath) < 0 || wr_fsync_dir_of(p->hpath) < 0))
+		wr_warnsys("unable to remove the superseded archive segment %s", p->hpath);
 	if (wr_ledger_refresh(l) < 0) {
 		wr_warn("%s", wr_errmsg());
 	} else if (wr_ledger_snapshot_write(l) < 0) {
@@ -720,29 +753,51 @@ int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_re
 	} else {
 		l->snap_off = l->scan.off;
 	}
-	goto out;
-undo:
-	/* The ledger still holds every event: the segment would duplicate
-	 * them. No marker names it, so it is ignored even if this fails. */
-	unlink(apath);
-	res->archive[0] = 0;
-out:
+}
+
+/* Under the lock, with the handle caught up: maps the ledger and
+ * compacts it. Returns 1 compacted, 0 nothing to do, -1 error. */
+static int compact_locked(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res, struct plan *p)
+{
+	p->c.st = &l->st;
+	p->size = (size_t)l->scan.off;
+	res->through = l->st.last_seq;
+	if (p->size == 0)
+		return 0;
+	p->map = mmap(NULL, p->size, PROT_READ, MAP_PRIVATE, l->fd, 0);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
+		wr_seterrsys("unable to map ledger %s", l->path);
+		return -1;
+	}
+	entity(&p->c, 'p', "", 0); /* entity 0: the pin */
+	p->c.ok[0] = 0;
+	p->cutoff = wr_now_ms() - keep_ms;
+	read_lines(l, p);
+	if (!choose(p, res))
+		return 0;
+	if (write_archive(l, p, res) < 0)
+		return -1;
+	if (write_live(l, p, res, keep_ms) < 0) {
+		/* The ledger still holds every event: the segment would
+		 * duplicate them. No marker names it, so it is ignored even if
+		 * this fails. */
+		unlink(p->apath);
+		res->archive[0] = 0;
+		return -1;
+	}
+	after_replace(l, p);
+	return 1;
+}
+
+int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (wr_ledger_lock(l) < 0)
+		return -1;
+	struct plan p = {0};
+	int rc = wr_ledger_sync_locked(l) < 0 ? -1 : compact_locked(l, keep_ms, res, &p);
 	wr_ledger_unlock(l);
-	if (map)
-		munmap(map, size);
-	wr_buf_free(&live);
-	wr_buf_free(&ab);
-	wr_buf_free(&hb);
-	free(hpath);
-	free(atmp);
-	free(ltmp);
-	free(apath);
-	free(ln);
-	free(arch);
-	free(dec_root);
-	free(c.parent);
-	free(c.last_ts);
-	free(c.ok);
-	wr_map_free(&c.ents, NULL);
+	plan_free(&p);
 	return rc;
 }
