@@ -413,196 +413,243 @@ static struct wr_attempt *live_attempt(struct wr_run *r, const struct wr_event *
 	return a;
 }
 
-static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct wr_event *ev, const char **why)
+/* A refusal of the run reducers: the reason in *why, the result returned. */
+#define REFUSE(result, msg)         \
+	do {                        \
+		if (why)            \
+			*why = msg; \
+		return result;      \
+	} while (0)
+
+/* An event about an attempt that is not the live one: stale when that
+ * attempt was there (superseded or finished), invalid when it never was. */
+static int fenced(const struct wr_run *r, const struct wr_event *ev)
 {
-	struct wr_workflow *w = workflow_get(st, r->workflow);
-	struct wr_attempt *a;
-	switch (ev->type) {
-	case WR_EV_ATTEMPT_STARTED: {
-		if ((size_t)ev->attempt <= r->natt)
-			INVALID("attempt started twice");
-		if ((size_t)ev->attempt != r->natt + 1)
-			INVALID("attempt numbers must increase by one");
-		if (wr_run_live(r))
-			INVALID("start while another attempt is live");
-		if (wr_status_ended(r->status))
-			INVALID("start of a run that has ended");
-		/* Most runs have one attempt: start with room for one, not
-		 * wr_grow's eight (memory grows with runs; 1M-event bench). */
-		if (!r->capatt) {
-			r->att = wr_xmalloc(sizeof *r->att);
-			r->capatt = 1;
+	const struct wr_attempt *cur = wr_run_current(r);
+	return !cur || ev->attempt > cur->n ? WR_APPLY_INVALID : WR_APPLY_STALE;
+}
+
+static int apply_started(struct wr_workflow *w, struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	if ((size_t)ev->attempt <= r->natt)
+		REFUSE(WR_APPLY_INVALID, "attempt started twice");
+	if ((size_t)ev->attempt != r->natt + 1)
+		REFUSE(WR_APPLY_INVALID, "attempt numbers must increase by one");
+	if (wr_run_live(r))
+		REFUSE(WR_APPLY_INVALID, "start while another attempt is live");
+	if (wr_status_ended(r->status))
+		REFUSE(WR_APPLY_INVALID, "start of a run that has ended");
+	/* Most runs have one attempt: start with room for one, not
+	 * wr_grow's eight (memory grows with runs; 1M-event bench). */
+	if (!r->capatt) {
+		r->att = wr_xmalloc(sizeof *r->att);
+		r->capatt = 1;
+	}
+	WR_GROW(r->att, r->capatt, r->natt + 1);
+	struct wr_attempt *a = &r->att[r->natt++];
+	memset(a, 0, sizeof *a);
+	a->n = ev->attempt;
+	a->started_ts = ev->ts;
+	a->lease_until = wr_ev_ts(ev, "lease_until", 0);
+	a->host = wr_xstrdup(wr_ev_str(ev, "host") ? wr_ev_str(ev, "host") : "");
+	a->boot_id = wr_ev_str(ev, "boot_id") ? wr_xstrdup(wr_ev_str(ev, "boot_id")) : NULL;
+	a->pid = wr_ev_int(ev, "pid", 0);
+	a->pid_start = wr_ev_int(ev, "pid_start", 0);
+	a->pgid = wr_ev_int(ev, "pgid", 0);
+	a->pgid_start = wr_ev_int(ev, "pgid_start", 0);
+	a->exit_code = -1;
+	a->seq_started = ev->seq;
+	r->status = WR_ST_RUNNING;
+	r->next_retry_ts = 0;
+	r->rejected = 0;
+	launch_clear(r);
+	set_str(&r->stage, NULL);
+	w->running++;
+	if (w->breaker == WR_BR_HALF_OPEN)
+		w->half_open_trial++;
+	return WR_APPLY_OK;
+}
+
+/* attempt.progress of the live attempt: a stage started or done. */
+static void apply_progress(struct wr_run *r, const struct wr_event *ev)
+{
+	const char *stage = wr_ev_str(ev, "stage");
+	if (strcmp(wr_ev_str(ev, "status"), "done")) {
+		set_str(&r->stage, stage);
+		return;
+	}
+	if (!wr_run_has_stage(r, stage)) {
+		if (!r->capstages) {
+			r->stages_done = wr_xmalloc(2 * sizeof *r->stages_done);
+			r->capstages = 2;
 		}
-		WR_GROW(r->att, r->capatt, r->natt + 1);
-		a = &r->att[r->natt++];
-		memset(a, 0, sizeof *a);
-		a->n = ev->attempt;
-		a->started_ts = ev->ts;
-		a->lease_until = wr_ev_ts(ev, "lease_until", 0);
-		a->host = wr_xstrdup(wr_ev_str(ev, "host") ? wr_ev_str(ev, "host") : "");
-		a->boot_id = wr_ev_str(ev, "boot_id") ? wr_xstrdup(wr_ev_str(ev, "boot_id")) : NULL;
-		a->pid = wr_ev_int(ev, "pid", 0);
-		a->pid_start = wr_ev_int(ev, "pid_start", 0);
-		a->pgid = wr_ev_int(ev, "pgid", 0);
-		a->pgid_start = wr_ev_int(ev, "pgid_start", 0);
-		a->exit_code = -1;
-		a->seq_started = ev->seq;
-		r->status = WR_ST_RUNNING;
-		r->next_retry_ts = 0;
-		r->rejected = 0;
-		launch_clear(r);
+		WR_GROW(r->stages_done, r->capstages, r->nstages + 1);
+		r->stages_done[r->nstages++] = wr_xstrdup(stage);
+	}
+	if (r->stage && !strcmp(r->stage, stage))
 		set_str(&r->stage, NULL);
-		w->running++;
-		if (w->breaker == WR_BR_HALF_OPEN)
-			w->half_open_trial++;
-		return WR_APPLY_OK;
+}
+
+/* attempt.finished of the live attempt a: its figures, the workflow's
+ * totals and breaker window, and the run's status. */
+static void apply_finished(struct wr_workflow *w, struct wr_run *r, struct wr_attempt *a, const struct wr_event *ev)
+{
+	enum wr_outcome o = (enum wr_outcome)wr_outcome_from_name(wr_ev_str(ev, "outcome"));
+	a->finished = 1;
+	a->finished_ts = ev->ts;
+	a->outcome = o;
+	a->exit_code = wr_ev_int(ev, "exit_code", -1);
+	a->signal = wr_ev_int(ev, "signal", 0);
+	a->duration_ms = wr_ev_int(ev, "duration_ms", ev->ts - a->started_ts);
+	a->cpu_ms = wr_ev_int(ev, "cpu_ms", 0);
+	a->max_rss_kb = wr_ev_int(ev, "max_rss_kb", 0);
+	a->output_bytes = wr_ev_int(ev, "output_bytes", 0);
+	set_str(&a->reason, wr_ev_str(ev, "reason"));
+	take_agent_counts(a, ev);
+	wr_workflow_add_agent(w, a);
+	w->running--;
+	w->finished[o]++;
+	/* a cancelled half-open trial gives no verdict: let another run */
+	if (o == WR_OUT_CANCELLED && w->breaker == WR_BR_HALF_OPEN && w->half_open_trial > 0)
+		w->half_open_trial--;
+	if (o != WR_OUT_CANCELLED)
+		window_push(w, o != WR_OUT_SUCCESS);
+	if (r->status != WR_ST_RUNNING)
+		return;
+	if (o == WR_OUT_SUCCESS) {
+		r->status = WR_ST_SUCCEEDED;
+		w->last_success_ts = ev->ts;
+		w->overdue_period = w->overdue = 0;
+		w->succeeded++;
+	} else if (o == WR_OUT_CANCELLED) {
+		r->status = WR_ST_CANCELLED;
+	} else {
+		r->status = WR_ST_FAILED;
+		if (!r->first_failure_ts)
+			r->first_failure_ts = ev->ts;
 	}
-	case WR_EV_ATTEMPT_HEARTBEAT:
-		if (!(a = live_attempt(r, ev, why)))
-			goto fenced;
-		a->lease_until = wr_ev_ts(ev, "lease_until", a->lease_until);
-		take_agent_counts(a, ev);
-		return WR_APPLY_OK;
-	case WR_EV_ATTEMPT_PROGRESS: {
-		if (!(a = live_attempt(r, ev, why)))
-			goto fenced;
-		const char *stage = wr_ev_str(ev, "stage");
-		if (!strcmp(wr_ev_str(ev, "status"), "done")) {
-			if (!wr_run_has_stage(r, stage)) {
-				if (!r->capstages) {
-					r->stages_done = wr_xmalloc(2 * sizeof *r->stages_done);
-					r->capstages = 2;
-				}
-				WR_GROW(r->stages_done, r->capstages, r->nstages + 1);
-				r->stages_done[r->nstages++] = wr_xstrdup(stage);
-			}
-			if (r->stage && !strcmp(r->stage, stage))
-				set_str(&r->stage, NULL);
-		} else {
-			set_str(&r->stage, stage);
-		}
-		return WR_APPLY_OK;
+}
+
+static int apply_rejected(struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	const char *reason = wr_ev_str(ev, "reason");
+	if (wr_run_live(r))
+		REFUSE(WR_APPLY_STALE, "rejection while an attempt is live");
+	if (wr_status_ended(r->status))
+		REFUSE(WR_APPLY_STALE, "rejection of a run that has ended");
+	r->rejected = !strcmp(reason, "breaker_open") ? 1 : 2;
+	set_str(&r->reason, reason);
+	launch_clear(r);
+	/* A run that never started ends here; a continued run with
+	 * attempts behind it waits for its relaunch (wr_run_due). */
+	if (r->natt == 0)
+		r->status = WR_ST_REJECTED;
+	else if (r->status == WR_ST_RUNNING || r->status == WR_ST_RETRY_WAIT)
+		r->status = WR_ST_FAILED;
+	return WR_APPLY_OK;
+}
+
+static int apply_decided(struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	const struct wr_attempt *a = wr_run_current(r);
+	int64_t n = a ? a->n : 0;
+	if (ev->attempt && ev->attempt != n)
+		REFUSE(WR_APPLY_STALE, "decision about a superseded attempt");
+	if (ev->attempt && r->decided_attempt == ev->attempt)
+		REFUSE(WR_APPLY_STALE, "second decision about the attempt");
+	if (wr_run_live(r))
+		REFUSE(WR_APPLY_STALE, "decision while an attempt is live");
+	r->decided_attempt = ev->attempt ? ev->attempt : n;
+	r->recoveries = wr_ev_int(ev, "recoveries", r->recoveries);
+	if (!strcmp(wr_ev_str(ev, "action"), "retry")) {
+		r->status = WR_ST_RETRY_WAIT;
+		r->next_retry_ts = wr_ev_ts(ev, "not_before", ev->ts);
 	}
-	case WR_EV_ATTEMPT_STUCK:
-		if (!(a = live_attempt(r, ev, why)))
-			goto fenced;
-		a->stuck++;
-		take_agent_counts(a, ev);
-		return WR_APPLY_OK;
-	case WR_EV_ATTEMPT_FINISHED: {
-		if (!(a = live_attempt(r, ev, why)))
-			goto fenced;
-		enum wr_outcome o = (enum wr_outcome)wr_outcome_from_name(wr_ev_str(ev, "outcome"));
-		a->finished = 1;
-		a->finished_ts = ev->ts;
-		a->outcome = o;
-		a->exit_code = wr_ev_int(ev, "exit_code", -1);
-		a->signal = wr_ev_int(ev, "signal", 0);
-		a->duration_ms = wr_ev_int(ev, "duration_ms", ev->ts - a->started_ts);
-		a->cpu_ms = wr_ev_int(ev, "cpu_ms", 0);
-		a->max_rss_kb = wr_ev_int(ev, "max_rss_kb", 0);
-		a->output_bytes = wr_ev_int(ev, "output_bytes", 0);
-		set_str(&a->reason, wr_ev_str(ev, "reason"));
-		take_agent_counts(a, ev);
-		wr_workflow_add_agent(w, a);
-		w->running--;
-		w->finished[o]++;
-		/* a cancelled half-open trial gives no verdict: let another run */
-		if (o == WR_OUT_CANCELLED && w->breaker == WR_BR_HALF_OPEN && w->half_open_trial > 0)
-			w->half_open_trial--;
-		if (o != WR_OUT_CANCELLED)
-			window_push(w, o != WR_OUT_SUCCESS);
-		if (r->status == WR_ST_RUNNING) {
-			if (o == WR_OUT_SUCCESS) {
-				r->status = WR_ST_SUCCEEDED;
-				w->last_success_ts = ev->ts;
-				w->overdue_period = w->overdue = 0;
-				w->succeeded++;
-			} else if (o == WR_OUT_CANCELLED) {
-				r->status = WR_ST_CANCELLED;
-			} else {
-				r->status = WR_ST_FAILED;
-				if (!r->first_failure_ts)
-					r->first_failure_ts = ev->ts;
-			}
-		}
-		return WR_APPLY_OK;
-	}
-	case WR_EV_ATTEMPT_REJECTED: {
-		const char *reason = wr_ev_str(ev, "reason");
-		if (wr_run_live(r))
-			STALE("rejection while an attempt is live");
-		if (wr_status_ended(r->status))
-			STALE("rejection of a run that has ended");
-		r->rejected = !strcmp(reason, "breaker_open") ? 1 : 2;
-		set_str(&r->reason, reason);
-		launch_clear(r);
-		/* A run that never started ends here; a continued run with
-		 * attempts behind it waits for its relaunch (wr_run_due). */
-		if (r->natt == 0)
-			r->status = WR_ST_REJECTED;
-		else if (r->status == WR_ST_RUNNING || r->status == WR_ST_RETRY_WAIT)
-			r->status = WR_ST_FAILED;
-		return WR_APPLY_OK;
-	}
-	case WR_EV_RECOVERY_DECIDED: {
-		a = wr_run_current(r);
-		int64_t n = a ? a->n : 0;
-		if (ev->attempt && ev->attempt != n)
-			STALE("decision about a superseded attempt");
-		if (ev->attempt && r->decided_attempt == ev->attempt)
-			STALE("second decision about the attempt");
-		if (wr_run_live(r))
-			STALE("decision while an attempt is live");
-		r->decided_attempt = ev->attempt ? ev->attempt : n;
-		r->recoveries = wr_ev_int(ev, "recoveries", r->recoveries);
-		const char *act = wr_ev_str(ev, "action");
-		if (!strcmp(act, "retry")) {
-			r->status = WR_ST_RETRY_WAIT;
-			r->next_retry_ts = wr_ev_ts(ev, "not_before", ev->ts);
-		}
-		return WR_APPLY_OK;
-	}
-	case WR_EV_RUN_BLOCKED:
-		if (wr_status_ended(r->status))
-			STALE("block of an ended run");
-		r->status = WR_ST_BLOCKED;
-		r->next_retry_ts = 0;
-		set_str(&r->reason, wr_ev_str(ev, "reason"));
-		launch_clear(r);
-		return WR_APPLY_OK;
-	case WR_EV_RUN_UNBLOCKED:
+	return WR_APPLY_OK;
+}
+
+/* run.blocked, run.unblocked, run.cancelled. */
+static int apply_run_verb(struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	if (ev->type == WR_EV_RUN_UNBLOCKED) {
 		if (r->status != WR_ST_BLOCKED)
-			INVALID("unblock of a run that is not blocked");
+			REFUSE(WR_APPLY_INVALID, "unblock of a run that is not blocked");
 		r->status = WR_ST_RETRY_WAIT;
 		r->recoveries = 0;
 		r->next_retry_ts = ev->ts;
 		launch_clear(r);
 		set_str(&r->note, wr_ev_str(ev, "note"));
 		return WR_APPLY_OK;
+	}
+	int block = ev->type == WR_EV_RUN_BLOCKED;
+	if (wr_status_ended(r->status))
+		REFUSE(WR_APPLY_STALE, block ? "block of an ended run" : "cancel of an ended run");
+	r->status = block ? WR_ST_BLOCKED : WR_ST_CANCELLED;
+	r->next_retry_ts = 0;
+	set_str(&r->reason, wr_ev_str(ev, "reason"));
+	launch_clear(r);
+	return WR_APPLY_OK;
+}
+
+/* An event of the live attempt (heartbeat, progress, stuck, finished). */
+static int apply_attempt_event(struct wr_workflow *w, struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	struct wr_attempt *a = live_attempt(r, ev, why);
+	if (!a)
+		return fenced(r, ev);
+	switch (ev->type) {
+	case WR_EV_ATTEMPT_HEARTBEAT:
+		a->lease_until = wr_ev_ts(ev, "lease_until", a->lease_until);
+		take_agent_counts(a, ev);
+		break;
+	case WR_EV_ATTEMPT_PROGRESS:
+		apply_progress(r, ev);
+		break;
+	case WR_EV_ATTEMPT_STUCK:
+		a->stuck++;
+		take_agent_counts(a, ev);
+		break;
+	default:
+		apply_finished(w, r, a, ev);
+		break;
+	}
+	return WR_APPLY_OK;
+}
+
+static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct wr_event *ev, const char **why)
+{
+	struct wr_workflow *w = workflow_get(st, r->workflow);
+	int res;
+	switch (ev->type) {
+	case WR_EV_ATTEMPT_STARTED:
+		res = apply_started(w, r, ev, why);
+		break;
+	case WR_EV_ATTEMPT_HEARTBEAT:
+	case WR_EV_ATTEMPT_PROGRESS:
+	case WR_EV_ATTEMPT_STUCK:
+	case WR_EV_ATTEMPT_FINISHED:
+		res = apply_attempt_event(w, r, ev, why);
+		break;
+	case WR_EV_ATTEMPT_REJECTED:
+		res = apply_rejected(r, ev, why);
+		break;
+	case WR_EV_RECOVERY_DECIDED:
+		res = apply_decided(r, ev, why);
+		break;
+	case WR_EV_RUN_BLOCKED:
+	case WR_EV_RUN_UNBLOCKED:
 	case WR_EV_RUN_CANCELLED:
-		if (wr_status_ended(r->status))
-			STALE("cancel of an ended run");
-		r->status = WR_ST_CANCELLED;
-		r->next_retry_ts = 0;
-		set_str(&r->reason, wr_ev_str(ev, "reason"));
-		launch_clear(r);
-		return WR_APPLY_OK;
+		res = apply_run_verb(r, ev, why);
+		break;
 	case WR_EV_RUN_LAUNCHED:
-		if (apply_launched(r, ev, why) == WR_APPLY_STALE)
-			goto stale;
-		return WR_APPLY_OK;
+		res = apply_launched(r, ev, why);
+		break;
 	default:
 		return WR_APPLY_IGNORED;
 	}
-fenced:
-	if (!wr_run_current(r) || ev->attempt > wr_run_current(r)->n)
-		goto invalid;
-stale:
-	r->stale++;
-	return WR_APPLY_STALE;
-invalid:
-	return WR_APPLY_INVALID;
+	if (res == WR_APPLY_STALE)
+		r->stale++;
+	return res;
 }
 
 static int apply_outbox_event(struct wr_state *st, const struct wr_event *ev, const char **why)
@@ -694,6 +741,56 @@ stale:
 	return WR_APPLY_STALE;
 }
 
+/* run.created: a new run, counted in its workflow. */
+static int apply_created(struct wr_state *st, const struct wr_event *ev, const char **why)
+{
+	if (wr_map_get(&st->runs, ev->run)) {
+		if (why)
+			*why = "run created twice";
+		st->invalid++;
+		return WR_APPLY_INVALID;
+	}
+	struct wr_run *run = wr_xcalloc(1, sizeof *run);
+	run->id = wr_xstrdup(ev->run);
+	run->workflow = wr_xstrdup(ev->workflow);
+	run->argv = json_incref(json_object_get(ev->obj, "argv"));
+	run->cwd = wr_xstrdup(wr_ev_str(ev, "cwd"));
+	json_t *labels = json_object_get(ev->obj, "labels");
+	run->labels = json_is_object(labels) ? json_incref(labels) : NULL;
+	wr_policy_from_json(&run->policy, json_object_get(ev->obj, "policy"));
+	run->created_ts = run->updated_ts = ev->ts;
+	run->seq_created = ev->seq;
+	run->status = WR_ST_RUNNING;
+	wr_map_put(&st->runs, ev->run, run);
+	workflow_get(st, run->workflow)->runs++;
+	return WR_APPLY_OK;
+}
+
+/* breaker.changed: the workflow's breaker moves, from the state it is in. */
+static int apply_breaker(struct wr_state *st, const struct wr_event *ev, const char **why)
+{
+	struct wr_workflow *w = workflow_get(st, ev->workflow);
+	int from = wr_breaker_from_name(wr_ev_str(ev, "from"));
+	int to = wr_breaker_from_name(wr_ev_str(ev, "to"));
+	if (from != (int)w->breaker) {
+		st->invalid++;
+		if (why)
+			*why = "breaker change from a state it is not in";
+		return WR_APPLY_INVALID;
+	}
+	w->breaker = (enum wr_breaker_state)to;
+	w->open_until = to == WR_BR_OPEN ? wr_ev_ts(ev, "open_until", 0) : 0;
+	if (to == WR_BR_OPEN) {
+		w->opens++;
+		w->reopens++;
+	} else if (to == WR_BR_CLOSED) {
+		w->reopens = 0;
+		w->nwindow = 0;
+	}
+	w->half_open_trial = 0;
+	return WR_APPLY_OK;
+}
+
 int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **why)
 {
 	if (why)
@@ -712,50 +809,10 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 	case WR_EV_LEDGER_REPAIRED:
 		st->repaired++;
 		return WR_APPLY_OK;
-	case WR_EV_RUN_CREATED: {
-		if (wr_map_get(&st->runs, ev->run)) {
-			if (why)
-				*why = "run created twice";
-			st->invalid++;
-			return WR_APPLY_INVALID;
-		}
-		struct wr_run *run = wr_xcalloc(1, sizeof *run);
-		run->id = wr_xstrdup(ev->run);
-		run->workflow = wr_xstrdup(ev->workflow);
-		run->argv = json_incref(json_object_get(ev->obj, "argv"));
-		run->cwd = wr_xstrdup(wr_ev_str(ev, "cwd"));
-		json_t *labels = json_object_get(ev->obj, "labels");
-		run->labels = json_is_object(labels) ? json_incref(labels) : NULL;
-		wr_policy_from_json(&run->policy, json_object_get(ev->obj, "policy"));
-		run->created_ts = run->updated_ts = ev->ts;
-		run->seq_created = ev->seq;
-		run->status = WR_ST_RUNNING;
-		wr_map_put(&st->runs, ev->run, run);
-		workflow_get(st, run->workflow)->runs++;
-		return WR_APPLY_OK;
-	}
-	case WR_EV_BREAKER_CHANGED: {
-		struct wr_workflow *w = workflow_get(st, ev->workflow);
-		int from = wr_breaker_from_name(wr_ev_str(ev, "from"));
-		int to = wr_breaker_from_name(wr_ev_str(ev, "to"));
-		if (from != (int)w->breaker) {
-			st->invalid++;
-			if (why)
-				*why = "breaker change from a state it is not in";
-			return WR_APPLY_INVALID;
-		}
-		w->breaker = (enum wr_breaker_state)to;
-		w->open_until = to == WR_BR_OPEN ? wr_ev_ts(ev, "open_until", 0) : 0;
-		if (to == WR_BR_OPEN) {
-			w->opens++;
-			w->reopens++;
-		} else if (to == WR_BR_CLOSED) {
-			w->reopens = 0;
-			w->nwindow = 0;
-		}
-		w->half_open_trial = 0;
-		return WR_APPLY_OK;
-	}
+	case WR_EV_RUN_CREATED:
+		return apply_created(st, ev, why);
+	case WR_EV_BREAKER_CHANGED:
+		return apply_breaker(st, ev, why);
 	case WR_EV_WORKFLOW_EXPECTED: {
 		struct wr_workflow *w = workflow_get(st, ev->workflow);
 		w->expect_every_ms = wr_ev_int(ev, "every_ms", 0);
