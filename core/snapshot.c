@@ -1103,6 +1103,147 @@ static void djson(struct wr_buf *o, const char *k, json_t *j)
 
 #define DI(o, k, v) wr_buf_addf(o, " %s=%lld", k, (long long)(v))
 
+static void dump_workflow(const struct wr_workflow *w, struct wr_buf *o)
+{
+	wr_buf_addf(o, "workflow");
+	dstr(o, "name", w->name);
+	DI(o, "running", w->running);
+	DI(o, "breaker", w->breaker);
+	DI(o, "open_until", w->open_until);
+	DI(o, "reopens", w->reopens);
+	DI(o, "opens", w->opens);
+	DI(o, "half_open_trial", w->half_open_trial);
+	wr_buf_addf(o, " window=");
+	for (int k = 0; k < w->nwindow; k++)
+		wr_buf_addf(o, "%d", w->window[k]);
+	DI(o, "runs", w->runs);
+	DI(o, "succeeded", w->succeeded);
+	DI(o, "failed_final", w->failed_final);
+	wr_buf_addf(o, " finished=");
+	for (int k = 0; k < WR_OUT__COUNT; k++)
+		wr_buf_addf(o, "%s%lld", k ? "," : "", (long long)w->finished[k]);
+	DI(o, "agent_attempts", w->agent_attempts);
+	DI(o, "agent_turns", w->agent_turns);
+	DI(o, "agent_tool_calls", w->agent_tool_calls);
+	djson(o, "agent_metrics", w->agent_metrics);
+	DI(o, "expect_every_ms", w->expect_every_ms);
+	DI(o, "expect_grace_ms", w->expect_grace_ms);
+	DI(o, "expect_since", w->expect_since);
+	DI(o, "last_success_ts", w->last_success_ts);
+	DI(o, "overdue_period", w->overdue_period);
+	DI(o, "overdue", w->overdue);
+	wr_buf_addf(o, "\n");
+	if (w->archived) { /* a line of its own: new with each compaction */
+		wr_buf_addf(o, "archived");
+		dstr(o, "workflow", w->name);
+		djson(o, "stats", w->archived);
+		wr_buf_addf(o, "\n");
+	}
+}
+
+static void dump_attempt(const struct wr_attempt *a, struct wr_buf *o)
+{
+	wr_buf_addf(o, " attempt{");
+	DI(o, "n", a->n);
+	DI(o, "started", a->started_ts);
+	DI(o, "finished_ts", a->finished_ts);
+	DI(o, "lease_until", a->lease_until);
+	dstr(o, "host", a->host);
+	dstr(o, "boot_id", a->boot_id);
+	DI(o, "pid", a->pid);
+	DI(o, "pid_start", a->pid_start);
+	DI(o, "pgid", a->pgid);
+	DI(o, "pgid_start", a->pgid_start);
+	DI(o, "finished", a->finished);
+	DI(o, "outcome", a->outcome);
+	DI(o, "exit_code", a->exit_code);
+	DI(o, "signal", a->signal);
+	DI(o, "duration_ms", a->duration_ms);
+	DI(o, "cpu_ms", a->cpu_ms);
+	DI(o, "max_rss_kb", a->max_rss_kb);
+	DI(o, "output_bytes", a->output_bytes);
+	dstr(o, "reason", a->reason);
+	DI(o, "stuck", a->stuck);
+	DI(o, "seq_started", a->seq_started);
+	DI(o, "turns", a->turns);
+	DI(o, "tool_calls", a->tool_calls);
+	djson(o, "metrics", a->metrics);
+	wr_buf_addf(o, " }");
+}
+
+static void dump_run(const struct wr_run *r, struct wr_buf *o)
+{
+	const struct wr_policy *p = &r->policy;
+	wr_buf_addf(o, "run");
+	dstr(o, "id", r->id);
+	dstr(o, "workflow", r->workflow);
+	djson(o, "argv", r->argv);
+	dstr(o, "cwd", r->cwd);
+	djson(o, "labels", r->labels);
+	wr_buf_addf(o, " policy=%lld,%lld,%lld,%lld,%lld,%lld,%.17g,%lld,%lld,%lld,%d,%lld,%lld,",
+		    (long long)p->timeout_ms, (long long)p->kill_after_ms, (long long)p->heartbeat_ms,
+		    (long long)p->lease_ms, (long long)p->max_attempts, (long long)p->backoff_initial_ms,
+		    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
+		    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
+		    (long long)p->deadline_ms);
+	wr_buf_addf(o, "%lld,%lld,%lld,%lld,%lld,[", (long long)p->no_output_ms, (long long)p->term_signal,
+		    (long long)p->max_turns, (long long)p->stuck_repeat_tool, (long long)p->no_progress_turns);
+	for (size_t k = 0; k < p->n_no_retry_on; k++)
+		wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
+	wr_buf_addf(o, "]");
+	DI(o, "created_ts", r->created_ts);
+	DI(o, "updated_ts", r->updated_ts);
+	DI(o, "seq_created", r->seq_created);
+	DI(o, "status", r->status);
+	for (size_t k = 0; k < r->natt; k++)
+		dump_attempt(&r->att[k], o);
+	wr_buf_addf(o, " stages_done=[");
+	for (size_t k = 0; k < r->nstages; k++)
+		dstr(o, "", r->stages_done[k]);
+	wr_buf_addf(o, " ]");
+	dstr(o, "stage", r->stage);
+	DI(o, "recoveries", r->recoveries);
+	DI(o, "decided_attempt", r->decided_attempt);
+	DI(o, "next_retry_ts", r->next_retry_ts);
+	DI(o, "first_failure_ts", r->first_failure_ts);
+	DI(o, "stale", r->stale);
+	dstr(o, "reason", r->reason);
+	dstr(o, "note", r->note);
+	DI(o, "rejected", r->rejected);
+	DI(o, "launch_attempt", r->launch.attempt);
+	DI(o, "launch_ts", r->launch.ts);
+	DI(o, "launch_lease_until", r->launch.lease_until);
+	dstr(o, "launch_host", r->launch.host);
+	dstr(o, "launch_boot_id", r->launch.boot_id);
+	DI(o, "launch_pid", r->launch.pid);
+	DI(o, "launch_pid_start", r->launch.pid_start);
+	DI(o, "launch_forced", r->launch.forced);
+	DI(o, "launch_count", r->launch.count);
+	wr_buf_addf(o, "\n");
+}
+
+static void dump_outbox(const struct wr_outbox *e, struct wr_buf *o)
+{
+	wr_buf_addf(o, "outbox");
+	dstr(o, "id", e->id);
+	dstr(o, "kind", e->kind);
+	dstr(o, "message", e->message);
+	dstr(o, "reason", e->reason);
+	dstr(o, "run", e->run);
+	dstr(o, "workflow", e->workflow);
+	djson(o, "details", e->details);
+	DI(o, "created_ts", e->created_ts);
+	DI(o, "seq", e->seq);
+	DI(o, "state", e->state);
+	DI(o, "attempts", e->attempts);
+	DI(o, "next_at", e->next_at);
+	DI(o, "lease_until", e->lease_until);
+	dstr(o, "delivery", e->delivery);
+	dstr(o, "error", e->error);
+	DI(o, "delivered_ts", e->delivered_ts);
+	wr_buf_addf(o, "\n");
+}
+
 void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 {
 	wr_buf_addf(o, "state");
@@ -1118,139 +1259,10 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 	for (int i = 0; i < WR_EV__COUNT; i++)
 		wr_buf_addf(o, "%s%lld", i ? "," : "", (long long)st->by_type[i]);
 	wr_buf_addf(o, "\n");
-	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
-		wr_buf_addf(o, "workflow");
-		dstr(o, "name", w->name);
-		DI(o, "running", w->running);
-		DI(o, "breaker", w->breaker);
-		DI(o, "open_until", w->open_until);
-		DI(o, "reopens", w->reopens);
-		DI(o, "opens", w->opens);
-		DI(o, "half_open_trial", w->half_open_trial);
-		wr_buf_addf(o, " window=");
-		for (int k = 0; k < w->nwindow; k++)
-			wr_buf_addf(o, "%d", w->window[k]);
-		DI(o, "runs", w->runs);
-		DI(o, "succeeded", w->succeeded);
-		DI(o, "failed_final", w->failed_final);
-		wr_buf_addf(o, " finished=");
-		for (int k = 0; k < WR_OUT__COUNT; k++)
-			wr_buf_addf(o, "%s%lld", k ? "," : "", (long long)w->finished[k]);
-		DI(o, "agent_attempts", w->agent_attempts);
-		DI(o, "agent_turns", w->agent_turns);
-		DI(o, "agent_tool_calls", w->agent_tool_calls);
-		djson(o, "agent_metrics", w->agent_metrics);
-		DI(o, "expect_every_ms", w->expect_every_ms);
-		DI(o, "expect_grace_ms", w->expect_grace_ms);
-		DI(o, "expect_since", w->expect_since);
-		DI(o, "last_success_ts", w->last_success_ts);
-		DI(o, "overdue_period", w->overdue_period);
-		DI(o, "overdue", w->overdue);
-		wr_buf_addf(o, "\n");
-		if (w->archived) { /* a line of its own: new with each compaction */
-			wr_buf_addf(o, "archived");
-			dstr(o, "workflow", w->name);
-			djson(o, "stats", w->archived);
-			wr_buf_addf(o, "\n");
-		}
-	}
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&st->runs, i);
-		const struct wr_policy *p = &r->policy;
-		wr_buf_addf(o, "run");
-		dstr(o, "id", r->id);
-		dstr(o, "workflow", r->workflow);
-		djson(o, "argv", r->argv);
-		dstr(o, "cwd", r->cwd);
-		djson(o, "labels", r->labels);
-		wr_buf_addf(o, " policy=%lld,%lld,%lld,%lld,%lld,%lld,%.17g,%lld,%lld,%lld,%d,%lld,%lld,",
-			    (long long)p->timeout_ms, (long long)p->kill_after_ms, (long long)p->heartbeat_ms,
-			    (long long)p->lease_ms, (long long)p->max_attempts, (long long)p->backoff_initial_ms,
-			    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
-			    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
-			    (long long)p->deadline_ms);
-		wr_buf_addf(o, "%lld,%lld,%lld,%lld,%lld,[", (long long)p->no_output_ms, (long long)p->term_signal,
-			    (long long)p->max_turns, (long long)p->stuck_repeat_tool, (long long)p->no_progress_turns);
-		for (size_t k = 0; k < p->n_no_retry_on; k++)
-			wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
-		wr_buf_addf(o, "]");
-		DI(o, "created_ts", r->created_ts);
-		DI(o, "updated_ts", r->updated_ts);
-		DI(o, "seq_created", r->seq_created);
-		DI(o, "status", r->status);
-		for (size_t k = 0; k < r->natt; k++) {
-			const struct wr_attempt *a = &r->att[k];
-			wr_buf_addf(o, " attempt{");
-			DI(o, "n", a->n);
-			DI(o, "started", a->started_ts);
-			DI(o, "finished_ts", a->finished_ts);
-			DI(o, "lease_until", a->lease_until);
-			dstr(o, "host", a->host);
-			dstr(o, "boot_id", a->boot_id);
-			DI(o, "pid", a->pid);
-			DI(o, "pid_start", a->pid_start);
-			DI(o, "pgid", a->pgid);
-			DI(o, "pgid_start", a->pgid_start);
-			DI(o, "finished", a->finished);
-			DI(o, "outcome", a->outcome);
-			DI(o, "exit_code", a->exit_code);
-			DI(o, "signal", a->signal);
-			DI(o, "duration_ms", a->duration_ms);
-			DI(o, "cpu_ms", a->cpu_ms);
-			DI(o, "max_rss_kb", a->max_rss_kb);
-			DI(o, "output_bytes", a->output_bytes);
-			dstr(o, "reason", a->reason);
-			DI(o, "stuck", a->stuck);
-			DI(o, "seq_started", a->seq_started);
-			DI(o, "turns", a->turns);
-			DI(o, "tool_calls", a->tool_calls);
-			djson(o, "metrics", a->metrics);
-			wr_buf_addf(o, " }");
-		}
-		wr_buf_addf(o, " stages_done=[");
-		for (size_t k = 0; k < r->nstages; k++)
-			dstr(o, "", r->stages_done[k]);
-		wr_buf_addf(o, " ]");
-		dstr(o, "stage", r->stage);
-		DI(o, "recoveries", r->recoveries);
-		DI(o, "decided_attempt", r->decided_attempt);
-		DI(o, "next_retry_ts", r->next_retry_ts);
-		DI(o, "first_failure_ts", r->first_failure_ts);
-		DI(o, "stale", r->stale);
-		dstr(o, "reason", r->reason);
-		dstr(o, "note", r->note);
-		DI(o, "rejected", r->rejected);
-		DI(o, "launch_attempt", r->launch.attempt);
-		DI(o, "launch_ts", r->launch.ts);
-		DI(o, "launch_lease_until", r->launch.lease_until);
-		dstr(o, "launch_host", r->launch.host);
-		dstr(o, "launch_boot_id", r->launch.boot_id);
-		DI(o, "launch_pid", r->launch.pid);
-		DI(o, "launch_pid_start", r->launch.pid_start);
-		DI(o, "launch_forced", r->launch.forced);
-		DI(o, "launch_count", r->launch.count);
-		wr_buf_addf(o, "\n");
-	}
-	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *e = wr_map_at(&st->outbox, i);
-		wr_buf_addf(o, "outbox");
-		dstr(o, "id", e->id);
-		dstr(o, "kind", e->kind);
-		dstr(o, "message", e->message);
-		dstr(o, "reason", e->reason);
-		dstr(o, "run", e->run);
-		dstr(o, "workflow", e->workflow);
-		djson(o, "details", e->details);
-		DI(o, "created_ts", e->created_ts);
-		DI(o, "seq", e->seq);
-		DI(o, "state", e->state);
-		DI(o, "attempts", e->attempts);
-		DI(o, "next_at", e->next_at);
-		DI(o, "lease_until", e->lease_until);
-		dstr(o, "delivery", e->delivery);
-		dstr(o, "error", e->error);
-		DI(o, "delivered_ts", e->delivered_ts);
-		wr_buf_addf(o, "\n");
-	}
+	for (size_t i = 0; i < st->workflows.n; i++)
+		dump_workflow(wr_map_at(&st->workflows, i), o);
+	for (size_t i = 0; i < st->runs.n; i++)
+		dump_run(wr_map_at(&st->runs, i), o);
+	for (size_t i = 0; i < st->outbox.n; i++)
+		dump_outbox(wr_map_at(&st->outbox, i), o);
 }
