@@ -247,6 +247,98 @@ static int depth_ok(json_t *j, int depth)
 }
 
 static int check_fields(json_t *obj, const struct field *spec, const char *prefix, int partial,
+			struct wr_decode_err *err);
+
+/* The value v (not null) of field f, called name in messages. */
+static int check_value(json_t *v, const struct field *f, const char *name, struct wr_decode_err *err)
+{
+	switch (f->kind) {
+	case K_STR:
+		if (!json_is_string(v))
+			return fail(err, name, "field \"%s\": expected a string", name);
+		break;
+	case K_ID:
+		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 256)
+			return fail(err, name, "field \"%s\": expected a non-empty id string (at most 256 bytes)", name);
+		break;
+	case K_UINT:
+	case K_POS:
+	case K_INT:
+		if (!json_is_integer(v))
+			return fail(err, name, "field \"%s\": expected an integer", name);
+		if (f->kind == K_UINT && json_integer_value(v) < 0)
+			return fail(err, name, "field \"%s\": must not be negative", name);
+		if (f->kind == K_POS && json_integer_value(v) < 1)
+			return fail(err, name, "field \"%s\": must be 1 or more", name);
+		break;
+	case K_NUM:
+		if (!json_is_number(v))
+			return fail(err, name, "field \"%s\": expected a number", name);
+		break;
+	case K_TS: {
+		int64_t ms;
+		if (!json_is_string(v) || wr_ts_parse(json_string_value(v), &ms) < 0)
+			return fail(err, name, "field \"%s\": expected an RFC 3339 timestamp", name);
+		break;
+	}
+	case K_OBJ:
+		if (!json_is_object(v))
+			return fail(err, name, "field \"%s\": expected an object", name);
+		if (f->sub) {
+			char pre[80];
+			snprintf(pre, sizeof pre, "%s.", name);
+			if (check_fields(v, f->sub, pre, 0, err) < 0)
+				return -1;
+		}
+		break;
+	case K_ARRSTR:
+	case K_INTARR: {
+		if (!json_is_array(v))
+			return fail(err, name, "field \"%s\": expected an array", name);
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x)
+		{
+			if (f->kind == K_ARRSTR && !json_is_string(x))
+				return fail(err, name, "field \"%s\": expected an array of strings", name);
+			if (f->kind == K_INTARR && !json_is_integer(x))
+				return fail(err, name, "field \"%s\": expected an array of integers", name);
+		}
+		break;
+	}
+	case K_ENUM: {
+		if (!json_is_string(v))
+			return fail(err, name, "field \"%s\": expected a string", name);
+		const char *s = json_string_value(v);
+		if (wr_strtable_index(f->values, s) < 0)
+			return fail(err, name, "field \"%s\": unknown value", name);
+		break;
+	}
+	case K_BATCH: {
+		json_t *a = json_array_get(v, 0), *b = json_array_get(v, 1);
+		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
+		    json_integer_value(a) < 1 || json_integer_value(b) < 2 ||
+		    json_integer_value(a) > json_integer_value(b))
+			return fail(err, name, "field \"%s\": expected [i, n] with 1 <= i <= n, n >= 2", name);
+		break;
+	}
+	case K_METRICS: {
+		if (!json_is_object(v))
+			return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
+		const char *mk;
+		json_t *mv;
+		json_object_foreach(v, mk, mv) if (!json_is_integer(mv) || json_integer_value(mv) < 0 || !*mk ||
+					    strlen(mk) > WR_METRIC_NAME_MAX)
+			return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
+		break;
+	}
+	case K_END:
+		break;
+	}
+	return 0;
+}
+
+static int check_fields(json_t *obj, const struct field *spec, const char *prefix, int partial,
 			struct wr_decode_err *err)
 {
 	char name[64];
@@ -269,89 +361,8 @@ static int check_fields(json_t *obj, const struct field *spec, const char *prefi
 				continue;
 			return fail(err, name, "field \"%s\" must not be null", name);
 		}
-		switch (f->kind) {
-		case K_STR:
-			if (!json_is_string(v))
-				return fail(err, name, "field \"%s\": expected a string", name);
-			break;
-		case K_ID:
-			if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 256)
-				return fail(err, name, "field \"%s\": expected a non-empty id string (at most 256 bytes)", name);
-			break;
-		case K_UINT:
-		case K_POS:
-		case K_INT:
-			if (!json_is_integer(v))
-				return fail(err, name, "field \"%s\": expected an integer", name);
-			if (f->kind == K_UINT && json_integer_value(v) < 0)
-				return fail(err, name, "field \"%s\": must not be negative", name);
-			if (f->kind == K_POS && json_integer_value(v) < 1)
-				return fail(err, name, "field \"%s\": must be 1 or more", name);
-			break;
-		case K_NUM:
-			if (!json_is_number(v))
-				return fail(err, name, "field \"%s\": expected a number", name);
-			break;
-		case K_TS: {
-			int64_t ms;
-			if (!json_is_string(v) || wr_ts_parse(json_string_value(v), &ms) < 0)
-				return fail(err, name, "field \"%s\": expected an RFC 3339 timestamp", name);
-			break;
-		}
-		case K_OBJ:
-			if (!json_is_object(v))
-				return fail(err, name, "field \"%s\": expected an object", name);
-			if (f->sub) {
-				char pre[80];
-				snprintf(pre, sizeof pre, "%s.", name);
-				if (check_fields(v, f->sub, pre, 0, err) < 0)
-					return -1;
-			}
-			break;
-		case K_ARRSTR:
-		case K_INTARR: {
-			if (!json_is_array(v))
-				return fail(err, name, "field \"%s\": expected an array", name);
-			size_t i;
-			json_t *x;
-			json_array_foreach(v, i, x)
-			{
-				if (f->kind == K_ARRSTR && !json_is_string(x))
-					return fail(err, name, "field \"%s\": expected an array of strings", name);
-				if (f->kind == K_INTARR && !json_is_integer(x))
-					return fail(err, name, "field \"%s\": expected an array of integers", name);
-			}
-			break;
-		}
-		case K_ENUM: {
-			if (!json_is_string(v))
-				return fail(err, name, "field \"%s\": expected a string", name);
-			const char *s = json_string_value(v);
-			if (wr_strtable_index(f->values, s) < 0)
-				return fail(err, name, "field \"%s\": unknown value", name);
-			break;
-		}
-		case K_BATCH: {
-			json_t *a = json_array_get(v, 0), *b = json_array_get(v, 1);
-			if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
-			    json_integer_value(a) < 1 || json_integer_value(b) < 2 ||
-			    json_integer_value(a) > json_integer_value(b))
-				return fail(err, name, "field \"%s\": expected [i, n] with 1 <= i <= n, n >= 2", name);
-			break;
-		}
-		case K_METRICS: {
-			if (!json_is_object(v))
-				return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
-			const char *mk;
-			json_t *mv;
-			json_object_foreach(v, mk, mv) if (!json_is_integer(mv) || json_integer_value(mv) < 0 || !*mk ||
-						    strlen(mk) > WR_METRIC_NAME_MAX)
-				return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
-			break;
-		}
-		case K_END:
-			break;
-		}
+		if (check_value(v, f, name, err) < 0)
+			return -1;
 	}
 	return 0;
 }
