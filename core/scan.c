@@ -228,6 +228,40 @@ static void decoder_stop(struct decoder *w)
 	w->running = 0;
 }
 
+/* The lines of buf[0..len) that end in a newline, as spans in *sp. */
+static size_t split_lines(const char *buf, size_t len, struct span **sp, size_t *spcap)
+{
+	size_t nsp = 0;
+	for (size_t at = 0;;) {
+		const char *nl = memchr(buf + at, '\n', len - at);
+		if (!nl)
+			break;
+		WR_GROW(*sp, *spcap, nsp + 1);
+		(*sp)[nsp].start = at;
+		(*sp)[nsp].len = (size_t)(nl - (buf + at));
+		at += (*sp)[nsp++].len + 1;
+	}
+	return nsp;
+}
+
+/* Decodes the batch of lines from i here, the one after it on the helper
+ * when it runs. Returns the first line not decoded yet. */
+static size_t decode_ahead(struct decoder *w, char *buf, struct span *sp, struct decoded *dec, size_t i, size_t nsp)
+{
+	size_t a = i, b = a + BATCH < nsp ? a + BATCH : nsp;
+	size_t c = b + HELPER_BATCH < nsp ? b + HELPER_BATCH : nsp;
+	int helped = w->running && c > b;
+	if (helped) {
+		w->buf = buf, w->sp = sp, w->d = dec, w->from = b, w->to = c;
+		sem_post(&w->go);
+	}
+	decode_range(buf, sp, dec, a, b);
+	if (helped)
+		while (sem_wait(&w->done) < 0 && errno == EINTR)
+			;
+	return helped ? c : b;
+}
+
 int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 {
 	struct decoder w = {0};
@@ -237,7 +271,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	struct pending p = {0};
 	char *buf = NULL;
 	size_t cap = 0, len = 0;      /* buf holds bytes from file offset base */
-	off_t base = s->off, pos = s->off;
+	off_t base = s->off;
 	int64_t lineno = s->line;
 	int skipping = 0;             /* inside an over-long line */
 	int64_t skip_line = 0;
@@ -269,37 +303,15 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		size_t start = 0, nsp = 0;
-		for (size_t at = 0;;) {
-			char *nl = memchr(buf + at, '\n', len - at);
-			if (!nl)
-				break;
-			WR_GROW(sp, spcap, nsp + 1);
-			sp[nsp].start = at;
-			sp[nsp].len = (size_t)(nl - (buf + at));
-			at += sp[nsp++].len + 1;
-		}
+		size_t start = 0, nsp = split_lines(buf, len, &sp, &spcap);
 		WR_GROW(dec, deccap, nsp + 1);
 		/* Line 0 ends an over-long line when skipping: never decoded. */
 		size_t first = skipping && nsp ? 1 : 0, ready = first;
 		for (size_t i = 0; i < nsp; i++) {
 			size_t l = sp[i].len;
 			off_t loff = base + (off_t)start;
-			if (i == ready) {
-				/* Decode the next batch here, the one after it on the helper. */
-				size_t a = i, b = a + BATCH < nsp ? a + BATCH : nsp;
-				size_t c = b + HELPER_BATCH < nsp ? b + HELPER_BATCH : nsp;
-				int helped = w.running && c > b;
-				if (helped) {
-					w.buf = buf, w.sp = sp, w.d = dec, w.from = b, w.to = c;
-					sem_post(&w.go);
-				}
-				decode_range(buf, sp, dec, a, b);
-				if (helped)
-					while (sem_wait(&w.done) < 0 && errno == EINTR)
-						;
-				ready = helped ? c : b;
-			}
+			if (i == ready)
+				ready = decode_ahead(&w, buf, sp, dec, i, nsp);
 			if (i == 0 && skipping) {
 				report(s, cb, skip_line, skip_off, 1, "", "line longer than 16 MiB; not read");
 				skipping = 0;
@@ -337,8 +349,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 			break;
 		want = CHUNK;
 	}
-	pos = base + (off_t)len;
-	s->end = pos;
+	s->end = base + (off_t)len;
 	if (rc == 0 && (len || skipping || p.want))
 		s->torn = 1;
 	s->last_seq = seq_at_off;
