@@ -105,6 +105,18 @@ static int64_t lose_dead_holders(const struct wr_state *st, int64_t now, const s
 	return n;
 }
 
+/* The run that --run RUN continues, or NULL with wr_seterr(). */
+static const struct wr_run *find_continued(const struct wr_state *st, const char *run)
+{
+	int ambiguous = 0;
+	const struct wr_run *r = wr_state_find_run(st, run, &ambiguous);
+	if (!r && ambiguous)
+		wr_seterr("run id prefix '%s' matches several runs; give more of the id", run);
+	else if (!r)
+		wr_seterr("no run '%s' in the ledger; list runs with 'wr-watch status --all'", run);
+	return r;
+}
+
 int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, struct wr_batch *out)
 {
 	struct wr_start_req *q = reqp;
@@ -122,15 +134,8 @@ int wr_decide_run_start(const struct wr_state *st, int64_t now, void *reqp, stru
 		pol = q->policy;
 		id = q->run;
 	} else {
-		int ambiguous = 0;
-		r = wr_state_find_run(st, q->run, &ambiguous);
-		if (!r) {
-			if (ambiguous)
-				wr_seterr("run id prefix '%s' matches several runs; give more of the id", q->run);
-			else
-				wr_seterr("no run '%s' in the ledger; list runs with 'wr-watch status --all'", q->run);
+		if (!(r = find_continued(st, q->run)))
 			return -1;
-		}
 		q->run_id = wr_xstrdup(r->id);
 		q->run_workflow = wr_xstrdup(r->workflow);
 		q->next_attempt = (int64_t)r->natt + 1;
