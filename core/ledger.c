@@ -99,8 +99,17 @@ int wr_ledger_snapshot_write(struct wr_ledger *l)
 	return wr_snapshot_write(&so);
 }
 
-/* Refuses what another user could have written. */
-static int check_file(int fd, const char *path, const char *what)
+/* 1 when a file or directory owned by uid may be used: one's own; for
+ * reading, root may read any user's ledger (to help them, or for a
+ * monitoring check), but never writes to it: the files it would create
+ * (lock, snapshot) would be root's in the user's directory. */
+static int owner_ok(uid_t uid, int reading)
+{
+	return uid == geteuid() || (reading && geteuid() == 0);
+}
+
+/* Refuses what another user could have written (reading: see owner_ok). */
+static int check_file(int fd, const char *path, const char *what, int reading)
 {
 	struct stat sb;
 	if (fstat(fd, &sb) < 0) {
@@ -112,7 +121,7 @@ static int check_file(int fd, const char *path, const char *what)
 		wr_seterrkind(WR_E_REFUSED);
 		return -1;
 	}
-	if (sb.st_uid != geteuid()) {
+	if (!owner_ok(sb.st_uid, reading)) {
 		wr_seterr("refusing %s %s: owned by uid %lu, not by you (uid %lu)", what, path,
 			  (unsigned long)sb.st_uid, (unsigned long)geteuid());
 		wr_seterrkind(WR_E_REFUSED);
@@ -127,7 +136,7 @@ static int check_file(int fd, const char *path, const char *what)
 	return 0;
 }
 
-int wr_ledger_check_dir(const char *path)
+static int check_dir(const char *path, int reading)
 {
 	char *dir = wr_xstrdup(path);
 	char *slash = strrchr(dir, '/');
@@ -141,7 +150,7 @@ int wr_ledger_check_dir(const char *path)
 		rc = errno == ENOENT ? 0 : -1; /* missing: the caller creates it 0700, or there is no ledger */
 		if (rc < 0)
 			wr_seterrsys("unable to stat the directory of ledger %s", path);
-	} else if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+	} else if (!owner_ok(sb.st_uid, reading) && sb.st_uid != 0) {
 		wr_seterr("refusing ledger %s: its directory %s is owned by uid %lu, who could replace the ledger or its "
 			  "lock file; keep the ledger in a directory of your own (mode 0700)",
 			  path, dir, (unsigned long)sb.st_uid);
@@ -156,6 +165,11 @@ int wr_ledger_check_dir(const char *path)
 	}
 	free(dir);
 	return rc;
+}
+
+int wr_ledger_check_dir(const char *path)
+{
+	return check_dir(path, 0);
 }
 
 struct apply_ctx {
@@ -306,6 +320,9 @@ static void maybe_snapshot(struct wr_ledger *l)
 	if (l->fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
+	struct stat sb; /* root reading a user's ledger leaves no root-owned file beside it */
+	if (fstat(l->fd, &sb) < 0 || sb.st_uid != geteuid())
+		return;
 	if (wr_ledger_snapshot_write(l) == 0) {
 		l->snap_off = l->scan.off;
 	} else if ((l->flags & WR_LEDGER_WRITE) && !l->snap_warned) {
@@ -321,7 +338,7 @@ int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive)
 		wr_seterrsys("unable to open %s", path);
 		return -1;
 	}
-	if (check_file(fd, path, "archive") < 0) {
+	if (check_file(fd, path, "archive", 1) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -358,7 +375,7 @@ static int open_file(struct wr_ledger *l)
 	int write = l->flags & WR_LEDGER_WRITE, create = write && !(l->flags & WR_LEDGER_EXISTING);
 	l->created = 0;
 	l->fd = -1;
-	if (wr_ledger_check_dir(l->path) < 0)
+	if (check_dir(l->path, !write) < 0)
 		return -1;
 	if (create) {
 		if (make_dir_of(l->path) < 0 || wr_ledger_check_dir(l->path) < 0)
@@ -387,7 +404,7 @@ static int open_file(struct wr_ledger *l)
 		wr_seterrsys("unable to open ledger %s", l->path);
 		return -1;
 	}
-	if (check_file(l->fd, l->path, "ledger") < 0) {
+	if (check_file(l->fd, l->path, "ledger", !write) < 0) {
 		close(l->fd);
 		l->fd = -1;
 		return -1;
@@ -580,7 +597,7 @@ static int open_lock(struct wr_ledger *l)
 		wr_seterrsys("unable to open lock file %s", l->lockpath);
 		return -1;
 	}
-	if (check_file(l->lockfd, l->lockpath, "lock file") < 0) {
+	if (check_file(l->lockfd, l->lockpath, "lock file", 0) < 0) {
 		close(l->lockfd);
 		l->lockfd = -1;
 		return -1;
@@ -878,7 +895,7 @@ static int repair_tail(struct wr_ledger *l)
 		return -1;
 	}
 	struct stat sb;
-	if (check_file(q, l->qpath, "quarantine file") < 0 || fstat(q, &sb) < 0) {
+	if (check_file(q, l->qpath, "quarantine file", 0) < 0 || fstat(q, &sb) < 0) {
 		close(q);
 		free(tail);
 		return -1;
