@@ -54,8 +54,16 @@ test_expect_success 'a lock file writable by others is refused by writers' '
 '
 
 if [ "$(id -u)" -eq 0 ]; then
-	test_expect_success 'a ledger owned by another user is refused' '
-		chown 65534 "$WR_LEDGER" && all_refuse &&
+	test_expect_success 'a ledger owned by another user: every writer refuses it, root reads it' '
+		chown 65534 "$WR_LEDGER" &&
+		refused "$C" commit &&
+		refused wr-ledger repair &&
+		refused wr-outbox add --kind custom --message x &&
+		{ refused wr-run -- touch started && test ! -e started; } &&
+		refused wr-recover &&
+		cp -p "$WR_LEDGER" before.jsonl &&
+		wr-ledger verify >/dev/null && wr-ledger stats >/dev/null && wr-watch --all >/dev/null &&
+		cmp before.jsonl "$WR_LEDGER" &&
 		chown 0 "$WR_LEDGER"
 	'
 	test_expect_success 'a lock file owned by another user is refused' '
