@@ -565,25 +565,19 @@ int wr_main(int argc, char **argv)
 {
 	wr_cli_init("wr-ledger", 0);
 	static const struct option opts[] = {
-		{"ledger", required_argument, NULL, 'L'},
-		{"json", no_argument, NULL, 'j'},
+		WR_CLI_OPT_LEDGER,
+		WR_CLI_OPT_JSON,
 		{"keep", required_argument, NULL, 'k'},
 		{"archives-keep", required_argument, NULL, 'K'},
 		{"deep", no_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		WR_CLI_OPT_HELP,
 		{NULL, 0, NULL, 0},
 	};
+	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'L':
-			ledger_opt = optarg;
-			break;
-		case 'j':
-			json_out = 1;
-			break;
 		case 'k':
 			keep_opt = optarg;
 			break;
@@ -593,16 +587,8 @@ int wr_main(int argc, char **argv)
 		case 'D':
 			deep_opt = 1;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			wr_print_version();
-			return 0;
-		case ':':
-			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
+			wr_cli_common_opt(&co, c, argv, opts);
 		}
 	}
 	if (optind >= argc)

@@ -1319,12 +1319,12 @@ static void only(const char *cmd, unsigned allowed)
 			wr_usage_error(WR_EXIT_USAGE, "option '%s' does not apply to '%s'", opt.given_name[i], cmd);
 }
 
-int wr_main(int argc, char **argv)
+/* The options into opt; returns the index of the command. */
+static int watch_opts(int argc, char **argv)
 {
-	wr_cli_init("wr-watch", 0);
 	static const struct option opts[] = {
-		{"ledger", required_argument, NULL, 'L'},
-		{"json", no_argument, NULL, 'j'},
+		WR_CLI_OPT_LEDGER,
+		WR_CLI_OPT_JSON,
 		{"all", no_argument, NULL, 'a'},
 		{"workflow", required_argument, NULL, 'w'},
 		{"status", required_argument, NULL, 's'},
@@ -1341,22 +1341,15 @@ int wr_main(int argc, char **argv)
 		{"attempt", required_argument, NULL, 'A'},
 		{"stream", required_argument, NULL, 'T'},
 		{"follow", no_argument, NULL, 'W'},
-		{"color", required_argument, NULL, 'C'},
-		{"colour", required_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		WR_CLI_OPT_COLOR,
+		WR_CLI_OPT_HELP,
 		{NULL, 0, NULL, 0},
 	};
+	static const struct wr_cli_common co = {&opt.ledger, &opt.json, {usage, usage_options, NULL}};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":haw:s:r:l:no:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'L':
-			opt.ledger = optarg;
-			break;
-		case 'j':
-			opt.json = 1;
-			break;
 		case 'a':
 			opt.all = 1;
 			given(O_ALL, "--all");
@@ -1427,52 +1420,37 @@ int wr_main(int argc, char **argv)
 			opt.follow = 1;
 			given(O_FOLLOW, "--follow");
 			break;
-		case 'C':
-			if (!strcmp(optarg, "always"))
-				wr_out_set_color(1);
-			else if (!strcmp(optarg, "never"))
-				wr_out_set_color(0);
-			else if (!strcmp(optarg, "auto"))
-				wr_out_set_color(-1);
-			else
-				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --color (auto, always or never)", optarg);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			fputs(usage_options, stdout);
-			return WR_EXIT_OK;
-		case 'V':
-			wr_print_version();
-			return WR_EXIT_OK;
-		case ':':
-			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
+			wr_cli_common_opt(&co, c, argv, opts);
 		}
 	}
-	relative_times = wr_out_tty() && !opt.json;
-	const char *cmd = optind < argc ? argv[optind++] : "status";
-	int nargs = argc - optind;
+	return optind;
+}
+
+/* Runs cmd with its nargs arguments args, refusing the options that do
+ * not apply to it. */
+static int run_cmd(const char *cmd, int nargs, char **args)
+{
 	if (!strcmp(cmd, "show")) {
 		only(cmd, 0);
 		if (nargs != 1)
 			wr_usage_error(WR_EXIT_USAGE, nargs ? "show takes one RUN" : "show needs a RUN (an id or its start)");
-		return cmd_show(argv[optind]);
+		return cmd_show(args[0]);
 	}
 	if (!strcmp(cmd, "logs")) {
 		only(cmd, O_ATTEMPT | O_STREAM | O_FOLLOW);
 		if (nargs != 1)
 			wr_usage_error(WR_EXIT_USAGE, nargs ? "logs takes one RUN" : "logs needs a RUN (an id or its start)");
-		return cmd_logs(argv[optind]);
+		return cmd_logs(args[0]);
 	}
 	if (!strcmp(cmd, "expect")) {
 		only(cmd, O_EVERY | O_GRACE | O_CLEAR);
 		if (nargs > 1)
-			wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
-		return cmd_expect(nargs ? argv[optind] : NULL);
+			wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", args[1]);
+		return cmd_expect(nargs ? args[0] : NULL);
 	}
 	if (nargs)
-		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", args[0]);
 	if (!strcmp(cmd, "status")) {
 		only(cmd, O_ALL | O_WORKFLOW | O_STATUS | O_LABEL);
 		return cmd_status();
@@ -1509,4 +1487,13 @@ int wr_main(int argc, char **argv)
 	}
 	static const char *const cmds[] = {"status", "show", "logs", "follow", "check", "expect", "stats", "plot", "report", NULL};
 	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
+}
+
+int wr_main(int argc, char **argv)
+{
+	wr_cli_init("wr-watch", 0);
+	int first = watch_opts(argc, argv);
+	relative_times = wr_out_tty() && !opt.json;
+	const char *cmd = first < argc ? argv[first++] : "status";
+	return run_cmd(cmd, argc - first, argv + first);
 }

@@ -1,12 +1,16 @@
 /* cli.c - shared command-line parsing and exit statuses (see cli.h). */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "err.h"
 #include "labels.h"
+#include "output.h"
+#include "suggest.h"
 #include "text.h"
 #include "timefmt.h"
 #include "util.h"
@@ -33,6 +37,54 @@ void wr_cli_init(const char *prog, int wrapper)
 int wr_cli_exit(enum wr_cli_outcome o)
 {
 	return wrapping ? exits[o].wrapper : exits[o].tool;
+}
+
+void wr_cli_color(const char *when)
+{
+	if (!strcmp(when, "always"))
+		wr_out_set_color(1);
+	else if (!strcmp(when, "never"))
+		wr_out_set_color(0);
+	else if (!strcmp(when, "auto"))
+		wr_out_set_color(-1);
+	else
+		wr_usage_error(wr_cli_exit(WR_CLI_USAGE), "invalid value '%s' for --color (auto, always or never)", when);
+}
+
+/* Exits 0 once what --help or --version printed is written. */
+static noreturn void exit_printed(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		wr_warnsys("unable to write standard output");
+		exit(wr_cli_exit(WR_CLI_IO));
+	}
+	exit(0);
+}
+
+void wr_cli_common_opt(const struct wr_cli_common *co, int c, char **argv, const struct option *opts)
+{
+	switch (c) {
+	case WR_CLI_O_LEDGER:
+		*co->ledger = optarg;
+		return;
+	case WR_CLI_O_JSON:
+		*co->json = 1;
+		return;
+	case WR_CLI_O_COLOR:
+		wr_cli_color(optarg);
+		return;
+	case 'h':
+		for (int i = 0; i < 3 && co->help[i]; i++)
+			fputs(co->help[i], stdout);
+		exit_printed();
+	case WR_CLI_O_VERSION:
+		wr_print_version();
+		exit_printed();
+	case ':':
+		wr_usage_error(wr_cli_exit(WR_CLI_USAGE), "option '%s' needs a value", argv[optind - 1]);
+	default:
+		wr_die_unknown_option(wr_cli_exit(WR_CLI_USAGE), argv, opts);
+	}
 }
 
 int64_t wr_cli_duration(const char *opt, const char *s, enum wr_cli_dur kind)

@@ -26,6 +26,7 @@
 #ifndef WR_CLI_H
 #define WR_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 #include "state.h"
@@ -49,6 +50,30 @@ enum wr_cli_dur {
 	WR_CLI_DUR_ZERO,           /* 0 is a value: "at once" */
 	WR_CLI_DUR_OFF,            /* 0 and for ever both mean off: returned as 0 */
 };
+
+/* The options the tools share (all but wr-run, which passes everything
+ * after its own options to COMMAND), for their struct option tables:
+ * --ledger FILE, --json, --color WHEN (and --colour), --help, --version. */
+enum { WR_CLI_O_LEDGER = 0x10000, WR_CLI_O_JSON, WR_CLI_O_COLOR, WR_CLI_O_VERSION };
+#define WR_CLI_OPT_LEDGER {"ledger", required_argument, NULL, WR_CLI_O_LEDGER}
+#define WR_CLI_OPT_JSON {"json", no_argument, NULL, WR_CLI_O_JSON}
+#define WR_CLI_OPT_COLOR {"color", required_argument, NULL, WR_CLI_O_COLOR}, {"colour", required_argument, NULL, WR_CLI_O_COLOR}
+#define WR_CLI_OPT_HELP {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, WR_CLI_O_VERSION}
+
+/* Where a tool keeps what the shared options say. */
+struct wr_cli_common {
+	const char **ledger;       /* --ledger */
+	int *json;                 /* --json */
+	const char *help[3];       /* --help prints these (NULL ends), then exits 0 */
+};
+
+/* For getopt's c that is none of the tool's own options: sets what a
+ * shared option says; --help and --version print and exit (74 when stdout
+ * cannot be written); a missing value (':') and an unknown option die with
+ * a usage error (the unknown one with a suggestion from opts). */
+void wr_cli_common_opt(const struct wr_cli_common *co, int c, char **argv, const struct option *opts);
+/* --color WHEN: auto, always or never. */
+void wr_cli_color(const char *when);
 
 /* A duration for option opt ("timeout"), as kind says. */
 int64_t wr_cli_duration(const char *opt, const char *s, enum wr_cli_dur kind);
