@@ -35,6 +35,7 @@
 #include "decide.h"
 #include "check.h"
 #include "decide_recover.h"
+#include "breaker.h"
 #include "cli.h"
 #include "outlog.h"
 #include "err.h"
@@ -512,11 +513,10 @@ static int proc_probe(int64_t pid, int64_t pid_start)
 	return (int)wr_proc_check(pid, pid_start);
 }
 
-static int pass(void)
+/* 1. Lost attempts, one decision, each said; then the leftovers of the
+ * attempts recorded lost before this pass stop. */
+static void pass_lost(void)
 {
-	int blocked = 0;
-	int64_t acted = 0;
-	/* 1. lost attempts, one decision */
 	struct wr_check_req creq = {0};
 	creq.workflow = workflow_opt;
 	creq.found = json_array();
@@ -553,114 +553,123 @@ static int pass(void)
 		     json_string_value(json_object_get(f, "reason")), 0, 0, 0, extra[0] ? extra : NULL);
 	}
 	json_decref(creq.found);
-	if (!dry_run && wr_ledger_refresh(&L) < 0)
+	if (dry_run)
+		return;
+	if (wr_ledger_refresh(&L) < 0)
 		die_ledger();
 	/* Attempts recorded lost before this pass (by wr-watch check, or a
 	 * wr-run that found a dead slot holder): their leftovers stop now. */
-	if (!dry_run)
-		wr_kill_lost_leftovers(&L.st, workflow_opt);
+	wr_kill_lost_leftovers(&L.st, workflow_opt);
+}
 
-	/* 2. per run: a decision when its failure is undecided, then the
-	 * launch when its retry is due. Ids are copied: a compaction may
-	 * replace the state under a commit. */
+/* How the pass ended with a run. */
+enum { RUN_GOES_ON, RUN_DONE, RUN_ACTED };
+
+/* The decision on a run whose failure is undecided, into q: escalated or
+ * waiting for the breaker is the end of the run in this pass. */
+static int pass_decide(const char *id, struct wr_recover_req *q, int *blocked)
+{
+	const struct wr_run *r = wr_state_run(&L.st, id);
+	q->run = id;
+	q->jitter = wr_random_unit();
+	/* What the failed attempt printed, for an escalation. */
+	q->output_attempt = (int64_t)r->natt;
+	q->output = wr_outlog_tail_of(L.path, id, q->output_attempt);
+	int dr = decide(wr_decide_recover, q);
+	json_decref(q->output);
+	if (dr < 0)
+		die_ledger();
+	r = wr_state_run(&L.st, id);
+	if (!r)
+		return RUN_DONE;
+	if (q->action == WR_RA_ESCALATE) {
+		*blocked = 1;
+		emit(r->id, r->workflow, q->attempt, "escalate", q->reason, q->recoveries, 0, 0, r->reason);
+		return RUN_ACTED;
+	}
+	if (q->action == WR_RA_WAIT) {
+		emit(r->id, r->workflow, q->attempt, "wait", q->reason, q->recoveries, q->not_before, 0,
+		     "the workflow's breaker is open; decided after its cooldown");
+		return RUN_DONE;
+	}
+	return RUN_GOES_ON;
+}
+
+/* 2. One run: a decision when its failure is undecided, then the launch
+ * when its retry is due and the breaker admits it (trial: the workflows
+ * whose breaker trial this pass launched). */
+static int pass_run(const char *id, json_t *trial, int *blocked)
+{
+	const struct wr_run *r = wr_state_run(&L.st, id);
+	if (!r || (workflow_opt && strcmp(r->workflow, workflow_opt)))
+		return RUN_DONE;
+	struct wr_recover_req q = {0};
+	if (wr_run_needs_decision(r)) {
+		int d = pass_decide(id, &q, blocked);
+		if (d != RUN_GOES_ON)
+			return d;
+		r = wr_state_run(&L.st, id);
+	}
+	int decided = q.action == WR_RA_RETRY;
+	int64_t now = now_ms();
+	if (!wr_run_due(r, now)) {
+		if (!decided)
+			return RUN_DONE;
+		emit(r->id, r->workflow, q.attempt, "retry", q.reason, q.recoveries, q.not_before, 0, NULL);
+		return RUN_ACTED;
+	}
+	const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
+	int64_t wait_until = 0;
+	const char *wait = wr_breaker_launch_wait(w, now, json_object_get(trial, r->workflow) != NULL, &wait_until);
+	int64_t att = decided ? q.attempt : (int64_t)r->natt;
+	const char *action = decided ? "retry" : "launch";
+	const char *reason = decided ? q.reason : (r->rejected ? "relaunch after rejection" : "due");
+	int64_t nb = decided ? q.not_before : r->next_retry_ts;
+	int64_t rec = r->recoveries;
+	if (wait) {
+		if (decided)
+			emit(r->id, r->workflow, att, action, reason, rec, nb, 0, NULL);
+		emit(r->id, r->workflow, att, "wait", wait, rec, wait_until, 0, "the launch waits for the breaker");
+		return RUN_DONE;
+	}
+	if (w && w->breaker != WR_BR_CLOSED)
+		json_object_set_new(trial, r->workflow, json_true());
+	char extra[PATH_MAX + 128] = "";
+	int launched = 0;
+	if (dry_run) {
+		dry_launch(r, extra, sizeof extra);
+	} else {
+		int64_t next = 0;
+		int lr = launch_run(id, 0, &next, extra, sizeof extra);
+		launched = lr == 1;
+		r = wr_state_run(&L.st, id);
+		if (!r)
+			return RUN_DONE;
+		if (lr == 2) {
+			*blocked = 1;
+			emit(r->id, r->workflow, next, "escalate", "launch_lost", rec, 0, 0, extra);
+			return RUN_ACTED;
+		}
+	}
+	emit(r->id, r->workflow, att, action, reason, rec, nb, launched, extra[0] ? extra : NULL);
+	return RUN_ACTED;
+}
+
+static int pass(void)
+{
+	int blocked = 0;
+	int64_t acted = 0;
+	pass_lost();
+	/* Ids are copied: a compaction may replace the state under a commit. */
 	size_t n = L.st.runs.n;
 	char **ids = wr_xcalloc(n + 1, sizeof *ids);
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		ids[i] = wr_xstrdup(wr_map_key_at(&L.st.runs, i));
-	json_t *trial = json_object(); /* workflows whose breaker trial this pass launched */
-	for (i = 0; i < n && (limit_opt < 0 || acted < limit_opt); i++) {
-		const struct wr_run *r = wr_state_run(&L.st, ids[i]);
-		if (!r || (workflow_opt && strcmp(r->workflow, workflow_opt)))
-			continue;
-		struct wr_recover_req q = {0};
-		int decided = 0;
-		if (wr_run_needs_decision(r)) {
-			q.run = ids[i];
-			q.jitter = wr_random_unit();
-			/* What the failed attempt printed, for an escalation. */
-			q.output_attempt = (int64_t)r->natt;
-			q.output = wr_outlog_tail_of(L.path, ids[i], q.output_attempt);
-			int dr = decide(wr_decide_recover, &q);
-			json_decref(q.output);
-			if (dr < 0)
-				die_ledger();
-			r = wr_state_run(&L.st, ids[i]);
-			if (!r)
-				continue;
-			if (q.action == WR_RA_ESCALATE) {
-				blocked = 1;
-				acted++;
-				emit(r->id, r->workflow, q.attempt, "escalate", q.reason, q.recoveries, 0, 0, r->reason);
-				continue;
-			}
-			if (q.action == WR_RA_WAIT) {
-				emit(r->id, r->workflow, q.attempt, "wait", q.reason, q.recoveries, q.not_before, 0,
-				     "the workflow's breaker is open; decided after its cooldown");
-				continue;
-			}
-			decided = q.action == WR_RA_RETRY;
-		}
-		int64_t now = now_ms();
-		int due = wr_run_due(r, now);
-		if (!due) {
-			if (decided) {
-				acted++;
-				emit(r->id, r->workflow, q.attempt, "retry", q.reason, q.recoveries, q.not_before, 0, NULL);
-			}
-			continue;
-		}
-		/* The breaker: closed admits; open after its cooldown or half
-		 * open admits one trial, at most one per pass and none while a
-		 * trial runs. */
-		const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
-		const char *wait = NULL;
-		int64_t wait_until = 0;
-		if (w && w->breaker == WR_BR_OPEN && now < w->open_until) {
-			wait = "breaker_open";
-			wait_until = w->open_until;
-		} else if (w && w->breaker != WR_BR_CLOSED) {
-			if (w->breaker == WR_BR_HALF_OPEN && w->half_open_trial > 0)
-				wait = "breaker_trial_running";
-			else if (json_object_get(trial, r->workflow))
-				wait = "breaker_trial_launched";
-		}
-		int64_t att = decided ? q.attempt : (int64_t)r->natt;
-		const char *action = decided ? "retry" : "launch";
-		const char *reason = decided ? q.reason : (r->rejected ? "relaunch after rejection" : "due");
-		int64_t nb = decided ? q.not_before : r->next_retry_ts;
-		int64_t rec = r->recoveries;
-		if (wait) {
-			if (decided)
-				emit(r->id, r->workflow, att, action, reason, rec, nb, 0, NULL);
-			emit(r->id, r->workflow, att, "wait", wait, rec, wait_until, 0, "the launch waits for the breaker");
-			continue;
-		}
-		if (w && w->breaker != WR_BR_CLOSED)
-			json_object_set_new(trial, r->workflow, json_true());
-		char extra[PATH_MAX + 128] = "";
-		int launched = 0;
-		if (dry_run) {
-			dry_launch(r, extra, sizeof extra);
-		} else {
-			char *id = ids[i];
-			int64_t next = 0;
-			int lr = launch_run(id, 0, &next, extra, sizeof extra);
-			launched = lr == 1;
-			r = wr_state_run(&L.st, id);
-			if (!r)
-				continue;
-			if (lr == 2) {
-				blocked = 1;
-				acted++;
-				emit(r->id, r->workflow, next, "escalate", "launch_lost", rec, 0, 0, extra);
-				continue;
-			}
-		}
-		acted++;
-		emit(r->id, r->workflow, att, action, reason, rec, nb, launched, extra[0] ? extra : NULL);
-	}
+	json_t *trial = json_object();
+	for (size_t i = 0; i < n && (limit_opt < 0 || acted < limit_opt); i++)
+		acted += pass_run(ids[i], trial, &blocked) == RUN_ACTED;
 	json_decref(trial);
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
 	return blocked ? WR_EXIT_ATTENTION : WR_EXIT_OK;
@@ -813,32 +822,26 @@ static char *dir_of_self(void)
 	return wr_xstrdup(buf[0] ? buf : "/");
 }
 
-int wr_main(int argc, char **argv)
+/* The options into the globals; returns the index of the verb. */
+static int recover_opts(int argc, char **argv)
 {
-	wr_cli_init("wr-recover", 0);
 	static const struct option opts[] = {
-		{"ledger", required_argument, NULL, 'L'},
-		{"json", no_argument, NULL, 'j'},
+		WR_CLI_OPT_LEDGER,
+		WR_CLI_OPT_JSON,
 		{"dry-run", no_argument, NULL, 'n'},
 		{"workflow", required_argument, NULL, 'w'},
 		{"limit", required_argument, NULL, 'l'},
 		{"force", no_argument, NULL, 'f'},
 		{"note", required_argument, NULL, 'N'},
 		{"reason", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		WR_CLI_OPT_HELP,
 		{NULL, 0, NULL, 0},
 	};
+	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'L':
-			ledger_opt = optarg;
-			break;
-		case 'j':
-			json_out = 1;
-			break;
 		case 'n':
 			dry_run = 1;
 			break;
@@ -857,30 +860,20 @@ int wr_main(int argc, char **argv)
 		case 'R':
 			reason_opt = optarg;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			wr_print_version();
-			return 0;
-		case ':':
-			wr_usage_error(WR_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			wr_die_unknown_option(WR_EXIT_USAGE, argv, opts);
+			wr_cli_common_opt(&co, c, argv, opts);
 		}
 	}
-	const char *verb = optind < argc ? argv[optind] : NULL;
-	int nargs = argc - optind - (verb ? 1 : 0);
-	char **args = argv + optind + (verb ? 1 : 0);
 	if (note_opt && !wr_utf8_valid(note_opt, strlen(note_opt)))
 		wr_usage_error(WR_EXIT_USAGE, "--note is not valid UTF-8");
 	if (reason_opt && !wr_utf8_valid(reason_opt, strlen(reason_opt)))
 		wr_usage_error(WR_EXIT_USAGE, "--reason is not valid UTF-8");
-	char *wf = NULL;
-	if (workflow_opt && !(wf = wr_id_nfc(workflow_opt)))
-		wr_usage_error(WR_EXIT_USAGE, "--workflow is not valid UTF-8");
-	workflow_opt = wf;
+	return optind;
+}
 
+/* The verb (NULL: a pass) takes its arguments and the options given. */
+static void check_verb(const char *verb, int nargs, char **args)
+{
 	int want = -1;
 	if (!verb)
 		want = 0;
@@ -911,6 +904,20 @@ int wr_main(int argc, char **argv)
 		wr_usage_error(WR_EXIT_USAGE, "--reason goes with cancel");
 	if ((workflow_opt || limit_opt >= 0) && verb)
 		wr_usage_error(WR_EXIT_USAGE, "--workflow and --limit go with a pass, not with %s", verb);
+}
+
+int wr_main(int argc, char **argv)
+{
+	wr_cli_init("wr-recover", 0);
+	int first = recover_opts(argc, argv);
+	const char *verb = first < argc ? argv[first] : NULL;
+	int nargs = argc - first - (verb ? 1 : 0);
+	char **args = argv + first + (verb ? 1 : 0);
+	char *wf = NULL;
+	if (workflow_opt && !(wf = wr_id_nfc(workflow_opt)))
+		wr_usage_error(WR_EXIT_USAGE, "--workflow is not valid UTF-8");
+	workflow_opt = wf;
+	check_verb(verb, nargs, args);
 
 	self_dir = dir_of_self();
 	/* A pass creates no ledger: a missing one is a wrong path (cron's

@@ -167,3 +167,17 @@ int wr_breaker_reset(const struct wr_state *st, const char *wf, json_t *events)
 	change(events, wf, s, WR_BR_CLOSED, -1, 0);
 	return 0;
 }
+
+const char *wr_breaker_launch_wait(const struct wr_workflow *w, int64_t now, int trial_launched, int64_t *until)
+{
+	*until = 0;
+	if (!w || w->breaker == WR_BR_CLOSED)
+		return NULL;
+	if (w->breaker == WR_BR_OPEN && now < w->open_until) {
+		*until = w->open_until;
+		return "breaker_open";
+	}
+	if (w->breaker == WR_BR_HALF_OPEN && w->half_open_trial > 0)
+		return "breaker_trial_running";
+	return trial_launched ? "breaker_trial_launched" : NULL;
+}

@@ -29,6 +29,14 @@ void wr_breaker_after(const struct wr_state *st, const char *wf, enum wr_outcome
  * is already closed. */
 int wr_breaker_reset(const struct wr_state *st, const char *wf, json_t *events);
 
+/* Why a due launch of a run of workflow w (NULL: none yet) waits now, or
+ * NULL when the breaker admits it: closed admits; open admits after its
+ * cooldown, half open admits one trial (the token "breaker_open" with
+ * *until the end of the cooldown, "breaker_trial_running" while a trial
+ * runs, "breaker_trial_launched" when trial_launched says one was launched
+ * already, as a pass launches at most one per workflow). */
+const char *wr_breaker_launch_wait(const struct wr_workflow *w, int64_t now, int trial_launched, int64_t *until);
+
 /* Cooldown of the next open of w. */
 int64_t wr_breaker_cooldown(const struct wr_workflow *w);
 

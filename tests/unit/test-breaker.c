@@ -255,8 +255,33 @@ static void cancelled_trial(void)
 	wr_state_free(&st);
 }
 
+static void launch_wait(void)
+{
+	/* what a recovery pass's due launch waits for, in each breaker state */
+	struct wr_workflow w = {0};
+	int64_t until = -1;
+	ok(wr_breaker_launch_wait(NULL, T0, 0, &until) == NULL, "no workflow yet: admitted");
+	is_int(until, 0, "no wait: no time");
+	w.breaker = WR_BR_CLOSED;
+	ok(wr_breaker_launch_wait(&w, T0, 1, &until) == NULL, "closed: admitted, trials or not");
+	w.breaker = WR_BR_OPEN;
+	w.open_until = T0 + MIN;
+	is_str(wr_breaker_launch_wait(&w, T0, 0, &until), "breaker_open", "open in its cooldown: waits");
+	is_int(until, T0 + MIN, "until the cooldown ends");
+	ok(wr_breaker_launch_wait(&w, T0 + MIN, 0, &until) == NULL, "open after its cooldown: the trial is admitted");
+	is_int(until, 0, "no wait: no time");
+	is_str(wr_breaker_launch_wait(&w, T0 + MIN, 1, &until), "breaker_trial_launched",
+	       "open after its cooldown, a trial launched in this pass: waits");
+	w.breaker = WR_BR_HALF_OPEN;
+	ok(wr_breaker_launch_wait(&w, T0, 0, &until) == NULL, "half open, no trial: admitted");
+	is_str(wr_breaker_launch_wait(&w, T0, 1, &until), "breaker_trial_launched", "half open, one launched: waits");
+	w.half_open_trial = 1;
+	is_str(wr_breaker_launch_wait(&w, T0, 0, &until), "breaker_trial_running", "half open, a trial runs: waits");
+}
+
 int main(void)
 {
+	launch_wait();
 	opening();
 	cycle();
 	in_one_batch();
