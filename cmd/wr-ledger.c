@@ -14,10 +14,9 @@
 #include "suggest.h"
 #include "ledger.h"
 #include "output.h"
-#include "snapshot.h"
-#include "state_diff.h"
 #include "timefmt.h"
 #include "util.h"
+#include "verify.h"
 
 static const char usage[] =
 	"Usage: wr-ledger [--ledger PATH] [--json] COMMAND\n"
@@ -115,216 +114,45 @@ static struct progress bar;
 static const char *keep_opt, *archives_keep_opt;
 static int deep_opt;
 
-struct verify {
-	int64_t problems;
-	struct wr_ledger *l;
-};
-
-static void problem(struct verify *v, int64_t line, int col, const char *field, const char *msg, const char *kind)
+/* A problem (or the note of clock skew) for people or as JSON. */
+static void problem(void *ctx, const struct wr_problem *p)
 {
-	v->problems++;
+	(void)ctx;
 	progress_end(&bar); /* the problem's line, not the bar, stays on screen */
 	if (json_out) {
 		json_t *o = json_object();
-		wr_jset_str(o, "file", v->l->path);
-		wr_jset_int(o, "line", line);
-		wr_jset_int(o, "column", col);
-		wr_jset(o, "field", field && *field ? json_string(field) : json_null());
-		wr_jset_str(o, "kind", kind);
-		wr_jset_str(o, "message", msg);
-		wr_out_json(o);
-	} else {
-		char *shown = wr_xstrclean(msg); /* it names data of the line */
-		printf("%s:%lld:%d: %s\n", v->l->path, (long long)line, col, shown);
-		free(shown);
-	}
-}
-
-/* A problem about a file rather than a line (orphan segments, --deep). */
-static void problem_file(struct verify *v, const char *file, const char *msg, const char *kind)
-{
-	v->problems++;
-	if (json_out) {
-		json_t *o = json_object();
-		wr_jset_str(o, "file", file);
-		wr_jset(o, "line", json_null());
-		wr_jset(o, "column", json_null());
-		wr_jset(o, "field", json_null());
-		wr_jset_str(o, "kind", kind);
-		wr_jset_str(o, "message", msg);
-		wr_out_json(o);
-	} else {
-		printf("%s: %s\n", file, msg);
-	}
-}
-
-/* Orphan segments, looked for only with the lock free (taken without
- * waiting): a compaction under way has a segment no marker reaches yet. */
-static void verify_orphans(struct verify *v)
-{
-	size_t n;
-	char *broken;
-	char **o = wr_ledger_orphans(v->l->path, &n, &broken);
-	if (!n && !broken)
-		return; /* the usual case: nothing to confirm */
-	for (size_t i = 0; i < n; i++)
-		free(o[i]);
-	free(o);
-	free(broken);
-	int got = wr_ledger_trylock(v->l);
-	if (got != 1) {
-		wr_warn("%s: %zu archive segment%s may be orphans, not confirmed: the lock is %s", v->l->path, n,
-			n == 1 ? "" : "s", got == 0 ? "held by a writer" : "not available");
-		return;
-	}
-	o = wr_ledger_orphans(v->l->path, &n, &broken);
-	wr_ledger_unlock(v->l);
-	if (broken) {
-		char msg[4200];
-		snprintf(msg, sizeof msg, "the archive chain is broken: %s", broken);
-		problem_file(v, v->l->path, msg, "archive");
-		free(broken);
-	}
-	for (size_t i = 0; i < n; i++) {
-		problem_file(v, o[i],
-			     "orphan archive segment: no compaction marker reaches it (a killed compaction's leftover; its "
-			     "events are in the chain or the ledger); 'wr-ledger repair' removes it",
-			     "orphan");
-		free(o[i]);
-	}
-	free(o);
-}
-
-/* --deep: the state a snapshot gives (what every tool starts from) against
- * the full replay verify just did; an in-place edit the snapshot's sampled
- * hashes miss shows here. */
-static void verify_deep(struct verify *v)
-{
-	struct wr_ledger s;
-	if (wr_ledger_open(&s, v->l->path, WR_LEDGER_QUIET) < 0)
-		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
-	if (!s.snap_loaded) {
-		wr_warn("%s: --deep: no snapshot matches the ledger; nothing to compare with the replay", v->l->path);
-	} else if (s.dev != v->l->dev || s.ino != v->l->ino || s.scan.off != v->l->scan.off) {
-		wr_warn("%s: --deep: the ledger changed while it was read; run verify --deep again", v->l->path);
-	} else {
-		struct wr_buf out = {0};
-		size_t n = wr_state_diff(&s.st, "snapshot", &v->l->st, "replay", 20, &out);
-		if (n) {
-			char *snap = wr_xasprintf("%s.snapshot", v->l->path);
-			char *msg = wr_xasprintf("the state from the snapshot differs from a full replay in %zu place%s "
-						 "(the ledger was changed in place, or the snapshot is wrong; delete it "
-						 "to rebuild it):\n%s",
-						 n, n == 1 ? "" : "s", wr_buf_str(&out));
-			if (msg[strlen(msg) - 1] == '\n')
-				msg[strlen(msg) - 1] = 0;
-			problem_file(v, snap, msg, "deep");
-			free(msg);
-			free(snap);
+		wr_jset_str(o, "file", p->file);
+		wr_jset(o, "line", p->line ? json_integer(p->line) : json_null());
+		wr_jset(o, "column", p->line ? json_integer(p->column) : json_null());
+		wr_jset(o, "field", p->field && *p->field ? json_string(p->field) : json_null());
+		wr_jset_str(o, "kind", p->kind);
+		wr_jset_str(o, "message", p->msg);
+		if (!strcmp(p->kind, "clock_skew")) {
+			wr_jset(o, "host", p->host ? json_string(p->host) : json_null());
+			wr_jset_int(o, "skew_ms", p->skew_ms);
 		}
-		wr_buf_free(&out);
-	}
-	wr_ledger_close(&s);
-}
-
-static void verify_error(void *ctx, const struct wr_scan_error *e)
-{
-	problem(ctx, e->line, e->column, e->field, e->msg, "invalid");
-}
-
-static void verify_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
-			  const char *const *why, int64_t line)
-{
-	struct verify *v = ctx;
-	for (size_t i = 0; i < n; i++) {
-		if (applied[i] != WR_APPLY_INVALID)
-			continue;
-		char msg[300];
-		snprintf(msg, sizeof msg, "%s: %s", evs[i].type_name, why[i] ? why[i] : "invariant broken");
-		problem(v, line + (int64_t)i, 1, NULL, msg, "invariant");
-	}
-}
-
-/* Events stamped ahead of this host's clock: a note, not a problem (the
- * ledger is sound; a host's clock is not), said once with the first. */
-static void report_future(const struct wr_ledger *l)
-{
-	const struct wr_future *f = &l->future;
-	if (!f->events)
-		return;
-	char d[32], msg[600];
-	snprintf(msg, sizeof msg,
-		 "clock skew: seq %lld (%s by %s%s%s) is stamped ahead of this host's clock (%lld event%s, up to %s "
-		 "ahead); decisions go by this host's clock",
-		 (long long)f->seq, f->type, f->by, f->host[0] ? " on host " : "", f->host, (long long)f->events,
-		 f->events == 1 ? "" : "s", wr_dur_format(f->skew_ms, d, sizeof d));
-	if (json_out) {
-		json_t *o = json_object();
-		wr_jset_str(o, "file", l->path);
-		wr_jset_int(o, "line", f->line);
-		wr_jset_int(o, "column", 1);
-		wr_jset(o, "field", json_string("ts"));
-		wr_jset_str(o, "kind", "clock_skew");
-		wr_jset_str(o, "message", msg);
-		wr_jset(o, "host", f->host[0] ? json_string(f->host) : json_null());
-		wr_jset_int(o, "skew_ms", f->skew_ms);
 		wr_out_json(o);
+	} else if (p->line) {
+		char *shown = wr_xstrclean(p->msg); /* it names data of the line */
+		printf("%s:%lld:%d: %s\n", p->file, (long long)p->line, p->column, shown);
+		free(shown);
 	} else {
-		printf("%s:%lld:1: %s\n", l->path, (long long)f->line, msg);
+		printf("%s: %s\n", p->file, p->msg);
 	}
-}
-
-/* A tail that is not a whole decision: the trace of a crash, or a commit
- * under way. Only with the lock free (taken without waiting) is it the
- * former; with a writer busy it is noted, not counted. */
-static void verify_tail(struct verify *v)
-{
-	struct wr_ledger *l = v->l;
-	int got = wr_ledger_trylock(l);
-	if (got == 1) {
-		int rr = wr_ledger_refresh(l); /* the commit may have ended meanwhile */
-		wr_ledger_unlock(l);
-		if (rr < 0)
-			wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-		if (!l->scan.torn)
-			return;
-		char msg[200];
-		snprintf(msg, sizeof msg, "torn tail: %lld bytes at offset %lld are not a whole decision; run 'wr-ledger repair'",
-			 (long long)(l->scan.end - l->scan.off), (long long)l->scan.off);
-		problem(v, l->scan.line, 1, NULL, msg, "torn");
-		return;
-	}
-	wr_warn("%s: the last %lld bytes (offset %lld) are not a whole decision yet, and the lock is %s: a commit may "
-		"be under way (not counted; run verify again later)",
-		l->path, (long long)(l->scan.end - l->scan.off), (long long)l->scan.off,
-		got == 0 ? "held by a writer" : "not available to check");
 }
 
 static int cmd_verify(void)
 {
 	struct wr_ledger l;
-	struct verify v = {0, &l};
-	/* A reader: no lock, so a busy writer never makes verify wait or fail.
-	 * It checks what is committed; a tail being appended is looked at
-	 * again below. */
+	struct wr_verify v = {deep_opt, problem, NULL, 0};
 	memset(&l, 0, sizeof l);
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY | WR_LEDGER_NOSNAP) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	progress_start(&l, &bar, "verifying");
-	l.on_error = verify_error;
-	l.on_error_ctx = &v;
-	l.on_events = verify_events;
-	l.on_events_ctx = &v;
-	int rr = wr_ledger_refresh(&l);
+	int rr = wr_verify_run(&l, &v);
 	progress_end(&bar);
 	if (rr < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-	if (l.scan.torn)
-		verify_tail(&v);
-	report_future(&l);
-	verify_orphans(&v);
-	if (deep_opt)
-		verify_deep(&v);
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "file", l.path);
