@@ -25,6 +25,7 @@
 #include "decide.h"
 #include "compact.h"
 #include "decide_outbox.h"
+#include "deliverer.h"
 #include "cli.h"
 #include "err.h"
 #include "suggest.h"
@@ -548,102 +549,10 @@ struct deliver_opts {
 	const char *ledger;            /* for the command's WR_LEDGER */
 };
 
-/* How much of a failed notifier's output goes into its recorded error. */
-#define ERR_TAIL 300
-
-struct child_result {
-	int status;                    /* from waitpid */
-	int timed_out;
-	int interrupted;               /* signal that stopped the deliverer, or 0 */
-	int exec_errno;                /* could not start COMMAND */
-	int64_t ms;
-	/* The end of what the command wrote on stdout and stderr (also
-	 * passed on to ours), for the recorded error of a failure. */
-	char out[ERR_TAIL + 1];
-	size_t outlen;
-};
-
-static int sigpipe_fds[2] = {-1, -1};
-static volatile sig_atomic_t stop_sig;
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	if (sig != SIGCHLD)
-		stop_sig = sig;
-	char b = 0;
-	if (write(sigpipe_fds[1], &b, 1) < 0) {
-		/* full: a wakeup is pending anyway */
-	}
-	errno = e;
-}
-
-static void setup_signals(void)
-{
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to create a pipe");
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-static void drain_sigpipe(void)
-{
-	char buf[64];
-	while (read(sigpipe_fds[0], buf, sizeof buf) > 0)
-		;
-}
-
-/* Reads what the command wrote: passes it on to our stderr (cron mails a
- * failure's output) and keeps the last ERR_TAIL bytes in res. Returns 1
- * when it read something, 0 when nothing is there now, -1 at EOF (and
- * closes *fd). */
-static int read_output(int *fd, struct child_result *res)
-{
-	char buf[4096];
-	ssize_t k = read(*fd, buf, sizeof buf);
-	if (k < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (k <= 0) {
-		close(*fd);
-		*fd = -1;
-		return -1;
-	}
-	if (wr_write_all(STDERR_FILENO, buf, (size_t)k) < 0) {
-		/* our stderr is gone: the tail is still recorded */
-	}
-	size_t n = (size_t)k;
-	const char *src = buf;
-	if (n >= ERR_TAIL) {
-		src += n - ERR_TAIL;
-		n = ERR_TAIL;
-		res->outlen = 0;
-	} else if (res->outlen + n > ERR_TAIL) {
-		size_t drop = res->outlen + n - ERR_TAIL;
-		memmove(res->out, res->out + drop, res->outlen - drop);
-		res->outlen -= drop;
-	}
-	memcpy(res->out + res->outlen, src, n);
-	res->outlen += n;
-	res->out[res->outlen] = 0;
-	return 1;
-}
-
-/* Runs COMMAND in its own process group with input on its stdin and its
- * stdout and stderr into a pipe (passed on to our stderr, the end kept for
- * the recorded error); kills the group on timeout or when the
- * deliverer is told to stop (TERM, then KILL after the grace). Never leaves
- * a zombie. */
+/* Runs COMMAND for the entry o with input on its stdin (see deliverer.h). */
 static void run_command(const struct deliver_opts *d, const char *input, size_t len, const struct wr_outbox *o,
-			const char *delivery, struct child_result *res)
+			const char *delivery, struct wr_delivered *res)
 {
-	memset(res, 0, sizeof *res);
 	char *env[] = {
 		wr_xasprintf("WR_OUTBOX_ID=%s", o->id),
 		wr_xasprintf("WR_OUTBOX_DELIVERY=%s", delivery),
@@ -652,151 +561,15 @@ static void run_command(const struct deliver_opts *d, const char *input, size_t 
 		wr_xasprintf("WR_LEDGER=%s", d->ledger),
 		NULL,
 	};
-	struct wr_child p = WR_CHILD_INIT;
-	p.argv = d->argv;
-	p.env = env;
-	p.in = WR_PROC_PIPE;
-	p.out = WR_PROC_PIPE;
-	p.err_to_out = 1;
-	p.pgroup = 1;
-	/* A consumer that does not read its stdin must not kill us. */
-	struct sigaction ign, oldpipe;
-	memset(&ign, 0, sizeof ign);
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, &oldpipe);
-	drain_sigpipe();
-	int64_t start = wr_mono_ms();
-	if (wr_proc_start(&p) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to start %s", d->argv[0]);
+	struct wr_deliverer dv = {d->argv, env, d->timeout_ms, d->kill_after_ms};
+	int r = wr_deliverer_run(&dv, input, len, res);
 	for (char **e = env; *e; e++)
 		free(*e);
-	res->exec_errno = p.exec_errno;
-	int wfd = p.in, ofd = p.out;
-	if (fcntl(ofd, F_SETFL, O_NONBLOCK) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to set up the command's output");
-	if (fcntl(wfd, F_SETFL, O_NONBLOCK) < 0)
-		wr_diesys(WR_EXIT_IO, "unable to set up the command's stdin");
-	size_t off = 0;
-	if (len == 0) {
-		close(wfd);
-		wfd = -1;
-	}
-	int64_t deadline = d->timeout_ms > 0 ? start + d->timeout_ms : 0;
-	for (;;) {
-		int stop = stop_sig || (deadline && wr_mono_ms() >= deadline);
-		struct pollfd p2[3] = {{sigpipe_fds[0], POLLIN, 0}, {ofd, POLLIN, 0}, {wfd, POLLOUT, 0}};
-		int r = wr_proc_wait(&p, stop ? -1 : deadline, p2, stop ? 0 : 3);
-		if (r < 0)
-			wr_diesys(WR_EXIT_IO, "unable to wait for the command");
-		if (r == 1)
-			break;
-		if (stop) {
-			if (stop_sig)
-				res->interrupted = stop_sig;
-			else
-				res->timed_out = 1;
-			wr_proc_stop(&p, d->kill_after_ms);
-			break;
-		}
-		if (p2[0].revents)
-			drain_sigpipe();
-		if (ofd >= 0 && p2[1].revents)
-			read_output(&ofd, res);
-		if (wfd >= 0 && p2[2].revents) {
-			ssize_t w = write(wfd, input + off, len - off);
-			if (w > 0)
-				off += (size_t)w;
-			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
-				/* written, or the reader is gone (EPIPE): EOF either way */
-				close(wfd);
-				wfd = -1;
-			}
-		}
-	}
-	res->status = p.status;
-	if (wfd >= 0)
-		close(wfd);
-	/* What is left in the pipe (a grandchild may hold it open: do not
-	 * wait for its EOF). */
-	while (ofd >= 0 && read_output(&ofd, res) > 0)
-		;
-	if (ofd >= 0)
-		close(ofd);
-	sigaction(SIGPIPE, &oldpipe, NULL);
-	res->ms = wr_mono_ms() - start;
+	if (r < 0)
+		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
 }
 
-/* The command's last output as one clean line ("curl: (22) The requested
- * URL returned error: 500"): control characters and runs of white space
- * become one space; a cut start is marked. Newly allocated, or NULL. */
-static char *output_line(const struct child_result *r)
-{
-	struct wr_buf b = {0};
-	int space = 0;
-	for (size_t i = 0; i < r->outlen; i++) {
-		unsigned char c = (unsigned char)r->out[i];
-		if (c <= ' ' || c == 0x7f) {
-			space = b.len > 0;
-			continue;
-		}
-		if (space)
-			wr_buf_add(&b, " ", 1);
-		space = 0;
-		wr_buf_add(&b, &r->out[i], 1);
-	}
-	if (!b.len)
-		return NULL;
-	/* A tail cut in the middle of a UTF-8 sequence: drop its start. */
-	size_t skip = 0;
-	while (skip < b.len && ((unsigned char)b.p[skip] & 0xc0) == 0x80)
-		skip++;
-	char *s = wr_xasprintf("%s%s", r->outlen == ERR_TAIL ? "..." : "", b.p + skip);
-	wr_buf_free(&b);
-	return s;
-}
-
-static char *with_output(char *msg, const struct child_result *r)
-{
-	char *line = output_line(r);
-	if (!line)
-		return msg;
-	char *s = wr_xasprintf("%s: %s", msg, line);
-	free(msg);
-	free(line);
-	return s;
-}
-
-static char *delivery_status_error(const struct deliver_opts *d, const struct child_result *r);
-
-/* Why the delivery failed, or NULL when it succeeded; with the end of the
- * command's output, so the ledger says why, not only the status. */
-static char *delivery_error(const struct deliver_opts *d, const struct child_result *r)
-{
-	char *e = delivery_status_error(d, r);
-	return e ? with_output(e, r) : NULL;
-}
-
-static char *delivery_status_error(const struct deliver_opts *d, const struct child_result *r)
-{
-	char dur[32];
-	if (r->exec_errno)
-		return wr_xasprintf("cannot execute %s: %s", d->argv[0], strerror(r->exec_errno));
-	if (r->timed_out)
-		return wr_xasprintf("timed out after %s; process group killed",
-				    wr_dur_format(d->timeout_ms, dur, sizeof dur));
-	if (r->interrupted)
-		return wr_xasprintf("deliverer interrupted by signal %d; process group killed", r->interrupted);
-	if (WIFEXITED(r->status))
-		return WEXITSTATUS(r->status) ? wr_xasprintf("%s exited with status %d", d->argv[0],
-							     WEXITSTATUS(r->status))
-					      : NULL;
-	if (WIFSIGNALED(r->status))
-		return wr_xasprintf("%s killed by signal %d", d->argv[0], WTERMSIG(r->status));
-	return wr_xasprintf("%s ended abnormally", d->argv[0]);
-}
-
-static void report(const struct wr_outbox_done_req *dr, const struct child_result *cr, const char *error,
+static void report(const struct wr_outbox_done_req *dr, const struct wr_delivered *cr, const char *error,
 		   const char *delivery, int64_t attempt)
 {
 	static const char *const names[] = {"none", "delivered", "failed", "dead"};
@@ -935,10 +708,10 @@ static int deliver_one(struct wr_ledger *l, const struct deliver_opts *d, int *f
 		wr_die(WR_EXIT_IO, "internal error: claim of %s not in the state", cr.id);
 	int64_t attempt = o->attempts;
 	char *in = delivery_input(o, delivery, d->max_attempts);
-	struct child_result res;
+	struct wr_delivered res;
 	run_command(d, in, strlen(in), o, delivery, &res);
 	free(in);
-	char *error = delivery_error(d, &res);
+	char *error = wr_delivered_error(d->argv[0], d->timeout_ms, &res);
 	struct wr_outbox_done_req dr = {cr.id,
 					delivery,
 					error == NULL,
@@ -965,18 +738,21 @@ static int cmd_deliver(int argc, char **argv)
 {
 	struct deliver_opts d = {5, 30000, 3600000, 2.0, 60000, 5000, 0, 0, NULL, NULL};
 	deliver_opts(argc, argv, &d);
-	setup_signals();
+	if (wr_deliverer_signals() < 0)
+		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
 	struct wr_ledger l;
 	open_ledger(&l, WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
 	d.ledger = l.path;
 	int failures = 0;
-	for (int64_t n = 0; !stop_sig && (!d.limit || n < d.limit) && deliver_one(&l, &d, &failures); n++)
+	for (int64_t n = 0; !wr_deliverer_stopped() && (!d.limit || n < d.limit) && deliver_one(&l, &d, &failures);
+	     n++)
 		;
 	wr_ledger_close(&l);
-	if (stop_sig) {
+	int sig = wr_deliverer_stopped();
+	if (sig) {
 		fflush(stdout);
-		signal(stop_sig, SIG_DFL);
-		raise(stop_sig);
+		signal(sig, SIG_DFL);
+		raise(sig);
 	}
 	return failures ? WR_EXIT_ATTENTION : WR_EXIT_OK;
 }
