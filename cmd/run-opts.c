@@ -364,7 +364,6 @@ int parse_opts(int argc, char **argv, struct opts *o)
 	wr_policy_defaults(&o->pol);
 	o->labels = json_object();
 	o->wait = 1;
-	opterr = 0;
 	/* '+': stop at COMMAND, so its own options are left alone. */
 	while ((c = getopt_long(argc, argv, "+:hk:s:v", long_opts, NULL)) != -1) {
 		int pc = c == 'k' ? O_KILL_AFTER : c == 's' ? O_SIGNAL : c;

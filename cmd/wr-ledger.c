@@ -393,17 +393,13 @@ int wr_main(int argc, char **argv)
 {
 	wr_cli_init("wr-ledger", 0);
 	static const struct option opts[] = {
-		WR_CLI_OPT_LEDGER,
-		WR_CLI_OPT_JSON,
 		{"keep", required_argument, NULL, 'k'},
 		{"archives-keep", required_argument, NULL, 'K'},
 		{"deep", no_argument, NULL, 'D'},
-		WR_CLI_OPT_HELP,
-		{NULL, 0, NULL, 0},
+		WR_CLI_OPTS_END,
 	};
 	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
 	int c;
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':

@@ -97,7 +97,6 @@ static int fmt_workrail;
 enum { O_FORMAT = 1000, O_PENDING, O_DEAD, O_ALL, O_KIND, O_MESSAGE, O_REASON,
        O_RUN, O_WORKFLOW, O_FIELD, O_MAX_ATTEMPTS, O_BACKOFF, O_TIMEOUT, O_KILL_AFTER, O_LEASE, O_LIMIT };
 
-#define COMMON_OPTS WR_CLI_OPT_LEDGER, WR_CLI_OPT_JSON, WR_CLI_OPT_HELP
 
 /* Options every command takes; dies on unknown ones. */
 static void common_opt(int c, char **argv, const struct option *opts)
@@ -141,7 +140,7 @@ static int cmd_list(int argc, char **argv)
 	static const struct option opts[] = {
 		{"pending", no_argument, NULL, O_PENDING}, {"dead", no_argument, NULL, O_DEAD},
 		{"all", no_argument, NULL, O_ALL},         {"format", required_argument, NULL, O_FORMAT},
-		COMMON_OPTS,                               {NULL, 0, NULL, 0},
+		WR_CLI_OPTS_END,
 	};
 	/* bit per state: pending, claimed, delivered, dead, acked */
 	unsigned want = 1u << WR_OB_PENDING | 1u << WR_OB_CLAIMED | 1u << WR_OB_DEAD;
@@ -234,7 +233,7 @@ static int cmd_add(int argc, char **argv)
 		{"kind", required_argument, NULL, O_KIND},         {"message", required_argument, NULL, O_MESSAGE},
 		{"reason", required_argument, NULL, O_REASON},     {"run", required_argument, NULL, O_RUN},
 		{"workflow", required_argument, NULL, O_WORKFLOW}, {"field", required_argument, NULL, O_FIELD},
-		COMMON_OPTS,                                       {NULL, 0, NULL, 0},
+		WR_CLI_OPTS_END,
 	};
 	struct wr_outbox_add_req req = {0};
 	char *run = NULL, *wf = NULL;
@@ -311,7 +310,7 @@ static int cmd_add(int argc, char **argv)
 
 static int cmd_one(int argc, char **argv, int retry)
 {
-	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {WR_CLI_OPTS_END};
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
 		common_opt(c, argv, opts);
@@ -397,7 +396,7 @@ static void import_flush(struct wr_ledger *l, json_t *batch, int64_t *added, int
 
 static int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {WR_CLI_OPTS_END};
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
 		common_opt(c, argv, opts);
@@ -517,8 +516,7 @@ static int cmd_follow(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, O_FORMAT},
-		COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+		WR_CLI_OPTS_END,
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -625,8 +623,7 @@ static void deliver_opts(int argc, char **argv, struct deliver_opts *d)
 		{"kill-after", required_argument, NULL, O_KILL_AFTER},
 		{"lease", required_argument, NULL, O_LEASE},
 		{"limit", required_argument, NULL, O_LIMIT},
-		COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+		WR_CLI_OPTS_END,
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -760,9 +757,8 @@ static int cmd_deliver(int argc, char **argv)
 int wr_main(int argc, char **argv)
 {
 	wr_cli_init("wr-outbox", 0);
-	static const struct option opts[] = {COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {WR_CLI_OPTS_END};
 	int c;
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
 		common_opt(c, argv, opts);
 	if (optind >= argc)

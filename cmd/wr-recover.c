@@ -826,20 +826,16 @@ static char *dir_of_self(void)
 static int recover_opts(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		WR_CLI_OPT_LEDGER,
-		WR_CLI_OPT_JSON,
 		{"dry-run", no_argument, NULL, 'n'},
 		{"workflow", required_argument, NULL, 'w'},
 		{"limit", required_argument, NULL, 'l'},
 		{"force", no_argument, NULL, 'f'},
 		{"note", required_argument, NULL, 'N'},
 		{"reason", required_argument, NULL, 'R'},
-		WR_CLI_OPT_HELP,
-		{NULL, 0, NULL, 0},
+		WR_CLI_OPTS_END,
 	};
 	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
 	int c;
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

@@ -32,6 +32,7 @@ void wr_cli_init(const char *prog, int wrapper)
 	wr_prog = prog;
 	wrapping = wrapper;
 	wr_exit_failure = wrapper ? 125 : WR_EXIT_IO;
+	opterr = 0;
 }
 
 int wr_cli_exit(enum wr_cli_outcome o)

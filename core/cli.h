@@ -39,7 +39,8 @@ enum wr_cli_outcome {
 	WR_CLI_REJECTED,
 };
 
-/* Sets the tool's name (wr_prog) and kind: wrapper 1 for wr-run. */
+/* Sets the tool's name (wr_prog) and kind: wrapper 1 for wr-run; getopt
+ * says nothing itself (opterr 0): the tool's own messages do. */
 void wr_cli_init(const char *prog, int wrapper);
 /* The exit status of an outcome in this tool (the table above). */
 int wr_cli_exit(enum wr_cli_outcome o);
@@ -59,6 +60,8 @@ enum { WR_CLI_O_LEDGER = 0x10000, WR_CLI_O_JSON, WR_CLI_O_COLOR, WR_CLI_O_VERSIO
 #define WR_CLI_OPT_JSON {"json", no_argument, NULL, WR_CLI_O_JSON}
 #define WR_CLI_OPT_COLOR {"color", required_argument, NULL, WR_CLI_O_COLOR}, {"colour", required_argument, NULL, WR_CLI_O_COLOR}
 #define WR_CLI_OPT_HELP {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, WR_CLI_O_VERSION}
+/* The end of a tool's table: --ledger, --json, --help, --version. */
+#define WR_CLI_OPTS_END WR_CLI_OPT_LEDGER, WR_CLI_OPT_JSON, WR_CLI_OPT_HELP, {NULL, 0, NULL, 0}
 
 /* Where a tool keeps what the shared options say. */
 struct wr_cli_common {
