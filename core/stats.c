@@ -2,6 +2,7 @@
 #include "stats.h"
 #include "timefmt.h"
 #include "util.h"
+#include "words.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -437,4 +438,92 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 	}
 	free(accs);
 	return out;
+}
+
+/* ---- for people ---- */
+
+static void pct(struct wr_buf *b, json_t *rate)
+{
+	if (json_is_number(rate))
+		wr_buf_addf(b, "%.1f%%", json_number_value(rate) * 100);
+	else
+		wr_buf_addstr(b, "-");
+}
+
+static int64_t geti(json_t *o, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(o, path1);
+	if (path2)
+		v = json_object_get(v, path2);
+	return json_integer_value(v);
+}
+
+void wr_stats_text(struct wr_buf *b, json_t *o)
+{
+	char d1[32], d2[32];
+	wr_buf_addclean(b, json_string_value(json_object_get(o, "workflow")));
+	wr_buf_addf(b, "  (breaker %s)\n", json_string_value(json_object_get(o, "breaker")));
+	wr_buf_addf(b, "  runs        %lld", (long long)geti(o, "runs", NULL));
+	json_t *st = json_object_get(o, "status");
+	const char *k;
+	json_t *v;
+	const char *sep = ": ";
+	json_object_foreach(st, k, v)
+	{
+		if (json_integer_value(v)) {
+			wr_buf_addf(b, "%s%lld %s", sep, (long long)json_integer_value(v), k);
+			sep = ", ";
+		}
+	}
+	wr_buf_addstr(b, "; success ");
+	pct(b, json_object_get(o, "success_rate"));
+	wr_buf_addstr(b, " of ended runs\n");
+	wr_buf_addf(b, "  attempts    %lld", (long long)geti(o, "attempts", NULL));
+	json_t *apr = json_object_get(o, "attempts_per_run");
+	if (json_is_number(apr))
+		wr_buf_addf(b, ", %.2f per run", json_number_value(apr));
+	sep = "; ";
+	json_object_foreach(json_object_get(o, "outcomes"), k, v)
+	{
+		if (json_integer_value(v)) {
+			wr_buf_addf(b, "%s%s %lld", sep, k, (long long)json_integer_value(v));
+			sep = ", ";
+		}
+	}
+	json_t *dur = json_object_get(o, "duration_ms");
+	wr_buf_addstr(b, "\n  duration    ");
+	if (geti(dur, "count", NULL))
+		wr_buf_addf(b, "p50 %s, p95 %s of %lld successful attempt%s\n",
+			    wr_dur_format(geti(dur, "p50", NULL), d1, sizeof d1),
+			    wr_dur_format(geti(dur, "p95", NULL), d2, sizeof d2), (long long)geti(dur, "count", NULL),
+			    geti(dur, "count", NULL) == 1 ? "" : "s");
+	else
+		wr_buf_addstr(b, "- (no successful attempt)\n");
+	wr_buf_addstr(b, "  recovery    MTTR ");
+	json_t *mttr = json_object_get(o, "mttr_ms");
+	if (json_is_integer(mttr))
+		wr_buf_addf(b, "%s over %lld recovered run%s", wr_dur_format(json_integer_value(mttr), d1, sizeof d1),
+			    (long long)geti(o, "recovered", NULL), geti(o, "recovered", NULL) == 1 ? "" : "s");
+	else
+		wr_buf_addstr(b, "- (no run recovered)");
+	json_object_foreach(json_object_get(o, "recoveries"), k, v)
+	{
+		int64_t n = geti(v, "decisions", NULL);
+		if (!n)
+			continue;
+		wr_buf_addf(b, "; %s %lld (%lld ok, ", k, (long long)n, (long long)geti(v, "succeeded", NULL));
+		pct(b, json_object_get(v, "success_rate"));
+		wr_buf_addstr(b, ")");
+	}
+	wr_buf_addf(b, "\n  trouble     stuck %lld, timeout %lld, lost %lld, stale events %lld, breaker opens %lld\n",
+		    (long long)geti(o, "stuck", NULL), (long long)geti(o, "timeout", NULL),
+		    (long long)geti(o, "lost", NULL), (long long)geti(o, "stale_events", NULL),
+		    (long long)geti(o, "breaker_opens", NULL));
+	json_t *ag = json_object_get(o, "agent");
+	if (geti(ag, "attempts", NULL)) {
+		wr_buf_addf(b, "  agent       %lld attempt%s", (long long)geti(ag, "attempts", NULL),
+			    geti(ag, "attempts", NULL) == 1 ? "" : "s");
+		wr_words_agent(b, geti(ag, "turns", NULL), geti(ag, "tool_calls", NULL), json_object_get(ag, "metrics"));
+		wr_buf_addstr(b, "\n");
+	}
 }

@@ -41,6 +41,7 @@
 #include "labels.h"
 #include "map.h"
 #include "state.h"
+#include "util.h"
 
 struct wr_stats {
 	int64_t since;            /* ms since the epoch; 0: everything */
@@ -67,6 +68,10 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
  * totals when it counts all of history (no window, no label filter). */
 json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
 			 int (*archived)(const char *run, void *ctx), void *ctx);
+/* One object of wr_stats_workflows in words for people (wr-watch stats):
+ * the workflow and its breaker, then lines for runs, attempts, duration,
+ * recovery, trouble, and the agent's counts when it has any. */
+void wr_stats_text(struct wr_buf *b, json_t *o);
 /* Nearest-rank percentile of v[0..n) (sorted ascending), p in (0, 100]. */
 int64_t wr_percentile(const int64_t *v, size_t n, double p);
 
