@@ -1239,6 +1239,43 @@ static void only(const char *cmd, unsigned allowed)
 			wr_usage_error(WR_EXIT_USAGE, "option '%s' does not apply to '%s'", opt.given_name[i], cmd);
 }
 
+/* The options of expect (--every, --grace, --clear) and logs (--attempt,
+ * --stream, --follow); 1 when c was one of them. */
+static int expect_logs_opt(int c)
+{
+	switch (c) {
+	case 'E':
+		opt.every_ms = wr_cli_duration("every", optarg, WR_CLI_DUR_POSITIVE);
+		given(O_EVERY, "--every");
+		break;
+	case 'G':
+		opt.grace_ms = wr_cli_duration("grace", optarg, WR_CLI_DUR_ZERO);
+		given(O_GRACE, "--grace");
+		break;
+	case 'X':
+		given(O_CLEAR, "--clear");
+		break;
+	case 'A':
+		if (wr_parse_int(optarg, 1, INT64_MAX, &opt.attempt) < 0)
+			wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --attempt (1, 2, ...)", optarg);
+		given(O_ATTEMPT, "--attempt");
+		break;
+	case 'T':
+		opt.stream = !strcmp(optarg, "stdout") ? WR_OUTLOG_STDOUT : !strcmp(optarg, "stderr") ? WR_OUTLOG_STDERR : -2;
+		if (opt.stream == -2)
+			wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --stream (stdout or stderr)", optarg);
+		given(O_STREAM, "--stream");
+		break;
+	case 'W':
+		opt.follow = 1;
+		given(O_FOLLOW, "--follow");
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 /* The options into opt; returns the index of the command. */
 static int watch_opts(int argc, char **argv)
 {
@@ -1310,34 +1347,9 @@ static int watch_opts(int argc, char **argv)
 			opt.output = optarg;
 			given(O_OUTPUT, "--output");
 			break;
-		case 'E':
-			opt.every_ms = wr_cli_duration("every", optarg, WR_CLI_DUR_POSITIVE);
-			given(O_EVERY, "--every");
-			break;
-		case 'G':
-			opt.grace_ms = wr_cli_duration("grace", optarg, WR_CLI_DUR_ZERO);
-			given(O_GRACE, "--grace");
-			break;
-		case 'X':
-			given(O_CLEAR, "--clear");
-			break;
-		case 'A':
-			if (wr_parse_int(optarg, 1, INT64_MAX, &opt.attempt) < 0)
-				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --attempt (1, 2, ...)", optarg);
-			given(O_ATTEMPT, "--attempt");
-			break;
-		case 'T':
-			opt.stream = !strcmp(optarg, "stdout") ? WR_OUTLOG_STDOUT : !strcmp(optarg, "stderr") ? WR_OUTLOG_STDERR : -2;
-			if (opt.stream == -2)
-				wr_usage_error(WR_EXIT_USAGE, "invalid value '%s' for --stream (stdout or stderr)", optarg);
-			given(O_STREAM, "--stream");
-			break;
-		case 'W':
-			opt.follow = 1;
-			given(O_FOLLOW, "--follow");
-			break;
 		default:
-			wr_cli_common_opt(&co, c, argv, opts);
+			if (!expect_logs_opt(c))
+				wr_cli_common_opt(&co, c, argv, opts);
 		}
 	}
 	return optind;
