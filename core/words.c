@@ -163,10 +163,33 @@ static int words_workflow(struct wr_buf *b, const struct wr_event *ev)
 	return 1;
 }
 
-/* The other events: decisions, the outbox, repairs. */
+/* An outbox entry's events (WR_EV_OUTBOX_ENQUEUED to _RETRIED, in the
+ * order of event.h): what it says when enqueued, then its id and error. */
+static void words_outbox(struct wr_buf *b, const struct wr_event *ev)
+{
+	const char *s;
+	if (ev->type == WR_EV_OUTBOX_ENQUEUED) {
+		wr_buf_addclean(b, wr_ev_str(ev, "kind"));
+		wr_buf_addstr(b, ": ");
+		wr_buf_addclean(b, wr_ev_str(ev, "message"));
+		return;
+	}
+	wr_buf_addstr(b, "entry ");
+	wr_buf_addclean(b, wr_short_id(wr_ev_str(ev, "id")));
+	if ((s = wr_ev_str(ev, "error"))) {
+		wr_buf_addstr(b, ": ");
+		wr_buf_addclean(b, s);
+	}
+}
+
+/* The other events: decisions, repairs. */
 static void words_other(struct wr_buf *b, const struct wr_event *ev)
 {
 	const char *s;
+	if (ev->type >= WR_EV_OUTBOX_ENQUEUED && ev->type <= WR_EV_OUTBOX_RETRIED) {
+		words_outbox(b, ev);
+		return;
+	}
 	switch (ev->type) {
 	case WR_EV_ATTEMPT_REJECTED:
 	case WR_EV_RUN_BLOCKED:
@@ -192,24 +215,6 @@ static void words_other(struct wr_buf *b, const struct wr_event *ev)
 		}
 		wr_buf_addf(b, " (recoveries %lld)", (long long)wr_ev_int(ev, "recoveries", 0));
 		if ((s = wr_ev_str(ev, "reason"))) {
-			wr_buf_addstr(b, ": ");
-			wr_buf_addclean(b, s);
-		}
-		break;
-	case WR_EV_OUTBOX_ENQUEUED:
-		wr_buf_addclean(b, wr_ev_str(ev, "kind"));
-		wr_buf_addstr(b, ": ");
-		wr_buf_addclean(b, wr_ev_str(ev, "message"));
-		break;
-	case WR_EV_OUTBOX_CLAIMED:
-	case WR_EV_OUTBOX_DELIVERED:
-	case WR_EV_OUTBOX_FAILED:
-	case WR_EV_OUTBOX_DEAD:
-	case WR_EV_OUTBOX_ACKED:
-	case WR_EV_OUTBOX_RETRIED:
-		wr_buf_addstr(b, "entry ");
-		wr_buf_addclean(b, wr_short_id(wr_ev_str(ev, "id")));
-		if ((s = wr_ev_str(ev, "error"))) {
 			wr_buf_addstr(b, ": ");
 			wr_buf_addclean(b, s);
 		}
