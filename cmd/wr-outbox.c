@@ -7,17 +7,12 @@
  * and records delivered, failed (with backoff) or dead. Delivery is
  * at-least-once; the entry id is the idempotency key. The decisions
  * themselves are in core/decide_outbox.c. */
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>

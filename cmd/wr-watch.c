@@ -352,7 +352,7 @@ static void print_overdue(const struct wr_state *st, int64_t now)
 static void print_breakers(const struct wr_state *st, int64_t now)
 {
 	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = st->workflows.ent[i].val;
+		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
 		if (w->breaker == WR_BR_CLOSED || (opt.workflow && strcmp(opt.workflow, w->name)))
 			continue;
 		struct wr_buf b = {0};

@@ -32,4 +32,14 @@ test_expect_success 'a file that includes its own header is no cycle' '
 	test_must_be_empty cycles
 '
 
+# wr_map_at and wr_map_key_at are the one way through a map's entries
+# (core/map.h): the table's layout stays map.c's to change.
+test_expect_success 'no code outside core/map walks the entries of a map by hand' '
+	{ (cd "$WR_SRC" && grep -nE "(\\.|->)ent\\[" core/*.c core/*.h cmd/*.c cmd/*.h) >walks ||
+		test $? = 1; } &&
+	grep -q "^core/map\\.h:" walks &&
+	{ grep -v "^core/map\\.[ch]:" walks >outside || test $? = 1; } &&
+	test_must_be_empty outside
+'
+
 test_done
