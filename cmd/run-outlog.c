@@ -1,7 +1,8 @@
 /* run-outlog.c - wr-run's side of the output logs (core/outlog.h): each
  * stream into its ring as it passes through, the live log rewritten at
  * most once a second, the final log written before the end is recorded
- * (so a reader that sees the end finds it), and the tail of the output
+ * (so a reader that sees the end finds it; an attempt that printed
+ * nothing has none), and the tail of the output
  * for the notifications of a failed or stuck attempt. */
 #include <stdlib.h>
 
@@ -22,8 +23,9 @@ static void outlog_failed(struct sup *S)
 
 void outlog_start(struct sup *S)
 {
-	/* An empty live log at once: wr-watch logs --follow finds it. */
-	if (wr_outlog_open(&S->log, S->l.path, S->run, S->attempt) < 0 || wr_outlog_save(&S->log, 0) < 0)
+	/* No file until there is output (wr-watch logs --follow waits for
+	 * it while the attempt lives): `wr-run -- true` writes none. */
+	if (wr_outlog_open(&S->log, S->l.path, S->run, S->attempt) < 0)
 		outlog_failed(S);
 	S->log.saved_at = wr_mono_ms();
 }

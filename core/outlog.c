@@ -150,11 +150,12 @@ int wr_outlog_open(struct wr_outlog *o, const char *ledger, const char *run, int
 	wr_ring_init(&o->st[1], WR_OUTLOG_KEEP);
 	o->run = wr_xstrdup(run);
 	o->attempt = attempt;
-	char *dir = attempt >= 1 ? wr_outlog_run_dir(ledger, run) : NULL;
-	if (!dir)
-		return -1;
-	free(dir);
 	o->path = wr_outlog_path(ledger, run, attempt);
+	if (!o->path) {
+		wr_seterr("no log for run '%s' attempt %lld: its id is no plain file name", run, (long long)attempt);
+		return -1;
+	}
+	o->ledger = wr_xstrdup(ledger);
 	return 0;
 }
 
@@ -191,6 +192,16 @@ int wr_outlog_save(struct wr_outlog *o, int final)
 {
 	if (!o->path)
 		return 0;
+	if (o->ledger) { /* no file yet */
+		if (final && !o->st[0].total && !o->st[1].total)
+			return 0;
+		char *dir = wr_outlog_run_dir(o->ledger, o->run);
+		if (!dir)
+			return -1;
+		free(dir);
+		free(o->ledger);
+		o->ledger = NULL;
+	}
 	char *h = header(o, !final);
 	char *tmp = wr_xasprintf("%s.tmp.%ld", o->path, (long)getpid());
 	struct iovec v[6];
@@ -248,6 +259,7 @@ void wr_outlog_free(struct wr_outlog *o)
 	wr_ring_free(&o->st[1]);
 	free(o->path);
 	free(o->run);
+	free(o->ledger);
 	memset(o, 0, sizeof *o);
 }
 

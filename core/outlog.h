@@ -62,6 +62,7 @@ struct wr_outlog {
 	char *run;
 	int64_t attempt;
 	struct wr_ring st[2];      /* WR_OUTLOG_STDOUT, WR_OUTLOG_STDERR */
+	char *ledger;              /* where the directories go, until made */
 	int dirty;                 /* output since the last save */
 	int64_t saved_at;          /* mono ms of the last save */
 };
@@ -75,13 +76,16 @@ char *wr_outlog_path(const char *ledger, const char *run, int64_t attempt);
 /* Makes LEDGER.logs/RUN (as below) and returns it (newly allocated), or
  * NULL with wr_errmsg(). */
 char *wr_outlog_run_dir(const char *ledger, const char *run);
-/* Sets o up for attempt of run and makes its directories. Returns 0, or
- * -1 with wr_errmsg() (o is usable then: it keeps the rings, saves
- * nothing). */
+/* Sets o up for attempt of run; its directories are made by the first
+ * save, so an attempt that prints nothing costs no file. Returns 0, or
+ * -1 with wr_errmsg() for a run id that is no plain file name (o is
+ * usable then: it keeps the rings, saves nothing). */
 int wr_outlog_open(struct wr_outlog *o, const char *ledger, const char *run, int64_t attempt);
 void wr_outlog_add(struct wr_outlog *o, int stream, const void *p, size_t n);
-/* Replaces the file with the rings (final: not live, fsynced). 0, or -1
- * with wr_errmsg(). Nothing to do without a path. */
+/* Replaces the file with the rings (final: not live, fsynced), making
+ * the directories first (as wr_outlog_run_dir). 0, or -1 with
+ * wr_errmsg(). Nothing to do without a path, nor for a final save when
+ * nothing was printed and no live log was written. */
 int wr_outlog_save(struct wr_outlog *o, int final);
 /* Saves live when there is output unsaved and every_ms have passed since
  * the last save (now is mono ms). Returns what wr_outlog_save does, or 0. */

@@ -41,17 +41,22 @@ static void ring_model(void)
 static void save_and_read(const char *ledger)
 {
 	struct wr_outlog o;
-	is_int(wr_outlog_open(&o, ledger, "run-1", 2), 0, "open makes LEDGER.logs/RUN");
+	struct stat sb;
+	char *top = wr_outlog_dir(ledger);
+	struct wr_outlog empty;
+	is_int(wr_outlog_open(&empty, ledger, "run-0", 1), 0, "open");
+	is_int(wr_outlog_save(&empty, 1), 0, "the final save of an attempt that printed nothing");
+	ok(stat(top, &sb) < 0 && errno == ENOENT, "... makes no file and no directory");
+	wr_outlog_free(&empty);
+	is_int(wr_outlog_open(&o, ledger, "run-1", 2), 0, "open");
 	char *path = wr_outlog_path(ledger, "run-1", 2);
 	char *want = wr_xasprintf("%s.logs/run-1/2.log", ledger);
 	is_str(path, want, "the path is LEDGER.logs/RUN/ATTEMPT.log");
-	struct stat sb;
-	char *top = wr_outlog_dir(ledger);
-	ok(stat(top, &sb) == 0 && (sb.st_mode & 0777) == 0700, "the directory has the ledger directory's mode");
-	free(top);
 	wr_outlog_add(&o, WR_OUTLOG_STDOUT, "hello\n", 6);
 	wr_outlog_add(&o, WR_OUTLOG_STDERR, "oops\n", 5);
-	is_int(wr_outlog_tick(&o, 5000, 1000), 0, "a tick saves (live)");
+	is_int(wr_outlog_tick(&o, 5000, 1000), 0, "a tick saves (live), making LEDGER.logs/RUN");
+	ok(stat(top, &sb) == 0 && (sb.st_mode & 0777) == 0700, "the directory has the ledger directory's mode");
+	free(top);
 	struct wr_outlog_file f;
 	is_int(wr_outlog_read(path, &f), 0, "the live log reads back");
 	ok(f.live && f.bytes[0] == 6 && f.kept[1] == 5 && !strcmp(f.data[0], "hello\n") && !strcmp(f.data[1], "oops\n"),

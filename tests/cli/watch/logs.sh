@@ -83,6 +83,14 @@ test_expect_success 'an attempt that kept no output: said, exit 1' '
 	test_grep "no output kept for attempt 1 of run $id" err
 '
 
+test_expect_success 'an attempt that printed nothing writes no log (wr-run -- true costs no file)' '
+	wr-run --workflow silent -- true &&
+	id=$(run_of silent) &&
+	test ! -e "$WR_LEDGER.logs/$id" &&
+	test_expect_code 1 wr-watch logs "$id" 2>err &&
+	test_grep "no output kept for attempt 1 of run $id" err
+'
+
 test_expect_success '--follow prints a live attempt as it goes and ends when it ends' '
 	{ wr-run --workflow live -- sh -c "echo first; echo oops >&2; while [ ! -e go ]; do sleep 0.05; done; echo second" \
 		>live.out 2>live.err & } &&
