@@ -8,6 +8,7 @@
 cat >job.sh <<'JOB'
 n=$(( $(cat count 2>/dev/null || echo 0) + 1 ))
 echo $n >count
+echo "attempt $n"                 # output: a log beside the ledger
 echo "attempt $WR_ATTEMPT: done [$WR_STAGES_DONE]" >>seen
 for s in fetch build; do
 	case ",$WR_STAGES_DONE," in *",$s,"*) echo "skip $s" >>seen; continue ;; esac
