@@ -262,6 +262,33 @@ static size_t decode_ahead(struct decoder *w, char *buf, struct span *sp, struct
 	return helped ? c : b;
 }
 
+/* An over-long line being passed over: where it began. */
+struct skip {
+	int on;
+	int64_t line;
+	off_t off;
+};
+
+/* Keeps the unfinished line (from start) at the front of buf, which holds
+ * len bytes from file offset *base; one grown beyond WR_LINE_MAX is dropped
+ * and passed over to its end (k). */
+static void keep_tail(char *buf, size_t *len, off_t *base, size_t start, int64_t lineno, struct skip *k)
+{
+	if (*len - start > WR_LINE_MAX) {
+		if (!k->on) {
+			k->on = 1;
+			k->line = lineno;
+			k->off = *base + (off_t)start;
+		}
+		*base += (off_t)*len;
+		*len = 0;
+	} else {
+		memmove(buf, buf + start, *len - start);
+		*base += (off_t)start;
+		*len -= start;
+	}
+}
+
 int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 {
 	struct decoder w = {0};
@@ -273,9 +300,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	size_t cap = 0, len = 0;      /* buf holds bytes from file offset base */
 	off_t base = s->off;
 	int64_t lineno = s->line;
-	int skipping = 0;             /* inside an over-long line */
-	int64_t skip_line = 0;
-	off_t skip_off = 0;
+	struct skip k = {0};
 	int rc = 0;
 	int64_t seq_at_off = s->last_seq;
 	s->torn = 0;
@@ -306,15 +331,15 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 		size_t start = 0, nsp = split_lines(buf, len, &sp, &spcap);
 		WR_GROW(dec, deccap, nsp + 1);
 		/* Line 0 ends an over-long line when skipping: never decoded. */
-		size_t first = skipping && nsp ? 1 : 0, ready = first;
+		size_t first = k.on && nsp ? 1 : 0, ready = first;
 		for (size_t i = 0; i < nsp; i++) {
 			size_t l = sp[i].len;
 			off_t loff = base + (off_t)start;
 			if (i == ready)
 				ready = decode_ahead(&w, buf, sp, dec, i, nsp);
-			if (i == 0 && skipping) {
-				report(s, cb, skip_line, skip_off, 1, "", "line longer than 16 MiB; not read");
-				skipping = 0;
+			if (i == 0 && k.on) {
+				report(s, cb, k.line, k.off, 1, "", "line longer than 16 MiB; not read");
+				k.on = 0;
 				if (p.want)
 					broken_batch(s, cb, &p);
 				s->off = loff + (off_t)l + 1;
@@ -329,20 +354,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 			lineno++;
 			start += l + 1;
 		}
-		/* Keep the unfinished line; drop it when it grows too long. */
-		if (len - start > WR_LINE_MAX) {
-			if (!skipping) {
-				skipping = 1;
-				skip_line = lineno;
-				skip_off = base + (off_t)start;
-			}
-			base += (off_t)len;
-			len = 0;
-		} else {
-			memmove(buf, buf + start, len - start);
-			base += (off_t)start;
-			len -= start;
-		}
+		keep_tail(buf, &len, &base, start, lineno, &k);
 		/* A short read of a regular file is its end for now: no second
 		 * pread just to be told 0 (two syscalls less per commit). */
 		if ((size_t)r < want)
@@ -350,7 +362,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 		want = CHUNK;
 	}
 	s->end = base + (off_t)len;
-	if (rc == 0 && (len || skipping || p.want))
+	if (rc == 0 && (len || k.on || p.want))
 		s->torn = 1;
 	s->last_seq = seq_at_off;
 	decoder_stop(&w);
