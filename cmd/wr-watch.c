@@ -63,6 +63,7 @@
 #include "text.h"
 #include "timefmt.h"
 #include "util.h"
+#include "view.h"
 
 /* In two parts: C11 compilers need not take string literals over 4095
  * bytes. */
@@ -212,43 +213,6 @@ static struct {
  * for pipes and files, where a later reader has no "now". */
 static int relative_times;
 
-static const char *status_color(enum wr_status s)
-{
-	switch (s) {
-	case WR_ST_RUNNING:
-		return WR_BLUE;
-	case WR_ST_SUCCEEDED:
-		return WR_GREEN;
-	case WR_ST_FAILED:
-		return WR_RED;
-	case WR_ST_RETRY_WAIT:
-		return WR_YELLOW;
-	case WR_ST_BLOCKED:
-		return WR_MAGENTA;
-	default:
-		return WR_DIM;
-	}
-}
-
-static const char *when(int64_t now, int64_t ts, char *buf, size_t n)
-{
-	if (!ts)
-		return NULL;
-	if (relative_times) {
-		/* Two units are enough at a glance: 1d15h, 17h49m, 44m26s. */
-		int64_t d = now > ts ? now - ts : ts - now, unit = 1000;
-		if (d >= 86400000)
-			unit = 3600000;
-		else if (d >= 3600000)
-			unit = 60000;
-		d = (d + unit / 2) / unit * unit;
-		return wr_out_ago(now, now > ts ? now - d : now + d, buf, n);
-	}
-	if (n < WR_TS_LEN)
-		return NULL;
-	return wr_ts_format(ts, buf);
-}
-
 static void die_ledger(void)
 {
 	wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
@@ -260,113 +224,14 @@ static void open_ledger(struct wr_ledger *l, int flags)
 		die_ledger();
 }
 
-static void print_json(json_t *o)
-{
-	/* 10 significant digits: rates print as 0.6666666667, not with
-	 * binary noise (0.90000000000000002). */
-	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0)
-		fputc('\n', stdout);
-	json_decref(o);
-}
-
 /* ---- status ---------------------------------------------------------- */
 
-static void outcome_text(struct wr_buf *b, const struct wr_attempt *a)
+/* The view of the state as the options ask for it (core/view.h). */
+static struct wr_view view(void)
 {
-	char d[32];
-	wr_buf_addstr(b, wr_outcome_name(a->outcome));
-	if (a->signal > 0)
-		wr_buf_addf(b, ", signal %lld", (long long)a->signal);
-	else if (a->exit_code >= 0 && a->outcome != WR_OUT_SUCCESS)
-		wr_buf_addf(b, ", exit %lld", (long long)a->exit_code);
-	if (a->outcome == WR_OUT_TIMEOUT || a->outcome == WR_OUT_SUCCESS)
-		wr_buf_addf(b, " after %s", wr_dur_format(a->duration_ms, d, sizeof d));
-	if (a->reason && a->outcome != WR_OUT_SUCCESS) {
-		wr_buf_addstr(b, ": ");
-		wr_buf_addclean(b, a->reason);
-	}
-}
-
-/* The NOTE column: why the run is where it is, in a few words. */
-static char *run_note(const struct wr_run *r, int64_t now)
-{
-	struct wr_buf b = {0};
-	const struct wr_attempt *a = wr_run_current(r);
-	switch (r->status) {
-	case WR_ST_RUNNING:
-		if (!a || a->finished)
-			wr_buf_addstr(&b, "waiting to start");
-		else if (a->lease_until && now > a->lease_until)
-			wr_buf_addstr(&b, "lease expired; see wr-watch check");
-		break;
-	case WR_ST_FAILED:
-	case WR_ST_RETRY_WAIT:
-		if (r->rejected) {
-			wr_buf_addstr(&b, "rejected: ");
-			wr_buf_addclean(&b, r->reason);
-		} else if (a && a->finished) {
-			outcome_text(&b, a);
-		}
-		break;
-	case WR_ST_BLOCKED:
-	case WR_ST_CANCELLED:
-	case WR_ST_REJECTED:
-		wr_buf_addclean(&b, r->reason);
-		break;
-	case WR_ST_SUCCEEDED:
-		if (a)
-			outcome_text(&b, a);
-		break;
-	default:
-		break;
-	}
-	if (r->stale)
-		wr_buf_addf(&b, "%s%lld stale event%s", b.len ? "; " : "", (long long)r->stale, r->stale == 1 ? "" : "s");
-	return b.len ? b.p : (wr_buf_free(&b), NULL);
-}
-
-/* A line per overdue workflow (status shows them under its table). */
-static void print_overdue(const struct wr_state *st, int64_t now)
-{
-	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
-		if (opt.workflow && strcmp(opt.workflow, w->name))
-			continue;
-		int64_t due, missed = wr_expect_missed(w, now, &due);
-		if (!missed)
-			continue;
-		char d[WR_TS_LEN], every[32];
-		struct wr_buf b = {0};
-		wr_buf_addstr(&b, "overdue: ");
-		wr_buf_addclean(&b, w->name);
-		wr_buf_addf(&b, " was due %s (every %s), %lld period%s missed", when(now, due, d, sizeof d),
-			    wr_dur_format(w->expect_every_ms, every, sizeof every), (long long)missed,
-			    missed == 1 ? "" : "s");
-		int color = wr_out_color(stdout);
-		printf("%s%s%s\n", color ? WR_RED : "", b.p, color ? "\033[0m" : "");
-		free(b.p);
-	}
-}
-
-/* A line per workflow whose breaker is not closed (under the table). */
-static void print_breakers(const struct wr_state *st, int64_t now)
-{
-	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
-		if (w->breaker == WR_BR_CLOSED || (opt.workflow && strcmp(opt.workflow, w->name)))
-			continue;
-		struct wr_buf b = {0};
-		wr_buf_addstr(&b, "breaker: ");
-		wr_buf_addclean(&b, w->name);
-		wr_buf_addstr(&b, " ");
-		wr_words_breaker(&b, w, now);
-		wr_buf_addstr(&b, "; 'wr-recover breaker ");
-		wr_buf_addclean(&b, w->name);
-		wr_buf_addstr(&b, " reset' closes it");
-		int color = wr_out_color(stdout);
-		printf("%s%s%s\n", color ? WR_YELLOW : "", b.p, color ? "\033[0m" : "");
-		wr_buf_free(&b);
-	}
+	struct wr_view v = {.f = stdout, .json = opt.json, .relative = relative_times, .color = wr_out_color(stdout),
+			    .workflow = opt.workflow, .labels = &opt.labels};
+	return v;
 }
 
 static int cmd_status(void)
@@ -379,193 +244,36 @@ static int cmd_status(void)
 			       : (1u << WR_ST_RUNNING) | (1u << WR_ST_FAILED) | (1u << WR_ST_RETRY_WAIT) |
 					 (1u << WR_ST_BLOCKED);
 	int64_t now = wr_now_ms();
-	static const char *const head[] = {"RUN", "WORKFLOW", "STATUS", "ATTEMPT", "CREATED", "STAGE", "LEASE/RETRY", "NOTE"};
-	struct wr_table t;
-	wr_table_init(&t, 8, head);
-	t.maxw[1] = 24;
-	t.maxw[5] = 16;
-	t.maxw[7] = 48;
-	size_t shown = 0, total = 0, rejected = 0;
-	for (size_t i = 0; i < l.st.runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&l.st.runs, i);
-		if (opt.workflow && strcmp(opt.workflow, r->workflow))
-			continue;
-		if (!wr_label_filter_match(&opt.labels, r->labels))
-			continue;
-		total++;
-		if (!(mask & (1u << r->status))) {
-			rejected += r->status == WR_ST_REJECTED;
-			continue;
-		}
-		shown++;
-		if (opt.json) {
-			print_json(wr_run_to_json(r));
-			continue;
-		}
-		char att[48], created[WR_TS_LEN], lease[WR_TS_LEN];
-		snprintf(att, sizeof att, "%zu/%lld", r->natt, (long long)r->policy.max_attempts);
-		const struct wr_attempt *a = wr_run_current(r);
-		const char *lz = NULL;
-		if (r->status == WR_ST_RUNNING && a && !a->finished)
-			lz = when(now, a->lease_until, lease, sizeof lease);
-		else if (r->status == WR_ST_RETRY_WAIT)
-			lz = when(now, r->next_retry_ts, lease, sizeof lease);
-		char *note = run_note(r, now);
-		const char *cells[8] = {wr_short_id(r->id), r->workflow, wr_status_name(r->status), att,
-					when(now, r->created_ts, created, sizeof created), r->stage, lz, note};
-		wr_table_row(&t, cells);
-		wr_table_color(&t, 2, status_color(r->status));
-		free(note);
-	}
-	if (t.rows) /* JSON mode adds no rows: nothing to free */
-		wr_table_print(&t, stdout);
-	if (!opt.json) {
-		print_overdue(&l.st, now);
-		print_breakers(&l.st, now);
-	}
+	struct wr_view v = view();
+	struct wr_view_count n;
+	wr_view_runs(&v, &l.st, mask, now, &n);
+	if (!opt.json)
+		wr_view_workflows(&v, &l.st, now);
 	/* Decorations only for a person at a terminal; pipes get the table. */
 	if (!opt.json && wr_out_tty()) {
 		size_t all = l.st.runs.n;
 		if (!all)
 			printf("no runs in %s\n", l.path);
-		else if (!total)
+		else if (!n.total)
 			printf("no runs of that workflow or label (%zu run%s in all; 'wr-watch --all' shows them)\n", all,
 			       all == 1 ? "" : "s");
-		else if (!shown && opt.status_mask)
-			printf("no runs with that status (%zu run%s in all; --all shows them)\n", total, total == 1 ? "" : "s");
-		else if (!shown)
-			printf("no runs need attention (%zu run%s in all; --all shows them)\n", total, total == 1 ? "" : "s");
-		else if (shown < total && !opt.status_mask && !opt.all)
-			printf("%zu of %zu runs shown; --all shows every run\n", shown, total);
-		if (rejected && !opt.status_mask && !opt.all)
+		else if (!n.shown && opt.status_mask)
+			printf("no runs with that status (%zu run%s in all; --all shows them)\n", n.total,
+			       n.total == 1 ? "" : "s");
+		else if (!n.shown)
+			printf("no runs need attention (%zu run%s in all; --all shows them)\n", n.total,
+			       n.total == 1 ? "" : "s");
+		else if (n.shown < n.total && !opt.status_mask && !opt.all)
+			printf("%zu of %zu runs shown; --all shows every run\n", n.shown, n.total);
+		if (n.rejected && !opt.status_mask && !opt.all)
 			printf("%zu run%s rejected (breaker open or concurrency limit, never started): --status rejected "
-			       "shows %s\n", rejected, rejected == 1 ? " was" : "s were", rejected == 1 ? "it" : "them");
+			       "shows %s\n", n.rejected, n.rejected == 1 ? " was" : "s were", n.rejected == 1 ? "it" : "them");
 	}
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
 }
 
 /* ---- show ------------------------------------------------------------ */
-
-struct shown_ev {
-	json_t *obj;
-	struct wr_event ev;         /* borrowed view into obj */
-	int applied;
-	const char *why;            /* static strings of the reducer */
-};
-
-struct show_ctx {
-	const char *run;
-	struct wr_map outbox;       /* ids of this run's outbox entries */
-	struct shown_ev *evs;
-	size_t n, cap;
-};
-
-static void show_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
-			const char *const *why, int64_t line)
-{
-	struct show_ctx *c = ctx;
-	(void)line;
-	for (size_t i = 0; i < n; i++) {
-		const struct wr_event *ev = &evs[i];
-		const char *id = wr_ev_str(ev, "id");
-		int mine = ev->run && !strcmp(ev->run, c->run);
-		/* Later outbox events name only the entry: follow it by id. */
-		if (!mine && id && ev->type > WR_EV_OUTBOX_ENQUEUED && ev->type <= WR_EV_OUTBOX_RETRIED)
-			mine = wr_map_get(&c->outbox, id) != NULL;
-		if (!mine)
-			continue;
-		if (ev->type == WR_EV_OUTBOX_ENQUEUED && id)
-			wr_map_put(&c->outbox, id, c);
-		WR_GROW(c->evs, c->cap, c->n + 1);
-		struct shown_ev *s = &c->evs[c->n++];
-		s->obj = json_incref(ev->obj);
-		s->ev = *ev;
-		s->ev.obj = s->obj;
-		s->applied = applied[i];
-		s->why = why[i];
-	}
-}
-
-static void offset_text(int64_t ms, char *buf, size_t n)
-{
-	const char *sign = ms < 0 ? "-" : "+";
-	int64_t a = ms < 0 ? -ms : ms;
-	if (a < 60000) {
-		snprintf(buf, n, "%s%lld.%llds", sign, (long long)(a / 1000), (long long)(a % 1000 / 100));
-	} else {
-		char d[32];
-		snprintf(buf, n, "%s%s", sign, wr_dur_format(a, d, sizeof d));
-	}
-}
-
-static void show_header(const struct wr_run *r, const struct wr_workflow *w, const char *archive)
-{
-	struct wr_buf b = {0};
-	char ts[WR_TS_LEN];
-	wr_buf_addstr(&b, "run       ");
-	wr_buf_addclean(&b, r->id);
-	wr_buf_addstr(&b, "\nworkflow  ");
-	wr_buf_addclean(&b, r->workflow);
-	wr_buf_addf(&b, "\nstatus    %s, attempt %zu of %lld", wr_status_name(r->status), r->natt,
-		    (long long)r->policy.max_attempts);
-	if (r->recoveries)
-		wr_buf_addf(&b, ", %lld recover%s", (long long)r->recoveries, r->recoveries == 1 ? "y" : "ies");
-	if (r->stale)
-		wr_buf_addf(&b, ", %lld stale event%s", (long long)r->stale, r->stale == 1 ? "" : "s");
-	if (r->reason) {
-		wr_buf_addstr(&b, "\nreason    ");
-		wr_buf_addclean(&b, r->reason);
-	}
-	if (r->note) {
-		wr_buf_addstr(&b, "\nnote      ");
-		wr_buf_addclean(&b, r->note);
-	}
-	wr_buf_addstr(&b, "\ncommand   ");
-	size_t i;
-	json_t *v;
-	json_array_foreach(r->argv, i, v)
-	{
-		if (i)
-			wr_buf_addstr(&b, " ");
-		wr_buf_addclean(&b, json_string_value(v));
-	}
-	wr_buf_addstr(&b, "\ncwd       ");
-	wr_buf_addclean(&b, r->cwd);
-	if (json_object_size(r->labels)) {
-		const char *k, *sep = "";
-		json_t *lv;
-		wr_buf_addstr(&b, "\nlabels    ");
-		json_object_foreach(r->labels, k, lv)
-		{
-			wr_buf_addstr(&b, sep);
-			wr_buf_addclean(&b, k);
-			wr_buf_addstr(&b, "=");
-			wr_buf_addclean(&b, json_string_value(lv));
-			sep = ", ";
-		}
-	}
-	for (size_t k = 0; k < r->natt; k++) {
-		const struct wr_attempt *a = &r->att[k];
-		if (!a->turns && !a->tool_calls && !json_object_size(a->metrics))
-			continue;
-		wr_buf_addf(&b, "\nagent     attempt %lld", (long long)a->n);
-		wr_words_agent(&b, a->turns, a->tool_calls, a->metrics);
-	}
-	if (w && w->breaker != WR_BR_CLOSED) {
-		wr_buf_addstr(&b, "\nbreaker   ");
-		wr_words_breaker(&b, w, wr_now_ms());
-	}
-	wr_buf_addf(&b, "\ncreated   %s", wr_ts_format(r->created_ts, ts));
-	if (archive) {
-		wr_buf_addstr(&b, "\narchived  in ");
-		wr_buf_addclean(&b, archive);
-		wr_buf_addstr(&b, " (moved there by wr-ledger compact)");
-	}
-	wr_buf_addstr(&b, "\n\n");
-	wr_out_wrapped(stdout, wr_buf_str(&b), 10);
-	wr_buf_free(&b);
-}
 
 static int cmd_show(const char *arg)
 {
@@ -583,74 +291,21 @@ static int cmd_show(const char *arg)
 		opt.ledger = archive; /* the timeline is the segment's */
 
 	/* Second pass: the run's events with the reducer's verdict on each. */
-	struct show_ctx c = {0};
-	c.run = id;
+	struct wr_view_events c = {.run = id};
 	open_ledger(&l, WR_LEDGER_LAZY);
-	l.on_events = show_events;
+	l.on_events = wr_view_events_on_events;
 	l.on_events_ctx = &c;
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	const struct wr_run *r = wr_state_run(&l.st, id);
 	if (!r) /* replaced by a file without it between the passes */
 		wr_die(WR_EXIT_IO, "run %s vanished from %s while reading it", id, l.path);
-
+	struct wr_view v = view();
 	if (!opt.json)
 		/* an archive's breaker is history: only the live one is shown */
-		show_header(r, archive ? NULL : wr_state_workflow(&l.st, r->workflow), archive);
-	static const char *const head[] = {"OFFSET", "SEQ", "EVENT", "DETAIL"};
-	struct wr_table t;
-	wr_table_init(&t, 4, head);
-	t.right[0] = t.right[1] = 1;
-	t.wrap[3] = 1; /* a timeline is where one reads the details whole */
-	for (size_t i = 0; i < c.n; i++) {
-		struct shown_ev *s = &c.evs[i];
-		if (opt.json) {
-			wr_jset(s->obj, "stale", json_boolean(s->applied == WR_APPLY_STALE));
-			if (s->applied == WR_APPLY_STALE && s->why)
-				wr_jset_str(s->obj, "stale_reason", s->why);
-			if (s->applied == WR_APPLY_INVALID)
-				wr_jset_str(s->obj, "invalid", s->why ? s->why : "invariant broken");
-			if (archive)
-				wr_jset_str(s->obj, "archive", archive);
-			print_json(s->obj);
-			continue;
-		}
-		/* A long run has a heartbeat every 30s: one row per stretch. */
-		size_t k = i;
-		while (s->ev.type == WR_EV_ATTEMPT_HEARTBEAT && s->applied == WR_APPLY_OK && k + 1 < c.n &&
-		       c.evs[k + 1].ev.type == WR_EV_ATTEMPT_HEARTBEAT && c.evs[k + 1].applied == WR_APPLY_OK)
-			k++;
-		struct shown_ev *e = &c.evs[k];
-		char off[48], seq[64], type[64];
-		offset_text(e->ev.ts - r->created_ts, off, sizeof off);
-		if (k > i) {
-			snprintf(seq, sizeof seq, "%lld-%lld", (long long)s->ev.seq, (long long)e->ev.seq);
-			snprintf(type, sizeof type, "%s x%zu", e->ev.type_name, k - i + 1);
-		} else {
-			snprintf(seq, sizeof seq, "%lld", (long long)s->ev.seq);
-			snprintf(type, sizeof type, "%s", s->ev.type_name);
-		}
-		struct wr_buf d = {0};
-		if (s->applied == WR_APPLY_STALE)
-			wr_buf_addf(&d, "STALE (%s): ", s->why ? s->why : "fenced off");
-		else if (s->applied == WR_APPLY_INVALID)
-			wr_buf_addf(&d, "INVALID (%s): ", s->why ? s->why : "invariant broken");
-		char *desc = wr_words_event(&e->ev);
-		wr_buf_addstr(&d, desc);
-		free(desc);
-		const char *cells[4] = {off, seq, type, wr_buf_str(&d)};
-		wr_table_row(&t, cells);
-		if (s->applied != WR_APPLY_OK && s->applied != WR_APPLY_IGNORED)
-			wr_table_color(&t, 2, WR_YELLOW);
-		wr_buf_free(&d);
-		for (size_t j = i; j <= k; j++)
-			json_decref(c.evs[j].obj);
-		i = k;
-	}
-	if (t.rows)
-		wr_table_print(&t, stdout);
-	free(c.evs);
-	wr_map_free(&c.outbox, NULL);
+		wr_view_run(&v, r, archive ? NULL : wr_state_workflow(&l.st, r->workflow), archive, wr_now_ms());
+	wr_view_timeline(&v, r, &c, archive);
+	wr_view_events_free(&c);
 	free(id);
 	wr_ledger_close(&l);
 	free(archive);
@@ -661,62 +316,20 @@ static int cmd_show(const char *arg)
 
 struct follow_ctx {
 	struct wr_ledger *l;
-	int color;
-	const char *run;            /* full id with --run */
+	struct wr_view v;
 };
 
 static void follow_event(void *ctx, const struct wr_event *ev, int applied, const char *why, int last)
 {
 	struct follow_ctx *f = ctx;
-	if (f->run && (!ev->run || strcmp(ev->run, f->run)))
-		return;
-	const struct wr_run *r = ev->run ? wr_state_run(&f->l->st, ev->run) : NULL;
-	const char *wf = ev->workflow ? ev->workflow : r ? r->workflow : NULL;
-	if (opt.workflow && (!wf || strcmp(wf, opt.workflow)))
-		return;
-	if (opt.labels.n && (!r || !wr_label_filter_match(&opt.labels, r->labels)))
-		return;
-	if (opt.json) {
-		json_incref(ev->obj);
-		print_json(ev->obj);
-		return;
-	}
-	struct wr_buf b = {0};
-	char ts[WR_TS_LEN];
-	char *type = wr_xstrclean(ev->type_name); /* an unknown type is data */
-	wr_buf_addf(&b, "%s #%lld %-17s ", wr_ts_format(ev->ts, ts), (long long)ev->seq, type);
-	free(type);
-	if (ev->run) {
-		wr_buf_addclean(&b, wr_short_id(ev->run));
-		wr_buf_addstr(&b, " ");
-	}
-	if (wf && ev->type != WR_EV_BREAKER_CHANGED) {
-		wr_buf_addclean(&b, wf);
-		wr_buf_addstr(&b, ": ");
-	}
-	char *d = wr_words_event(ev);
-	wr_buf_addstr(&b, d);
-	free(d);
-	if (applied == WR_APPLY_STALE)
-		wr_buf_addf(&b, " [stale: %s]", why ? why : "fenced off");
-	else if (applied == WR_APPLY_INVALID)
-		wr_buf_addf(&b, " [invalid: %s]", why ? why : "invariant broken");
-	/* The run's status after the decision: the state change at a glance. */
-	if (r && applied == WR_APPLY_OK && last) {
-		if (f->color)
-			wr_buf_addf(&b, " -> %s%s\033[0m", status_color(r->status), wr_status_name(r->status));
-		else
-			wr_buf_addf(&b, " -> %s", wr_status_name(r->status));
-	}
-	wr_buf_addstr(&b, "\n");
-	fputs(wr_buf_str(&b), stdout);
-	wr_buf_free(&b);
+	wr_view_event(&f->v, &f->l->st, ev, applied, why, last);
 }
 
 static int cmd_follow(void)
 {
 	struct wr_ledger l;
-	struct follow_ctx f = {&l, wr_out_color(stdout), NULL};
+	struct follow_ctx f = {&l, view()};
+	char *run = NULL;
 	if (opt.run) {
 		/* Resolve a prefix on what is there now; a run created later
 		 * must be named in full. */
@@ -725,7 +338,7 @@ static int cmd_follow(void)
 		struct wr_run *r = wr_state_find_run(&l.st, opt.run, &amb);
 		if (!r && amb)
 			wr_cli_find_run(&l.st, opt.run, l.path);
-		f.run = wr_xstrdup(r ? r->id : opt.run);
+		f.v.run = run = wr_xstrdup(r ? r->id : opt.run);
 		wr_ledger_close(&l);
 	}
 	/* As tail -F: a ledger that is not there yet is waited for, and said
@@ -738,7 +351,7 @@ static int cmd_follow(void)
 	struct wr_follow fw = {.l = &l, .from_start = opt.from_start, .on_event = follow_event, .ctx = &f};
 	if (wr_follow_run(&fw) < 0)
 		die_ledger();
-	free((char *)f.run);
+	free(run);
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
 }
@@ -755,7 +368,7 @@ static size_t check_overdue_print(json_t *overdue)
 		if (opt.json) {
 			json_t *o = json_deep_copy(x);
 			wr_jset(o, "overdue", json_true());
-			print_json(o);
+			wr_out_json(o);
 			continue;
 		}
 		struct wr_buf b = {0};
@@ -801,7 +414,7 @@ static int cmd_check(void)
 		if (opt.json) {
 			json_t *o = json_deep_copy(x);
 			wr_jset(o, "recorded", json_boolean(!opt.dry_run));
-			print_json(o);
+			wr_out_json(o);
 			continue;
 		}
 		char att[32], pid[32];
@@ -961,54 +574,12 @@ static int cmd_logs(const char *arg)
 
 /* ---- expect ---------------------------------------------------------- */
 
-static json_t *expect_json(const struct wr_workflow *w, int64_t now)
-{
-	char ts[WR_TS_LEN];
-	int64_t due, missed = wr_expect_missed(w, now, &due);
-	json_t *o = json_object();
-	wr_jset_str(o, "workflow", w->name);
-	wr_jset_int(o, "every_ms", w->expect_every_ms);
-	wr_jset_int(o, "grace_ms", w->expect_grace_ms);
-	wr_jset_str(o, "since", wr_ts_format(w->expect_since, ts));
-	wr_jset(o, "last_success", w->last_success_ts ? json_string(wr_ts_format(w->last_success_ts, ts)) : json_null());
-	wr_jset_str(o, "next_due", wr_ts_format(missed ? due + w->expect_every_ms : due, ts));
-	wr_jset(o, "overdue", json_boolean(missed > 0));
-	wr_jset_int(o, "period", missed);
-	return o;
-}
-
 static int expect_list(void)
 {
 	struct wr_ledger l;
 	open_ledger(&l, 0);
-	int64_t now = wr_now_ms();
-	static const char *const head[] = {"WORKFLOW", "EVERY", "GRACE", "LAST SUCCESS", "NEXT DUE", "STATE"};
-	struct wr_table t;
-	wr_table_init(&t, 6, head);
-	t.maxw[0] = 24;
-	for (size_t i = 0; i < l.st.workflows.n; i++) {
-		const struct wr_workflow *w = wr_map_at(&l.st.workflows, i);
-		if (w->expect_every_ms <= 0)
-			continue;
-		if (opt.json) {
-			print_json(expect_json(w, now));
-			continue;
-		}
-		char every[32], grace[32], last[WR_TS_LEN], next[WR_TS_LEN], state[64];
-		int64_t due, missed = wr_expect_missed(w, now, &due);
-		if (missed)
-			snprintf(state, sizeof state, "overdue (%lld missed)", (long long)missed);
-		const char *cells[6] = {w->name, wr_dur_format(w->expect_every_ms, every, sizeof every),
-					wr_dur_format(w->expect_grace_ms, grace, sizeof grace),
-					when(now, w->last_success_ts, last, sizeof last),
-					when(now, missed ? due + w->expect_every_ms : due, next, sizeof next),
-					missed ? state : "ok"};
-		wr_table_row(&t, cells);
-		wr_table_color(&t, 5, missed ? WR_RED : NULL);
-	}
-	if (t.rows)
-		wr_table_print(&t, stdout);
-	else if (!opt.json && wr_out_tty())
+	struct wr_view v = view();
+	if (!wr_view_expectations(&v, &l.st, wr_now_ms()) && !opt.json && wr_out_tty())
 		printf("no expectations in %s; set one with 'wr-watch expect WORKFLOW --every DUR'\n", l.path);
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
@@ -1036,11 +607,11 @@ static int cmd_expect(const char *workflow)
 		die_ledger();
 	const struct wr_workflow *w = wr_state_workflow(&l.st, wf);
 	if (opt.json) {
-		json_t *o = w && w->expect_every_ms ? expect_json(w, wr_now_ms()) : json_object();
+		json_t *o = w && w->expect_every_ms ? wr_view_expect_json(w, wr_now_ms()) : json_object();
 		if (!json_object_size(o))
 			wr_jset_str(o, "workflow", wf);
 		wr_jset(o, "changed", json_boolean(q.changed));
-		print_json(o);
+		wr_out_json(o);
 	} else if (clear) {
 		printf("%s: %s\n", wf, q.changed ? "expectation removed" : "no expectation to remove");
 	} else {
@@ -1087,7 +658,7 @@ static int cmd_stats(void)
 	json_array_foreach(arr, i, o)
 	{
 		if (opt.json)
-			print_json(json_incref(o));
+			wr_out_json(json_incref(o));
 		else
 			stats_print(o, i == 0);
 	}

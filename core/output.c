@@ -10,11 +10,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+void wr_out_jsonf(FILE *f, json_t *o)
+{
+	/* 10 significant digits: rates print as 0.6666666667, not with
+	 * binary noise (0.90000000000000002). */
+	if (json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0)
+		fputc('\n', f);
+	json_decref(o);
+}
+
 void wr_out_json(json_t *o)
 {
-	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0)
-		fputc('\n', stdout);
-	json_decref(o);
+	wr_out_jsonf(stdout, o);
 }
 
 int wr_out_tty(void)

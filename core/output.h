@@ -13,6 +13,8 @@
 
 /* Prints o as one line on stdout and releases it. */
 void wr_out_json(json_t *o);
+/* The same on f. */
+void wr_out_jsonf(FILE *f, json_t *o);
 /* 1 when colour may be used on f: a tty, NO_COLOR unset, TERM not dumb. */
 int wr_out_color(FILE *f);
 /* A tool's --color=WHEN: -1 auto (default), 0 never, 1 always (even off a

@@ -103,6 +103,42 @@ UNUSED static off_t t_size(const char *path)
 	return stat(path, &sb) < 0 ? -1 : sb.st_size;
 }
 
+/* What a view or printer wrote: t_out_open() gives a stream, t_out_text()
+ * closes it and returns its bytes (the caller frees them). A memory
+ * stream is no terminal: tables print every cell whole, without colour. */
+struct t_out {
+	FILE *f;
+	char *p;
+	size_t n;
+};
+
+UNUSED static FILE *t_out_open(struct t_out *o)
+{
+	memset(o, 0, sizeof *o);
+	o->f = open_memstream(&o->p, &o->n);
+	if (!o->f) {
+		perror("open_memstream");
+		exit(99);
+	}
+	return o->f;
+}
+
+UNUSED static char *t_out_text(struct t_out *o)
+{
+	fclose(o->f);
+	o->f = NULL;
+	return o->p;
+}
+
+/* How many times needle stands in s. */
+UNUSED static int t_count(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
 /* Counts bad lines reported through a ledger's on_error. */
 struct t_errs {
 	int n;
