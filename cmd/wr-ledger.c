@@ -99,8 +99,7 @@ static void progress_start(struct wr_ledger *l, struct progress *p, const char *
 	p->shown = 0;
 	if (!isatty(STDERR_FILENO))
 		return;
-	l->on_progress = progress_show;
-	l->on_progress_ctx = p;
+	wr_ledger_on_progress(l, progress_show, p);
 }
 
 static void progress_end(struct progress *p)
@@ -318,8 +317,7 @@ static int cmd_stats(void)
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	progress_start(&l, &bar, "reading");
-	l.on_events = stats_count;
-	l.on_events_ctx = &first_ts;
+	wr_ledger_on_events(&l, stats_count, &first_ts);
 	int rr = wr_ledger_refresh(&l);
 	progress_end(&bar);
 	if (rr < 0)

@@ -293,8 +293,7 @@ static int cmd_show(const char *arg)
 	/* Second pass: the run's events with the reducer's verdict on each. */
 	struct wr_view_events c = {.run = id};
 	open_ledger(&l, WR_LEDGER_LAZY);
-	l.on_events = wr_view_events_on_events;
-	l.on_events_ctx = &c;
+	wr_ledger_on_events(&l, wr_view_events_on_events, &c);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	const struct wr_run *r = wr_state_run(&l.st, id);
@@ -344,7 +343,7 @@ static int cmd_follow(void)
 	/* As tail -F: a ledger that is not there yet is waited for, and said
 	 * so once, since a wrong path would otherwise wait in silence. */
 	open_ledger(&l, WR_LEDGER_LAZY | WR_LEDGER_MISSING_OK);
-	if (l.fd < 0) {
+	if (l.store.fd < 0) {
 		wr_ledger_seterr_missing(opt.ledger, l.path);
 		wr_warn("%s; waiting for it", wr_errmsg());
 	}
@@ -648,8 +647,7 @@ static int cmd_stats(void)
 	open_ledger(&l, WR_LEDGER_LAZY);
 	s.st = &l.st;
 	s.labels = &opt.labels;
-	l.on_events = wr_stats_on_events;
-	l.on_events_ctx = &s;
+	wr_ledger_on_events(&l, wr_stats_on_events, &s);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	json_t *arr = wr_stats_workflows(&s, &l.st, opt.workflow);
@@ -711,8 +709,7 @@ static int cmd_plot(void)
 	struct wr_timeline tl;
 	wr_timeline_init(&tl);
 	open_ledger(&l, WR_LEDGER_LAZY);
-	l.on_events = wr_timeline_on_events;
-	l.on_events_ctx = &tl;
+	wr_ledger_on_events(&l, wr_timeline_on_events, &tl);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	int64_t now = wr_now_ms();
@@ -756,8 +753,7 @@ static int cmd_report(void)
 	wr_stats_init(&c.s, since);
 	open_ledger(&l, WR_LEDGER_LAZY);
 	c.s.st = &l.st;
-	l.on_events = report_events;
-	l.on_events_ctx = &c;
+	wr_ledger_on_events(&l, report_events, &c);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	char host[256] = "";

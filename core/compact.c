@@ -764,7 +764,7 @@ static int compact_locked(struct wr_ledger *l, int64_t keep_ms, struct wr_compac
 	res->through = l->st.last_seq;
 	if (p->size == 0)
 		return 0;
-	p->map = mmap(NULL, p->size, PROT_READ, MAP_PRIVATE, l->fd, 0);
+	p->map = mmap(NULL, p->size, PROT_READ, MAP_PRIVATE, l->store.fd, 0);
 	if (p->map == MAP_FAILED) {
 		p->map = NULL;
 		wr_seterrsys("unable to map ledger %s", l->path);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,52 +41,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig)
 {
 	stop_signal = sig;
-}
-
-static char *dir_of(const char *path)
-{
-	char *d = wr_xstrdup(path);
-	char *slash = strrchr(d, '/');
-	if (slash == d)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		strcpy(d, ".");
-	return d;
-}
-
-/* Watches the ledger's directory (a rename over the path, a new file) and
- * the file (appends). Returns the number of watches in place. */
-static int add_watches(int ifd, const char *dir, const char *path, int *dir_wd)
-{
-	if (ifd < 0)
-		return 0;
-	if (*dir_wd < 0)
-		*dir_wd = inotify_add_watch(ifd, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_DELETE_SELF |
-							      IN_MOVE_SELF);
-	/* Returns the same watch while the inode is the same; a new one after
-	 * a replacement. Watches of replaced files go when they are deleted. */
-	int fwd = inotify_add_watch(ifd, path, IN_MODIFY);
-	return (*dir_wd >= 0) + (fwd >= 0);
-}
-
-/* Reads what inotify says; a watch of a directory that went is dropped so
- * that it is set again. */
-static void drain_inotify(int ifd, int *dir_wd)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t k;
-	while ((k = read(ifd, buf, sizeof buf)) > 0) {
-		for (char *p = buf; p < buf + k;) {
-			struct inotify_event *e = (struct inotify_event *)p;
-			if (e->wd == *dir_wd && (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
-				inotify_rm_watch(ifd, *dir_wd);
-				*dir_wd = -1;
-			}
-			p += sizeof *e + e->len;
-		}
-	}
 }
 
 /* Refreshes; says once what fails, as tail -F does. */
@@ -130,8 +83,7 @@ static void stop_signals(sigset_t *orig)
 
 int wr_follow_run(struct wr_follow *f)
 {
-	f->l->on_events = follow_events;
-	f->l->on_events_ctx = f;
+	wr_ledger_on_events(f->l, follow_events, f);
 	f->replaying = 1;
 	if (wr_ledger_refresh(f->l) < 0)
 		return -1;
@@ -139,17 +91,15 @@ int wr_follow_run(struct wr_follow *f)
 	f->base = f->after;
 	sigset_t orig;
 	stop_signals(&orig);
-	const char *np = getenv("WR_WATCH_NO_INOTIFY"); /* tests of the polling fallback */
-	int ifd = np && *np ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	char *dir = dir_of(f->l->path), *last_warn = NULL;
-	int dir_wd = -1, rc = 0;
+	char *last_warn = NULL;
+	int rc = 0;
 	while (!stop_signal) {
-		int watching = add_watches(ifd, dir, f->l->path, &dir_wd) > 0;
-		struct pollfd pfd[2] = {{STDOUT_FILENO, 0, 0}, {ifd, POLLIN, 0}};
-		/* With inotify the timeout is only a safety net (a watch that
+		int wfd = wr_store_watch(&f->l->store);
+		struct pollfd pfd[2] = {{STDOUT_FILENO, 0, 0}, {wfd, POLLIN, 0}};
+		/* With a watch the timeout is only a safety net (a watch that
 		 * could not be set, a missed event); without it, it is the poll. */
-		struct timespec ts = {watching ? 2 : 0, watching ? 0 : 500 * 1000000L};
-		int r = ppoll(pfd, ifd >= 0 ? 2 : 1, &ts, &orig);
+		struct timespec ts = {wfd >= 0 ? 2 : 0, wfd >= 0 ? 0 : 500 * 1000000L};
+		int r = ppoll(pfd, wfd >= 0 ? 2 : 1, &ts, &orig);
 		if (r < 0 && errno != EINTR) {
 			wr_seterrsys("unable to wait for changes of %s", f->l->path);
 			rc = -1;
@@ -165,12 +115,9 @@ int wr_follow_run(struct wr_follow *f)
 			raise(SIGPIPE);
 		}
 		if (r > 0 && (pfd[1].revents & POLLIN))
-			drain_inotify(ifd, &dir_wd);
+			wr_store_watch_drain(&f->l->store);
 		refresh(f, &last_warn);
 	}
-	if (ifd >= 0)
-		close(ifd);
-	free(dir);
 	free(last_warn);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return rc;

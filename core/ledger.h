@@ -28,15 +28,9 @@
 #include "decision.h"
 #include "scan.h"
 #include "state.h"
+#include "store.h"
 
-enum {
-	WR_LEDGER_WRITE = 1,    /* create when missing; commits allowed */
-	WR_LEDGER_QUIET = 2,    /* do not print bad lines on stderr */
-	WR_LEDGER_LAZY = 4,     /* do not replay yet: set callbacks, then refresh */
-	WR_LEDGER_NOSNAP = 8,   /* neither load nor write PATH.snapshot (verify) */
-	WR_LEDGER_EXISTING = 16, /* with WRITE: never create the file (repair) */
-	WR_LEDGER_MISSING_OK = 32, /* a reader: a missing file is an empty ledger */
-};
+/* The WR_LEDGER_* flags of wr_ledger_open are in store.h. */
 
 /* Tolerated skew between the clocks of hosts sharing a ledger. */
 #define WR_CLOCK_SKEW_MS 5000
@@ -54,17 +48,12 @@ struct wr_future {
 };
 
 struct wr_ledger {
-	char *path, *lockpath, *qpath;
-	int fd, lockfd;
+	char *path, *qpath;     /* path: the file, or the stream's URL */
 	int flags;
-	int created;            /* this handle created the file */
-	int locked;             /* between wr_ledger_lock and wr_ledger_unlock */
-	dev_t dev;
-	ino_t ino;
+	struct wr_store store;  /* where the decisions are kept (core/store.h) */
 	struct wr_state st;
 	struct wr_scan scan;
 	char by[64];            /* "wr-run/4242" */
-	int64_t lock_timeout_ms;
 	int64_t bad_lines;      /* bad lines seen by this handle */
 	/* Called for each bad line; the default prints it on stderr. */
 	void (*on_error)(void *ctx, const struct wr_scan_error *e);
@@ -91,6 +80,15 @@ struct wr_ledger {
 	 * all the same; a handle without WR_LEDGER_QUIET warns once. */
 	struct wr_future future;
 };
+
+/* The callbacks of a handle (the fields above), set before the replay
+ * (WR_LEDGER_LAZY) by tools that watch it; fn NULL removes one. */
+void wr_ledger_on_error(struct wr_ledger *l, void (*fn)(void *ctx, const struct wr_scan_error *e), void *ctx);
+void wr_ledger_on_progress(struct wr_ledger *l, void (*fn)(void *ctx, off_t done, off_t total), void *ctx);
+void wr_ledger_on_events(struct wr_ledger *l,
+			 void (*fn)(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+				    const char *const *why, int64_t line),
+			 void *ctx);
 
 /* The ledger path: opt (--ledger), else $WR_LEDGER, else
  * ${XDG_STATE_HOME:-$HOME/.local/state}/wr/ledger.jsonl. Newly allocated. */

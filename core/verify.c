@@ -133,7 +133,7 @@ static int check_deep(struct check *c)
 		return -1;
 	if (!s.snap_loaded) {
 		wr_warn("%s: --deep: no snapshot matches the ledger; nothing to compare with the replay", l->path);
-	} else if (s.dev != l->dev || s.ino != l->ino || s.scan.off != l->scan.off) {
+	} else if (s.store.dev != l->store.dev || s.store.ino != l->store.ino || s.scan.off != l->scan.off) {
 		wr_warn("%s: --deep: the ledger changed while it was read; run verify --deep again", l->path);
 	} else {
 		struct wr_buf out = {0};
@@ -159,17 +159,15 @@ static int check_deep(struct check *c)
 int wr_verify_run(struct wr_ledger *l, struct wr_verify *v)
 {
 	struct check c = {l, v};
-	l->on_error = on_error;
-	l->on_error_ctx = &c;
-	l->on_events = on_events;
-	l->on_events_ctx = &c;
+	wr_ledger_on_error(l, on_error, &c);
+	wr_ledger_on_events(l, on_events, &c);
 	/* The callbacks stay for the tail's second look: what a writer
 	 * committed meanwhile is checked too. */
 	int rr = wr_ledger_refresh(l);
 	if (rr >= 0 && l->scan.torn)
 		rr = check_tail(&c);
-	l->on_error = NULL;
-	l->on_events = NULL;
+	wr_ledger_on_error(l, NULL, NULL);
+	wr_ledger_on_events(l, NULL, NULL);
 	if (rr < 0)
 		return -1;
 	note_future(&c);

@@ -166,8 +166,7 @@ UNUSED static int t_open_counting(struct wr_ledger *l, const char *path, int fla
 	memset(errs, 0, sizeof *errs);
 	if (wr_ledger_open(l, path, flags | WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
 		return -1;
-	l->on_error = t_on_error;
-	l->on_error_ctx = errs;
+	wr_ledger_on_error(l, t_on_error, errs);
 	return wr_ledger_refresh(l) < 0 ? -1 : 0;
 }
 

@@ -334,7 +334,7 @@ static void renamed(void)
 	}
 	char c;
 	ok(read(pfd[0], &c, 1) == 1, "another process holds the lock and replaced the file");
-	a.lock_timeout_ms = 300;
+	a.store.lock_timeout_ms = 300;
 	int64_t t0 = wr_mono_ms();
 	int r = t_commit1(&a, t_json(CREATE_R("r5")));
 	int64_t waited = wr_mono_ms() - t0;
@@ -346,7 +346,7 @@ static void renamed(void)
 	if (write(qfd[1], "U", 1) != 1)
 		return;
 	waitpid(pid, &status, 0);
-	a.lock_timeout_ms = 5000;
+	a.store.lock_timeout_ms = 5000;
 	ok(t_commit1(&a, t_json(CREATE_R("r5"))) == 0, "after the holder unlocks, the commit goes through");
 	is_int(a.st.last_seq, 7, "with seq 7, in the replaced file");
 	wr_ledger_close(&a);
@@ -391,7 +391,7 @@ static void modes(void)
 	ok(r == 0 && (sb.st_mode & 07777) == 0700, "and the directories above it it made (%04o)",
 	   (unsigned)(sb.st_mode & 07777));
 	ok(t_commit1(&l, t_json(CREATE_R("r1"))) == 0, "commit");
-	ok(stat(l.lockpath, &sb) == 0 && (sb.st_mode & 07777) == 0600, "the lock file is 0600");
+	ok(stat(l.store.lockpath, &sb) == 0 && (sb.st_mode & 07777) == 0600, "the lock file is 0600");
 	wr_ledger_close(&l);
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600, "still 0600 after a commit");
 
@@ -439,7 +439,7 @@ static void modes(void)
 	refused_open(link, WR_LEDGER_WRITE, "symlink to another user's file (write)", "symbolic link", NULL);
 	/* its lock file owned by another: commits refused */
 	ok(wr_ledger_open(&l, path, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0, "open my own ledger");
-	ok(chown(l.lockpath, 65534, 65534) == 0, "give its lock file to nobody");
+	ok(chown(l.store.lockpath, 65534, 65534) == 0, "give its lock file to nobody");
 	is_int(t_commit1(&l, t_json(CREATE_R("r9"))), -1, "a commit is refused");
 	ok(strstr(wr_errmsg(), "lock file") && strstr(wr_errmsg(), "65534"), "naming the lock file: %s", wr_errmsg());
 	wr_ledger_close(&l);

@@ -1,0 +1,547 @@
+/* store_file.c - the file backend of the store (core/store.h): one JSONL
+ * file, appended to with one write(2) on an O_APPEND fd under flock on a
+ * sidecar PATH.lock and on the file itself, fdatasync, and cut back to
+ * where it was when anything fails. */
+#include "store.h"
+#include "store_impl.h"
+#include "err.h"
+#include "sysinfo.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* 1 when a file or directory owned by uid may be used: one's own; for
+ * reading, root may read any user's ledger (to help them, or for a
+ * monitoring check), but never writes to it: the files it would create
+ * (lock, snapshot) would be root's in the user's directory. */
+static int owner_ok(uid_t uid, int reading)
+{
+	return uid == geteuid() || (reading && geteuid() == 0);
+}
+
+/* Refuses what another user could have written (reading: see owner_ok). */
+int wr_store_check_file(int fd, const char *path, const char *what, int reading)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		wr_seterrsys("unable to stat %s %s", what, path);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		wr_seterr("refusing %s %s: not a regular file", what, path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	if (!owner_ok(sb.st_uid, reading)) {
+		wr_seterr("refusing %s %s: owned by uid %lu, not by you (uid %lu)", what, path,
+			  (unsigned long)sb.st_uid, (unsigned long)geteuid());
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	if (sb.st_mode & 022) {
+		wr_seterr("refusing %s %s: writable by group or others (mode %04o); fix it with: chmod go-w %s", what,
+			  path, (unsigned)(sb.st_mode & 07777), path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	return 0;
+}
+
+int wr_store_check_dir(const char *path, int reading)
+{
+	char *dir = wr_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		strcpy(dir, ".");
+	struct stat sb;
+	int rc = 0;
+	if (stat(dir, &sb) < 0) {
+		rc = errno == ENOENT ? 0 : -1; /* missing: the caller creates it 0700, or there is no ledger */
+		if (rc < 0)
+			wr_seterrsys("unable to stat the directory of ledger %s", path);
+	} else if (!owner_ok(sb.st_uid, reading) && sb.st_uid != 0) {
+		wr_seterr("refusing ledger %s: its directory %s is owned by uid %lu, who could replace the ledger or its "
+			  "lock file; keep the ledger in a directory of your own (mode 0700)",
+			  path, dir, (unsigned long)sb.st_uid);
+		wr_seterrkind(WR_E_REFUSED);
+		rc = -1;
+	} else if (sb.st_mode & 022) {
+		wr_seterr("refusing ledger %s: its directory %s is writable by group or others (mode %04o), who could "
+			  "replace the ledger or its lock file; use a directory of your own with mode 0700: chmod 0700 %s",
+			  path, dir, (unsigned)(sb.st_mode & 07777), dir);
+		wr_seterrkind(WR_E_REFUSED);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+/* Creates the ledger's directory (0700) when missing. 0 or -1. */
+static int make_dir_of(const char *path)
+{
+	char *dir = wr_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+	if (slash && slash != dir) {
+		*slash = 0;
+		if ((r = wr_mkdirs(dir, 0700)) < 0)
+			wr_seterrsys("unable to create directory %s", dir);
+	}
+	free(dir);
+	return r;
+}
+
+/* Opens (a writer: creates, unless WR_LEDGER_EXISTING) the file. A reader
+ * finds no file as fd -1 and returns 0: wr_ledger_open decides whether
+ * that is an error, a refresh sees an empty ledger. */
+static int open_file(struct wr_store *s)
+{
+	int write = s->flags & WR_LEDGER_WRITE, create = write && !(s->flags & WR_LEDGER_EXISTING);
+	s->created = 0;
+	s->fd = -1;
+	if (wr_store_check_dir(s->path, !write) < 0)
+		return -1;
+	if (create) {
+		if (make_dir_of(s->path) < 0 || wr_store_check_dir(s->path, 0) < 0)
+			return -1;
+		s->fd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (s->fd >= 0)
+			s->created = 1;
+		else if (errno == EEXIST)
+			s->fd = open(s->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		/* O_NONBLOCK: a FIFO at the path must be refused, not wait for
+		 * a writer (it has no effect on a regular file) */
+		s->fd = open(s->path, (write ? O_RDWR | O_APPEND : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (s->fd < 0 && errno == ENOENT)
+			return 0;
+	}
+	if (s->fd < 0 && errno == ELOOP) {
+		/* Another file behind the path: appending there (or compaction
+		 * replacing the link) is not what anyone asked for. */
+		wr_seterr("refusing ledger %s: it is a symbolic link; give the file itself with --ledger or WR_LEDGER",
+			  s->path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	if (s->fd < 0) {
+		wr_seterrsys("unable to open ledger %s", s->path);
+		return -1;
+	}
+	if (wr_store_check_file(s->fd, s->path, "ledger", !write) < 0) {
+		close(s->fd);
+		s->fd = -1;
+		return -1;
+	}
+	if (s->created && wr_fsync_dir_of(s->path) < 0) {
+		wr_seterrsys("unable to sync the directory of %s", s->path);
+		return -1;
+	}
+	struct stat sb;
+	fstat(s->fd, &sb);
+	s->dev = sb.st_dev;
+	s->ino = sb.st_ino;
+	return 0;
+}
+
+/* 1 when the path now names another file than our fd (compaction). */
+static int replaced(struct wr_store *s)
+{
+	struct stat sb;
+	if (lstat(s->path, &sb) < 0)
+		/* Deleted: a writer must not go on appending to an unlinked
+		 * inode nobody will read; start the new file the path now
+		 * names (a reader sees an empty ledger). */
+		return errno == ENOENT && s->fd >= 0;
+	return s->fd < 0 || sb.st_dev != s->dev || sb.st_ino != s->ino;
+}
+
+
+static volatile sig_atomic_t alarm_fired;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_fired = 1;
+}
+
+/* flock(fd, LOCK_EX), waiting at most timeout_ms. Returns 0, or -1 with
+ * errno set (EINTR after the timeout). *timed_out tells which. */
+static int flock_wait(int fd, int64_t timeout_ms, int *timed_out)
+{
+	*timed_out = 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -1;
+	/* Wait, bounded: a SIGALRM without SA_RESTART interrupts flock. */
+	struct sigaction sa = {0}, old;
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval it = {{0, 0}, {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000 * 1000)}};
+	if (timeout_ms <= 0)
+		it.it_value.tv_usec = 1000;
+	alarm_fired = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	int r;
+	for (;;) {
+		r = flock(fd, LOCK_EX);
+		if (r == 0 || errno != EINTR || alarm_fired)
+			break;
+	}
+	int e = errno;
+	struct itimerval zero = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &zero, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	*timed_out = r < 0 && alarm_fired;
+	errno = e;
+	return r;
+}
+
+static int lock_refused(struct wr_store *s, const char *why)
+{
+	wr_seterr("refusing lock file %s: %s; remove it (rm %s) and run the command again", s->lockpath, why,
+		  s->lockpath);
+	wr_seterrkind(WR_E_REFUSED);
+	return -1;
+}
+
+/* Opens the lock file: never through a symbolic link, only a regular file
+ * of ours (a lock on another file locks nothing for this ledger). */
+static int open_lock(struct wr_store *s)
+{
+	s->lockfd = open(s->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (s->lockfd < 0) {
+		if (errno == ELOOP)
+			return lock_refused(s, "it is a symbolic link");
+		wr_seterrsys("unable to open lock file %s", s->lockpath);
+		return -1;
+	}
+	if (wr_store_check_file(s->lockfd, s->lockpath, "lock file", 0) < 0) {
+		close(s->lockfd);
+		s->lockfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* With lockfd locked: 1 when it is still the file at the lock path, 0 when
+ * the path was removed or names another file now (a cleanup, a restore:
+ * others lock that one), -1 when the path is refused. */
+static int lock_is_current(struct wr_store *s)
+{
+	struct stat fd_sb, path_sb;
+	if (fstat(s->lockfd, &fd_sb) < 0) {
+		wr_seterrsys("unable to stat lock file %s", s->lockpath);
+		return -1;
+	}
+	if (lstat(s->lockpath, &path_sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		wr_seterrsys("unable to stat lock file %s", s->lockpath);
+		return -1;
+	}
+	if (S_ISLNK(path_sb.st_mode))
+		return lock_refused(s, "it is a symbolic link");
+	return fd_sb.st_dev == path_sb.st_dev && fd_sb.st_ino == path_sb.st_ino;
+}
+
+/* The process holding the flock on fd, from /proc/locks (this host
+ * only): its pid, or 0 when that is not known. */
+static pid_t lock_holder(int fd)
+{
+	struct stat sb;
+	FILE *f = fstat(fd, &sb) == 0 ? fopen("/proc/locks", "re") : NULL;
+	if (!f)
+		return 0;
+	char line[256];
+	pid_t holder = 0;
+	while (!holder && fgets(line, sizeof line, f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+		long pid;
+		char kind[16];
+		/* "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; waiters
+		 * have "->" after the number and do not match */
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", kind, &pid, &maj, &min, &ino) == 5 &&
+		    !strcmp(kind, "FLOCK") && ino == (unsigned long long)sb.st_ino && maj == major(sb.st_dev) &&
+		    min == minor(sb.st_dev) && pid > 0)
+			holder = (pid_t)pid;
+	}
+	fclose(f);
+	return holder;
+}
+
+/* "wr-run, pid 4242, on host h" for the holder of fd's lock when it is
+ * known (and still alive), else "". */
+static void describe_holder(int fd, char *buf, size_t size)
+{
+	buf[0] = 0;
+	pid_t pid = lock_holder(fd);
+	if (!pid)
+		return;
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return; /* gone: the lock is another's now, or free */
+	if (fgets(comm, sizeof comm, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+	const char *host = wr_hostname();
+	snprintf(buf, size, " (held by %s%spid %ld%s%s)", comm, *comm ? ", " : "", (long)pid, *host ? ", on host " : "",
+		 host);
+}
+
+/* The error for a wait on fd's lock (the lock file's or the ledger's) that
+ * timed out: it names the holder only when it knows it. */
+static int lock_timed_out(struct wr_store *s, int fd, const char *path)
+{
+	char d[32], who[200];
+	describe_holder(fd, who, sizeof who);
+	wr_seterr("timed out after %s waiting for the lock on %s%s; retry later",
+		  wr_dur_format(s->lock_timeout_ms, d, sizeof d), path, who);
+	wr_seterrkind(WR_E_LOCK_TIMEOUT);
+	return -1;
+}
+
+/* How often the lock file may turn out replaced in one wr_sfile_lock. */
+#define LOCK_REOPENS 100
+
+/* Locks the lock file that is at the lock path when the lock is granted. */
+static int lock_file(struct wr_store *s)
+{
+	for (int tries = 0; tries < LOCK_REOPENS; tries++) {
+		if (s->lockfd < 0 && open_lock(s) < 0)
+			return -1;
+		int timed_out;
+		if (flock_wait(s->lockfd, s->lock_timeout_ms, &timed_out) < 0) {
+			if (timed_out)
+				return lock_timed_out(s, s->lockfd, s->lockpath);
+			wr_seterrsys("unable to lock %s", s->lockpath);
+			return -1;
+		}
+		int cur = lock_is_current(s);
+		if (cur == 1)
+			return 0;
+		close(s->lockfd); /* drops the lock on the old file */
+		s->lockfd = -1;
+		if (cur < 0)
+			return -1;
+	}
+	wr_seterr("unable to lock %s: the lock file was replaced %d times while waiting for it", s->lockpath,
+		  LOCK_REOPENS);
+	return -1;
+}
+
+/* The ledger file's own lock, taken under the lock file's: appends to one
+ * inode stay serial even if someone replaces the lock file between our
+ * check and our write. */
+static int lock_ledger_fd(struct wr_store *s)
+{
+	int timed_out;
+	if (s->fd < 0 || flock_wait(s->fd, s->lock_timeout_ms, &timed_out) == 0)
+		return 0;
+	if (timed_out)
+		return lock_timed_out(s, s->fd, s->path);
+	wr_seterrsys("unable to lock ledger %s", s->path);
+	return -1;
+}
+
+int wr_sfile_lock(struct wr_store *s)
+{
+	if (lock_file(s) < 0)
+		return -1;
+	if (lock_ledger_fd(s) < 0) {
+		flock(s->lockfd, LOCK_UN);
+		return -1;
+	}
+	s->locked = 1;
+	return 0;
+}
+
+int wr_sfile_trylock(struct wr_store *s)
+{
+	int64_t saved = s->lock_timeout_ms;
+	s->lock_timeout_ms = 0;
+	int r = wr_sfile_lock(s);
+	s->lock_timeout_ms = saved;
+	if (r == 0)
+		return 1;
+	return wr_errkind() == WR_E_LOCK_TIMEOUT ? 0 : -1;
+}
+
+void wr_sfile_unlock(struct wr_store *s)
+{
+	if (s->fd >= 0)
+		flock(s->fd, LOCK_UN);
+	if (s->lockfd >= 0)
+		flock(s->lockfd, LOCK_UN);
+	s->locked = 0;
+}
+
+#ifdef WR_FAULT_INJECTION
+/* Test builds only (meson -Dfault_injection=true; tests/reliability):
+ * WR_FAULT_TEAR_AT=N writes only the first N bytes of the batch, then
+ * _exit(99): a crash in the middle of the write. WR_FAULT_ERRNO=ENOSPC|EIO
+ * makes the write fail with that errno instead (after the first N bytes
+ * when WR_FAULT_TEAR_AT is set too). WR_FAULT_SKIP=K lets the first K
+ * appends of the process through. */
+static int fault_write(int fd, const char *p, size_t n)
+{
+	static long appends;
+	const char *tear = getenv("WR_FAULT_TEAR_AT"), *err = getenv("WR_FAULT_ERRNO"), *skip = getenv("WR_FAULT_SKIP");
+	if ((!tear && !err) || appends++ < (skip ? atol(skip) : 0))
+		return wr_write_all(fd, p, n);
+	size_t k = tear ? (size_t)strtoull(tear, NULL, 10) : 0;
+	if (wr_write_all(fd, p, k < n ? k : n) < 0)
+		return -1;
+	if (!err)
+		_exit(99);
+	errno = strcmp(err, "ENOSPC") ? EIO : ENOSPC;
+	return -1;
+}
+#else
+#define fault_write wr_write_all
+#endif
+
+/* Appends bytes as one decision: one write, fdatasync unless nosync. On
+ * failure the file is cut back to where it was. */
+static int append(struct wr_store *s, const char *p, size_t n, int nosync)
+{
+	struct stat sb;
+	if (fstat(s->fd, &sb) < 0) {
+		wr_seterrsys("unable to stat ledger %s", s->path);
+		return -1;
+	}
+	if (fault_write(s->fd, p, n) < 0 || (!nosync && fdatasync(s->fd) < 0)) {
+		wr_seterrsys("unable to write ledger %s", s->path);
+		int e = errno;
+		if (ftruncate(s->fd, sb.st_size) == 0)
+			(void)fdatasync(s->fd);
+		errno = e;
+		return -1;
+	}
+	if (s->created) {
+		if (wr_fsync_dir_of(s->path) < 0) {
+			wr_seterrsys("unable to sync the directory of %s", s->path);
+			return -1;
+		}
+		s->created = 0;
+	}
+	return 0;
+}
+
+int wr_sfile_open(struct wr_store *s)
+{
+	s->lockpath = wr_xasprintf("%s.lock", s->path);
+	return open_file(s);
+}
+
+void wr_sfile_close(struct wr_store *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->watch_fd >= 0)
+		close(s->watch_fd);
+	free(s->lockpath);
+}
+
+int wr_sfile_catch_up(struct wr_store *s, off_t off)
+{
+	if (replaced(s)) {
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = -1;
+		if (open_file(s) < 0 || (s->locked && lock_ledger_fd(s) < 0))
+			return -1;
+		return 1;
+	}
+	struct stat sb;
+	if (s->fd >= 0 && fstat(s->fd, &sb) == 0 && sb.st_size < off)
+		return 1; /* truncated under us: start again */
+	return 0;
+}
+
+int wr_sfile_append(struct wr_store *s, const char *p, size_t n, int nosync)
+{
+	return append(s, p, n, nosync);
+}
+
+int wr_sfile_cut(struct wr_store *s, off_t off)
+{
+	if (ftruncate(s->fd, off) < 0 || fdatasync(s->fd) < 0) {
+		wr_seterrsys("unable to cut the torn tail of %s", s->path);
+		return -1;
+	}
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	char *d = wr_xstrdup(path);
+	char *slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(d, ".");
+	return d;
+}
+
+/* Watches the ledger's directory (a rename over the path, a new file) and
+ * the file (appends); the fd while a watch is in place, else -1. */
+int wr_sfile_watch(struct wr_store *s)
+{
+	if (s->watch_fd == -2) {
+		const char *np = getenv("WR_WATCH_NO_INOTIFY"); /* tests of the polling fallback */
+		s->watch_fd = np && *np ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	}
+	if (s->watch_fd < 0)
+		return -1;
+	if (s->watch_dir < 0) {
+		char *dir = dir_of(s->path);
+		s->watch_dir = inotify_add_watch(s->watch_fd, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE |
+									    IN_DELETE_SELF | IN_MOVE_SELF);
+		free(dir);
+	}
+	/* Returns the same watch while the inode is the same; a new one after
+	 * a replacement. Watches of replaced files go when they are deleted. */
+	int fwd = inotify_add_watch(s->watch_fd, s->path, IN_MODIFY);
+	return s->watch_dir >= 0 || fwd >= 0 ? s->watch_fd : -1;
+}
+
+/* Reads what inotify says; a watch of a directory that went is dropped so
+ * that it is set again. */
+void wr_sfile_watch_drain(struct wr_store *s)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t k;
+	while (s->watch_fd >= 0 && (k = read(s->watch_fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + k;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			if (e->wd == s->watch_dir && (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
+				inotify_rm_watch(s->watch_fd, s->watch_dir);
+				s->watch_dir = -1;
+			}
+			p += sizeof *e + e->len;
+		}
+	}
+}

@@ -1,0 +1,21 @@
+/* store_impl.h - the backends behind core/store.h (store.c dispatches). */
+#ifndef WR_STORE_IMPL_H
+#define WR_STORE_IMPL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct wr_store;
+
+int wr_sfile_open(struct wr_store *s);
+void wr_sfile_close(struct wr_store *s);
+int wr_sfile_catch_up(struct wr_store *s, off_t off);
+int wr_sfile_append(struct wr_store *s, const char *p, size_t n, int nosync);
+int wr_sfile_cut(struct wr_store *s, off_t off);
+int wr_sfile_lock(struct wr_store *s);
+int wr_sfile_trylock(struct wr_store *s);
+void wr_sfile_unlock(struct wr_store *s);
+int wr_sfile_watch(struct wr_store *s);
+void wr_sfile_watch_drain(struct wr_store *s);
+
+#endif
