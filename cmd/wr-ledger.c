@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compact.h"
+#include "census.h"
 #include "cli.h"
 #include "retain.h"
 #include "err.h"
@@ -298,90 +299,30 @@ static int cmd_compact(void)
 	return WR_EXIT_OK;
 }
 
-static void stats_count(void *ctx, const struct wr_event *evs, size_t n, const int *applied, const char *const *why,
-			int64_t line)
-{
-	(void)why;
-	(void)line;
-	(void)applied;
-	int64_t *first_ts = ctx;
-	if (!*first_ts && n)
-		*first_ts = evs[0].ts;
-}
-
 static int cmd_stats(void)
 {
 	struct wr_ledger l;
-	int64_t first_ts = 0;
+	struct wr_census c = {0};
 	memset(&l, 0, sizeof l);
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	progress_start(&l, &bar, "reading");
-	wr_ledger_on_events(&l, stats_count, &first_ts);
+	wr_ledger_on_events(&l, wr_census_on_events, &c);
 	int rr = wr_ledger_refresh(&l);
 	progress_end(&bar);
 	if (rr < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-	const struct wr_state *st = &l.st;
-	int64_t by_status[WR_ST__COUNT] = {0}, by_ob[5] = {0};
-	for (size_t i = 0; i < st->runs.n; i++)
-		by_status[((struct wr_run *)wr_map_at(&st->runs, i))->status]++;
-	for (size_t i = 0; i < st->outbox.n; i++)
-		by_ob[((struct wr_outbox *)wr_map_at(&st->outbox, i))->state]++;
-	char a[WR_TS_LEN], b[WR_TS_LEN];
+	c.path = l.path;
+	c.bytes = (int64_t)l.scan.end;
+	c.bad_lines = l.bad_lines;
+	c.torn = l.scan.torn;
 	if (json_out) {
-		json_t *o = json_object();
-		wr_jset_str(o, "file", l.path);
-		wr_jset_int(o, "bytes", (int64_t)l.scan.end);
-		wr_jset_int(o, "events", st->events);
-		wr_jset_int(o, "last_seq", st->last_seq);
-		wr_jset(o, "oldest", first_ts ? json_string(wr_ts_format(first_ts, a)) : json_null());
-		wr_jset(o, "newest", st->last_ts ? json_string(wr_ts_format(st->last_ts, b)) : json_null());
-		json_t *t = json_object();
-		for (int i = 1; i < WR_EV__COUNT; i++)
-			if (st->by_type[i])
-				wr_jset_int(t, wr_type_name((enum wr_type)i), st->by_type[i]);
-		if (st->unknown_types)
-			wr_jset_int(t, "unknown", st->unknown_types);
-		wr_jset(o, "types", t);
-		json_t *r = json_object();
-		for (int i = 0; i < WR_ST__COUNT; i++)
-			wr_jset_int(r, wr_status_name((enum wr_status)i), by_status[i]);
-		wr_jset(o, "runs", r);
-		wr_jset_int(o, "workflows", (int64_t)st->workflows.n);
-		json_t *ob = json_object();
-		for (int i = 0; i < 5; i++)
-			wr_jset_int(ob, wr_outbox_state_name((enum wr_outbox_state)i), by_ob[i]);
-		wr_jset(o, "outbox", ob);
-		wr_jset_int(o, "stale", st->stale);
-		wr_jset_int(o, "invalid", st->invalid);
-		wr_jset_int(o, "bad_lines", l.bad_lines);
-		wr_jset_int(o, "repairs", st->repaired);
-		wr_jset(o, "torn_tail", json_boolean(l.scan.torn));
-		wr_out_json(o);
+		wr_out_json(wr_census_json(&c, &l.st));
 	} else {
-		printf("file        %s\n", l.path);
-		printf("size        %lld bytes\n", (long long)l.scan.end);
-		printf("events      %lld (last seq %lld)\n", (long long)st->events, (long long)st->last_seq);
-		printf("span        %s .. %s\n", first_ts ? wr_ts_format(first_ts, a) : "-",
-		       st->last_ts ? wr_ts_format(st->last_ts, b) : "-");
-		printf("runs        %zu:", st->runs.n);
-		for (int i = 0; i < WR_ST__COUNT; i++)
-			if (by_status[i])
-				printf(" %s %lld", wr_status_name((enum wr_status)i), (long long)by_status[i]);
-		printf("\nworkflows   %zu\n", st->workflows.n);
-		printf("outbox      %zu:", st->outbox.n);
-		for (int i = 0; i < 5; i++)
-			if (by_ob[i])
-				printf(" %s %lld", wr_outbox_state_name((enum wr_outbox_state)i), (long long)by_ob[i]);
-		printf("\nstale       %lld\ninvalid     %lld\nbad lines   %lld\nrepairs     %lld\n", (long long)st->stale,
-		       (long long)st->invalid, (long long)l.bad_lines, (long long)st->repaired);
-		printf("by type\n");
-		for (int i = 1; i < WR_EV__COUNT; i++)
-			if (st->by_type[i])
-				printf("  %-20s %lld\n", wr_type_name((enum wr_type)i), (long long)st->by_type[i]);
-		if (st->unknown_types)
-			printf("  %-20s %lld\n", "(unknown types)", (long long)st->unknown_types);
+		struct wr_buf b = {0};
+		wr_census_text(&b, &c, &l.st);
+		fputs(wr_buf_str(&b), stdout);
+		wr_buf_free(&b);
 	}
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;

@@ -35,6 +35,7 @@
 #include "text.h"
 #include "timefmt.h"
 #include "util.h"
+#include "view_outbox.h"
 #include "uuid.h"
 
 static const char usage[] =
@@ -128,6 +129,13 @@ static void commit(struct wr_ledger *l, wr_decide_fn fn, void *req, const char *
 		wr_die(wr_ledger_exit_status(), "%s: %s", what, wr_errmsg());
 }
 
+/* Where and how the outbox is shown (core/view_outbox.h). */
+static struct wr_view view(void)
+{
+	struct wr_view v = {.f = stdout, .json = json_out, .relative = wr_out_tty()};
+	return v;
+}
+
 /* ---- list ---- */
 
 static int cmd_list(int argc, char **argv)
@@ -161,43 +169,8 @@ static int cmd_list(int argc, char **argv)
 	no_more_args(argc, argv);
 	struct wr_ledger l;
 	open_ledger(&l, 0);
-	int64_t now = wr_now_ms();
-	struct wr_table t;
-	static const char *const head[] = {"ID", "STATE", "KIND", "TRIES", "CREATED", "NEXT", "WORKFLOW", "MESSAGE"};
-	wr_table_init(&t, 8, head);
-	t.right[3] = 1;
-	t.maxw[6] = 24;
-	for (size_t i = 0; i < l.st.outbox.n; i++) {
-		const struct wr_outbox *o = wr_map_at(&l.st.outbox, i);
-		if (!(want & 1u << o->state))
-			continue;
-		if (fmt_workrail || json_out) {
-			wr_out_json(fmt_workrail ? wr_workrail_line(o) : wr_outbox_to_json(o));
-			continue;
-		}
-		char tries[32], created[WR_TS_LEN], next[WR_TS_LEN + 16];
-		snprintf(tries, sizeof tries, "%lld", (long long)o->attempts);
-		wr_out_when(now, o->created_ts, created, sizeof created);
-		if (o->state == WR_OB_PENDING && o->next_at <= now)
-			snprintf(next, sizeof next, "now"); /* due: the same word in a pipe */
-		else if (o->state == WR_OB_PENDING)
-			wr_out_when(now, o->next_at, next, sizeof next);
-		else if (o->state == WR_OB_CLAIMED) {
-			char a[WR_TS_LEN];
-			snprintf(next, sizeof next, "lease %s", wr_out_when(now, o->lease_until, a, sizeof a));
-		} else
-			snprintf(next, sizeof next, "-");
-		const char *cells[] = {wr_short_id(o->id), wr_outbox_state_name(o->state), o->kind, tries,
-				       created, next, o->workflow, o->message};
-		wr_table_row(&t, cells);
-		wr_table_color(&t, 1, o->state == WR_OB_DEAD      ? WR_RED
-				      : o->state == WR_OB_CLAIMED ? WR_BLUE
-				      : o->state == WR_OB_PENDING ? WR_YELLOW
-								  : WR_GREEN);
-	}
-	if (t.rows)
-		wr_table_print(&t, stdout);
-	else if (!json_out && !fmt_workrail && wr_out_tty())
+	struct wr_view v = view();
+	if (!wr_view_outbox(&v, &l.st, want, fmt_workrail, wr_now_ms()) && !json_out && !fmt_workrail && wr_out_tty())
 		printf("no outbox entries%s\n", want == ~0u ? "" : " to show (--all shows every entry)");
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
@@ -458,43 +431,6 @@ static int cmd_import(int argc, char **argv)
 
 /* ---- follow ---- */
 
-static void follow_print(const struct wr_event *ev, const struct wr_outbox *o)
-{
-	if (fmt_workrail) {
-		if (ev->type == WR_EV_OUTBOX_ENQUEUED)
-			wr_out_json(wr_workrail_line(o));
-	} else if (json_out) {
-		json_t *j = wr_outbox_to_json(o);
-		char b[WR_TS_LEN];
-		wr_jset_str(j, "event", ev->type_name);
-		wr_jset_int(j, "seq", ev->seq);
-		wr_jset_str(j, "ts", wr_ts_format(ev->ts, b));
-		wr_out_json(j);
-	} else {
-		/* every string from the ledger made safe for the terminal */
-		char b[WR_TS_LEN];
-		const char *err = wr_ev_str(ev, "error");
-		struct wr_buf line = {0};
-		wr_buf_addf(&line, "%s %-9s ", wr_ts_format(ev->ts, b), ev->type_name + strlen("outbox."));
-		wr_buf_addclean(&line, wr_short_id(o->id));
-		if (ev->type == WR_EV_OUTBOX_ENQUEUED) {
-			wr_buf_addstr(&line, " ");
-			wr_buf_addclean(&line, o->kind);
-			wr_buf_addstr(&line, " ");
-			wr_buf_addclean(&line, o->workflow ? o->workflow : "-");
-			wr_buf_addstr(&line, ": ");
-			wr_buf_addclean(&line, o->message);
-		} else if (ev->type == WR_EV_OUTBOX_CLAIMED) {
-			wr_buf_addf(&line, " attempt %lld", (long long)o->attempts);
-		} else if (err && *err) {
-			wr_buf_addstr(&line, " ");
-			wr_buf_addclean(&line, err);
-		}
-		puts(wr_buf_str(&line));
-		wr_buf_free(&line);
-	}
-}
-
 static void follow_event(void *ctx, const struct wr_event *ev, int applied, const char *why, int last)
 {
 	struct wr_ledger *l = ctx;
@@ -503,8 +439,9 @@ static void follow_event(void *ctx, const struct wr_event *ev, int applied, cons
 	if (applied != WR_APPLY_OK || ev->type < WR_EV_OUTBOX_ENQUEUED || ev->type > WR_EV_OUTBOX_RETRIED)
 		return;
 	const struct wr_outbox *o = wr_state_outbox(&l->st, wr_ev_str(ev, "id"));
+	struct wr_view v = view();
 	if (o)
-		follow_print(ev, o);
+		wr_view_outbox_event(&v, ev, o, fmt_workrail);
 }
 
 static int cmd_follow(int argc, char **argv)
