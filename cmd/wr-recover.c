@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "actions.h"
 #include "check.h"
 #include "decide_recover.h"
 #include "breaker.h"
@@ -125,51 +126,9 @@ static char *self_dir;          /* directory of this binary, for wr-run */
 static void emit(const char *run, const char *wf, int64_t attempt, const char *action, const char *reason,
 		 int64_t recoveries, int64_t not_before, int launched, const char *extra)
 {
-	char ts[WR_TS_LEN];
-	if (json_out) {
-		json_t *o = json_object();
-		wr_jset_str(o, "run", run);
-		wr_jset(o, "workflow", wf ? json_string(wf) : json_null());
-		wr_jset(o, "attempt", attempt ? json_integer(attempt) : json_null());
-		wr_jset_str(o, "action", action);
-		wr_jset(o, "reason", reason ? json_string(reason) : json_null());
-		wr_jset_int(o, "recoveries", recoveries);
-		wr_jset(o, "not_before", not_before ? json_string(wr_ts_format(not_before, ts)) : json_null());
-		wr_jset(o, "launched", json_boolean(launched));
-		if (dry_run)
-			wr_jset(o, "dry_run", json_true());
-		wr_out_json(o);
-		return;
-	}
-	/* run, workflow and reason come from the ledger: made safe for a terminal */
-	struct wr_buf b = {0};
-	wr_buf_addf(&b, "%-8s ", action);
-	wr_buf_addclean(&b, run ? run : "-");
-	if (wf) {
-		wr_buf_addstr(&b, " (");
-		wr_buf_addclean(&b, wf);
-		wr_buf_addstr(&b, ")");
-	}
-	if (attempt)
-		wr_buf_addf(&b, " attempt %lld", (long long)attempt);
-	if (reason) {
-		wr_buf_addstr(&b, ": ");
-		wr_buf_addclean(&b, reason);
-	}
-	if (!strcmp(action, "retry") || !strcmp(action, "launch") || !strcmp(action, "unblock"))
-		wr_buf_addf(&b, "; recoveries %lld", (long long)recoveries);
-	if (not_before)
-		wr_buf_addf(&b, "; not before %s", wr_ts_format(not_before, ts));
-	if (extra) {
-		wr_buf_addstr(&b, "; ");
-		wr_buf_addclean(&b, extra);
-	}
-	if (launched)
-		wr_buf_addstr(&b, "; launched");
-	if (dry_run)
-		wr_buf_addstr(&b, " (dry run)");
-	puts(wr_buf_str(&b));
-	wr_buf_free(&b);
+	struct wr_view v = {.f = stdout, .json = json_out};
+	struct wr_action a = {action, run, wf, attempt, reason, recoveries, not_before, launched, extra, dry_run};
+	wr_action_print(&v, &a);
 }
 
 static noreturn void die_ledger(void)
@@ -536,21 +495,12 @@ static void pass_lost(void)
 	} else if (wr_check_lost(&L, &creq) < 0) {
 		die_ledger();
 	}
+	struct wr_view v = {.f = stdout, .json = json_out};
 	size_t i;
 	json_t *f;
 	json_array_foreach(creq.found, i, f)
 	{
-		char extra[128] = "";
-		json_t *k = json_object_get(f, "killed");
-		if (k)
-			snprintf(extra, sizeof extra, "killed process group %lld of the lost attempt",
-				 (long long)json_integer_value(k));
-		else if (json_is_true(json_object_get(f, "survived")))
-			snprintf(extra, sizeof extra, "process group %lld of the lost attempt survived SIGKILL",
-				 (long long)json_integer_value(json_object_get(f, "pgid")));
-		emit(json_string_value(json_object_get(f, "run")), json_string_value(json_object_get(f, "workflow")),
-		     json_integer_value(json_object_get(f, "attempt")), "lost",
-		     json_string_value(json_object_get(f, "reason")), 0, 0, 0, extra[0] ? extra : NULL);
+		wr_action_lost(&v, f, dry_run);
 	}
 	json_decref(creq.found);
 	if (dry_run)

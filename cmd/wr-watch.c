@@ -45,6 +45,7 @@
 
 #include "compact.h"
 #include "decide.h"
+#include "actions.h"
 #include "check.h"
 #include "cli.h"
 #include "err.h"
@@ -357,34 +358,6 @@ static int cmd_follow(void)
 
 /* ---- check ----------------------------------------------------------- */
 
-/* check's overdue workflows: a line (or object) each; returns how many. */
-static size_t check_overdue_print(json_t *overdue)
-{
-	size_t i;
-	json_t *x;
-	json_array_foreach(overdue, i, x)
-	{
-		if (opt.json) {
-			json_t *o = json_deep_copy(x);
-			wr_jset(o, "overdue", json_true());
-			wr_out_json(o);
-			continue;
-		}
-		struct wr_buf b = {0};
-		const char *last = json_string_value(json_object_get(x, "last_success"));
-		wr_buf_addstr(&b, "overdue: ");
-		wr_buf_addclean(&b, json_string_value(json_object_get(x, "workflow")));
-		wr_buf_addf(&b, " was due %s (period %lld), last success ", json_string_value(json_object_get(x, "due")),
-			    (long long)json_integer_value(json_object_get(x, "period")));
-		wr_buf_addstr(&b, last ? last : "never");
-		if (json_is_true(json_object_get(x, "recorded")))
-			wr_buf_addstr(&b, "; recorded");
-		printf("%s\n", b.p);
-		free(b.p);
-	}
-	return json_array_size(overdue);
-}
-
 static int cmd_check(void)
 {
 	/* A check never creates a ledger: a missing one is a wrong path
@@ -401,52 +374,12 @@ static int cmd_check(void)
 	int n = wr_check_lost(&l, &req);
 	if (n < 0)
 		die_ledger();
-	static const char *const head[] = {"RUN", "WORKFLOW", "ATTEMPT", "HOST", "PID", "REASON"};
-	struct wr_table t;
-	wr_table_init(&t, 6, head);
-	t.right[2] = t.right[4] = 1;
-	t.maxw[1] = 24;
-	size_t i;
-	json_t *x;
-	json_array_foreach(req.found, i, x)
-	{
-		if (opt.json) {
-			json_t *o = json_deep_copy(x);
-			wr_jset(o, "recorded", json_boolean(!opt.dry_run));
-			wr_out_json(o);
-			continue;
-		}
-		char att[32], pid[32];
-		snprintf(att, sizeof att, "%lld", (long long)json_integer_value(json_object_get(x, "attempt")));
-		snprintf(pid, sizeof pid, "%lld", (long long)json_integer_value(json_object_get(x, "pid")));
-		const char *run_id = json_string_value(json_object_get(x, "run"));
-		const char *cells[6] = {wr_short_id(run_id ? run_id : "?"), json_string_value(json_object_get(x, "workflow")), att,
-					json_string_value(json_object_get(x, "host")), pid,
-					json_string_value(json_object_get(x, "reason"))};
-		wr_table_row(&t, cells);
-	}
-	if (t.rows) {
-		wr_table_print(&t, stdout);
-		if (opt.dry_run)
-			printf("dry run: %d lost attempt%s found; nothing recorded\n", n, n == 1 ? "" : "s");
-		else
-			printf("recorded %d lost attempt%s in %s\n", n, n == 1 ? "" : "s", l.path);
-		json_array_foreach(req.found, i, x)
-		{
-			const char *run_id = json_string_value(json_object_get(x, "run"));
-			json_t *k = json_object_get(x, "killed");
-			if (k)
-				printf("killed what was left of process group %lld of run %s on this host\n",
-				       (long long)json_integer_value(k), wr_short_id(run_id ? run_id : "?"));
-			else if (json_is_true(json_object_get(x, "survived")))
-				printf("process group %lld of run %s survived SIGKILL\n",
-				       (long long)json_integer_value(json_object_get(x, "pgid")), wr_short_id(run_id ? run_id : "?"));
-		}
-	} else if (!opt.json && wr_out_tty() && !json_array_size(req.overdue)) {
+	struct wr_view v = view();
+	wr_actions_lost(&v, req.found, opt.dry_run, l.path);
+	if (!n && !opt.json && wr_out_tty() && !json_array_size(req.overdue))
 		/* Quiet otherwise: cron mails whatever a job prints. */
 		printf("no lost attempts\n");
-	}
-	size_t nover = check_overdue_print(req.overdue);
+	size_t nover = wr_actions_overdue(&v, req.overdue);
 	json_decref(req.found);
 	json_decref(req.overdue);
 	free(run);
