@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsmode.h"
 #include "decide.h"
 #include "actions.h"
 #include "check.h"
@@ -101,7 +102,8 @@ static const char usage[] =
 	"Actions printed: lost, retry, escalate, wait (breaker open: nothing\n"
 	"recorded), launch, unblock, cancel, breaker.\n"
 	"\n"
-	"Files: LEDGER.logs/RUN/ATTEMPT.launch.log (0600, removed with the run by\n"
+	"Files: LEDGER.logs/RUN/ATTEMPT.launch.log (0600, 0660 in a shared ledger\n"
+	"directory; removed with the run by\n"
 	"wr-ledger compact); LEDGER.launch/RUN.lock, held while a launched wr-run lives, so\n"
 	"that overlapping passes launch a run once.\n"
 	"\n"
@@ -216,7 +218,7 @@ static char *file_name(const char *id)
 static int launch_lock(const char *run)
 {
 	char *dir = wr_xasprintf("%s.launch", L.path);
-	if (wr_mkdirs(dir, 0700) < 0) {
+	if (wr_fs_mkdirs(dir, 0700) < 0) {
 		wr_warnsys("unable to create directory %s", dir);
 		free(dir);
 		return -1;
@@ -225,7 +227,7 @@ static int launch_lock(const char *run)
 	char *path = wr_xasprintf("%s/%s.lock", dir, name);
 	free(name);
 	free(dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = wr_fs_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		wr_warnsys("unable to open launch lock %s", path);
 		free(path);
@@ -270,7 +272,7 @@ static int open_log(const struct wr_run *r, char **logpath, int *created)
 	char *log = wr_xasprintf("%s/%zu.launch.log", dir, r->natt + 1);
 	free(dir);
 	*created = 1;
-	int fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = wr_fs_open(log, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == EEXIST) {
 		*created = 0;
 		fd = open(log, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);

@@ -2,6 +2,7 @@
 #include "compact.h"
 #include "seed.h"
 #include "err.h"
+#include "fsmode.h"
 #include "map.h"
 #include "replace.h"
 #include "scan.h"
@@ -353,7 +354,7 @@ static int32_t event_entity(struct cctx *c, const struct wr_event *ev)
 
 static int write_file(const char *tmp, const char *const *parts, const size_t *lens, size_t n, struct stat *sb)
 {
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = wr_fs_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
 	if (fd < 0) {
 		wr_seterrsys("unable to create %s", tmp);
 		return -1;
@@ -382,8 +383,7 @@ static int read_segment(const char *path, size_t max, struct wr_buf *b)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022) ||
-	    (size_t)sb.st_size > max || (size_t)sb.st_size > (size_t)1 << 40) {
+	if (fd < 0 || fstat(fd, &sb) < 0 || wr_fs_check_file(fd, path, "archive", 0) < 0 || (size_t)sb.st_size > max || (size_t)sb.st_size > (size_t)1 << 40) {
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -1,6 +1,7 @@
 /* ledger.c - opening, replaying, repairing and committing to the ledger. */
 #include "ledger.h"
 #include "err.h"
+#include "fsmode.h"
 #include "replace.h"
 #include "seed.h"
 #include "snapshot.h"
@@ -117,11 +118,6 @@ int wr_ledger_snapshot_write(struct wr_ledger *l)
 {
 	struct wr_snap_of so = snap_of(l);
 	return wr_snapshot_write(&so);
-}
-
-int wr_ledger_check_dir(const char *path)
-{
-	return wr_store_check_dir(path, 0);
 }
 
 struct apply_ctx {
@@ -272,8 +268,7 @@ static void maybe_snapshot(struct wr_ledger *l)
 	if (l->store.fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
-	struct stat sb; /* root reading a user's ledger leaves no root-owned file beside it */
-	if (fstat(l->store.fd, &sb) < 0 || sb.st_uid != geteuid())
+	if (!wr_fs_may_create(l->store.fd, l->path))
 		return;
 	if (wr_ledger_snapshot_write(l) == 0) {
 		l->snap_off = l->scan.off;
@@ -290,7 +285,7 @@ int wr_ledger_scan_file(struct wr_ledger *l, const char *path, int archive)
 		wr_seterrsys("unable to open %s", path);
 		return -1;
 	}
-	if (wr_store_check_file(fd, path, "archive", 1) < 0) {
+	if (wr_fs_check_file(fd, path, "archive", 1) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -478,14 +473,14 @@ static int repair_tail(struct wr_ledger *l)
 		free(tail);
 		return -1;
 	}
-	int q = open(l->qpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int q = wr_fs_open(l->qpath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC);
 	if (q < 0) {
 		wr_seterrsys("unable to open quarantine file %s", l->qpath);
 		free(tail);
 		return -1;
 	}
 	struct stat sb;
-	if (wr_store_check_file(q, l->qpath, "quarantine file", 0) < 0 || fstat(q, &sb) < 0) {
+	if (wr_fs_check_file(q, l->qpath, "quarantine file", 0) < 0 || fstat(q, &sb) < 0) {
 		close(q);
 		free(tail);
 		return -1;

@@ -94,13 +94,6 @@ void wr_ledger_on_events(struct wr_ledger *l,
  * ${XDG_STATE_HOME:-$HOME/.local/state}/wr/ledger.jsonl. Newly allocated. */
 char *wr_ledger_path(const char *opt);
 
-/* Refuses a ledger whose directory another user could write to (group- or
- * world-writable, or owned by someone other than the caller or root): they
- * could replace the ledger or its lock file. A missing directory passes.
- * The one place that decides which directories are safe. Returns 0, or -1
- * with wr_errmsg() (kind WR_E_REFUSED) saying why and what mode to use. */
-int wr_ledger_check_dir(const char *path);
-
 /* Opens the ledger and replays it. A writer (WR_LEDGER_WRITE) creates a
  * missing file and its directory, unless WR_LEDGER_EXISTING; for anyone
  * else a missing file is an error (kind WR_E_NOLEDGER, "no ledger at

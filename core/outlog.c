@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "fsmode.h"
 #include "sanitize.h"
 #include "timefmt.h"
 #include "util.h"
@@ -96,26 +97,16 @@ char *wr_outlog_path(const char *ledger, const char *run, int64_t attempt)
 	return wr_xasprintf("%s.logs/%s/%lld.log", ledger, run, (long long)attempt);
 }
 
-/* Makes dir (mode) unless it is there; either way it must be a directory
- * of ours that only we can write to. */
+/* Makes dir (mode, or 2770 in a shared ledger directory) unless it is
+ * there; either way it must be a directory that only those trusted with
+ * the ledger can write to (core/fsmode.h). */
 static int own_dir(const char *dir, mode_t mode)
 {
-	struct stat sb;
-	if (mkdir(dir, mode) < 0 && errno != EEXIST) {
+	if (wr_fs_mkdir(dir, mode) < 0) {
 		wr_seterrsys("unable to create the log directory %s", dir);
 		return -1;
 	}
-	if (lstat(dir, &sb) < 0) {
-		wr_seterrsys("unable to read the log directory %s", dir);
-		return -1;
-	}
-	if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022)) {
-		wr_seterr("refusing the log directory %s: %s", dir,
-			  !S_ISDIR(sb.st_mode) ? "not a directory" : sb.st_uid != geteuid() ? "owned by another user"
-												: "writable by group or others");
-		return -1;
-	}
-	return 0;
+	return wr_fs_check_subdir(dir, "log directory", 0);
 }
 
 char *wr_outlog_run_dir(const char *ledger, const char *run)
@@ -217,7 +208,7 @@ int wr_outlog_save(struct wr_outlog *o, int final)
 	size_t want = 0;
 	for (int i = 0; i < 6; i++)
 		want += v[i].iov_len;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = wr_fs_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 	int rc = -1;
 	if (fd >= 0) {
 		ssize_t w;

@@ -11,6 +11,7 @@
 
 #include "compact.h"
 #include "err.h"
+#include "fsmode.h"
 #include "event.h"
 #include "outlog.h"
 #include "scan.h"
@@ -93,7 +94,7 @@ static int unlink_chain(const char *seg, char **gone, size_t ngone, int64_t cuto
 	struct wr_buf nb = {0};
 	wr_buf_addstr(&nb, line);
 	wr_buf_add(&nb, nl, b.len - (size_t)(nl - b.p));
-	int rc = wr_replace_file(seg, nb.p, nb.len, 0600);
+	int rc = wr_replace_file(seg, nb.p, nb.len, wr_fs_file_mode(seg));
 	if (rc < 0)
 		wr_seterrsys("unable to rewrite archive segment %s", seg);
 	wr_buf_free(&nb);

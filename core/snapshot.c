@@ -1,6 +1,7 @@
 /* snapshot.c - writing, checking and loading PATH.snapshot; state dumps. */
 #include "snapshot.h"
 #include "err.h"
+#include "fsmode.h"
 #include "map.h"
 #include "replace.h"
 #include "util.h"
@@ -500,7 +501,7 @@ int wr_snapshot_write(const struct wr_snap_of *l)
 	char *tmp = wr_temp_path(path);
 	int rc = -1;
 	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = wr_fs_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
 	if (fd < 0) {
 		wr_seterrsys("unable to create snapshot %s", tmp);
 		goto out;
@@ -985,16 +986,18 @@ int wr_snapshot_load(const struct wr_snap_of *l)
 	if (l->fd < 0)
 		return 0;
 	char *path = snap_path(l);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		free(path);
 		return 0;
+	}
 	struct stat sb, lsb;
 	unsigned char *buf = NULL;
 	int rc = 0;
-	/* Another user's file is not ours to trust. */
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022) ||
-	    sb.st_size < HDR || fstat(l->fd, &lsb) < 0)
+	/* A file someone not trusted with the ledger could write is no cache of it. */
+	int trusted = wr_fs_check_file(fd, path, "snapshot", 1) == 0;
+	free(path);
+	if (!trusted || fstat(fd, &sb) < 0 || sb.st_size < HDR || fstat(l->fd, &lsb) < 0)
 		goto out;
 	size_t size = (size_t)sb.st_size;
 	buf = malloc(size);

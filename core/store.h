@@ -91,11 +91,5 @@ void wr_store_unlock(struct wr_store *s);
 int wr_store_watch(struct wr_store *s);
 void wr_store_watch_drain(struct wr_store *s);
 
-/* Refuses what another user could have written: fd must be a regular file
- * of the caller's (any user's when reading as root), not group- or
- * world-writable. what names it in the message ("ledger", "lock file"). */
-int wr_store_check_file(int fd, const char *path, const char *what, int reading);
-/* Refuses a directory another user could write to (see wr_ledger_check_dir). */
-int wr_store_check_dir(const char *path, int reading);
 
 #endif

@@ -5,6 +5,7 @@
 #include "store.h"
 #include "store_impl.h"
 #include "err.h"
+#include "fsmode.h"
 #include "sysinfo.h"
 #include "timefmt.h"
 #include "util.h"
@@ -22,75 +23,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-/* 1 when a file or directory owned by uid may be used: one's own; for
- * reading, root may read any user's ledger (to help them, or for a
- * monitoring check), but never writes to it: the files it would create
- * (lock, snapshot) would be root's in the user's directory. */
-static int owner_ok(uid_t uid, int reading)
-{
-	return uid == geteuid() || (reading && geteuid() == 0);
-}
-
-/* Refuses what another user could have written (reading: see owner_ok). */
-int wr_store_check_file(int fd, const char *path, const char *what, int reading)
-{
-	struct stat sb;
-	if (fstat(fd, &sb) < 0) {
-		wr_seterrsys("unable to stat %s %s", what, path);
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		wr_seterr("refusing %s %s: not a regular file", what, path);
-		wr_seterrkind(WR_E_REFUSED);
-		return -1;
-	}
-	if (!owner_ok(sb.st_uid, reading)) {
-		wr_seterr("refusing %s %s: owned by uid %lu, not by you (uid %lu)", what, path,
-			  (unsigned long)sb.st_uid, (unsigned long)geteuid());
-		wr_seterrkind(WR_E_REFUSED);
-		return -1;
-	}
-	if (sb.st_mode & 022) {
-		wr_seterr("refusing %s %s: writable by group or others (mode %04o); fix it with: chmod go-w %s", what,
-			  path, (unsigned)(sb.st_mode & 07777), path);
-		wr_seterrkind(WR_E_REFUSED);
-		return -1;
-	}
-	return 0;
-}
-
-int wr_store_check_dir(const char *path, int reading)
-{
-	char *dir = wr_xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	else
-		strcpy(dir, ".");
-	struct stat sb;
-	int rc = 0;
-	if (stat(dir, &sb) < 0) {
-		rc = errno == ENOENT ? 0 : -1; /* missing: the caller creates it 0700, or there is no ledger */
-		if (rc < 0)
-			wr_seterrsys("unable to stat the directory of ledger %s", path);
-	} else if (!owner_ok(sb.st_uid, reading) && sb.st_uid != 0) {
-		wr_seterr("refusing ledger %s: its directory %s is owned by uid %lu, who could replace the ledger or its "
-			  "lock file; keep the ledger in a directory of your own (mode 0700)",
-			  path, dir, (unsigned long)sb.st_uid);
-		wr_seterrkind(WR_E_REFUSED);
-		rc = -1;
-	} else if (sb.st_mode & 022) {
-		wr_seterr("refusing ledger %s: its directory %s is writable by group or others (mode %04o), who could "
-			  "replace the ledger or its lock file; use a directory of your own with mode 0700: chmod 0700 %s",
-			  path, dir, (unsigned)(sb.st_mode & 07777), dir);
-		wr_seterrkind(WR_E_REFUSED);
-		rc = -1;
-	}
-	free(dir);
-	return rc;
-}
-
-/* Creates the ledger's directory (0700) when missing. 0 or -1. */
+/* Creates the ledger's directory (0700, or 2770 in a shared one) when
+ * missing. 0 or -1. */
 static int make_dir_of(const char *path)
 {
 	char *dir = wr_xstrdup(path);
@@ -98,7 +32,7 @@ static int make_dir_of(const char *path)
 	int r = 0;
 	if (slash && slash != dir) {
 		*slash = 0;
-		if ((r = wr_mkdirs(dir, 0700)) < 0)
+		if ((r = wr_fs_mkdirs(dir, 0700)) < 0)
 			wr_seterrsys("unable to create directory %s", dir);
 	}
 	free(dir);
@@ -113,12 +47,12 @@ static int open_file(struct wr_store *s)
 	int write = s->flags & WR_LEDGER_WRITE, create = write && !(s->flags & WR_LEDGER_EXISTING);
 	s->created = 0;
 	s->fd = -1;
-	if (wr_store_check_dir(s->path, !write) < 0)
+	if (wr_fs_check_dir(s->path, !write) < 0)
 		return -1;
 	if (create) {
-		if (make_dir_of(s->path) < 0 || wr_store_check_dir(s->path, 0) < 0)
+		if (make_dir_of(s->path) < 0 || wr_fs_check_dir(s->path, 0) < 0)
 			return -1;
-		s->fd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		s->fd = wr_fs_open(s->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC);
 		if (s->fd >= 0)
 			s->created = 1;
 		else if (errno == EEXIST)
@@ -142,7 +76,7 @@ static int open_file(struct wr_store *s)
 		wr_seterrsys("unable to open ledger %s", s->path);
 		return -1;
 	}
-	if (wr_store_check_file(s->fd, s->path, "ledger", !write) < 0) {
+	if (wr_fs_check_file(s->fd, s->path, "ledger", !write) < 0) {
 		close(s->fd);
 		s->fd = -1;
 		return -1;
@@ -221,17 +155,18 @@ static int lock_refused(struct wr_store *s, const char *why)
 }
 
 /* Opens the lock file: never through a symbolic link, only a regular file
- * of ours (a lock on another file locks nothing for this ledger). */
+ * of ours, or a member's in a shared directory (a lock on another file
+ * locks nothing for this ledger). */
 static int open_lock(struct wr_store *s)
 {
-	s->lockfd = open(s->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	s->lockfd = wr_fs_open(s->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (s->lockfd < 0) {
 		if (errno == ELOOP)
 			return lock_refused(s, "it is a symbolic link");
 		wr_seterrsys("unable to open lock file %s", s->lockpath);
 		return -1;
 	}
-	if (wr_store_check_file(s->lockfd, s->lockpath, "lock file", 0) < 0) {
+	if (wr_fs_check_file(s->lockfd, s->lockpath, "lock file", 0) < 0) {
 		close(s->lockfd);
 		s->lockfd = -1;
 		return -1;

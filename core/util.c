@@ -232,31 +232,6 @@ int wr_replace_file(const char *path, const void *p, size_t n, mode_t mode)
 	return r;
 }
 
-int wr_mkdirs(const char *dir, mode_t mode)
-{
-	char *p = wr_xstrdup(dir);
-	size_t n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = 0;
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == 0) {
-			char c = *s;
-			*s = 0;
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				int e = errno;
-				free(p);
-				errno = e;
-				return -1;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return 0;
-}
-
 int wr_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	if (!s || !*s)

@@ -46,8 +46,6 @@ int wr_fsync_dir_of(const char *path);
  * Returns 0, or -1 with errno set: path is untouched, unless only the
  * final directory sync failed. */
 int wr_replace_file(const char *path, const void *p, size_t n, mode_t mode);
-/* mkdir -p with mode for every missing component of dir. 0 or -1, errno. */
-int wr_mkdirs(const char *dir, mode_t mode);
 /* a + b, saturating at INT64_MIN and INT64_MAX (for figures reported
  * from outside, such as an agent's metrics). */
 int64_t wr_add_sat(int64_t a, int64_t b);

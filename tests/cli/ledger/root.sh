@@ -54,7 +54,7 @@ test_expect_success ROOT 'a ledger others can write to stays refused, to root to
 	test_grep "writable by group or others" err &&
 	chmod 600 "$L" && chmod 777 "$DIR" &&
 	test_expect_code 74 wr-watch --ledger "$L" 2>err &&
-	test_grep "its directory $DIR is writable by group or others" err &&
+	test_grep "its directory $DIR is writable by others" err &&
 	chmod 700 "$DIR"
 '
 
