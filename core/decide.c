@@ -6,12 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *wr_short_id(const char *id)
-{
-	size_t n = strlen(id);
-	return n > 8 ? id + n - 8 : id;
-}
-
 int wr_exit_not_runnable(int64_t exit_code)
 {
 	return exit_code == 126 || exit_code == 127;

@@ -14,6 +14,7 @@
 #include "backoff.h"
 #include "breaker.h"
 #include "state.h"
+#include "uuid.h"
 
 /* What an agent reported on the progress channel so far in the attempt:
  * turns ended, tool calls, metrics summed (object name -> integer,
@@ -71,8 +72,5 @@ int wr_failure_is_final(const struct wr_run *r, int64_t n, int64_t exit_code, in
 /* A process of an event (attempt.started's supervisor, run.launched's
  * wr-run): host, boot_id (when known), pid, pid_start. */
 void wr_jset_process(json_t *ev, const char *host, const char *boot_id, int64_t pid, int64_t pid_start);
-
-/* Short id for humans: the last 8 characters of a UUIDv7 (its random part). */
-const char *wr_short_id(const char *id);
 
 #endif

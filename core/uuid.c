@@ -31,3 +31,9 @@ char *wr_uuid7(char *out)
 {
 	return wr_uuid7_at(wr_now_ms(), out);
 }
+
+const char *wr_short_id(const char *id)
+{
+	size_t n = strlen(id);
+	return n > 8 ? id + n - 8 : id;
+}

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "uuid.h"
 #include "decide_check.h"
 #include "output.h"
 #include "sanitize.h"

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "decide.h"
+#include "uuid.h"
 #include "output.h"
 #include "sanitize.h"
 #include "timefmt.h"

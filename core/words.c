@@ -1,7 +1,7 @@
 /* words.c - events in words for people (see words.h). */
 #include <string.h>
 
-#include "decide.h"
+#include "uuid.h"
 #include "timefmt.h"
 #include "words.h"
 

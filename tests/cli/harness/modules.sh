@@ -42,4 +42,40 @@ test_expect_success 'no code outside core/map walks the entries of a map by hand
 	test_must_be_empty outside
 '
 
+layers=$WR_SRC/scripts/layers.sh
+
+test_expect_success 'every module of core/ is in the module map and every include follows it' '
+	{ bash "$layers" "$WR_SRC/docs/DESIGN.md" "$WR_SRC/core" >wrong; rc=$?; } &&
+	test_must_be_empty wrong &&
+	test "$rc" = 0
+'
+
+test_expect_success 'an include against the map and an unmapped module are found' '
+	mkdir l &&
+	printf "#include \"b.h\"\n" >l/a.c &&
+	: >l/a.h &&
+	printf "#include \"a.h\"\n" >l/b.c &&
+	: >l/b.h &&
+	: >l/c.h &&
+	printf "%s\n" "| layer | modules | may use |" "|---|---|---|" \
+		"| 0 base | \`a\` (the base) | the C library |" \
+		"| 1 top | \`b.h\` (above it) | 0 |" "" \
+		"| 0 other | \`c\` | not this table |" >l/map.md &&
+	{ bash "$layers" l/map.md l >wrong; rc=$?; } &&
+	test "$rc" = 1 &&
+	printf "%s\n" "unmapped c" "a (0) uses b (1)" >want &&
+	test_cmp want wrong
+'
+
+test_expect_success 'no core module includes a header of cmd/' '
+	(cd "$WR_SRC/cmd" && ls *.h) >cmd_headers &&
+	test -s cmd_headers &&
+	names=$(sed "s/\./\\\\./" cmd_headers | paste -sd"|") &&
+	{ (cd "$WR_SRC" && grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"([^\"]*/)?($names)\"" \
+		core/*.c core/*.h) >reaching || test $? = 1; } &&
+	{ (cd "$WR_SRC" && grep -n "#[[:space:]]*include[[:space:]]*\"[^\"]*cmd/" core/*.c core/*.h) >>reaching ||
+		test $? = 1; } &&
+	test_must_be_empty reaching
+'
+
 test_done
