@@ -321,7 +321,7 @@ static int cmd_stats(void)
 	} else {
 		struct wr_buf b = {0};
 		wr_census_text(&b, &c, &l.st);
-		fputs(wr_buf_str(&b), stdout);
+		wr_out_wrapped(stdout, wr_buf_str(&b), WR_CENSUS_KEY);
 		wr_buf_free(&b);
 	}
 	wr_ledger_close(&l);

@@ -567,8 +567,8 @@ static void stats_print(json_t *o, int first)
 	struct wr_buf b = {0};
 	if (!first)
 		wr_buf_addstr(&b, "\n");
-	wr_stats_text(&b, o);
-	fputs(wr_buf_str(&b), stdout);
+	wr_stats_text(&b, o, wr_out_tty() ? (size_t)wr_out_columns() : 0);
+	wr_out_wrapped(stdout, wr_buf_str(&b), WR_STATS_KEY);
 	wr_buf_free(&b);
 }
 

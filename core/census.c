@@ -68,7 +68,9 @@ void wr_census_text(struct wr_buf *b, const struct wr_census *c, const struct wr
 	int64_t by_status[WR_ST__COUNT], by_ob[WR_OB__COUNT];
 	count(st, by_status, by_ob);
 	char t1[WR_TS_LEN], t2[WR_TS_LEN];
-	wr_buf_addf(b, "file        %s\n", c->path);
+	wr_buf_addstr(b, "file        ");
+	wr_buf_addclean(b, c->path);
+	wr_buf_addstr(b, "\n");
 	wr_buf_addf(b, "size        %lld bytes\n", (long long)c->bytes);
 	wr_buf_addf(b, "events      %lld (last seq %lld)\n", (long long)st->events, (long long)st->last_seq);
 	wr_buf_addf(b, "span        %s .. %s\n", c->first_ts ? wr_ts_format(c->first_ts, t1) : "-",

@@ -32,7 +32,9 @@ void wr_census_on_events(void *ctx, const struct wr_event *evs, size_t n, const 
  * runs{status: n}, workflows, outbox{state: n}, stale, invalid, bad_lines,
  * repairs, torn_tail}. */
 json_t *wr_census_json(const struct wr_census *c, const struct wr_state *st);
-/* The same for people, a "KEY  VALUE" line each, then the events by type. */
+/* The same for people, a "KEY  VALUE" line each (WR_CENSUS_KEY bytes of
+ * key, for wr_out_wrapped), then the events by type. */
+#define WR_CENSUS_KEY 12
 void wr_census_text(struct wr_buf *b, const struct wr_census *c, const struct wr_state *st);
 
 #endif

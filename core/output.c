@@ -236,6 +236,14 @@ void wr_out_wrapped(FILE *f, const char *text, size_t indent)
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
 		size_t key = len < indent ? len : indent, next;
+		char *whole = wr_xstrndup(line, len);
+		size_t w = wr_text_width(whole);
+		free(whole);
+		if (w <= cols) {
+			fprintf(f, "%.*s\n", (int)len, line);
+			line += len + (nl != NULL);
+			continue;
+		}
 		char *value = wr_xstrndup(line + key, len - key);
 		fwrite(line, 1, key, f);
 		const char *rest = value;

@@ -57,9 +57,9 @@ void wr_table_color(struct wr_table *t, int col, const char *ansi);
 void wr_table_print(struct wr_table *t, FILE *f);
 
 /* Prints text, lines of "KEY VALUE" whose first indent bytes are the key
- * (ASCII, padded), to f; on a terminal a value wider than the rest of the
- * line goes on in lines indented by indent cells, broken after a space
- * where one fits. */
+ * (ASCII, padded), to f; on a terminal a line wider than the terminal goes
+ * on in lines indented by indent cells, broken after a space where one
+ * fits (a line that fits is printed as it is, whatever its key). */
 void wr_out_wrapped(FILE *f, const char *text, size_t indent);
 
 #define WR_RED "\033[31m"

@@ -1,5 +1,6 @@
 /* stats.c - per-workflow figures: a fold of the state plus a few events. */
 #include "stats.h"
+#include "text.h"
 #include "timefmt.h"
 #include "util.h"
 #include "words.h"
@@ -458,11 +459,30 @@ static int64_t geti(json_t *o, const char *path1, const char *path2)
 	return json_integer_value(v);
 }
 
-void wr_stats_text(struct wr_buf *b, json_t *o)
+/* The first line: the workflow's name, cut to fit cols when cols > 0,
+ * and its breaker. */
+static void stats_header(struct wr_buf *b, json_t *o, size_t cols)
+{
+	struct wr_buf name = {0};
+	wr_buf_addclean(&name, json_string_value(json_object_get(o, "workflow")));
+	char suffix[64];
+	int sl = snprintf(suffix, sizeof suffix, "  (breaker %s)\n", json_string_value(json_object_get(o, "breaker")));
+	size_t sw = sl > 0 ? (size_t)sl - 1 : 0;
+	if (cols > sw + 1 && wr_text_width(wr_buf_str(&name)) + sw > cols) {
+		char *cut = wr_text_fit(wr_buf_str(&name), cols - sw);
+		wr_buf_addstr(b, cut);
+		free(cut);
+	} else {
+		wr_buf_addstr(b, wr_buf_str(&name));
+	}
+	wr_buf_addstr(b, suffix);
+	wr_buf_free(&name);
+}
+
+void wr_stats_text(struct wr_buf *b, json_t *o, size_t cols)
 {
 	char d1[32], d2[32];
-	wr_buf_addclean(b, json_string_value(json_object_get(o, "workflow")));
-	wr_buf_addf(b, "  (breaker %s)\n", json_string_value(json_object_get(o, "breaker")));
+	stats_header(b, o, cols);
 	wr_buf_addf(b, "  runs        %lld", (long long)geti(o, "runs", NULL));
 	json_t *st = json_object_get(o, "status");
 	const char *k;

@@ -70,8 +70,12 @@ json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
 			 int (*archived)(const char *run, void *ctx), void *ctx);
 /* One object of wr_stats_workflows in words for people (wr-watch stats):
  * the workflow and its breaker, then lines for runs, attempts, duration,
- * recovery, trouble, and the agent's counts when it has any. */
-void wr_stats_text(struct wr_buf *b, json_t *o);
+ * recovery, trouble, and the agent's counts when it has any. cols > 0 (a
+ * terminal's width) cuts the workflow's name with an ellipsis so that its
+ * line fits; 0 keeps it whole. The other lines are "KEY VALUE" lines with
+ * WR_STATS_KEY bytes of key, for wr_out_wrapped. */
+#define WR_STATS_KEY 14
+void wr_stats_text(struct wr_buf *b, json_t *o, size_t cols);
 /* Nearest-rank percentile of v[0..n) (sorted ascending), p in (0, 100]. */
 int64_t wr_percentile(const int64_t *v, size_t n, double p);
 

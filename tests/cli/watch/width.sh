@@ -63,6 +63,47 @@ for cols in 80 100 200; do
 	'
 done
 
+for cols in 80 100 200; do
+	test_expect_success TTY "wr-watch stats and wr-ledger stats fit $cols columns" '
+		on_tty '$cols' "wr-watch stats" >tty.out &&
+		test_grep "^  runs  " tty.out &&
+		test $(widest tty.out) -le '$cols' &&
+		iconv -f UTF-8 -t UTF-8 tty.out >/dev/null &&
+		on_tty '$cols' "wr-ledger stats" >tty.out &&
+		test_grep "^events  " tty.out &&
+		test $(widest tty.out) -le '$cols' &&
+		iconv -f UTF-8 -t UTF-8 tty.out >/dev/null
+	'
+done
+
+# body FILE: FILE without its "(breaker ...)" header lines, spaces and
+# line breaks: the words a wrapped text must keep.
+body() { grep -v "(breaker " "$1" | tr -d " \n"; }
+
+test_expect_success TTY 'stats on a terminal: the long name cut, long lines wrapped under their value, no word lost' '
+	on_tty 80 "wr-watch stats" >tty.out &&
+	test_grep "…  \(breaker closed\)$" tty.out &&
+	! grep -qF "$LONGWF" tty.out &&
+	wr-watch stats >out &&
+	on_tty 50 "wr-watch stats" >narrow.out &&
+	test $(widest narrow.out) -le 50 &&
+	test_grep "^ {14}[^ ]" narrow.out &&
+	body out >want && body narrow.out >got && test_cmp want got &&
+	wr-ledger stats >out &&
+	on_tty 36 "wr-ledger stats" >narrow.out &&
+	test $(widest narrow.out) -le 36 &&
+	test_grep "^ {12}[^ ]" narrow.out &&
+	tr -d " \n" <out >want && tr -d " \n" <narrow.out >got && test_cmp want got
+'
+
+test_expect_success 'stats piped: every value whole' '
+	wr-watch stats >out &&
+	grep -qF "$LONGWF  (breaker closed)" out &&
+	! grep -q "…" out &&
+	wr-ledger stats >out &&
+	grep -qF "file        $WR_LEDGER" out
+'
+
 test_expect_success TTY 'at 80 columns the long cells are cut with an ellipsis, the short kept whole' '
 	on_tty 80 "wr-watch --all" >tty.out &&
 	test_grep "…" tty.out &&
