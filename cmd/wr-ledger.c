@@ -339,20 +339,13 @@ int wr_main(int argc, char **argv)
 	};
 	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
 	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
+	while ((c = wr_cli_next(&co, argc, argv, ":h", opts)) != -1) {
+		if (c == 'k')
 			keep_opt = optarg;
-			break;
-		case 'K':
+		else if (c == 'K')
 			archives_keep_opt = optarg;
-			break;
-		case 'D':
-			deep_opt = 1;
-			break;
-		default:
-			wr_cli_common_opt(&co, c, argv, opts);
-		}
+		else
+			deep_opt = 1; /* 'D' */
 	}
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "missing command: verify, repair, compact or stats");

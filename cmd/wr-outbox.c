@@ -94,11 +94,20 @@ enum { O_FORMAT = 1000, O_PENDING, O_DEAD, O_ALL, O_KIND, O_MESSAGE, O_REASON,
        O_RUN, O_WORKFLOW, O_FIELD, O_MAX_ATTEMPTS, O_BACKOFF, O_TIMEOUT, O_KILL_AFTER, O_LEASE, O_LIMIT };
 
 
-/* Options every command takes; dies on unknown ones. */
-static void common_opt(int c, char **argv, const struct option *opts)
+/* The options every command takes. */
+static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
+
+/* The next of a command's own options (wr_cli_next). */
+static int next_opt(int argc, char **argv, const char *shortopts, const struct option *opts)
 {
-	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
-	wr_cli_common_opt(&co, c, argv, opts);
+	return wr_cli_next(&co, argc, argv, shortopts, opts);
+}
+
+/* The options of a command that has none of its own. */
+static void shared_opts(int argc, char **argv, const char *shortopts)
+{
+	static const struct option opts[] = {WR_CLI_OPTS_END};
+	next_opt(argc, argv, shortopts, opts); /* -1: every option was a shared one */
 }
 
 static void set_format(const char *f)
@@ -148,7 +157,7 @@ static int cmd_list(int argc, char **argv)
 	/* bit per state: pending, claimed, delivered, dead, acked */
 	unsigned want = 1u << WR_OB_PENDING | 1u << WR_OB_CLAIMED | 1u << WR_OB_DEAD;
 	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, ":h", opts)) != -1) {
 		switch (c) {
 		case O_PENDING:
 			want = 1u << WR_OB_PENDING | 1u << WR_OB_CLAIMED;
@@ -162,8 +171,6 @@ static int cmd_list(int argc, char **argv)
 		case O_FORMAT:
 			set_format(optarg);
 			break;
-		default:
-			common_opt(c, argv, opts);
 		}
 	}
 	no_more_args(argc, argv);
@@ -207,7 +214,7 @@ static int cmd_add(int argc, char **argv)
 	char *run = NULL, *wf = NULL;
 	json_t *details = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, ":h", opts)) != -1) {
 		switch (c) {
 		case O_KIND:
 			req.kind = optarg;
@@ -240,8 +247,6 @@ static int cmd_add(int argc, char **argv)
 			free(k);
 			break;
 		}
-		default:
-			common_opt(c, argv, opts);
 		}
 	}
 	no_more_args(argc, argv);
@@ -278,10 +283,7 @@ static int cmd_add(int argc, char **argv)
 
 static int cmd_one(int argc, char **argv, int retry)
 {
-	static const struct option opts[] = {WR_CLI_OPTS_END};
-	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
-		common_opt(c, argv, opts);
+	shared_opts(argc, argv, ":h");
 	const char *what = retry ? "retry" : "ack";
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "%s: missing ID (see 'wr-outbox list')", what);
@@ -364,10 +366,7 @@ static void import_flush(struct wr_ledger *l, json_t *batch, int64_t *added, int
 
 static int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {WR_CLI_OPTS_END};
-	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
-		common_opt(c, argv, opts);
+	shared_opts(argc, argv, ":h");
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "import: missing FILE (a workrail outbox.jsonl, or - for stdin)");
 	const char *file = argv[optind++];
@@ -451,11 +450,8 @@ static int cmd_follow(int argc, char **argv)
 		WR_CLI_OPTS_END,
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == O_FORMAT)
-			set_format(optarg);
-		else
-			common_opt(c, argv, opts);
+	while ((c = next_opt(argc, argv, ":h", opts)) != -1) {
+		set_format(optarg); /* O_FORMAT */
 	}
 	no_more_args(argc, argv);
 	struct wr_ledger l;
@@ -558,7 +554,7 @@ static void deliver_opts(int argc, char **argv, struct deliver_opts *d)
 		WR_CLI_OPTS_END,
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, "+:h", opts)) != -1) {
 		switch (c) {
 		case O_MAX_ATTEMPTS:
 			d->max_attempts = wr_cli_int("max-attempts", optarg, 1, 1000000);
@@ -578,8 +574,6 @@ static void deliver_opts(int argc, char **argv, struct deliver_opts *d)
 		case O_LIMIT:
 			d->limit = wr_cli_int("limit", optarg, 1, INT64_MAX);
 			break;
-		default:
-			common_opt(c, argv, opts);
 		}
 	}
 	if (optind >= argc)
@@ -689,10 +683,7 @@ static int cmd_deliver(int argc, char **argv)
 int wr_main(int argc, char **argv)
 {
 	wr_cli_init("wr-outbox", 0);
-	static const struct option opts[] = {WR_CLI_OPTS_END};
-	int c;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1)
-		common_opt(c, argv, opts);
+	shared_opts(argc, argv, "+:h");
 	if (optind >= argc)
 		wr_usage_error(WR_EXIT_USAGE, "missing command: list, add, deliver, ack, retry, follow or import");
 	const char *cmd = argv[optind];

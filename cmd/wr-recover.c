@@ -643,18 +643,26 @@ static int refused(void)
 	return WR_EXIT_ATTENTION;
 }
 
+/* A verb's decision fn on the run arg names, with q: 0 and *id the run's
+ * full id (the caller frees it), or the exit status of a refusal. */
+static int verb_decide(const char *arg, wr_decide_fn fn, struct wr_recover_req *q, char **id)
+{
+	*id = wr_xstrdup(find_run(arg)->id);
+	q->run = *id;
+	if (decide(fn, q) == 0)
+		return 0;
+	free(*id);
+	*id = NULL;
+	return refused();
+}
+
 static int cmd_retry(const char *arg)
 {
-	char *id = wr_xstrdup(find_run(arg)->id);
-	struct wr_recover_req q = {0};
-	q.run = id;
-	q.force = force;
-	q.note = note_opt;
-	q.jitter = wr_random_unit();
-	if (decide(wr_decide_retry_manual, &q) < 0) {
-		free(id);
-		return refused();
-	}
+	char *id;
+	struct wr_recover_req q = {.force = force, .note = note_opt, .jitter = wr_random_unit()};
+	int vr = verb_decide(arg, wr_decide_retry_manual, &q, &id);
+	if (vr)
+		return vr;
 	const struct wr_run *r = wr_state_run(&L.st, id);
 	if (q.action == WR_RA_UNBLOCK)
 		emit(id, r->workflow, q.attempt, "unblock", note_opt ? note_opt : "wr-recover retry --force", 0, q.not_before,
@@ -681,14 +689,11 @@ static int cmd_retry(const char *arg)
 
 static int cmd_unblock(const char *arg)
 {
-	char *id = wr_xstrdup(find_run(arg)->id);
-	struct wr_recover_req q = {0};
-	q.run = id;
-	q.note = note_opt;
-	if (decide(wr_decide_unblock, &q) < 0) {
-		free(id);
-		return refused();
-	}
+	char *id;
+	struct wr_recover_req q = {.note = note_opt};
+	int vr = verb_decide(arg, wr_decide_unblock, &q, &id);
+	if (vr)
+		return vr;
 	const struct wr_run *r = wr_state_run(&L.st, id);
 	const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
 	struct wr_buf b = {0};
@@ -710,14 +715,11 @@ static int cmd_unblock(const char *arg)
 
 static int cmd_cancel(const char *arg)
 {
-	char *id = wr_xstrdup(find_run(arg)->id);
-	struct wr_recover_req q = {0};
-	q.run = id;
-	q.note = reason_opt;
-	if (decide(wr_decide_cancel, &q) < 0) {
-		free(id);
-		return refused();
-	}
+	char *id;
+	struct wr_recover_req q = {.note = reason_opt};
+	int vr = verb_decide(arg, wr_decide_cancel, &q, &id);
+	if (vr)
+		return vr;
 	const struct wr_run *r = wr_state_run(&L.st, id);
 	char extra[256] = "";
 	pid_t g = q.kill_pgid ? group_here(q.kill_host, q.kill_boot_id, q.kill_pgid, q.kill_pgid_start) : 0;
@@ -788,7 +790,7 @@ static int recover_opts(int argc, char **argv)
 	};
 	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
 	int c;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = wr_cli_next(&co, argc, argv, ":h", opts)) != -1) {
 		switch (c) {
 		case 'n':
 			dry_run = 1;
@@ -808,8 +810,6 @@ static int recover_opts(int argc, char **argv)
 		case 'R':
 			reason_opt = optarg;
 			break;
-		default:
-			wr_cli_common_opt(&co, c, argv, opts);
 		}
 	}
 	if (note_opt && !wr_utf8_valid(note_opt, strlen(note_opt)))

@@ -740,8 +740,8 @@ static void only(const char *cmd, unsigned allowed)
 }
 
 /* The options of expect (--every, --grace, --clear) and logs (--attempt,
- * --stream, --follow); 1 when c was one of them. */
-static int expect_logs_opt(int c)
+ * --stream, --follow). */
+static void expect_logs_opt(int c)
 {
 	switch (c) {
 	case 'E':
@@ -770,10 +770,7 @@ static int expect_logs_opt(int c)
 		opt.follow = 1;
 		given(O_FOLLOW, "--follow");
 		break;
-	default:
-		return 0;
 	}
-	return 1;
 }
 
 /* The options into opt; returns the index of the command. */
@@ -801,7 +798,7 @@ static int watch_opts(int argc, char **argv)
 	};
 	static const struct wr_cli_common co = {&opt.ledger, &opt.json, {usage, usage_options, NULL}};
 	int c;
-	while ((c = getopt_long(argc, argv, ":haw:s:r:l:no:", opts, NULL)) != -1) {
+	while ((c = wr_cli_next(&co, argc, argv, ":haw:s:r:l:no:", opts)) != -1) {
 		switch (c) {
 		case 'a':
 			opt.all = 1;
@@ -848,8 +845,7 @@ static int watch_opts(int argc, char **argv)
 			given(O_OUTPUT, "--output");
 			break;
 		default:
-			if (!expect_logs_opt(c))
-				wr_cli_common_opt(&co, c, argv, opts);
+			expect_logs_opt(c);
 		}
 	}
 	return optind;

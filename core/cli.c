@@ -88,6 +88,27 @@ void wr_cli_common_opt(const struct wr_cli_common *co, int c, char **argv, const
 	}
 }
 
+int wr_cli_next(const struct wr_cli_common *co, int argc, char **argv, const char *shortopts,
+		const struct option *opts)
+{
+	for (;;) {
+		int c = getopt_long(argc, argv, shortopts, opts, NULL);
+		switch (c) {
+		case WR_CLI_O_LEDGER:
+		case WR_CLI_O_JSON:
+		case WR_CLI_O_COLOR:
+		case WR_CLI_O_VERSION:
+		case 'h':
+		case ':':
+		case '?':
+			wr_cli_common_opt(co, c, argv, opts);
+			continue;
+		default:
+			return c;
+		}
+	}
+}
+
 int64_t wr_cli_duration(const char *opt, const char *s, enum wr_cli_dur kind)
 {
 	int64_t ms;

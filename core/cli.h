@@ -75,6 +75,14 @@ struct wr_cli_common {
  * cannot be written); a missing value (':') and an unknown option die with
  * a usage error (the unknown one with a suggestion from opts). */
 void wr_cli_common_opt(const struct wr_cli_common *co, int c, char **argv, const struct option *opts);
+/* The next of the tool's own options in argv (getopt_long with shortopts
+ * and opts), or -1 at their end: the shared options are done with on the
+ * way (wr_cli_common_opt), so that a tool's loop holds only its own:
+ *   while ((c = wr_cli_next(&co, argc, argv, ":h", opts)) != -1)
+ *           switch (c) { case 'k': ... }
+ * A table of the shared options only: wr_cli_next returns -1. */
+int wr_cli_next(const struct wr_cli_common *co, int argc, char **argv, const char *shortopts,
+		const struct option *opts);
 /* --color WHEN: auto, always or never. */
 void wr_cli_color(const char *when);
 
