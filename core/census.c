@@ -55,10 +55,13 @@ json_t *wr_census_json(const struct wr_census *c, const struct wr_state *st)
 	for (int i = 0; i < WR_OB__COUNT; i++)
 		wr_jset_int(ob, wr_outbox_state_name((enum wr_outbox_state)i), by_ob[i]);
 	wr_jset(o, "outbox", ob);
-	wr_jset_int(o, "stale", st->stale);
-	wr_jset_int(o, "invalid", st->invalid);
-	wr_jset_int(o, "bad_lines", c->bad_lines);
-	wr_jset_int(o, "repairs", st->repaired);
+	/* what the replay passed over */
+	const struct {
+		const char *key;
+		int64_t n;
+	} passed[] = {{"stale", st->stale}, {"invalid", st->invalid}, {"bad_lines", c->bad_lines}, {"repairs", st->repaired}};
+	for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++)
+		wr_jset_int(o, passed[i].key, passed[i].n);
 	wr_jset(o, "torn_tail", json_boolean(c->torn));
 	return o;
 }

@@ -52,12 +52,11 @@ json_t *wr_outbox_enqueued_event(const char *id, const char *kind, const char *m
 				 const char *run, const char *workflow, json_t *details)
 {
 	json_t *ev = wr_event_new(WR_EV_OUTBOX_ENQUEUED);
-	wr_jset_str(ev, "id", id);
-	wr_jset_str(ev, "kind", kind);
-	wr_jset_str(ev, "message", message);
-	wr_jset_str(ev, "reason", reason);
-	wr_jset_str(ev, "run", run);
-	wr_jset_str(ev, "workflow", workflow);
+	/* its text fields, in the order of the schema; NULL ones left out */
+	const char *const key[] = {"id", "kind", "message", "reason", "run", "workflow"};
+	const char *const val[] = {id, kind, message, reason, run, workflow};
+	for (size_t i = 0; i < sizeof key / sizeof key[0]; i++)
+		wr_jset_str(ev, key[i], val[i]);
 	if (details)
 		wr_jset(ev, "details", details);
 	return ev;
