@@ -42,6 +42,36 @@ test_expect_success 'no code outside core/map walks the entries of a map by hand
 	test_must_be_empty outside
 '
 
+# Every file and directory made beside a ledger goes through core/fsmode
+# (wr_fs_open, wr_fs_mkdir(s), wr_fs_file_mode), which gives it the mode of
+# its directory: 0660 / 2770 in a shared ledger directory, 0600 elsewhere.
+# Allowed elsewhere: wr_replace_file (its caller passes the mode), the
+# nameless temp files of wr-run --quiet, and wr-run --log FILE (the user's).
+creates_allowed="core/util.c:wr_replace_file cmd/run-quiet.c:temp_file cmd/wr-run.c:open_log"
+
+# creates_outside DIR: the lines of DIR/core/*.c and DIR/cmd/*.c that
+# create a file or directory other than through core/fsmode and outside
+# the functions allowed, as FILE:LINE:FUNCTION.
+creates_outside() {
+	(cd "$1" && grep -nE 'O_CREAT|O_TMPFILE|[^_]mkdir\(|mkdirat\(|mkstemp|mkostemp|mkdtemp|[^_]creat\(|fopen\([^)]*"[wa]' \
+		core/*.c cmd/*.c | grep -vE '^core/fsmode\.c:|wr_fs_open\(|^[^:]*:[0-9]+:[[:space:]]*(/?\*|//)' | while IFS=: read -r file line _; do
+		fn=$(awk -v n="$line" 'NR <= n && /^[a-z].*\(/ { f = $0 } NR == n { print f; exit }' "$file" |
+			sed -E 's/\(.*//; s/.*[ *]//')
+		case " $creates_allowed " in *" $file:$fn "*) ;; *) echo "$file:$line:$fn" ;; esac
+	done)
+}
+
+test_expect_success 'no file or directory is created beside a ledger but through core/fsmode' '
+	creates_outside "$WR_SRC" >outside &&
+	test_must_be_empty outside &&
+	mkdir -p src/core src/cmd &&
+	printf "%s\n" "static int save(const char *p)" "{" "	return open(p, O_WRONLY | O_CREAT, 0600);" "}" >src/core/new.c &&
+	printf "%s\n" "int wr_x(void)" "{" "	return wr_fs_open(p, O_CREAT);" "}" >src/cmd/ok.c &&
+	creates_outside src >outside &&
+	echo "core/new.c:3:save" >want &&
+	test_cmp want outside
+'
+
 layers=$WR_SRC/scripts/layers.sh
 
 test_expect_success 'every module of core/ is in the module map and every include follows it' '
