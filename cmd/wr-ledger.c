@@ -120,25 +120,13 @@ static void problem(void *ctx, const struct wr_problem *p)
 	(void)ctx;
 	progress_end(&bar); /* the problem's line, not the bar, stays on screen */
 	if (json_out) {
-		json_t *o = json_object();
-		wr_jset_str(o, "file", p->file);
-		wr_jset(o, "line", p->line ? json_integer(p->line) : json_null());
-		wr_jset(o, "column", p->line ? json_integer(p->column) : json_null());
-		wr_jset(o, "field", p->field && *p->field ? json_string(p->field) : json_null());
-		wr_jset_str(o, "kind", p->kind);
-		wr_jset_str(o, "message", p->msg);
-		if (!strcmp(p->kind, "clock_skew")) {
-			wr_jset(o, "host", p->host ? json_string(p->host) : json_null());
-			wr_jset_int(o, "skew_ms", p->skew_ms);
-		}
-		wr_out_json(o);
-	} else if (p->line) {
-		char *shown = wr_xstrclean(p->msg); /* it names data of the line */
-		printf("%s:%lld:%d: %s\n", p->file, (long long)p->line, p->column, shown);
-		free(shown);
-	} else {
-		printf("%s: %s\n", p->file, p->msg);
+		wr_out_json(wr_problem_json(p));
+		return;
 	}
+	struct wr_buf b = {0};
+	wr_problem_text(&b, p);
+	fputs(wr_buf_str(&b), stdout);
+	wr_buf_free(&b);
 }
 
 static int cmd_verify(void)

@@ -174,3 +174,30 @@ int wr_verify_run(struct wr_ledger *l, struct wr_verify *v)
 	check_orphans(&c);
 	return v->deep ? check_deep(&c) : 0;
 }
+
+json_t *wr_problem_json(const struct wr_problem *p)
+{
+	json_t *o = json_object();
+	wr_jset_str(o, "file", p->file);
+	wr_jset(o, "line", p->line ? json_integer(p->line) : json_null());
+	wr_jset(o, "column", p->line ? json_integer(p->column) : json_null());
+	wr_jset(o, "field", p->field && *p->field ? json_string(p->field) : json_null());
+	wr_jset_str(o, "kind", p->kind);
+	wr_jset_str(o, "message", p->msg);
+	if (!strcmp(p->kind, "clock_skew")) {
+		wr_jset(o, "host", p->host ? json_string(p->host) : json_null());
+		wr_jset_int(o, "skew_ms", p->skew_ms);
+	}
+	return o;
+}
+
+void wr_problem_text(struct wr_buf *b, const struct wr_problem *p)
+{
+	if (p->line) {
+		wr_buf_addf(b, "%s:%lld:%d: ", p->file, (long long)p->line, p->column);
+		wr_buf_addclean(b, p->msg);
+	} else {
+		wr_buf_addf(b, "%s: %s", p->file, p->msg);
+	}
+	wr_buf_addstr(b, "\n");
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ledger.h"
+#include "util.h"
 
 struct wr_problem {
 	const char *file;          /* the ledger, an archive segment, the snapshot */
@@ -41,5 +42,14 @@ struct wr_verify {
  * Returns 0 when the check ran (v->problems says what it found), -1 with
  * wr_errmsg() when reading failed. */
 int wr_verify_run(struct wr_ledger *l, struct wr_verify *v);
+
+/* A problem as JSON: {file, line, column, field, kind, message} (line,
+ * column and field null when none), with host and skew_ms for a
+ * clock_skew note. */
+json_t *wr_problem_json(const struct wr_problem *p);
+/* A problem for people: "FILE:LINE:COLUMN: message" (the message made
+ * safe for a terminal: it names data of the line), or "FILE: message"
+ * for the file as a whole; with a newline. */
+void wr_problem_text(struct wr_buf *b, const struct wr_problem *p);
 
 #endif

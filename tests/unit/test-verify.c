@@ -44,9 +44,38 @@ static int64_t check(const char *text, struct seen *s)
 	return r < 0 ? -1 : v.problems;
 }
 
+/* A problem for people and as JSON (wr-ledger verify prints them). */
+static void test_problem_print(void)
+{
+	struct wr_problem p = {.file = "/l.jsonl", .line = 7, .column = 12, .field = "seq", .kind = "invalid",
+			       .msg = "field \"seq\": not \x1b[2Jan integer"};
+	struct wr_buf b = {0};
+	wr_problem_text(&b, &p);
+	is_str(wr_buf_str(&b), "/l.jsonl:7:12: field \"seq\": not ?[2Jan integer\n", "text: file:line:column, made safe");
+	wr_buf_free(&b);
+	json_t *o = wr_problem_json(&p);
+	is_int(json_integer_value(json_object_get(o, "column")), 12, "JSON: the column");
+	is_str(json_string_value(json_object_get(o, "field")), "seq", "JSON: the field");
+	ok(!json_object_get(o, "skew_ms"), "JSON: no skew but for clock_skew");
+	json_decref(o);
+
+	struct wr_problem f = {.file = "/l.jsonl", .kind = "clock_skew", .msg = "a clock runs ahead", .skew_ms = 5000};
+	wr_problem_text(&b, &f);
+	is_str(wr_buf_str(&b), "/l.jsonl: a clock runs ahead\n", "text: the file as a whole");
+	wr_buf_free(&b);
+	o = wr_problem_json(&f);
+	ok(json_is_null(json_object_get(o, "line")) && json_is_null(json_object_get(o, "column")) &&
+		   json_is_null(json_object_get(o, "field")),
+	   "JSON: no line, column or field");
+	ok(json_is_null(json_object_get(o, "host")) && json_integer_value(json_object_get(o, "skew_ms")) == 5000,
+	   "JSON: a clock skew's host and how far ahead");
+	json_decref(o);
+}
+
 int main(void)
 {
 	struct seen s;
+	test_problem_print();
 	t_tmpdir("verify");
 	is_int(check(CREATED, &s), 0, "a clean ledger: no problem");
 	is_int(s.n, 0, "and nothing said");
