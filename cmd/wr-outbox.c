@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "decide.h"
 #include "compact.h"
 #include "decide_outbox.h"
 #include "deliverer.h"

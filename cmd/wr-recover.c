@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include "fsmode.h"
-#include "decide.h"
 #include "actions.h"
 #include "check.h"
 #include "decide_recover.h"
@@ -43,7 +42,6 @@
 #include "err.h"
 #include "suggest.h"
 #include "ledger.h"
-#include "output.h"
 #include "proc.h"
 #include "random.h"
 #include "sysinfo.h"

@@ -44,14 +44,13 @@
 #include <unistd.h>
 
 #include "compact.h"
-#include "decide.h"
 #include "actions.h"
 #include "check.h"
+#include "decide_check.h"
 #include "cli.h"
 #include "err.h"
 #include "follow.h"
 #include "suggest.h"
-#include "words.h"
 #include "labels.h"
 #include "ledger.h"
 #include "output.h"
