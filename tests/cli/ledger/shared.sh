@@ -83,6 +83,26 @@ test_expect_success 'a shared directory of a group of ours: every file 0660 and 
 	wr-ledger --ledger "$L" verify >/dev/null
 '
 
+# retried L RUN: one wr-recover pass on L, then whether RUN succeeded.
+retried() {
+	wr-recover --ledger "$1" >/dev/null &&
+	jq -s -e --arg r "$2" 'any(.[]; .type == "attempt.finished" and .run == $r and .outcome == "success")' "$1" >/dev/null
+}
+
+test_expect_success 'wr-recover launches in a shared directory: launch locks and launch logs 0660, directories 2770' '
+	g=$(id -gn) &&
+	test_when_finished "rm -rf \"$T\"" &&
+	install -d -m 2770 -g "$g" "$T" &&
+	(umask 077 &&
+	 { wr-run --ledger "$L" --workflow flaky --max-attempts 2 --backoff 10ms,1,10ms -- \
+		sh -c "test -e \"$TRASH/flag\" || { : >\"$TRASH/flag\"; exit 1; }; echo second" || test $? = 1; } &&
+	 run=$(jq -r "select(.type == \"run.created\") | .run" "$L") &&
+	 test_wait_until retried "$L" "$run" &&
+	 test -f "$L.logs/$run/2.launch.log" && test -f "$L.logs/$run/2.log" &&
+	 ls "$L.launch"/*.lock) >/dev/null &&
+	all_modes_shared "$g"
+'
+
 test_expect_success ROOT 'two members write the same ledger; each reads, compacts and repairs it' '
 	make_team &&
 	as "$A" "$WR_BUILD/cmd/wr-run" --ledger "$L" --workflow from-a -- echo a >/dev/null &&
