@@ -57,7 +57,7 @@ static char *marker_archive(const char *path)
 	struct wr_event ev;
 	struct wr_decode_err err;
 	if (nl && wr_event_decode(b.p, (size_t)(nl - b.p), &ev, &err) == 0) {
-		const char *a = json_string_value(json_object_get(ev.obj, "archive"));
+		const char *a = wr_ev_str(&ev, "archive");
 		if (wr_event_is_marker(&ev) && a && *a && !strchr(a, '/'))
 			res = wr_xstrdup(a);
 		wr_event_clear(&ev);

@@ -1,6 +1,7 @@
 /* event.c - the schema-1 table and strict decoding of ledger lines. */
 #include "event.h"
 #include "err.h"
+#include "jsonfast.h"
 #include "sanitize.h"
 #include "strtable.h"
 #include "timefmt.h"
@@ -246,124 +247,238 @@ static int depth_ok(json_t *j, int depth)
 	return 1;
 }
 
-static int check_fields(json_t *obj, const struct field *spec, const char *prefix, int partial,
+/* What the checks read: an event's field table, or a jansson object. */
+struct view {
+	const struct wr_ev_fields *d;
+	json_t *obj;
+};
+
+/* A jansson value seen as a field of the table (strings read in place). */
+static void jv_of(json_t *j, struct wr_jv *v)
+{
+	v->len = 0;
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		v->kind = WR_JV_STR;
+		v->u.s = json_string_value(j);
+		v->len = (uint32_t)json_string_length(j);
+		break;
+	case JSON_INTEGER:
+		v->kind = WR_JV_INT;
+		v->u.i = json_integer_value(j);
+		break;
+	case JSON_REAL:
+		v->kind = WR_JV_REAL;
+		v->u.d = json_real_value(j);
+		break;
+	case JSON_TRUE:
+		v->kind = WR_JV_TRUE;
+		break;
+	case JSON_FALSE:
+		v->kind = WR_JV_FALSE;
+		break;
+	case JSON_NULL:
+		v->kind = WR_JV_NULL;
+		break;
+	default:
+		v->kind = WR_JV_JSON;
+		v->u.j = j;
+	}
+}
+
+static const struct wr_jv *fields_findn(const struct wr_ev_fields *d, const char *key, size_t klen)
+{
+	return d ? wr_jv_find(d, key, klen) : NULL;
+}
+
+static const struct wr_jv *fields_find(const struct wr_ev_fields *d, const char *key)
+{
+	return fields_findn(d, key, strlen(key));
+}
+
+/* The field key of o, or NULL when absent (tmp may hold it). */
+static const struct wr_jv *view_get(const struct view *o, const char *key, struct wr_jv *tmp)
+{
+	if (o->d)
+		return fields_find(o->d, key);
+	json_t *j = json_object_get(o->obj, key);
+	if (!j)
+		return NULL;
+	jv_of(j, tmp);
+	return tmp;
+}
+
+static int is_json(const struct wr_jv *v, json_type t)
+{
+	return v->kind == WR_JV_JSON && json_typeof(v->u.j) == t;
+}
+
+static int check_fields(const struct view *o, const struct field *spec, const char *prefix, int partial,
 			struct wr_decode_err *err);
 
-/* The value v (not null) of field f, called name in messages. */
-static int check_value(json_t *v, const struct field *f, const char *name, struct wr_decode_err *err)
+/* A field's name in messages: prefix and name, written only for one. */
+struct fname {
+	const char *prefix, *name;
+};
+
+static void fname_str(const struct fname *nm, char *name, size_t size)
 {
+	size_t pl = strlen(nm->prefix), nl = strlen(nm->name);
+	pl = pl < size - 1 ? pl : size - 1;
+	nl = nl < size - 1 - pl ? nl : size - 1 - pl;
+	memcpy(name, nm->prefix, pl);
+	memcpy(name + pl, nm->name, nl);
+	name[pl + nl] = 0;
+}
+
+static int failn(struct wr_decode_err *err, const struct fname *nm, const char *fmt)
+{
+	char name[64];
+	fname_str(nm, name, sizeof name);
+	return fail(err, name, fmt, name);
+}
+
+/* The arrays and objects of the schema: v (not null) of field f. */
+static int check_json(const struct wr_jv *v, const struct field *f, const struct fname *nm, struct wr_decode_err *err)
+{
+	json_t *j = v->kind == WR_JV_JSON ? v->u.j : NULL;
 	switch (f->kind) {
-	case K_STR:
-		if (!json_is_string(v))
-			return fail(err, name, "field \"%s\": expected a string", name);
-		break;
-	case K_ID:
-		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 256)
-			return fail(err, name, "field \"%s\": expected a non-empty id string (at most 256 bytes)", name);
-		break;
-	case K_UINT:
-	case K_POS:
-	case K_INT:
-		if (!json_is_integer(v))
-			return fail(err, name, "field \"%s\": expected an integer", name);
-		if (f->kind == K_UINT && json_integer_value(v) < 0)
-			return fail(err, name, "field \"%s\": must not be negative", name);
-		if (f->kind == K_POS && json_integer_value(v) < 1)
-			return fail(err, name, "field \"%s\": must be 1 or more", name);
-		break;
-	case K_NUM:
-		if (!json_is_number(v))
-			return fail(err, name, "field \"%s\": expected a number", name);
-		break;
-	case K_TS: {
-		int64_t ms;
-		if (!json_is_string(v) || wr_ts_parse(json_string_value(v), &ms) < 0)
-			return fail(err, name, "field \"%s\": expected an RFC 3339 timestamp", name);
-		break;
-	}
 	case K_OBJ:
-		if (!json_is_object(v))
-			return fail(err, name, "field \"%s\": expected an object", name);
+		if (!is_json(v, JSON_OBJECT))
+			return failn(err, nm, "field \"%s\": expected an object");
 		if (f->sub) {
-			char pre[80];
+			char name[64], pre[80];
+			fname_str(nm, name, sizeof name);
 			snprintf(pre, sizeof pre, "%s.", name);
-			if (check_fields(v, f->sub, pre, 0, err) < 0)
+			struct view sub = {NULL, j};
+			if (check_fields(&sub, f->sub, pre, 0, err) < 0)
 				return -1;
 		}
 		break;
 	case K_ARRSTR:
 	case K_INTARR: {
-		if (!json_is_array(v))
-			return fail(err, name, "field \"%s\": expected an array", name);
+		if (!is_json(v, JSON_ARRAY))
+			return failn(err, nm, "field \"%s\": expected an array");
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x)
+		json_array_foreach(j, i, x)
 		{
 			if (f->kind == K_ARRSTR && !json_is_string(x))
-				return fail(err, name, "field \"%s\": expected an array of strings", name);
+				return failn(err, nm, "field \"%s\": expected an array of strings");
 			if (f->kind == K_INTARR && !json_is_integer(x))
-				return fail(err, name, "field \"%s\": expected an array of integers", name);
+				return failn(err, nm, "field \"%s\": expected an array of integers");
 		}
 		break;
 	}
-	case K_ENUM: {
-		if (!json_is_string(v))
-			return fail(err, name, "field \"%s\": expected a string", name);
-		const char *s = json_string_value(v);
-		if (wr_strtable_index(f->values, s) < 0)
-			return fail(err, name, "field \"%s\": unknown value", name);
-		break;
-	}
 	case K_BATCH: {
-		json_t *a = json_array_get(v, 0), *b = json_array_get(v, 1);
-		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
+		json_t *a = json_array_get(j, 0), *b = json_array_get(j, 1);
+		if (!is_json(v, JSON_ARRAY) || json_array_size(j) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
 		    json_integer_value(a) < 1 || json_integer_value(b) < 2 ||
 		    json_integer_value(a) > json_integer_value(b))
-			return fail(err, name, "field \"%s\": expected [i, n] with 1 <= i <= n, n >= 2", name);
+			return failn(err, nm, "field \"%s\": expected [i, n] with 1 <= i <= n, n >= 2");
 		break;
 	}
 	case K_METRICS: {
-		if (!json_is_object(v))
-			return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
+		if (!is_json(v, JSON_OBJECT))
+			return failn(err, nm, "field \"%s\": expected an object of metric name -> integer");
 		const char *mk;
 		json_t *mv;
-		json_object_foreach(v, mk, mv) if (!json_is_integer(mv) || json_integer_value(mv) < 0 || !*mk ||
+		json_object_foreach(j, mk, mv) if (!json_is_integer(mv) || json_integer_value(mv) < 0 || !*mk ||
 					    strlen(mk) > WR_METRIC_NAME_MAX)
-			return fail(err, name, "field \"%s\": expected an object of metric name -> integer", name);
+			return failn(err, nm, "field \"%s\": expected an object of metric name -> integer");
 		break;
 	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* The value v (not null) of field f, called nm in messages. */
+static int check_value(const struct wr_jv *v, const struct field *f, const struct fname *nm, struct wr_decode_err *err)
+{
+	switch (f->kind) {
+	case K_STR:
+		if (v->kind != WR_JV_STR)
+			return failn(err, nm, "field \"%s\": expected a string");
+		break;
+	case K_ID:
+		if (v->kind != WR_JV_STR || v->len == 0 || v->len > 256)
+			return failn(err, nm, "field \"%s\": expected a non-empty id string (at most 256 bytes)");
+		break;
+	case K_UINT:
+	case K_POS:
+	case K_INT:
+		if (v->kind != WR_JV_INT)
+			return failn(err, nm, "field \"%s\": expected an integer");
+		if (f->kind == K_UINT && v->u.i < 0)
+			return failn(err, nm, "field \"%s\": must not be negative");
+		if (f->kind == K_POS && v->u.i < 1)
+			return failn(err, nm, "field \"%s\": must be 1 or more");
+		break;
+	case K_NUM:
+		if (v->kind != WR_JV_INT && v->kind != WR_JV_REAL)
+			return failn(err, nm, "field \"%s\": expected a number");
+		break;
+	case K_TS: {
+		int64_t ms;
+		if (v->kind != WR_JV_STR || wr_ts_parse(v->u.s, &ms) < 0)
+			return failn(err, nm, "field \"%s\": expected an RFC 3339 timestamp");
+		break;
+	}
+	case K_ENUM:
+		if (v->kind != WR_JV_STR)
+			return failn(err, nm, "field \"%s\": expected a string");
+		if (wr_strtable_index(f->values, v->u.s) < 0)
+			return failn(err, nm, "field \"%s\": unknown value");
+		break;
+	case K_OBJ:
+	case K_ARRSTR:
+	case K_INTARR:
+	case K_BATCH:
+	case K_METRICS:
+		return check_json(v, f, nm, err);
 	case K_END:
 		break;
 	}
 	return 0;
 }
 
-static int check_fields(json_t *obj, const struct field *spec, const char *prefix, int partial,
+static int check_fields(const struct view *o, const struct field *spec, const char *prefix, int partial,
 			struct wr_decode_err *err)
 {
-	char name[64];
 	for (const struct field *f = spec; f->name; f++) {
-		/* by hand: snprintf here was 7% of a cold replay (profiled) */
-		size_t pl = strlen(prefix), nl = strlen(f->name);
-		pl = pl < sizeof name - 1 ? pl : sizeof name - 1;
-		nl = nl < sizeof name - 1 - pl ? nl : sizeof name - 1 - pl;
-		memcpy(name, prefix, pl);
-		memcpy(name + pl, f->name, nl);
-		name[pl + nl] = 0;
-		json_t *v = json_object_get(obj, f->name);
+		const struct fname n = {prefix, f->name}, *nm = &n; /* written only for a message */
+		struct wr_jv tmp;
+		const struct wr_jv *v = view_get(o, f->name, &tmp);
 		if (!v) {
 			if ((f->flags & REQ) && !partial)
-				return fail(err, name, "missing required field \"%s\"", name);
+				return failn(err, nm, "missing required field \"%s\"");
 			continue;
 		}
-		if (json_is_null(v)) {
+		if (v->kind == WR_JV_NULL) {
 			if (f->flags & NUL)
 				continue;
-			return fail(err, name, "field \"%s\" must not be null", name);
+			return failn(err, nm, "field \"%s\" must not be null");
 		}
-		if (check_value(v, f, name, err) < 0)
+		if (check_value(v, f, nm, err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* The schema's checks of one event's object (its nesting checked). */
+static int check_event(const struct view *o, int partial, struct wr_decode_err *err)
+{
+	if (check_fields(o, f_common, "", partial, err) < 0)
+		return -1;
+	struct wr_jv tv, tt;
+	const struct wr_jv *v = view_get(o, "v", &tv), *type = view_get(o, "type", &tt);
+	if (v && (v->kind != WR_JV_INT || v->u.i != WR_SCHEMA))
+		return fail(err, "v", "field \"%s\": unsupported schema version (this wr reads 1)", "v");
+	int t = wr_type_from_name(type && type->kind == WR_JV_STR ? type->u.s : NULL);
+	if (t > 0 && type_fields[t] && check_fields(o, type_fields[t], "", 0, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -376,16 +491,8 @@ int wr_event_check(json_t *obj, int partial, struct wr_decode_err *err)
 		return fail(err, "", "%sexpected a JSON object", "");
 	if (!depth_ok(obj, 1))
 		return fail(err, "", "nesting deeper than %s levels", "16");
-	if (check_fields(obj, f_common, "", partial, err) < 0)
-		return -1;
-	json_t *v = json_object_get(obj, "v");
-	if (v && json_integer_value(v) != WR_SCHEMA)
-		return fail(err, "v", "field \"%s\": unsupported schema version (this wr reads 1)", "v");
-	const char *type = json_string_value(json_object_get(obj, "type"));
-	int t = wr_type_from_name(type);
-	if (t > 0 && type_fields[t] && check_fields(obj, type_fields[t], "", 0, err) < 0)
-		return -1;
-	return 0;
+	struct view o = {NULL, obj};
+	return check_event(&o, partial, err);
 }
 
 /* How many numbers beyond int64 one line may have before it is refused. */
@@ -426,10 +533,14 @@ static json_t *load_line(const char *line, size_t len, json_error_t *je)
 	return obj;
 }
 
-int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err)
+static void nomem(void)
 {
-	json_error_t je;
-	memset(ev, 0, sizeof *ev);
+	wr_die(wr_exit_failure, "out of memory");
+}
+
+/* What no decoder reads: a CRLF ending, an empty line, NUL bytes. */
+static int precheck(const char *line, size_t len, struct wr_decode_err *err)
+{
 	err->column = 0;
 	err->field[0] = 0;
 	if (len && line[len - 1] == '\r') {
@@ -454,6 +565,72 @@ int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr
 			snprintf(err->msg, sizeof err->msg, "NUL byte in the line");
 		return -1;
 	}
+	return 0;
+}
+
+static void fields_unref(struct wr_ev_fields *d)
+{
+	if (!d || --d->refs > 0)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->f[i].kind == WR_JV_JSON)
+			json_decref(d->f[i].u.j);
+	json_decref(d->obj);
+	free(d);
+}
+
+/* The table of jansson's object obj (taken): strings in place. */
+static struct wr_ev_fields *fields_of(json_t *obj)
+{
+	size_t n = json_object_size(obj);
+	struct wr_ev_fields *d = wr_xmalloc(sizeof *d + n * sizeof *d->f);
+	d->refs = 1;
+	d->obj = obj;
+	d->n = 0;
+	d->f = (struct wr_jv *)(d + 1);
+	d->indexed = 1;
+	memset(d->slot, 0, sizeof d->slot);
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v)
+	{
+		struct wr_jv *f = &d->f[d->n++];
+		jv_of(v, f);
+		f->key = k;
+		f->sig = wr_jv_sig(k, strlen(k));
+		wr_jv_index_last(d);
+		if (f->kind == WR_JV_JSON)
+			json_incref(v);
+	}
+	return d;
+}
+
+/* The event's common fields, read from its table d (taken). */
+static void event_of(struct wr_event *ev, struct wr_ev_fields *d)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->fields = d;
+	ev->type_name = wr_ev_str(ev, "type");
+	int t = wr_type_from_name(ev->type_name);
+	ev->type = t > 0 ? (enum wr_type)t : WR_EV_UNKNOWN;
+	ev->seq = wr_ev_int(ev, "seq", 0);
+	wr_ts_parse(wr_ev_str(ev, "ts"), &ev->ts);
+	ev->run = wr_ev_str(ev, "run");
+	ev->workflow = wr_ev_str(ev, "workflow");
+	ev->attempt = wr_ev_int(ev, "attempt", 0);
+	json_t *b = wr_ev_json(ev, "batch");
+	if (b) {
+		ev->batch_i = (int)json_integer_value(json_array_get(b, 0));
+		ev->batch_n = (int)json_integer_value(json_array_get(b, 1));
+	}
+}
+
+int wr_event_decode_ref(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err)
+{
+	json_error_t je;
+	memset(ev, 0, sizeof *ev);
+	if (precheck(line, len, err) < 0)
+		return -1;
 	json_t *obj = load_line(line, len, &je);
 	if (!obj) {
 		err->column = je.position > 0 ? je.position : (je.column > 0 ? je.column : 1);
@@ -467,50 +644,138 @@ int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr
 			err->column = 1;
 		return -1;
 	}
-	ev->obj = obj;
-	ev->type_name = json_string_value(json_object_get(obj, "type"));
-	int t = wr_type_from_name(ev->type_name);
-	ev->type = t > 0 ? (enum wr_type)t : WR_EV_UNKNOWN;
-	ev->seq = json_integer_value(json_object_get(obj, "seq"));
-	wr_ts_parse(json_string_value(json_object_get(obj, "ts")), &ev->ts);
-	ev->run = json_string_value(json_object_get(obj, "run"));
-	ev->workflow = json_string_value(json_object_get(obj, "workflow"));
-	ev->attempt = json_integer_value(json_object_get(obj, "attempt"));
-	json_t *b = json_object_get(obj, "batch");
-	if (b) {
-		ev->batch_i = (int)json_integer_value(json_array_get(b, 0));
-		ev->batch_n = (int)json_integer_value(json_array_get(b, 1));
-	}
+	event_of(ev, fields_of(obj));
 	return 0;
+}
+
+int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err)
+{
+	memset(ev, 0, sizeof *ev);
+	if (precheck(line, len, err) < 0)
+		return -1;
+	struct wr_ev_fields *d = wr_jsonfast_fields(line, len, WR_MAX_DEPTH);
+	if (d) {
+		struct view o = {d, NULL};
+		if (check_event(&o, 0, err) == 0) {
+			event_of(ev, d);
+			return 0;
+		}
+		fields_unref(d); /* jansson says why, as it always has */
+	}
+	return wr_event_decode_ref(line, len, ev, err);
 }
 
 void wr_event_clear(struct wr_event *ev)
 {
-	json_decref(ev->obj);
+	fields_unref(ev->fields);
 	memset(ev, 0, sizeof *ev);
 }
 
-const char *wr_ev_str(const struct wr_event *ev, const char *key)
+static int jv_equal(const struct wr_jv *a, const struct wr_jv *b)
 {
-	return json_string_value(json_object_get(ev->obj, key));
+	if (strcmp(a->key, b->key) || a->sig != b->sig || a->kind != b->kind)
+		return 0;
+	switch (a->kind) {
+	case WR_JV_STR:
+		return a->len == b->len && !memcmp(a->u.s, b->u.s, a->len) && !a->u.s[a->len];
+	case WR_JV_INT:
+		return a->u.i == b->u.i;
+	case WR_JV_REAL:
+		return !memcmp(&a->u.d, &b->u.d, sizeof a->u.d);
+	case WR_JV_JSON:
+		return json_equal(a->u.j, b->u.j);
+	default:
+		return 1;
+	}
 }
 
-int64_t wr_ev_int(const struct wr_event *ev, const char *key, int64_t dflt)
+int wr_event_equal(const struct wr_event *a, const struct wr_event *b)
 {
-	json_t *v = json_object_get(ev->obj, key);
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
+	const struct wr_ev_fields *x = a->fields, *y = b->fields;
+	if (!x || !y)
+		return x == y;
+	if (a->type != b->type || a->seq != b->seq || a->ts != b->ts || a->attempt != b->attempt ||
+	    a->batch_i != b->batch_i || a->batch_n != b->batch_n || x->n != y->n || !a->type_name != !b->type_name ||
+	    (a->type_name && strcmp(a->type_name, b->type_name)) || !a->run != !b->run ||
+	    (a->run && strcmp(a->run, b->run)) || !a->workflow != !b->workflow ||
+	    (a->workflow && strcmp(a->workflow, b->workflow)))
+		return 0;
+	for (size_t i = 0; i < x->n; i++)
+		if (!jv_equal(&x->f[i], &y->f[i]) || fields_find(x, x->f[i].key) != &x->f[i] ||
+		    fields_find(y, y->f[i].key) != &y->f[i])
+			return 0;
+	return 1;
 }
 
-int64_t wr_ev_ts(const struct wr_event *ev, const char *key, int64_t dflt)
+void wr_event_copy(struct wr_event *dst, const struct wr_event *src)
 {
-	const char *s = json_string_value(json_object_get(ev->obj, key));
+	*dst = *src;
+	if (dst->fields)
+		dst->fields->refs++;
+}
+
+const char *wr_ev_strn(const struct wr_event *ev, const char *key, size_t klen)
+{
+	const struct wr_jv *v = fields_findn(ev->fields, key, klen);
+	return v && v->kind == WR_JV_STR ? v->u.s : NULL;
+}
+
+int64_t wr_ev_intn(const struct wr_event *ev, const char *key, size_t klen, int64_t dflt)
+{
+	const struct wr_jv *v = fields_findn(ev->fields, key, klen);
+	return v && v->kind == WR_JV_INT ? v->u.i : dflt;
+}
+
+int64_t wr_ev_tsn(const struct wr_event *ev, const char *key, size_t klen, int64_t dflt)
+{
+	const char *s = wr_ev_strn(ev, key, klen);
 	int64_t ms;
 	return s && wr_ts_parse(s, &ms) == 0 ? ms : dflt;
 }
 
-static void nomem(void)
+json_t *wr_ev_jsonn(const struct wr_event *ev, const char *key, size_t klen)
 {
-	wr_die(wr_exit_failure, "out of memory");
+	const struct wr_jv *v = fields_findn(ev->fields, key, klen);
+	return v && v->kind == WR_JV_JSON ? v->u.j : NULL;
+}
+
+static json_t *jv_json(const struct wr_jv *v)
+{
+	switch (v->kind) {
+	case WR_JV_STR:
+		return json_stringn_nocheck(v->u.s, v->len); /* read as UTF-8 already */
+	case WR_JV_INT:
+		return json_integer(v->u.i);
+	case WR_JV_REAL:
+		return json_real(v->u.d);
+	case WR_JV_TRUE:
+		return json_true();
+	case WR_JV_FALSE:
+		return json_false();
+	case WR_JV_JSON:
+		return json_incref(v->u.j);
+	default:
+		return json_null();
+	}
+}
+
+json_t *wr_ev_obj(const struct wr_event *ev)
+{
+	struct wr_ev_fields *d = ev->fields;
+	if (!d)
+		return NULL;
+	if (!d->obj) {
+		json_t *o = json_object();
+		if (!o)
+			nomem();
+		for (size_t i = 0; i < d->n; i++) {
+			json_t *v = jv_json(&d->f[i]);
+			if (!v || json_object_set_new_nocheck(o, d->f[i].key, v) < 0)
+				nomem();
+		}
+		d->obj = o;
+	}
+	return d->obj;
 }
 
 void wr_jset(json_t *o, const char *key, json_t *val)

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WR_SCHEMA 1
 #define WR_MAX_DEPTH 16           /* deeper nesting is refused */
@@ -82,13 +83,15 @@ enum wr_reason {
 const char *wr_reason_name(enum wr_reason r);  /* "" for the markers */
 int wr_reason_from_name(const char *s);        /* -1 when not a token */
 
+struct wr_ev_fields;
+
 struct wr_event {
-	json_t *obj;          /* owned reference */
+	struct wr_ev_fields *fields; /* the fields (jsonfast.h), owned; read them with wr_ev_* */
 	enum wr_type type;
 	const char *type_name;
 	int64_t seq;
 	int64_t ts;           /* ms since epoch */
-	const char *run;      /* NULL when absent; borrowed from obj */
+	const char *run;      /* NULL when absent; borrowed from fields */
 	const char *workflow;
 	int64_t attempt;      /* 0 when absent */
 	int batch_i, batch_n; /* 1-based place in a multi-event decision; 0 0 alone */
@@ -102,18 +105,49 @@ struct wr_decode_err {
 };
 
 /* Decodes one line (without its '\n'). Returns 0 with *ev filled (release
- * with wr_event_clear), or -1 with *err filled. */
+ * with wr_event_clear), or -1 with *err filled. simdjson reads the lines it
+ * is sure of; jansson, the decoder of record, the others. */
 int wr_event_decode(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err);
+/* The same with jansson alone (tests compare the two). */
+int wr_event_decode_ref(const char *line, size_t len, struct wr_event *ev, struct wr_decode_err *err);
 /* Validates an event object built in memory (common fields not required
  * when partial != 0, for decisions before commit assigns them). */
 int wr_event_check(json_t *obj, int partial, struct wr_decode_err *err);
 void wr_event_clear(struct wr_event *ev);
+/* 1 when a and b are the same event: the same fields in the same order,
+ * of the same kinds and values (what wr_event_decode and _ref must agree on). */
+int wr_event_equal(const struct wr_event *a, const struct wr_event *b);
+/* *dst becomes a second reference to src's event (wr_event_clear both). */
+void wr_event_copy(struct wr_event *dst, const struct wr_event *src);
 
-/* Field accessors that tolerate absence (validated types are assumed). */
-const char *wr_ev_str(const struct wr_event *ev, const char *key);
-int64_t wr_ev_int(const struct wr_event *ev, const char *key, int64_t dflt);
-/* A timestamp field as ms, or dflt when absent or null. */
-int64_t wr_ev_ts(const struct wr_event *ev, const char *key, int64_t dflt);
+/* Field accessors that tolerate absence (validated types are assumed):
+ * a string, an integer, a timestamp field as ms (dflt when absent or
+ * null), an array or object field (borrowed; NULL when absent or not one).
+ * The ...n forms take the key's length; the others, inline, let the
+ * compiler count it (the reducer asks ~30 times an event). */
+const char *wr_ev_strn(const struct wr_event *ev, const char *key, size_t klen);
+int64_t wr_ev_intn(const struct wr_event *ev, const char *key, size_t klen, int64_t dflt);
+int64_t wr_ev_tsn(const struct wr_event *ev, const char *key, size_t klen, int64_t dflt);
+json_t *wr_ev_jsonn(const struct wr_event *ev, const char *key, size_t klen);
+static inline const char *wr_ev_str(const struct wr_event *ev, const char *key)
+{
+	return wr_ev_strn(ev, key, strlen(key));
+}
+static inline int64_t wr_ev_int(const struct wr_event *ev, const char *key, int64_t dflt)
+{
+	return wr_ev_intn(ev, key, strlen(key), dflt);
+}
+static inline int64_t wr_ev_ts(const struct wr_event *ev, const char *key, int64_t dflt)
+{
+	return wr_ev_tsn(ev, key, strlen(key), dflt);
+}
+static inline json_t *wr_ev_json(const struct wr_event *ev, const char *key)
+{
+	return wr_ev_jsonn(ev, key, strlen(key));
+}
+/* The whole event as a jansson object (borrowed, alive as long as ev),
+ * built the first time it is asked for. */
+json_t *wr_ev_obj(const struct wr_event *ev);
 
 /* A new event object of a type with "v" and "type" set; the commit adds
  * seq, ts, by and batch. */

@@ -137,8 +137,8 @@ static int64_t geti(json_t *o, const char *k)
 
 int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 {
-	json_t *s = json_object_get(marker->obj, "state");
-	json_t *through = json_object_get(marker->obj, "through");
+	json_t *s = wr_ev_json(marker, "state");
+	json_t *through = json_object_get(wr_ev_obj(marker), "through");
 	json_t *wfs = json_object_get(s, "workflows");
 	json_t *by = json_object_get(s, "by_type");
 	if (!json_is_object(s) || !json_is_integer(through) || json_integer_value(through) < 0 ||

@@ -308,7 +308,7 @@ static void take_agent_counts(struct wr_attempt *a, const struct wr_event *ev)
 {
 	a->turns = wr_ev_int(ev, "turns", a->turns);
 	a->tool_calls = wr_ev_int(ev, "tool_calls", a->tool_calls);
-	json_t *m = json_object_get(ev->obj, "metrics");
+	json_t *m = wr_ev_json(ev, "metrics");
 	if (json_is_object(m)) {
 		json_decref(a->metrics);
 		a->metrics = json_object_size(m) ? json_incref(m) : NULL;
@@ -670,7 +670,7 @@ static int apply_outbox_event(struct wr_state *st, const struct wr_event *ev, co
 		set_str(&o->reason, wr_ev_str(ev, "reason"));
 		set_str(&o->run, ev->run);
 		set_str(&o->workflow, ev->workflow);
-		json_t *d = json_object_get(ev->obj, "details");
+		json_t *d = wr_ev_json(ev, "details");
 		o->details = json_is_object(d) ? json_incref(d) : NULL;
 		o->created_ts = ev->ts;
 		o->seq = ev->seq;
@@ -753,11 +753,11 @@ static int apply_created(struct wr_state *st, const struct wr_event *ev, const c
 	struct wr_run *run = wr_xcalloc(1, sizeof *run);
 	run->id = wr_xstrdup(ev->run);
 	run->workflow = wr_xstrdup(ev->workflow);
-	run->argv = json_incref(json_object_get(ev->obj, "argv"));
+	run->argv = json_incref(wr_ev_json(ev, "argv"));
 	run->cwd = wr_xstrdup(wr_ev_str(ev, "cwd"));
-	json_t *labels = json_object_get(ev->obj, "labels");
+	json_t *labels = wr_ev_json(ev, "labels");
 	run->labels = json_is_object(labels) ? json_incref(labels) : NULL;
-	wr_policy_from_json(&run->policy, json_object_get(ev->obj, "policy"));
+	wr_policy_from_json(&run->policy, wr_ev_json(ev, "policy"));
 	run->created_ts = run->updated_ts = ev->ts;
 	run->seq_created = ev->seq;
 	run->status = WR_ST_RUNNING;

@@ -13,7 +13,7 @@ int wr_strtable_index(const struct wr_strtable *t, const char *s)
 	if (!s || !*s)
 		return -1;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->names[i] && !strcmp(t->names[i], s))
+		if (t->names[i] && t->names[i][0] == s[0] && !strcmp(t->names[i], s))
 			return (int)i;
 	return -1;
 }

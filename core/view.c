@@ -272,9 +272,7 @@ void wr_view_events_on_events(void *ctx, const struct wr_event *evs, size_t n, c
 			wr_map_put(&c->outbox, id, c);
 		WR_GROW(c->evs, c->cap, c->n + 1);
 		struct wr_view_event *s = &c->evs[c->n++];
-		s->obj = json_incref(ev->obj);
-		s->ev = *ev;
-		s->ev.obj = s->obj;
+		wr_event_copy(&s->ev, ev);
 		s->applied = applied[i];
 		s->why = why[i];
 	}
@@ -283,7 +281,7 @@ void wr_view_events_on_events(void *ctx, const struct wr_event *evs, size_t n, c
 void wr_view_events_free(struct wr_view_events *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		json_decref(c->evs[i].obj);
+		wr_event_clear(&c->evs[i].ev);
 	free(c->evs);
 	wr_map_free(&c->outbox, NULL);
 	c->evs = NULL;
@@ -379,14 +377,15 @@ void wr_view_run(const struct wr_view *v, const struct wr_run *r, const struct w
 
 static void timeline_json(const struct wr_view *v, struct wr_view_event *s, const char *archive)
 {
-	wr_jset(s->obj, "stale", json_boolean(s->applied == WR_APPLY_STALE));
+	json_t *o = json_copy(wr_ev_obj(&s->ev)); /* the event's own stays as read */
+	wr_jset(o, "stale", json_boolean(s->applied == WR_APPLY_STALE));
 	if (s->applied == WR_APPLY_STALE && s->why)
-		wr_jset_str(s->obj, "stale_reason", s->why);
+		wr_jset_str(o, "stale_reason", s->why);
 	if (s->applied == WR_APPLY_INVALID)
-		wr_jset_str(s->obj, "invalid", s->why ? s->why : "invariant broken");
+		wr_jset_str(o, "invalid", s->why ? s->why : "invariant broken");
 	if (archive)
-		wr_jset_str(s->obj, "archive", archive);
-	wr_out_jsonf(v->f, json_incref(s->obj));
+		wr_jset_str(o, "archive", archive);
+	wr_out_jsonf(v->f, o);
 }
 
 /* The row of events i..k (a stretch of heartbeats when k > i). */
@@ -488,7 +487,7 @@ void wr_view_event(const struct wr_view *v, const struct wr_state *st, const str
 	if (v->labels && v->labels->n && (!r || !wr_label_filter_match(v->labels, r->labels)))
 		return;
 	if (v->json) {
-		wr_out_jsonf(v->f, json_incref(ev->obj));
+		wr_out_jsonf(v->f, json_incref(wr_ev_obj(ev)));
 		return;
 	}
 	struct wr_buf b = {0};

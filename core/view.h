@@ -72,8 +72,7 @@ size_t wr_view_expectations(const struct wr_view *v, const struct wr_state *st, 
 
 /* An event of the run as the replay applied it. */
 struct wr_view_event {
-	json_t *obj;                /* a reference of the event's object */
-	struct wr_event ev;         /* borrowed view into obj */
+	struct wr_event ev;         /* a reference of its own (wr_event_copy) */
 	int applied;                /* wr_state_apply's result */
 	const char *why;            /* static strings of the reducer */
 };

@@ -37,7 +37,7 @@ void wr_words_agent(struct wr_buf *b, int64_t turns, int64_t tools, json_t *metr
 
 static void add_agent_ev(struct wr_buf *b, const struct wr_event *ev)
 {
-	wr_words_agent(b, wr_ev_int(ev, "turns", 0), wr_ev_int(ev, "tool_calls", 0), json_object_get(ev->obj, "metrics"));
+	wr_words_agent(b, wr_ev_int(ev, "turns", 0), wr_ev_int(ev, "tool_calls", 0), wr_ev_json(ev, "metrics"));
 }
 
 /* run.created and the attempt's events; 0 when ev is not one of them. */
@@ -46,7 +46,7 @@ static int words_run(struct wr_buf *b, const struct wr_event *ev)
 	const char *s;
 	switch (ev->type) {
 	case WR_EV_RUN_CREATED: {
-		json_t *argv = json_object_get(ev->obj, "argv"), *v;
+		json_t *argv = wr_ev_json(ev, "argv"), *v;
 		size_t i;
 		json_array_foreach(argv, i, v)
 		{
@@ -64,8 +64,8 @@ static int words_run(struct wr_buf *b, const struct wr_event *ev)
 		wr_buf_addclean(b, wr_ev_str(ev, "host"));
 		wr_buf_addf(b, " pid %lld, lease until ", (long long)wr_ev_int(ev, "pid", 0));
 		add_ts(b, ev, "lease_until");
-		if (json_array_size(json_object_get(ev->obj, "resume")))
-			wr_buf_addf(b, ", resuming after %zu stage(s)", json_array_size(json_object_get(ev->obj, "resume")));
+		if (json_array_size(wr_ev_json(ev, "resume")))
+			wr_buf_addf(b, ", resuming after %zu stage(s)", json_array_size(wr_ev_json(ev, "resume")));
 		break;
 	case WR_EV_ATTEMPT_HEARTBEAT:
 		wr_buf_addf(b, "attempt %lld, lease until ", (long long)ev->attempt);

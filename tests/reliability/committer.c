@@ -98,7 +98,7 @@ static void on_events(void *ctx, const struct wr_event *evs, size_t n, const int
 	(void)applied;
 	(void)why;
 	(void)line;
-	json_t *d = json_object_get(evs[n - 1].obj, "details");
+	json_t *d = wr_ev_json(&evs[n - 1], "details");
 	const char *b = json_string_value(json_object_get(d, "b"));
 	if (b) {
 		char k[32];

@@ -162,7 +162,7 @@ static void check_decoded(const struct wr_event *ev, json_t *want, enum wr_type 
 	is_int(ev->attempt, json_integer_value(json_object_get(want, "attempt")), "%s: attempt", name);
 	is_int(ev->batch_i, bi, "%s: batch place", name);
 	is_int(ev->batch_n, bn, "%s: batch size", name);
-	ok(fields_equal(want, ev->obj, name), "%s: every field round trips", name);
+	ok(fields_equal(want, wr_ev_obj(ev), name), "%s: every field round trips", name);
 }
 
 static void round_trip(void)
@@ -241,7 +241,7 @@ static void bad_n(const char *what, const char *line, size_t len, const char *fi
 		wr_event_clear(&ev);
 		return;
 	}
-	ok(ev.obj == NULL, "%s: nothing to free", what);
+	ok(ev.fields == NULL, "%s: nothing to free", what);
 	ok(memchr(err.field, 0, sizeof err.field) && memchr(err.msg, 0, sizeof err.msg), "%s: strings terminated", what);
 	if (field)
 		is_str(err.field, field, "%s: names field", what);
@@ -579,7 +579,7 @@ static void bad_inputs(void)
 		ok(wr_event_decode(l, strlen(l), &ev, &err) == 0, "an unknown type decodes");
 		is_int(ev.type, WR_EV_UNKNOWN, "as WR_EV_UNKNOWN");
 		is_str(ev.type_name, "future.thing", "keeping its name");
-		ok(json_is_object(json_object_get(ev.obj, "shiny")), "and its unknown field");
+		ok(json_is_object(wr_ev_json(&ev, "shiny")), "and its unknown field");
 		wr_event_clear(&ev);
 		char *l2 = with(GOOD_HB, "color", "\"blue\"");
 		ok(wr_event_decode(l2, strlen(l2), &ev, &err) == 0, "an unknown field of a known type is accepted");
