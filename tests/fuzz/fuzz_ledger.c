@@ -1,7 +1,9 @@
 /* fuzz_ledger.c - libFuzzer target over what reads a ledger (issue 7).
  *
- * The input is a ledger file. Each line goes through wr_event_decode and
- * the good ones through the reducer (wr_state_apply) and the JSON views of
+ * The input is a ledger file. Each line goes through wr_event_decode
+ * (simdjson first) and wr_event_decode_ref (jansson alone), which must
+ * agree: the same event, or the same message at the same column and
+ * field; the good ones go through the reducer (wr_state_apply) and the JSON views of
  * what they built; then the whole input is scanned from a file descriptor
  * by wr_scan_run (line splitting, seq checks, batch reassembly, torn tail)
  * into a second state, with wr-watch's statistics gathered on the way.
@@ -70,14 +72,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct wr_event ev;
-		struct wr_decode_err err;
-		if (wr_event_decode(p, len, &ev, &err) == 0) {
+		struct wr_event ev, ref;
+		struct wr_decode_err err, rerr;
+		int rc = wr_event_decode(p, len, &ev, &err), rrc = wr_event_decode_ref(p, len, &ref, &rerr);
+		if (rc != rrc)
+			abort(); /* the two decoders differ */
+		if (rc == 0) {
+			if (!wr_event_equal(&ev, &ref) || !json_equal(wr_ev_obj(&ev), wr_ev_obj(&ref)))
+				abort();
 			const char *why = NULL;
 			wr_state_apply(&st, &ev, &why);
 			wr_event_clear(&ev);
+			wr_event_clear(&ref);
 		} else if (err.msg[0] == 0 || err.column < 0) {
 			abort(); /* a refusal must say why */
+		} else if (err.column != rerr.column || strcmp(err.field, rerr.field) || strcmp(err.msg, rerr.msg)) {
+			abort();
 		}
 		p += len + 1;
 	}
