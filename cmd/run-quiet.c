@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "util.h"
+#include "store.h"
 #include "run.h"
 
 #define QUIET_MEM (1024 * 1024)   /* bytes kept in memory per stream */
@@ -35,9 +36,10 @@ struct quiet {
 struct quiet *quiet_new(const char *ledger_path)
 {
 	struct quiet *q = wr_xcalloc(1, sizeof *q);
-	const char *slash = strrchr(ledger_path, '/');
-	q->dir = slash ? wr_xstrndup(ledger_path, slash == ledger_path ? 1 : (size_t)(slash - ledger_path))
-		       : wr_xstrdup(".");
+	char *local = wr_store_local(ledger_path); /* a stream's: this host's files */
+	const char *slash = strrchr(local, '/');
+	q->dir = slash ? wr_xstrndup(local, slash == local ? 1 : (size_t)(slash - local)) : wr_xstrdup(".");
+	free(local);
 	for (int i = 0; i < 2; i++) {
 		q->st[i].fd = -1;
 		q->st[i].dest = i + 1;

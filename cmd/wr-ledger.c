@@ -14,15 +14,16 @@
 #include "err.h"
 #include "suggest.h"
 #include "ledger.h"
+#include "ledger_io.h"
 #include "output.h"
 #include "timefmt.h"
 #include "util.h"
 #include "verify.h"
 
 static const char usage[] =
-	"Usage: wr-ledger [--ledger PATH] [--json] COMMAND\n"
+	"Usage: wr-ledger [--ledger PATH|URL] [--json] COMMAND [FILE]\n"
 	"\n"
-	"Keep the ledger file healthy.\n"
+	"Keep the ledger healthy; move it in and out of a JetStream stream.\n"
 	"\n"
 	"Commands:\n"
 	"  verify    check every line, seq continuity, whole decisions and the\n"
@@ -39,23 +40,37 @@ static const char usage[] =
 	"            kept is unchanged. --archives-keep also deletes the archive\n"
 	"            segments older than DUR (the totals stay in the ledger)\n"
 	"  stats     events by type, runs by status, outbox by state, size, span\n"
+	"  init      create the ledger: a JetStream stream (--ledger nats://...)\n"
+	"            with --replicas copies (a stream is never created otherwise);\n"
+	"            an existing one is checked and refused when set up otherwise;\n"
+	"            a file is created empty\n"
+	"  export    write the ledger's whole decisions as JSONL on stdout (a\n"
+	"            stream: what a file ledger would hold, byte for byte)\n"
+	"  import FILE\n"
+	"            append the decisions of the ledger file FILE to an empty\n"
+	"            ledger (a stream), keeping every seq and id; run again, it\n"
+	"            skips what is there and adds the rest\n"
 	"\n"
 	"Options:\n"
-	"  --ledger PATH   the ledger (default $WR_LEDGER, else\n"
-	"                  ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
+	"  --ledger PATH|URL\n"
+	"                  the ledger: a file, or a JetStream stream\n"
+	"                  nats://HOST:PORT[,HOST:PORT...]/STREAM (default\n"
+	"                  $WR_LEDGER, else ${XDG_STATE_HOME:-~/.local/state}/wr/ledger.jsonl)\n"
 	"  --json          one JSON object per line on stdout\n"
 	"  --keep DUR      compact: keep what ended less than DUR ago (default 7d)\n"
 	"  --archives-keep DUR\n"
 	"                  compact: delete archive segments whose newest event is\n"
 	"                  older than DUR (never the newest segment)\n"
+	"  --replicas N    init: the copies of a stream, 1 to 5 (default 1; 3 for\n"
+	"                  a cluster, see wr(7))\n"
 	"  --deep          verify: also compare the state the snapshot gives with a\n"
 	"                  full replay, naming what differs\n"
 	"  -h, --help      show this help\n"
 	"      --version   show the version\n"
 	"\n"
-	"Exit status: 0 done (verify: clean), 1 problems found, 2 usage,\n"
-	"74 I/O or ledger error (or no ledger),\n"
-	"75 lock wait timed out.\n"
+	"Exit status: 0 done (verify: clean), 1 problems found (import: the\n"
+	"file or the ledger refused), 2 usage, 74 I/O or ledger error (or no\n"
+	"ledger), 75 lock wait timed out, NATS out of reach: retry later.\n"
 	"\n"
 	"Examples:\n"
 	"  wr-ledger verify\n"
@@ -63,10 +78,13 @@ static const char usage[] =
 	"  jq -r 'if .line then \"\\(.line): \\(.message)\" else \"\\(.problems) problems\" end'\n"
 	"  wr-ledger stats --json | jq .runs\n"
 	"  wr-ledger compact --keep 30d\n"
-	"  wr-ledger compact --keep 7d --archives-keep 365d\n";
+	"  wr-ledger compact --keep 7d --archives-keep 365d\n"
+	"  wr-ledger init --ledger nats://n1:4222,n2:4222,n3:4222/WR --replicas 3\n"
+	"  wr-ledger import ~/.local/state/wr/ledger.jsonl --ledger nats://n1:4222/WR\n";
 
 static int json_out;
 static const char *ledger_opt;
+static const char *replicas_opt;
 
 /* A progress bar on stderr, for long reads of big ledgers on a terminal
  * only: never in a pipe, a log or cron's mail. */
@@ -316,6 +334,73 @@ static int cmd_stats(void)
 	return WR_EXIT_OK;
 }
 
+static int cmd_init(void)
+{
+	int replicas = 1, created;
+	if (replicas_opt) {
+		char *end;
+		long v = strtol(replicas_opt, &end, 10);
+		if (*end || end == replicas_opt || v < 1 || v > 5)
+			wr_usage_error(WR_EXIT_USAGE, "bad --replicas '%s': a number of copies from 1 to 5", replicas_opt);
+		replicas = (int)v;
+	}
+	char *where = wr_ledger_path(ledger_opt);
+	if (wr_store_init(where, replicas_opt ? replicas : 0, &created) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "ledger", where);
+		wr_jset(o, "created", json_boolean(created));
+		wr_out_json(o);
+	} else {
+		printf("%s: %s\n", where, created ? "created" : "exists, set up for a ledger");
+	}
+	free(where);
+	return WR_EXIT_OK;
+}
+
+static int cmd_export(void)
+{
+	struct wr_ledger l;
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_QUIET | WR_LEDGER_NOSNAP) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	if (wr_ledger_export(&l, STDOUT_FILENO) < 0)
+		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+	if (l.scan.torn)
+		wr_warn("%s: a torn tail after line %lld is not exported", l.path, (long long)l.scan.line - 1);
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
+static int cmd_import(const char *file)
+{
+	struct wr_ledger l;
+	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
+		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	struct wr_import_result res;
+	if (wr_ledger_import(&l, file, &res) < 0)
+		wr_die(wr_errkind() == WR_E_INPUT || wr_errkind() == WR_E_REFUSED ? WR_EXIT_ATTENTION
+										   : wr_ledger_exit_status(),
+		       "%s", wr_errmsg());
+	if (json_out) {
+		json_t *o = json_object();
+		wr_jset_str(o, "ledger", l.path);
+		wr_jset_str(o, "file", file);
+		wr_jset_int(o, "decisions", res.decisions);
+		wr_jset_int(o, "skipped", res.skipped);
+		wr_jset_int(o, "appended", res.appended);
+		wr_out_json(o);
+	} else {
+		printf("%s: imported %lld decision%s of %s", l.path, (long long)res.appended, res.appended == 1 ? "" : "s",
+		       file);
+		if (res.skipped)
+			printf(" (%lld there already)", (long long)res.skipped);
+		putchar('\n');
+	}
+	wr_ledger_close(&l);
+	return WR_EXIT_OK;
+}
+
 int wr_main(int argc, char **argv)
 {
 	wr_cli_init("wr-ledger", 0);
@@ -323,6 +408,7 @@ int wr_main(int argc, char **argv)
 		{"keep", required_argument, NULL, 'k'},
 		{"archives-keep", required_argument, NULL, 'K'},
 		{"deep", no_argument, NULL, 'D'},
+		{"replicas", required_argument, NULL, 'R'},
 		WR_CLI_OPTS_END,
 	};
 	static const struct wr_cli_common co = {&ledger_opt, &json_out, {usage, NULL, NULL}};
@@ -332,14 +418,21 @@ int wr_main(int argc, char **argv)
 			keep_opt = optarg;
 		else if (c == 'K')
 			archives_keep_opt = optarg;
+		else if (c == 'R')
+			replicas_opt = optarg;
 		else
 			deep_opt = 1; /* 'D' */
 	}
 	if (optind >= argc)
-		wr_usage_error(WR_EXIT_USAGE, "missing command: verify, repair, compact or stats");
+		wr_usage_error(WR_EXIT_USAGE, "missing command: verify, repair, compact, stats, init, export or import");
 	const char *cmd = argv[optind];
-	if (optind + 1 < argc)
-		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	int nargs = !strcmp(cmd, "import");
+	if (nargs && optind + 1 >= argc)
+		wr_usage_error(WR_EXIT_USAGE, "missing FILE: write 'wr-ledger import FILE'");
+	if (optind + 1 + nargs < argc)
+		wr_usage_error(WR_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1 + nargs]);
+	if (replicas_opt && strcmp(cmd, "init"))
+		wr_usage_error(WR_EXIT_USAGE, "--replicas goes with init only");
 	if (keep_opt && strcmp(cmd, "compact"))
 		wr_usage_error(WR_EXIT_USAGE, "--keep goes with compact only");
 	if (archives_keep_opt && strcmp(cmd, "compact"))
@@ -354,6 +447,12 @@ int wr_main(int argc, char **argv)
 		return cmd_stats();
 	if (!strcmp(cmd, "compact"))
 		return cmd_compact();
-	static const char *const cmds[] = {"verify", "repair", "compact", "stats", NULL};
+	if (!strcmp(cmd, "init"))
+		return cmd_init();
+	if (!strcmp(cmd, "export"))
+		return cmd_export();
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argv[optind + 1]);
+	static const char *const cmds[] = {"verify", "repair", "compact", "stats", "init", "export", "import", NULL};
 	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
 }

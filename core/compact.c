@@ -793,6 +793,11 @@ static int compact_locked(struct wr_ledger *l, int64_t keep_ms, struct wr_compac
 int wr_ledger_compact(struct wr_ledger *l, int64_t keep_ms, struct wr_compact_result *res)
 {
 	memset(res, 0, sizeof *res);
+	if (l->store.kind != WR_STORE_FILE) {
+		wr_seterr("refusing to compact %s: a stream keeps every message; compaction is for a file ledger", l->path);
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
 	if (wr_ledger_lock(l) < 0)
 		return -1;
 	struct plan p = {0};

@@ -2,6 +2,7 @@
 #include "ledger.h"
 #include "err.h"
 #include "fsmode.h"
+#include "random.h"
 #include "replace.h"
 #include "seed.h"
 #include "snapshot.h"
@@ -21,13 +22,14 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* An absolute path, so that what the ledger records (quarantine files,
  * WR_LEDGER for children) still holds from another directory. */
 static char *absolute(const char *p)
 {
-	if (p[0] == '/')
+	if (p[0] == '/' || wr_store_is_nats(p))
 		return wr_xstrdup(p);
 	char *cwd = getcwd(NULL, 0);
 	if (!cwd)
@@ -339,13 +341,16 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 		wr_seterrkind(WR_E_REFUSED);
 		return -1;
 	}
-	if (wr_store_open(&l->store, l->path, flags) < 0)
+	/* A stream's snapshot is the cache's to keep, not a file beside it. */
+	if (wr_store_is_nats(l->path))
+		l->flags |= WR_LEDGER_NOSNAP;
+	if (wr_store_open(&l->store, l->path, l->flags) < 0)
 		return -1;
 	if (l->store.fd < 0 && !(flags & WR_LEDGER_MISSING_OK)) {
 		wr_ledger_seterr_missing(path, l->path);
 		return -1;
 	}
-	if (flags & WR_LEDGER_WRITE)
+	if ((flags & WR_LEDGER_WRITE) && l->store.kind == WR_STORE_FILE)
 		wr_temp_clean(l->path);
 	wr_scan_init(&l->scan, l->store.fd, l->path);
 	/* A segment read as a ledger (--ledger PATH.archive.N): its gaps are
@@ -456,14 +461,19 @@ static int write_batch(struct wr_ledger *l, json_t *events, int64_t now, int nos
 	}
 	int r = wr_store_append(&l->store, buf.p, buf.len, l->scan.off, nosync);
 	wr_buf_free(&buf);
-	if (r < 0)
-		return -1;
+	if (r != 0)
+		return r; /* -1, or WR_STORE_CONFLICT */
 	return scan_more(l);
 }
 
 /* Moves the torn tail to the quarantine file and records it. Lock held. */
 static int repair_tail(struct wr_ledger *l)
 {
+	if (l->store.kind == WR_STORE_NATS) {
+		wr_seterr("%s: the stream's last message is no whole decision (a batch without its last events); "
+			  "it is kept as it is, see it with wr-ledger export", l->path);
+		return -1;
+	}
 	off_t from = l->scan.off, end = l->scan.end;
 	size_t n = (size_t)(end - from);
 	char *tail = wr_xmalloc(n);
@@ -548,12 +558,10 @@ int wr_ledger_repair(struct wr_ledger *l)
 	return r < 0 ? -1 : repaired;
 }
 
-int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
+/* One try of a decision: 0 done, WR_STORE_CONFLICT when another writer
+ * appended first (a stream), -1 on error. */
+static int commit_once(struct wr_ledger *l, wr_decide_fn decide, void *req)
 {
-	if (!(l->flags & WR_LEDGER_WRITE)) {
-		wr_seterr("internal error: ledger %s opened read-only", l->path);
-		return -1;
-	}
 	if (wr_ledger_lock(l) < 0)
 		return -1;
 	int repaired, r = -1;
@@ -579,4 +587,39 @@ done:
 	wr_ledger_unlock(l);
 	json_decref(out.events);
 	return r;
+}
+
+/* How long a decision is made again after other writers came first: the
+ * lock's timeout (a file's commit waits that long for the lock). */
+int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
+{
+	if (!(l->flags & WR_LEDGER_WRITE)) {
+		wr_seterr("internal error: ledger %s opened read-only", l->path);
+		return -1;
+	}
+	int64_t until = 0;
+	for (int tries = 1;; tries++) {
+		int r = commit_once(l, decide, req);
+		if (r != WR_STORE_CONFLICT)
+			return r;
+		int64_t now = wr_mono_ms();
+		if (!until)
+			until = now + l->store.lock_timeout_ms;
+		if (now >= until) {
+			char d[32];
+			wr_seterr("gave up a decision on %s after %s: other writers appended first %d times in a row; "
+				  "retry later",
+				  l->path, wr_dur_format(l->store.lock_timeout_ms, d, sizeof d), tries);
+			wr_seterrkind(WR_E_LOCK_TIMEOUT);
+			return -1;
+		}
+		/* Catch up and decide again: at once the first times (a pause
+		 * would leave the field to the writer that came first), then
+		 * after a random pause that grows, so that writers stop meeting. */
+		if (tries > 3) {
+			int64_t us = wr_random_below(200 * (tries < 50 ? tries : 50));
+			struct timespec ts = {0, (long)us * 1000L};
+			nanosleep(&ts, NULL);
+		}
+	}
 }

@@ -1,5 +1,6 @@
 /* outlog.c - the output logs of attempts beside the ledger (outlog.h). */
 #include "outlog.h"
+#include "store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -79,7 +80,10 @@ void wr_ring_free(struct wr_ring *r)
 
 char *wr_outlog_dir(const char *ledger)
 {
-	return wr_xasprintf("%s.logs", ledger);
+	char *local = wr_store_local(ledger); /* a stream's logs are this host's */
+	char *r = wr_xasprintf("%s.logs", local);
+	free(local);
+	return r;
 }
 
 /* A run id that names a directory of its own: no slash, no dot first. */
@@ -94,7 +98,10 @@ char *wr_outlog_path(const char *ledger, const char *run, int64_t attempt)
 {
 	if (!plain_name(run) || attempt < 1)
 		return NULL;
-	return wr_xasprintf("%s.logs/%s/%lld.log", ledger, run, (long long)attempt);
+	char *dir = wr_outlog_dir(ledger);
+	char *r = wr_xasprintf("%s/%s/%lld.log", dir, run, (long long)attempt);
+	free(dir);
+	return r;
 }
 
 /* Makes dir (mode, or 2770 in a shared ledger directory) unless it is
@@ -426,7 +433,9 @@ int wr_outlog_remove_run(const char *ledger, const char *run)
 {
 	if (!plain_name(run))
 		return 0;
-	char *dir = wr_xasprintf("%s.logs/%s", ledger, run);
+	char *top = wr_outlog_dir(ledger);
+	char *dir = wr_xasprintf("%s/%s", top, run);
+	free(top);
 	DIR *d = opendir(dir);
 	int rc = 0;
 	if (!d) {

@@ -91,5 +91,16 @@ void wr_store_unlock(struct wr_store *s);
 int wr_store_watch(struct wr_store *s);
 void wr_store_watch_drain(struct wr_store *s);
 
+/* wr-ledger init: creates the store (a stream: with replicas copies, at
+ * least 1; a file: empty). An existing one is checked: *created 0. 0, or
+ * -1 with wr_errmsg() (an existing stream set up otherwise: what is
+ * wrong). */
+int wr_store_init(const char *where, int replicas, int *created);
+
+/* The local path the files of a ledger are named from (output logs): the
+ * file itself, or ${XDG_STATE_HOME:-~/.local/state}/wr/nats/STREAM for a
+ * stream. Newly allocated. */
+char *wr_store_local(const char *where);
+
 
 #endif

@@ -4,7 +4,7 @@
 # runs apt-get itself, otherwise through sudo.
 set -eu
 
-wr_packages="meson ninja-build gcc g++ pkg-config libsimdjson-dev libjansson-dev libutf8proc-dev jq groff-base man-db bash-completion util-linux procps"
+wr_packages="meson ninja-build gcc g++ pkg-config libsimdjson-dev libjansson-dev libutf8proc-dev libnats-dev jq groff-base man-db bash-completion util-linux procps"
 
 wr_install_deps() {
 	local missing=()

@@ -5,9 +5,10 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 # python3-jsonschema: the --json outputs against share/schema (tests/cli/ecosystem/schema.sh).
+# nats-server: the clusters of the JetStream ledger's tests (tests/nats).
 # chromium, libxml2-utils (xmllint), imagemagick, a font and tzdata: the SVG and HTML
 # tests of wr-watch plot and report (tests/cli/watch/browser.sh).
-wr_install_deps clang libclang-rt-14-dev sqlite3 libsqlite3-dev valgrind zsh fish prometheus \
+wr_install_deps nats-server clang libclang-rt-14-dev sqlite3 libsqlite3-dev valgrind zsh fish prometheus \
 	chromium libxml2-utils imagemagick fonts-dejavu-core tzdata faketime python3-jsonschema
 
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -7,6 +7,8 @@
  *       returns it prints "SEQ MARK" (the decision's last seq) and flushes:
  *       (marks are M-1, M-2 ...; by default M is p<pid>; --by sets "by")
  *       a printed line is a promise that the decision is in the ledger.
+ *       WR_COMMITTER_PAUSE_MS=N pauses N ms after each decision (a writer
+ *       that leaves others room, for long runs that stay small).
  *   committer check [--ledger P] [--printed FILE]...
  *       replays the ledger as a reader (no lock) and fails when the reduced
  *       state holds part of a decision (a mark with fewer than n entries),
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -70,6 +73,8 @@ static int cmd_commit(const char *ledger, long count, int batch, const char *by,
 	/* The pid alone is not unique: with pid_max 32768 a busy machine reuses
 	 * the pid of a killed committer within one test, and its ids with it. */
 	unsigned long long tag = (unsigned long long)wr_random_below(1LL << 40);
+	const char *pause = getenv("WR_COMMITTER_PAUSE_MS");
+	long pause_ms = pause ? atol(pause) : 0;
 	for (long i = 1; count == 0 || i <= count; i++) {
 		char mark[64];
 		if (markp)
@@ -82,6 +87,10 @@ static int cmd_commit(const char *ledger, long count, int batch, const char *by,
 		printf("%lld %s\n", (long long)l.st.last_seq, mark);
 		if (fflush(stdout) != 0)
 			wr_diesys(WR_EXIT_IO, "unable to write standard output");
+		if (pause_ms > 0) {
+			struct timespec ts = {pause_ms / 1000, pause_ms % 1000 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
 	}
 	wr_ledger_close(&l);
 	return 0;

@@ -1,0 +1,573 @@
+/* store_nats.c - the JetStream backend of the store (core/store.h).
+ *
+ * The ledger nats://HOST:PORT[,HOST:PORT...]/STREAM is the stream STREAM,
+ * whose one subject is wr.STREAM; each message is one whole decision (its
+ * JSONL lines). The handle keeps the messages it caught up with, in order,
+ * in a memory file that core/scan reads as it reads a ledger file; the
+ * stream's sequence of the last one is last_seq. An append publishes one
+ * message with Nats-Expected-Last-Sequence: last_seq, so the server refuses
+ * it (JetStream error 10071) when another writer appended first, and a
+ * Nats-Msg-Id of its own, so that the publish can be sent again after a
+ * lost acknowledgment without being stored twice. */
+#include "store.h"
+#include "store_impl.h"
+#include "err.h"
+#include "random.h"
+#include "timefmt.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <nats/nats.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WRONG_LAST_SEQ 10071
+#define STREAM_NOT_FOUND 10059
+#define NO_MESSAGE_FOUND 10037
+#define DEFAULT_TIMEOUT_MS 5000
+
+struct wr_nats {
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	natsSubscription *sub;  /* the wait for new entries */
+	int pipe[2];
+	char *stream, *subject;
+	uint64_t last_seq;      /* the stream's sequence of the last message in fd */
+	off_t end;              /* the size of fd */
+	int64_t timeout_ms;
+};
+
+/* Sets the error for a failed call: the library's words, the server's
+ * JetStream error code when there is one. */
+static int nats_err(struct wr_store *s, const char *what, natsStatus st, jsErrCode jerr)
+{
+	if (jerr)
+		wr_seterr("%s on NATS %s: JetStream error %d (%s)", what, s->path, (int)jerr, natsStatus_GetText(st));
+	else
+		wr_seterr("%s on NATS %s: %s", what, s->path, natsStatus_GetText(st));
+	/* A server away, a leader being elected: try again later (exit 75). */
+	wr_seterrkind(jerr ? WR_E_IO : WR_E_LOCK_TIMEOUT);
+	return -1;
+}
+
+int wr_nats_parse(const char *url, char ***servers, int *n, char **stream)
+{
+	const char *hosts = url + strlen("nats://");
+	const char *slash = strchr(hosts, '/');
+	*servers = NULL;
+	*n = 0;
+	*stream = NULL;
+	if (strchr(url, '@')) {
+		wr_seterr("refusing ledger %s: no credentials in the URL (it is shown in messages and given to jobs); "
+			  "use WR_NATS_CREDS, WR_NATS_NKEY, WR_NATS_USER and WR_NATS_PASSWORD, or WR_NATS_TOKEN (wr(7))",
+			  url);
+		return -1;
+	}
+	if (!slash || slash == hosts || !slash[1]) {
+		wr_seterr("bad ledger URL %s: write nats://HOST:PORT[,HOST:PORT...]/STREAM", url);
+		return -1;
+	}
+	const char *name = slash + 1;
+	if (strlen(name) > 200 || strcspn(name, ". *>/\\\t\r\n") != strlen(name)) {
+		wr_seterr("bad stream name '%s' in %s: a JetStream stream name has no '.', '*', '>', '/', '\\' or "
+			  "white space", name, url);
+		return -1;
+	}
+	char *list = wr_xstrndup(hosts, (size_t)(slash - hosts));
+	for (char *save, *h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+		*servers = wr_xrealloc(*servers, (size_t)(*n + 1) * sizeof **servers);
+		(*servers)[(*n)++] = wr_xasprintf("nats://%s", h);
+	}
+	free(list);
+	if (!*n) {
+		wr_seterr("bad ledger URL %s: no HOST:PORT before /%s", url, name);
+		return -1;
+	}
+	*stream = wr_xstrdup(name);
+	return 0;
+}
+
+/* Credentials and TLS from the environment (wr(7)). 0 or -1. */
+static int set_auth(struct wr_store *s, natsOptions *o)
+{
+	const char *creds = getenv("WR_NATS_CREDS"), *nkey = getenv("WR_NATS_NKEY"),
+		   *seed = getenv("WR_NATS_NKEY_SEED"), *user = getenv("WR_NATS_USER"),
+		   *pass = getenv("WR_NATS_PASSWORD"), *token = getenv("WR_NATS_TOKEN"), *ca = getenv("WR_NATS_TLS_CA"),
+		   *cert = getenv("WR_NATS_TLS_CERT"), *key = getenv("WR_NATS_TLS_KEY"), *tls = getenv("WR_NATS_TLS");
+	natsStatus st = NATS_OK;
+	const char *what = NULL;
+	if (creds && *creds && (st = natsOptions_SetUserCredentialsFromFiles(o, creds, NULL)) != NATS_OK)
+		what = "WR_NATS_CREDS";
+	else if (nkey && *nkey && (!seed || !*seed)) {
+		wr_seterr("WR_NATS_NKEY is set but WR_NATS_NKEY_SEED (the file of its seed) is not");
+		return -1;
+	} else if (nkey && *nkey && (st = natsOptions_SetNKeyFromSeed(o, nkey, seed)) != NATS_OK)
+		what = "WR_NATS_NKEY";
+	else if (user && *user && (st = natsOptions_SetUserInfo(o, user, pass ? pass : "")) != NATS_OK)
+		what = "WR_NATS_USER";
+	else if (token && *token && (st = natsOptions_SetToken(o, token)) != NATS_OK)
+		what = "WR_NATS_TOKEN";
+	else if (((ca && *ca) || (cert && *cert) || (tls && *tls && strcmp(tls, "0"))) &&
+		 (st = natsOptions_SetSecure(o, true)) != NATS_OK)
+		what = "WR_NATS_TLS";
+	else if (ca && *ca && (st = natsOptions_LoadCATrustedCertificates(o, ca)) != NATS_OK)
+		what = "WR_NATS_TLS_CA";
+	else if (cert && *cert && (st = natsOptions_LoadCertificatesChain(o, cert, key ? key : cert)) != NATS_OK)
+		what = "WR_NATS_TLS_CERT";
+	if (!what)
+		return 0;
+	wr_seterr("unable to use %s for NATS %s: %s", what, s->path, natsStatus_GetText(st));
+	return -1;
+}
+
+/* The connection options: the servers, timeouts, a bounded reconnect. */
+static int make_opts(struct wr_store *s, char **servers, int n)
+{
+	struct wr_nats *t = s->nats;
+	char name[96];
+	snprintf(name, sizeof name, "%s/%ld", wr_prog, (long)getpid());
+	natsStatus st = natsOptions_Create(&t->opts);
+	if (st == NATS_OK)
+		st = natsOptions_SetServers(t->opts, (const char **)servers, n);
+	if (st == NATS_OK)
+		st = natsOptions_SetName(t->opts, name);
+	if (st == NATS_OK)
+		st = natsOptions_SetTimeout(t->opts, t->timeout_ms);
+	if (st == NATS_OK)
+		st = natsOptions_SetMaxReconnect(t->opts, -1);
+	if (st == NATS_OK)
+		st = natsOptions_SetReconnectWait(t->opts, 100);
+	if (st != NATS_OK)
+		return nats_err(s, "unable to set up the connection", st, 0);
+	return set_auth(s, t->opts);
+}
+
+/* Connects and opens the JetStream context; signals blocked meanwhile, so
+ * that the library's threads never take the tool's signals. */
+static int connect_js(struct wr_store *s, char **servers, int n)
+{
+	struct wr_nats *t = s->nats;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = make_opts(s, servers, n);
+	natsStatus st = NATS_OK;
+	if (r == 0 && (st = natsConnection_Connect(&t->nc, t->opts)) != NATS_OK) {
+		wr_seterr("unable to reach NATS at %s: %s", s->path, natsStatus_GetText(st));
+		wr_seterrkind(WR_E_LOCK_TIMEOUT);
+		r = -1;
+	}
+	jsOptions jo;
+	jsOptions_Init(&jo);
+	jo.Wait = t->timeout_ms;
+	if (r == 0 && (st = natsConnection_JetStream(&t->js, t->nc, &jo)) != NATS_OK)
+		r = nats_err(s, "unable to use JetStream", st, 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+/* What is wrong with a stream's settings for a ledger, "" when nothing. */
+void wr_nats_config_problems(const jsStreamConfig *c, const char *subject, int replicas, char *buf, size_t size)
+{
+	buf[0] = 0;
+	size_t len = 0;
+#define PROBLEM(...) (len += (size_t)snprintf(buf + len, len < size ? size - len : 0, __VA_ARGS__))
+	int has_subject = 0;
+	for (int i = 0; i < c->SubjectsLen; i++)
+		has_subject |= !strcmp(c->Subjects[i], subject);
+	if (!has_subject || c->SubjectsLen != 1)
+		PROBLEM("%ssubjects must be exactly [%s]", len ? "; " : "", subject);
+	if (c->Retention != js_LimitsPolicy)
+		PROBLEM("%sretention must be limits (a ledger keeps every message)", len ? "; " : "");
+	if (c->MaxMsgs > 0 || c->MaxBytes > 0 || c->MaxAge > 0 || c->MaxMsgsPerSubject > 0)
+		PROBLEM("%smax_msgs, max_bytes, max_age and max_msgs_per_subject must be unlimited (the server would "
+			"drop decisions)", len ? "; " : "");
+	if (c->Storage != js_FileStorage)
+		PROBLEM("%sstorage must be file (memory loses the ledger with the server)", len ? "; " : "");
+	if (!c->DenyDelete || !c->DenyPurge)
+		PROBLEM("%sdeny_delete and deny_purge must be set (no message of a ledger is ever removed)",
+			len ? "; " : "");
+	if (c->AllowRollup)
+		PROBLEM("%sallow_rollup must be off", len ? "; " : "");
+	if (c->Sealed || c->Mirror || c->SourcesLen)
+		PROBLEM("%sa sealed stream, a mirror or a stream with sources cannot be written to", len ? "; " : "");
+	if (replicas > 0 && c->Replicas != replicas)
+		PROBLEM("%sit has %d replica%s, not %d", len ? "; " : "", (int)c->Replicas, c->Replicas == 1 ? "" : "s",
+			replicas);
+#undef PROBLEM
+}
+
+static void pause_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Temporary failures (no answer: a server away, a leader being elected,
+ * JetStream error 10008) are tried again for six timeouts; 1: try again
+ * (after a pause), 0: give up. */
+static int again(struct wr_store *s, int64_t *until, natsStatus st, jsErrCode jerr)
+{
+	if ((jerr && jerr != 10008) || st == NATS_CONNECTION_CLOSED || st == NATS_NOT_FOUND)
+		return 0;
+	int64_t now = wr_mono_ms();
+	if (!*until)
+		*until = now + 6 * s->nats->timeout_ms;
+	if (now >= *until)
+		return 0;
+	pause_ms(200);
+	return 1;
+}
+
+/* The stream's info; a missing stream is "no ledger". 0 or -1. */
+static int stream_info(struct wr_store *s, jsStreamInfo **si)
+{
+	struct wr_nats *t = s->nats;
+	jsErrCode jerr = 0;
+	natsStatus st;
+	int64_t until = 0;
+	while ((st = js_GetStreamInfo(si, t->js, t->stream, NULL, &jerr)) != NATS_OK && again(s, &until, st, jerr))
+		jerr = 0;
+	if (st == NATS_OK)
+		return 0;
+	if (jerr == STREAM_NOT_FOUND || st == NATS_NOT_FOUND) {
+		wr_seterr("no ledger at %s: the stream %s does not exist; create it with: wr-ledger init --ledger %s",
+			  s->path, t->stream, s->path);
+		wr_seterrkind(WR_E_NOLEDGER);
+		return -1;
+	}
+	return nats_err(s, "unable to read the stream", st, jerr);
+}
+
+/* The handle's state and its connection. 0 or -1. */
+static int nats_connect(struct wr_store *s)
+{
+	struct wr_nats *t = s->nats = wr_xcalloc(1, sizeof *t);
+	t->pipe[0] = t->pipe[1] = -1;
+	t->timeout_ms = DEFAULT_TIMEOUT_MS;
+	const char *to = getenv("WR_NATS_TIMEOUT");
+	int64_t ms;
+	if (to && wr_dur_parse(to, &ms) == 0 && ms > 0)
+		t->timeout_ms = ms;
+	char **servers;
+	int n;
+	if (wr_nats_parse(s->path, &servers, &n, &t->stream) < 0) {
+		wr_seterrkind(WR_E_INPUT);
+		return -1;
+	}
+	t->subject = wr_xasprintf("wr.%s", t->stream);
+	int r = connect_js(s, servers, n);
+	for (int i = 0; i < n; i++)
+		free(servers[i]);
+	free(servers);
+	return r;
+}
+
+/* Refuses a stream whose settings are not a ledger's (what is wrong). */
+static int check_config(struct wr_store *s, const jsStreamConfig *c, int replicas)
+{
+	char why[1024];
+	wr_nats_config_problems(c, s->nats->subject, replicas, why, sizeof why);
+	if (!why[0])
+		return 0;
+	wr_seterr("refusing ledger %s: the stream %s is not set up for a ledger: %s", s->path, s->nats->stream, why);
+	wr_seterrkind(WR_E_REFUSED);
+	return -1;
+}
+
+int wr_nats_open(struct wr_store *s)
+{
+	if (nats_connect(s) < 0)
+		return -1;
+	jsStreamInfo *si = NULL;
+	if (stream_info(s, &si) < 0)
+		return (s->flags & WR_LEDGER_MISSING_OK) && wr_errkind() == WR_E_NOLEDGER ? 0 : -1;
+	int r = check_config(s, si->Config, 0);
+	jsStreamInfo_Destroy(si);
+	if (r < 0)
+		return -1;
+	if (s->flags & WR_LEDGER_WRITE) {
+		/* This host's files of the ledger (output logs) go there. */
+		char *local = wr_store_local(s->path), *slash = strrchr(local, '/');
+		if (slash && slash != local)
+			*slash = 0;
+		if (wr_mkdirs(local, 0700) < 0) {
+			wr_seterrsys("unable to create directory %s", local);
+			free(local);
+			return -1;
+		}
+		free(local);
+	}
+	s->fd = memfd_create("wr-ledger", MFD_CLOEXEC);
+	if (s->fd < 0) {
+		wr_seterrsys("unable to keep the messages of %s", s->path);
+		return -1;
+	}
+	struct stat sb;
+	fstat(s->fd, &sb);
+	s->dev = sb.st_dev;
+	s->ino = sb.st_ino;
+	return wr_nats_catch_up(s, 0) < 0 ? -1 : 0;
+}
+
+int wr_nats_init(struct wr_store *s, int replicas, int *created)
+{
+	if (nats_connect(s) < 0)
+		return -1;
+	struct wr_nats *t = s->nats;
+	jsStreamInfo *si = NULL;
+	if (stream_info(s, &si) == 0) {
+		int r = check_config(s, si->Config, replicas);
+		jsStreamInfo_Destroy(si);
+		return r;
+	}
+	if (wr_errkind() != WR_E_NOLEDGER)
+		return -1;
+	jsStreamConfig c;
+	jsStreamConfig_Init(&c);
+	const char *subjects[] = {t->subject};
+	c.Name = t->stream;
+	c.Description = "wr ledger: one message per decision";
+	c.Subjects = subjects;
+	c.SubjectsLen = 1;
+	c.Retention = js_LimitsPolicy;
+	c.Storage = js_FileStorage;
+	c.Discard = js_DiscardNew;
+	c.Replicas = replicas > 0 ? replicas : 1;
+	c.DenyDelete = true;
+	c.DenyPurge = true;
+	jsErrCode jerr = 0;
+	natsStatus st = js_AddStream(&si, t->js, &c, NULL, &jerr);
+	if (st != NATS_OK)
+		return nats_err(s, "unable to create the stream", st, jerr);
+	jsStreamInfo_Destroy(si);
+	*created = 1;
+	return 0;
+}
+
+void wr_nats_close(struct wr_store *s)
+{
+	struct wr_nats *t = s->nats;
+	if (!t)
+		return;
+	if (t->sub)
+		natsSubscription_Destroy(t->sub);
+	if (t->js)
+		jsCtx_Destroy(t->js);
+	if (t->nc)
+		natsConnection_Destroy(t->nc);
+	if (t->opts)
+		natsOptions_Destroy(t->opts);
+	for (int i = 0; i < 2; i++)
+		if (t->pipe[i] >= 0)
+			close(t->pipe[i]);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(t->stream);
+	free(t->subject);
+	free(t);
+	s->nats = NULL;
+}
+
+/* Adds one message's bytes to fd; a message is a whole decision, so one
+ * without its final newline gets one (its last line is then a bad line,
+ * never a torn tail that would wait forever). */
+static int keep(struct wr_store *s, const char *p, size_t n)
+{
+	struct wr_nats *t = s->nats;
+	int nl = n == 0 || p[n - 1] != '\n';
+	if (pwrite(s->fd, p, n, t->end) != (ssize_t)n || (nl && pwrite(s->fd, "\n", 1, t->end + (off_t)n) != 1)) {
+		wr_seterrsys("unable to keep the messages of %s", s->path);
+		return -1;
+	}
+	t->end += (off_t)(n + (size_t)nl);
+	t->last_seq++;
+	return 0;
+}
+
+/* Starts the local copy again (the stream was deleted and created anew). */
+static void restart(struct wr_store *s)
+{
+	(void)!ftruncate(s->fd, 0);
+	s->nats->end = 0;
+	s->nats->last_seq = 0;
+}
+
+int wr_nats_catch_up(struct wr_store *s, off_t off)
+{
+	struct wr_nats *t = s->nats;
+	(void)off;
+	if (s->fd < 0)
+		return 0; /* no stream (a reader's empty ledger) */
+	jsStreamInfo *si = NULL;
+	if (stream_info(s, &si) < 0)
+		return -1;
+	uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+	jsStreamInfo_Destroy(si);
+	int replaced = 0;
+	if (last < t->last_seq) {
+		restart(s);
+		replaced = 1;
+	}
+	if (t->last_seq == 0 && last > 0 && first > 1) {
+		wr_seterr("the stream of %s has lost its messages 1 to %" PRIu64 " (deleted or purged): it is no "
+			  "whole ledger", s->path, first - 1);
+		return -1;
+	}
+	while (t->last_seq < last) {
+		natsMsg *m = NULL;
+		jsErrCode jerr = 0;
+		natsStatus st;
+		int64_t until = 0;
+		while ((st = js_GetMsg(&m, t->js, t->stream, t->last_seq + 1, NULL, &jerr)) != NATS_OK &&
+		       again(s, &until, st, jerr))
+			jerr = 0;
+		if (st != NATS_OK) {
+			if (jerr == NO_MESSAGE_FOUND)
+				wr_seterr("the stream of %s has lost its message %" PRIu64 " (deleted): it is no whole ledger",
+					  s->path, t->last_seq + 1);
+			return st == NATS_OK ? -1 : jerr == NO_MESSAGE_FOUND ? -1 : nats_err(s, "unable to read", st, jerr);
+		}
+		int r = keep(s, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+		natsMsg_Destroy(m);
+		if (r < 0)
+			return -1;
+	}
+	return replaced;
+}
+
+/* One publish of the decision expecting the stream to end at expect.
+ * Returns the library's status; *seq the acknowledged sequence. */
+static natsStatus publish_once(struct wr_store *s, const char *p, size_t n, uint64_t expect, const char *msgid,
+			       uint64_t *seq, jsErrCode *jerr)
+{
+	struct wr_nats *t = s->nats;
+	natsMsg *m = NULL;
+	char ex[32];
+	snprintf(ex, sizeof ex, "%" PRIu64, expect);
+	/* Set by hand: jsPubOptions.ExpectLastSeq cannot say "an empty stream". */
+	natsStatus st = natsMsg_Create(&m, t->subject, NULL, p, (int)n);
+	if (st == NATS_OK)
+		st = natsMsgHeader_Set(m, "Nats-Expected-Last-Sequence", ex);
+	if (st == NATS_OK)
+		st = natsMsgHeader_Set(m, "Nats-Msg-Id", msgid);
+	jsPubOptions po;
+	jsPubOptions_Init(&po);
+	po.MaxWait = t->timeout_ms;
+	jsPubAck *pa = NULL;
+	*jerr = 0;
+	if (st == NATS_OK)
+		st = js_PublishMsg(&pa, t->js, m, &po, jerr);
+	if (st == NATS_OK)
+		*seq = pa->Sequence;
+	jsPubAck_Destroy(pa);
+	natsMsg_Destroy(m);
+	return st;
+}
+
+/* 1 when the message at seq is the one published with msgid. */
+static int is_ours(struct wr_store *s, uint64_t seq, const char *msgid)
+{
+	natsMsg *m = NULL;
+	const char *id = NULL;
+	int r = js_GetMsg(&m, s->nats->js, s->nats->stream, seq, NULL, NULL) == NATS_OK &&
+		natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id && !strcmp(id, msgid);
+	natsMsg_Destroy(m);
+	return r;
+}
+
+int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
+{
+	struct wr_nats *t = s->nats;
+	if (at != t->end)
+		return WR_STORE_CONFLICT;
+	uint64_t expect = t->last_seq, seq = 0;
+	unsigned char r[12];
+	wr_random_bytes(r, sizeof r);
+	char msgid[64];
+	snprintf(msgid, sizeof msgid, "wr-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+		 r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
+	/* No answer (a lost connection, a leader being elected): the same
+	 * message again, whose id the server remembers (its duplicate window):
+	 * stored once either way. */
+	int64_t until = 0;
+	int unknown = 0;
+	for (;;) {
+		jsErrCode jerr = 0;
+		natsStatus st = publish_once(s, p, n, expect, msgid, &seq, &jerr);
+		if (st == NATS_OK)
+			break;
+		/* Another writer came first, unless an earlier try of ours that
+		 * went unanswered is the one there. */
+		if (jerr == WRONG_LAST_SEQ && !(unknown && is_ours(s, expect + 1, msgid)))
+			return WR_STORE_CONFLICT;
+		if (jerr == WRONG_LAST_SEQ) {
+			seq = expect + 1;
+			break;
+		}
+		unknown |= !jerr; /* no answer: stored or not, not known yet */
+		if (!again(s, &until, st, jerr)) {
+			if (!unknown)
+				return nats_err(s, "unable to append", st, jerr);
+			wr_seterr("lost NATS %s while appending a decision (%s): whether it is in the stream (as message "
+				  "%" PRIu64 ", Nats-Msg-Id %s) is not known; see with: wr-ledger export --ledger %s",
+				  s->path, natsStatus_GetText(st), expect + 1, msgid, s->path);
+			wr_seterrkind(WR_E_LOCK_TIMEOUT);
+			return -1;
+		}
+	}
+	if (seq != expect + 1) {
+		wr_seterr("NATS %s stored the decision as message %" PRIu64 ", not %" PRIu64 " as it was asked to",
+			  s->path, seq, expect + 1);
+		return -1;
+	}
+	return keep(s, p, n);
+}
+
+static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+	(void)nc;
+	(void)sub;
+	struct wr_nats *t = closure;
+	(void)!write(t->pipe[1], "", 1);
+	natsMsg_Destroy(msg);
+}
+
+int wr_nats_watch(struct wr_store *s)
+{
+	struct wr_nats *t = s->nats;
+	if (!t || !t->nc)
+		return -1;
+	if (t->sub)
+		return t->pipe[0];
+	if (pipe2(t->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	natsStatus st = natsConnection_Subscribe(&t->sub, t->nc, t->subject, on_msg, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (st != NATS_OK) {
+		t->sub = NULL;
+		return -1;
+	}
+	return t->pipe[0];
+}
+
+void wr_nats_watch_drain(struct wr_store *s)
+{
+	char buf[256];
+	while (s->nats && s->nats->pipe[0] >= 0 && read(s->nats->pipe[0], buf, sizeof buf) > 0)
+		;
+}
