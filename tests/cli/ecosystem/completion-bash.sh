@@ -185,7 +185,7 @@ test_expect_success 'wr-outbox deliver: options, then the notifier command after
 '
 
 test_expect_success 'wr-ledger: the commands; --keep only for compact' '
-	comp wr-ledger "" && want verify repair compact stats &&
+	comp wr-ledger "" && want verify repair compact stats init export import &&
 	comp wr-ledger compact --k && want --keep &&
 	comp wr-ledger verify --k && want
 '

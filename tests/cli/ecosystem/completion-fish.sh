@@ -80,7 +80,7 @@ test_expect_success 'wr-outbox: commands and --kind values' '
 '
 
 test_expect_success 'wr-ledger: commands' '
-	comp "wr-ledger " && want compact repair stats verify
+	comp "wr-ledger " && want compact export import init repair stats verify
 '
 
 test_expect_success 'ids at every RUN and ID position' '
