@@ -345,8 +345,10 @@ static int cmd_init(void)
 		replicas = (int)v;
 	}
 	char *where = wr_ledger_path(ledger_opt);
-	if (wr_store_init(where, replicas_opt ? replicas : 0, &created) < 0)
+	if (wr_store_init(where, replicas_opt ? replicas : 0, &created) < 0) {
+		free(where);
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
+	}
 	if (json_out) {
 		json_t *o = json_object();
 		wr_jset_str(o, "ledger", where);

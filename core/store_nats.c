@@ -404,6 +404,50 @@ static void restart(struct wr_store *s)
 	s->nats->last_seq = 0;
 }
 
+/* From this many messages behind, the catch-up reads them through one
+ * ordered consumer (delivered in order without a request each) rather than
+ * one request per message. */
+#define BULK_FROM 16
+
+/* Reads the messages after last_seq up to last through an ordered
+ * consumer, as far as it gets: what it could not read (a server gone, a
+ * leader being elected) is left to the reads one by one, which wait for
+ * the cluster. -1 only when a message cannot be kept. */
+static int fetch_bulk(struct wr_store *s, uint64_t last)
+{
+	struct wr_nats *t = s->nats;
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Stream = t->stream;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = t->last_seq + 1;
+	natsSubscription *sub = NULL;
+	jsErrCode jerr = 0;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	natsStatus st = js_SubscribeSync(&sub, t->js, t->subject, NULL, &so, &jerr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (st != NATS_OK)
+		return 0;
+	int r = 0, more = 1;
+	while (r == 0 && more && t->last_seq < last) {
+		natsMsg *m = NULL;
+		jsMsgMetaData *md = NULL;
+		more = natsSubscription_NextMsg(&m, sub, t->timeout_ms) == NATS_OK &&
+		       natsMsg_GetMetaData(&md, m) == NATS_OK && md->Sequence.Stream == t->last_seq + 1;
+		if (more)
+			r = keep(s, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+		if (md)
+			jsMsgMetaData_Destroy(md);
+		natsMsg_Destroy(m);
+	}
+	natsSubscription_Unsubscribe(sub); /* the consumer goes with it */
+	natsSubscription_Destroy(sub);
+	return r;
+}
+
 int wr_nats_catch_up(struct wr_store *s, off_t off)
 {
 	struct wr_nats *t = s->nats;
@@ -425,6 +469,8 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 			  "whole ledger", s->path, first - 1);
 		return -1;
 	}
+	if (last - t->last_seq >= BULK_FROM && fetch_bulk(s, last) < 0)
+		return -1;
 	while (t->last_seq < last) {
 		natsMsg *m = NULL;
 		jsErrCode jerr = 0;

@@ -21,6 +21,7 @@ test_expect_success 'two writers and a run go on while server 1 is killed and re
 	b=$! &&
 	{ wr-run --workflow long -- sh -c "while [ ! -f go ]; do sleep 0.05; done" >run.out 2>run.err & } &&
 	r=$! &&
+	test_when_finished "touch go; test_kill_here $a $b" &&
 	test_wait_until lines printed.a 20 &&
 	nats_node_stop 1 &&
 	n=$(wc -l <printed.a) &&
