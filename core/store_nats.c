@@ -12,6 +12,7 @@
 #include "store.h"
 #include "store_impl.h"
 #include "err.h"
+#include "fsmode.h"
 #include "random.h"
 #include "timefmt.h"
 #include "util.h"
@@ -302,7 +303,7 @@ int wr_nats_open(struct wr_store *s)
 		char *local = wr_store_local(s->path), *slash = strrchr(local, '/');
 		if (slash && slash != local)
 			*slash = 0;
-		if (wr_mkdirs(local, 0700) < 0) {
+		if (wr_fs_mkdirs(local, 0700) < 0) {
 			wr_seterrsys("unable to create directory %s", local);
 			free(local);
 			return -1;
