@@ -220,6 +220,23 @@ int wr_fs_check_subdir(const char *dir, const char *what, int reading)
 	return 0;
 }
 
+void wr_fs_seterr_open(const char *path, const char *what)
+{
+	int e = errno;
+	struct stat dsb;
+	if (e == EACCES && stat_dir_of(path, &dsb) == 0 && wr_fs_is_shared(&dsb)) {
+		char gb[24];
+		const char *g = group_name(dsb.st_gid, gb);
+		errno = e;
+		wr_seterrsys("unable to open %s %s (a file of a shared directory must be its group's: as its owner, "
+			     "chgrp %s %s && chmod 0660 %s; see wr(7), Shared ledgers)",
+			     what, path, g, path, path);
+	} else {
+		errno = e;
+		wr_seterrsys("unable to open %s %s", what, path);
+	}
+}
+
 mode_t wr_fs_file_mode(const char *path)
 {
 	struct stat dsb;

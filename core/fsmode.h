@@ -48,6 +48,11 @@ int wr_fs_check_subdir(const char *dir, const char *what, int reading);
  * file that was there keeps its mode). Returns the fd, or -1 with errno. */
 int wr_fs_open(const char *path, int flags);
 
+/* Sets the error of an open(2) of path (what: "ledger") that failed with
+ * errno, adding, when it was refused in a shared directory, that the file
+ * must be the group's (a file made before the directory was shared). */
+void wr_fs_seterr_open(const char *path, const char *what);
+
 /* The mode a new file at path gets: 0660 in a shared directory, else 0600. */
 mode_t wr_fs_file_mode(const char *path);
 

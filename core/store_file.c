@@ -73,7 +73,7 @@ static int open_file(struct wr_store *s)
 		return -1;
 	}
 	if (s->fd < 0) {
-		wr_seterrsys("unable to open ledger %s", s->path);
+		wr_fs_seterr_open(s->path, "ledger");
 		return -1;
 	}
 	if (wr_fs_check_file(s->fd, s->path, "ledger", !write) < 0) {
@@ -163,7 +163,7 @@ static int open_lock(struct wr_store *s)
 	if (s->lockfd < 0) {
 		if (errno == ELOOP)
 			return lock_refused(s, "it is a symbolic link");
-		wr_seterrsys("unable to open lock file %s", s->lockpath);
+		wr_fs_seterr_open(s->lockpath, "lock file");
 		return -1;
 	}
 	if (wr_fs_check_file(s->lockfd, s->lockpath, "lock file", 0) < 0) {

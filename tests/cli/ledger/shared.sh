@@ -147,6 +147,9 @@ test_expect_success ROOT 'a file of a non-member, or writable by another group, 
 	chmod 0666 "$L" &&
 	test_expect_code 74 as "$B" "$WR_BUILD/cmd/wr-watch" --ledger "$L" 2>err &&
 	test_grep "refusing ledger $L: writable by others" err &&
+	chmod 0600 "$L" &&
+	test_expect_code 74 as "$B" "$WR_BUILD/cmd/wr-watch" --ledger "$L" 2>err &&
+	test_grep "unable to open ledger $L \(a file of a shared directory must be its group.s: as its owner, chgrp $G $L && chmod 0660 $L; see wr\(7\), Shared ledgers\): Permission denied" err &&
 	chmod 0660 "$L" &&
 	as "$B" "$WR_BUILD/cmd/wr-run" --ledger "$L" -- true
 '
