@@ -610,7 +610,9 @@ static int pass(void)
 	int blocked = 0;
 	int64_t acted = 0;
 	pass_lost();
-	/* Ids are copied: a compaction may replace the state under a commit. */
+	/* Ids are copied: a compaction may replace the state under a commit.
+	 * The hot runs hold every run a pass can act on (ended ones are
+	 * never retried or launched). */
 	size_t n = L.st.runs.n;
 	char **ids = wr_xcalloc(n + 1, sizeof *ids);
 	for (size_t i = 0; i < n; i++)

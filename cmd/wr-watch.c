@@ -251,7 +251,7 @@ static int cmd_status(void)
 		wr_view_workflows(&v, &l.st, now);
 	/* Decorations only for a person at a terminal; pipes get the table. */
 	if (!opt.json && wr_out_tty()) {
-		size_t all = l.st.runs.n;
+		size_t all = wr_state_nruns(&l.st);
 		if (!all)
 			printf("no runs in %s\n", l.path);
 		else if (!n.total)

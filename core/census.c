@@ -21,8 +21,10 @@ static void count(const struct wr_state *st, int64_t by_status[WR_ST__COUNT], in
 {
 	memset(by_status, 0, WR_ST__COUNT * sizeof *by_status);
 	memset(by_ob, 0, WR_OB__COUNT * sizeof *by_ob);
-	for (size_t i = 0; i < st->runs.n; i++)
-		by_status[((struct wr_run *)wr_map_at(&st->runs, i))->status]++;
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));)
+		by_status[r->status]++;
 	for (size_t i = 0; i < st->outbox.n; i++)
 		by_ob[((struct wr_outbox *)wr_map_at(&st->outbox, i))->state]++;
 }
@@ -78,7 +80,7 @@ void wr_census_text(struct wr_buf *b, const struct wr_census *c, const struct wr
 	wr_buf_addf(b, "events      %lld (last seq %lld)\n", (long long)st->events, (long long)st->last_seq);
 	wr_buf_addf(b, "span        %s .. %s\n", c->first_ts ? wr_ts_format(c->first_ts, t1) : "-",
 		    st->last_ts ? wr_ts_format(st->last_ts, t2) : "-");
-	wr_buf_addf(b, "runs        %zu:", st->runs.n);
+	wr_buf_addf(b, "runs        %zu:", wr_state_nruns(st));
 	for (int i = 0; i < WR_ST__COUNT; i++)
 		if (by_status[i])
 			wr_buf_addf(b, " %s %lld", wr_status_name((enum wr_status)i), (long long)by_status[i]);

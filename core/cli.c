@@ -178,10 +178,12 @@ static void candidates(const struct wr_state *st, const char *arg, struct wr_buf
 {
 	size_t n = strlen(arg), shown = 0, total = 0;
 	int by_prefix = 0;
-	for (size_t i = 0; i < st->runs.n; i++)
-		by_prefix |= !strncmp(((struct wr_run *)wr_map_at(&st->runs, i))->id, arg, n);
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *c = wr_map_at(&st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *c; (c = wr_runs_next(&it));)
+		by_prefix |= !strncmp(c->id, arg, n);
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *c; (c = wr_runs_next(&it));) {
 		size_t k = strlen(c->id);
 		int match = by_prefix ? !strncmp(c->id, arg, n) : k >= n && !strcmp(c->id + k - n, arg);
 		if (!match)

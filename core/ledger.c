@@ -1,5 +1,6 @@
 /* ledger.c - opening, replaying, repairing and committing to the ledger. */
 #include "ledger.h"
+#include "cold.h"
 #include "err.h"
 #include "fsmode.h"
 #include "random.h"
@@ -112,14 +113,21 @@ static void print_error(void *ctx, const struct wr_scan_error *e)
 /* The parts of l a snapshot is of (core/snapshot.h). */
 static struct wr_snap_of snap_of(struct wr_ledger *l)
 {
-	struct wr_snap_of so = {l->path, l->store.fd, l->store.dev, l->store.ino, &l->scan, &l->st, &l->bad_lines};
+	struct wr_snap_of so = {l->path, l->store.fd, l->store.dev, l->store.ino, &l->scan, &l->st, &l->bad_lines, &l->future,
+				sizeof l->future};
 	return so;
 }
 
 int wr_ledger_snapshot_write(struct wr_ledger *l)
 {
+	int files = wr_cold_persist(l->st.cold, l->path);
+	if (files < 0)
+		return -1;
 	struct wr_snap_of so = snap_of(l);
-	return wr_snapshot_write(&so);
+	int r = wr_snapshot_write(&so);
+	if (r == 0 && files && l->store.locked)
+		wr_cold_gc(l->st.cold, l->path); /* segments the snapshot no longer names */
+	return r;
 }
 
 struct apply_ctx {
@@ -185,9 +193,28 @@ static void note_future(struct wr_ledger *l, const struct wr_event *ev, int64_t 
 	const char *h = f->host[0] ? NULL : event_host(&l->st, ev);
 	if (h)
 		copy_plain(f->host, sizeof f->host, h);
-	if (skew > f->skew_ms)
+	if (skew > f->skew_ms) {
 		f->skew_ms = skew;
+		f->ahead_ts = ev->ts;
+	}
 }
+
+/* The events from the future a snapshot recorded, judged by this clock;
+ * -1 when the state holds stamps ahead of it that the record does not
+ * describe (a host whose clock runs ahead wrote the snapshot). */
+static int future_loaded(struct wr_ledger *l)
+{
+	struct wr_future *f = &l->future;
+	int64_t now = wr_now_ms();
+	f->warned = 0;
+	f->clock = now;
+	f->skew_ms = f->ahead_ts - now;
+	if (f->skew_ms <= WR_CLOCK_SKEW_MS)
+		memset(f, 0, sizeof *f);
+	return l->st.last_ts > now + WR_CLOCK_SKEW_MS && !f->events ? -1 : 0;
+}
+
+static void reset_state(struct wr_ledger *l);
 
 /* Once per handle, unless quiet: what note_future found. */
 static void warn_future(struct wr_ledger *l)
@@ -247,6 +274,10 @@ static int scan_more(struct wr_ledger *l)
 	if (l->scan.off == 0 && l->st.events == 0 && !l->on_events && !(l->flags & WR_LEDGER_NOSNAP)) {
 		struct wr_snap_of so = snap_of(l);
 		l->snap_loaded = wr_snapshot_load(&so) == 1;
+		if (l->snap_loaded && future_loaded(l) < 0) {
+			reset_state(l); /* replayed to say which events are ahead */
+			l->snap_loaded = 0;
+		}
 		/* The snapshot skips the lines it covers: still say that bad
 		 * ones are there, once, and where to see them. */
 		if (l->snap_loaded && l->bad_lines && l->on_error == print_error)
@@ -259,14 +290,20 @@ static int scan_more(struct wr_ledger *l)
 	l->future.clock = wr_now_ms();
 	int r = wr_scan_run(&l->scan, &cb);
 	warn_future(l);
+	/* From now on a caller may hold a run: evicted ones stay allocated. */
+	if (l->st.cold)
+		l->st.cold->keep = 1;
 	return r;
 }
 
-/* Writes a snapshot when enough was replayed since the last one. A cache:
- * a failure is a warning for writers, silent for readers. */
+/* Writes a snapshot when enough was replayed since the last one: after
+ * every commit for the holder of the lock (the next process then replays
+ * nothing), unless WR_SNAPSHOT_BYTES says otherwise. Cold runs go to
+ * segment files first. A cache: a failure is a warning for writers,
+ * silent for readers. */
 static void maybe_snapshot(struct wr_ledger *l)
 {
-	int64_t every = wr_snapshot_threshold();
+	int64_t every = l->store.locked && !getenv("WR_SNAPSHOT_BYTES") ? 0 : wr_snapshot_threshold();
 	if (l->store.fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
@@ -317,6 +354,7 @@ static void reset_state(struct wr_ledger *l)
 {
 	wr_state_free(&l->st);
 	wr_state_init(&l->st);
+	wr_cold_bind(&l->st, wr_cold_new());
 	wr_scan_init(&l->scan, l->store.fd, l->path);
 	l->scan.allow_gaps = wr_ledger_is_archive(l->path);
 	l->snap_off = 0;
@@ -335,6 +373,7 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 	if (!(flags & WR_LEDGER_QUIET))
 		l->on_error = print_error;
 	wr_state_init(&l->st);
+	wr_cold_bind(&l->st, wr_cold_new());
 	if ((flags & WR_LEDGER_WRITE) && wr_ledger_is_archive(l->path)) {
 		wr_seterr("refusing to write to %s: it is an archive segment (history moved by wr-ledger compact); "
 			  "give the live ledger", l->path);

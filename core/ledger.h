@@ -39,6 +39,7 @@
 struct wr_future {
 	int64_t events;
 	int64_t skew_ms;        /* how far the most ahead one was ahead */
+	int64_t ahead_ts;       /* its stamp */
 	int64_t line, seq;      /* where the first one is */
 	char host[128];         /* its host when known, else "" */
 	char by[64];

@@ -201,10 +201,12 @@ static void group_runs(struct plot *p)
 {
 	struct wr_map idx = {0};
 	size_t cap = 0;
-	for (size_t i = 0; i < p->st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&p->st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, p->st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
 		if (!selected(p, r))
 			continue;
+		r = wr_state_run(p->st, r->id); /* kept: the groups point into it */
 		size_t *k = wr_map_get(&idx, r->workflow);
 		if (!k) {
 			WR_GROW(p->g, cap, p->ng + 1);

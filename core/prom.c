@@ -115,8 +115,9 @@ static struct wf *gather(const struct wr_state *st, const char *workflow, size_t
 		fs[nf].w = w;
 		wr_map_put(&byname, w->name, &fs[nf++]);
 	}
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
 		struct wf *f = wr_map_get(&byname, r->workflow);
 		if (f)
 			add_run(f, r);

@@ -158,10 +158,14 @@ void wr_prune_result_free(struct wr_prune_result *res)
 
 char **wr_run_ids(const struct wr_state *st, size_t *n)
 {
-	char **v = wr_xcalloc(st->runs.n + 1, sizeof *v);
-	for (size_t i = 0; i < st->runs.n; i++)
-		v[i] = wr_xstrdup(wr_map_key_at(&st->runs, i));
-	*n = st->runs.n;
+	size_t k = 0, all = wr_state_nruns(st);
+	char **v = wr_xcalloc(all + 1, sizeof *v);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it)) && k < all;)
+		v[k++] = wr_xstrdup(r->id);
+	wr_runs_end(&it);
+	*n = k;
 	return v;
 }
 

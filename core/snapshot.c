@@ -260,6 +260,19 @@ static uint32_t jref(struct jtab *t, json_t *j)
 	return idx;
 }
 
+/* A JSON value of a run: an index in the table t, or (t NULL: a cold
+ * record, core/cold.h) the value itself, NOJSON for none. */
+#define NOJSON 0xffu
+static void put_jv(struct wr_buf *b, struct jtab *t, json_t *j)
+{
+	if (t)
+		put_u32(b, jref(t, j));
+	else if (!j)
+		put_u8(b, NOJSON);
+	else
+		put_json(b, j);
+}
+
 static void put_policy(struct wr_buf *b, const struct wr_policy *p)
 {
 	put_i64(b, p->timeout_ms);
@@ -289,9 +302,9 @@ static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
 {
 	put_str(b, r->id);
 	put_str(b, r->workflow);
-	put_u32(b, jref(t, r->argv));
+	put_jv(b, t, r->argv);
 	put_str(b, r->cwd);
-	put_u32(b, jref(t, r->labels));
+	put_jv(b, t, r->labels);
 	put_policy(b, &r->policy);
 	put_i64(b, r->created_ts);
 	put_i64(b, r->updated_ts);
@@ -323,7 +336,7 @@ static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
 		put_i64(b, a->seq_started);
 		put_i64(b, a->turns);
 		put_i64(b, a->tool_calls);
-		put_u32(b, jref(t, a->metrics));
+		put_jv(b, t, a->metrics);
 	}
 	put_u32(b, (uint32_t)r->nstages);
 	for (size_t i = 0; i < r->nstages; i++)
@@ -347,6 +360,7 @@ static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
 	put_i64(b, l->pid_start);
 	put_u8(b, (unsigned)l->forced);
 	put_i64(b, l->count);
+	put_i64(b, r->ord);
 }
 
 static void put_outbox(struct wr_buf *b, struct jtab *t, const struct wr_outbox *o)
@@ -408,6 +422,24 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 	put_object(b, w->archived);
 }
 
+/* The runs in all and the cold segment files (named without their
+ * directory, the ledger's), oldest first. */
+static void put_cold(struct wr_buf *b, const struct wr_state *st)
+{
+	size_t n = st->cold ? st->cold_ops->nfiles(st->cold) : 0;
+	put_i64(b, st->nruns);
+	put_u32(b, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const char *p, *slash;
+		uint64_t tag, k;
+		st->cold_ops->file(st->cold, i, &p, &tag, &k);
+		slash = strrchr(p, '/');
+		put_str(b, slash ? slash + 1 : p);
+		put_i64(b, (int64_t)tag);
+		put_i64(b, (int64_t)k);
+	}
+}
+
 /* The body: identity and checks, position, state. */
 static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr_buf *b)
 {
@@ -431,6 +463,7 @@ static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr
 		put(b, &c->sample[i], 8);
 	}
 	put_i64(b, *l->bad_lines);
+	put_strn(b, l->extra, l->extra_len);
 	put_u32(b, WR_EV__COUNT);
 	put_u32(b, WR_OUT__COUNT);
 	put_u32(b, WR_BREAKER_WINDOW);
@@ -459,6 +492,7 @@ static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr
 	put_u32(&rest, (uint32_t)st->outbox.n);
 	for (size_t i = 0; i < st->outbox.n; i++)
 		put_outbox(&rest, &t, wr_map_at(&st->outbox, i));
+	put_cold(&rest, st);
 	put_u32(b, t.n);
 	put(b, t.out.p, t.out.len);
 	put(b, rest.p, rest.len);
@@ -480,6 +514,10 @@ int wr_snapshot_write(const struct wr_snap_of *l)
 		return 0;
 	if (l->scan->torn) {
 		wr_seterr("not writing a snapshot of %s: a torn tail is pending", l->path);
+		return -1;
+	}
+	if (l->st->cold && !l->st->cold_ops->persisted(l->st->cold)) {
+		wr_seterr("internal error: a snapshot of %s with runs in no file", l->path);
 		return -1;
 	}
 	struct checks c;
@@ -506,7 +544,8 @@ int wr_snapshot_write(const struct wr_snap_of *l)
 		wr_seterrsys("unable to create snapshot %s", tmp);
 		goto out;
 	}
-	if (wr_write_all(fd, b.p, b.len) < 0 || fsync(fd) < 0) {
+	/* No fsync: a snapshot lost in a crash is rebuilt from the ledger. */
+	if (wr_write_all(fd, b.p, b.len) < 0) {
 		wr_seterrsys("unable to write snapshot %s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -520,10 +559,6 @@ int wr_snapshot_write(const struct wr_snap_of *l)
 	if (rename(tmp, path) < 0) {
 		wr_seterrsys("unable to rename snapshot %s", tmp);
 		unlink(tmp);
-		goto out;
-	}
-	if (wr_fsync_dir_of(path) < 0) {
-		wr_seterrsys("unable to sync the directory of %s", path);
 		goto out;
 	}
 	rc = 0;
@@ -542,6 +577,7 @@ struct rd {
 	int bad;
 	json_t **json;
 	uint32_t njson;
+	int inline_json; /* a cold record: values in place, no table */
 };
 
 static int take(struct rd *r, void *dst, size_t n)
@@ -699,6 +735,17 @@ static json_t *get_jref(struct rd *r)
 	return json_incref(r->json[i]);
 }
 
+static json_t *get_jv(struct rd *r)
+{
+	if (!r->inline_json)
+		return get_jref(r);
+	if (r->p < r->end && *r->p == NOJSON) {
+		r->p++;
+		return NULL;
+	}
+	return get_json(r, 0);
+}
+
 static int64_t get_enum(struct rd *r, int n)
 {
 	unsigned v = get_u8(r);
@@ -752,9 +799,9 @@ static struct wr_run *get_run(struct rd *r)
 	struct wr_run *x = wr_xcalloc(1, sizeof *x);
 	x->id = need_str(r);
 	x->workflow = need_str(r);
-	x->argv = get_jref(r);
+	x->argv = get_jv(r);
 	x->cwd = need_str(r);
-	x->labels = get_jref(r);
+	x->labels = get_jv(r);
 	get_policy(r, &x->policy);
 	x->created_ts = get_i64(r);
 	x->updated_ts = get_i64(r);
@@ -790,7 +837,7 @@ static struct wr_run *get_run(struct rd *r)
 		a->seq_started = get_i64(r);
 		a->turns = get_i64(r);
 		a->tool_calls = get_i64(r);
-		a->metrics = get_jref(r);
+		a->metrics = get_jv(r);
 	}
 	n = get_count(r, 4);
 	if (n) {
@@ -817,6 +864,7 @@ static struct wr_run *get_run(struct rd *r)
 	x->launch.pid_start = get_i64(r);
 	x->launch.forced = (int)get_enum(r, 2);
 	x->launch.count = get_i64(r);
+	x->ord = get_i64(r);
 	if (!x->argv && !r->bad)
 		r->bad = 1;
 	if (r->bad) {
@@ -949,8 +997,32 @@ static void load_map(struct rd *r, struct wr_map *m, uint32_t min_size, void *(*
 	}
 }
 
+/* What put_cold wrote: the segments attached to a new cold store (dir:
+ * the ledger's directory, with its slash, or ""). */
+static void get_cold(struct rd *r, struct wr_state *st, const char *dir)
+{
+	st->nruns = get_i64(r);
+	uint32_t n = get_count(r, 20);
+	if (!st->cold_ops) { /* a state without a store cannot take files */
+		r->bad |= n > 0;
+		return;
+	}
+	st->cold = st->cold_ops->create();
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		char *name = need_str(r);
+		uint64_t tag = (uint64_t)get_i64(r), k = (uint64_t)get_i64(r);
+		char *path = wr_xasprintf("%s%s", dir, name);
+		if (r->bad || strchr(name, '/') || st->cold_ops->attach(st->cold, path, tag, k) < 0)
+			r->bad = 1;
+		free(path);
+		free(name);
+	}
+	if (st->nruns < 0 || (size_t)st->nruns < st->runs.n)
+		r->bad = 1;
+}
+
 /* Decodes the state part of a body into st (initialised). 0 or -1. */
-static int decode_state(struct rd *r, struct wr_state *st)
+static int decode_state(struct rd *r, struct wr_state *st, const char *dir)
 {
 	if (get_u32(r) != WR_EV__COUNT || get_u32(r) != WR_OUT__COUNT || get_u32(r) != WR_BREAKER_WINDOW ||
 	    get_u32(r) != (uint32_t)sizeof(struct wr_state))
@@ -972,6 +1044,9 @@ static int decode_state(struct rd *r, struct wr_state *st)
 	load_map(r, &st->workflows, 8, get_workflow_v, wr_workflow_free);
 	load_map(r, &st->runs, 100, get_run_v, wr_run_free);
 	load_map(r, &st->outbox, 40, get_outbox_v, wr_outbox_free);
+	for (size_t i = 0; i < st->runs.n; i++)
+		st->hot_ended += wr_status_ended(((struct wr_run *)wr_map_at(&st->runs, i))->status);
+	get_cold(r, st, dir);
 	for (uint32_t i = 0; i < r->njson; i++)
 		json_decref(r->json[i]);
 	free(r->json);
@@ -1018,7 +1093,7 @@ int wr_snapshot_load(const struct wr_snap_of *l)
 	memcpy(&h, buf + 24, 8);
 	if (memcmp(buf, MAGIC, 8) || v != WR_SNAPSHOT_VERSION || probe != PROBE || blen != size - HDR)
 		goto out;
-	struct rd r = {buf + HDR, buf + size, 0, NULL, 0};
+	struct rd r = {buf + HDR, buf + size, 0, NULL, 0, 0};
 	/* The cheap checks against the ledger first: a stale snapshot is the
 	 * common case after compaction or a restore. */
 	int64_t dev = get_i64(&r), ino = get_i64(&r), off = get_i64(&r), line = get_i64(&r), sseq = get_i64(&r),
@@ -1045,12 +1120,20 @@ int wr_snapshot_load(const struct wr_snap_of *l)
 	if (hash64(buf + HDR, blen) != h)
 		goto out;
 	int64_t bad_lines = get_i64(&r);
+	uint32_t xlen;
+	const char *extra = get_strn(&r, &xlen);
 	struct wr_state st;
 	wr_state_init(&st);
-	if (decode_state(&r, &st) < 0) {
-		wr_map_free(&st.workflows, wr_workflow_free);
-		wr_map_free(&st.runs, wr_run_free);
-		wr_map_free(&st.outbox, wr_outbox_free);
+	st.cold_ops = l->st->cold_ops;
+	char *dir = wr_xstrdup(l->path), *slash = strrchr(dir, '/');
+	if (slash)
+		slash[1] = 0;
+	else
+		*dir = 0;
+	int bad = decode_state(&r, &st, dir) < 0;
+	free(dir);
+	if (bad) {
+		wr_state_free(&st);
 		goto out;
 	}
 	wr_state_free(l->st);
@@ -1060,6 +1143,8 @@ int wr_snapshot_load(const struct wr_snap_of *l)
 	l->scan->last_seq = sseq;
 	l->scan->compact_seq = cseq;
 	*l->bad_lines = bad_lines;
+	if (extra && xlen == l->extra_len)
+		memcpy(l->extra, extra, xlen);
 	rc = 1;
 out:
 	free(buf);
@@ -1076,6 +1161,29 @@ int64_t wr_snapshot_threshold(void)
 	if (e && wr_parse_int(e, 0, INT64_MAX, &v) == 0)
 		return v;
 	return WR_SNAPSHOT_BYTES_DEFAULT;
+}
+
+/* ---- cold records (core/cold.h) ---- */
+
+uint64_t wr_snapshot_hash(const void *p, size_t n)
+{
+	return hash64(p, n);
+}
+
+void wr_snapshot_put_run(struct wr_buf *b, const struct wr_run *r)
+{
+	put_run(b, NULL, r);
+}
+
+struct wr_run *wr_snapshot_get_run(const unsigned char *p, size_t n)
+{
+	struct rd r = {p, p + n, 0, NULL, 0, 1};
+	struct wr_run *x = get_run(&r);
+	if (x && (r.bad || r.p != r.end)) {
+		wr_run_free(x);
+		x = NULL;
+	}
+	return x;
 }
 
 /* ---- dumps ---- */
@@ -1264,8 +1372,10 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 	wr_buf_addf(o, "\n");
 	for (size_t i = 0; i < st->workflows.n; i++)
 		dump_workflow(wr_map_at(&st->workflows, i), o);
-	for (size_t i = 0; i < st->runs.n; i++)
-		dump_run(wr_map_at(&st->runs, i), o);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));)
+		dump_run(r, o);
 	for (size_t i = 0; i < st->outbox.n; i++)
 		dump_outbox(wr_map_at(&st->outbox, i), o);
 }

@@ -41,7 +41,7 @@
 #include "state.h"
 #include "util.h"
 
-#define WR_SNAPSHOT_VERSION 7 /* 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
+#define WR_SNAPSHOT_VERSION 8 /* 8: hot runs only, the cold segments named; 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 
 /* What a snapshot is of: a ledger file open on fd (path, identity), how far
@@ -56,6 +56,11 @@ struct wr_snap_of {
 	struct wr_scan *scan;
 	struct wr_state *st;
 	int64_t *bad_lines;
+	/* The caller's own record of what it read (the ledger's events from
+	 * the future), kept as bytes: written, and loaded when its length
+	 * matches. */
+	void *extra;
+	size_t extra_len;
 };
 
 /* Writes PATH.snapshot for the state at scan->off. Refuses (-1) while a
@@ -71,6 +76,13 @@ int wr_snapshot_load(const struct wr_snap_of *l);
  * $WR_SNAPSHOT_BYTES, else WR_SNAPSHOT_BYTES_DEFAULT; -1 when snapshots are
  * off (WR_SNAPSHOT_BYTES=off). */
 int64_t wr_snapshot_threshold(void);
+
+/* The snapshot's 64-bit hash of n bytes (not cryptographic). */
+uint64_t wr_snapshot_hash(const void *p, size_t n);
+/* A run encoded alone, JSON values in place (a cold record, core/cold.h),
+ * and decoded back: NULL when the n bytes are not exactly one run. */
+void wr_snapshot_put_run(struct wr_buf *b, const struct wr_run *r);
+struct wr_run *wr_snapshot_get_run(const unsigned char *p, size_t n);
 
 /* A text dump of every field of the state, one line per workflow, run and
  * outbox entry, for tests and the benchmark driver: two states are the same

@@ -220,6 +220,8 @@ void wr_state_init(struct wr_state *st)
 
 void wr_state_free(struct wr_state *st)
 {
+	if (st->cold)
+		st->cold_ops->free(st->cold);
 	wr_map_free(&st->runs, wr_run_free);
 	wr_map_free(&st->workflows, wr_workflow_free);
 	wr_map_free(&st->outbox, wr_outbox_free);
@@ -228,7 +230,72 @@ void wr_state_free(struct wr_state *st)
 
 struct wr_run *wr_state_run(const struct wr_state *st, const char *id)
 {
-	return id ? wr_map_get(&st->runs, id) : NULL;
+	struct wr_run *r = id ? wr_map_get(&st->runs, id) : NULL;
+	return r || !id || !st->cold ? r : st->cold_ops->get(st->cold, id);
+}
+
+size_t wr_state_nruns(const struct wr_state *st)
+{
+	return st->cold ? (size_t)st->nruns : st->runs.n;
+}
+
+void wr_runs_begin(struct wr_runs_iter *it, const struct wr_state *st)
+{
+	memset(it, 0, sizeof *it);
+	it->st = st;
+}
+
+/* Hot runs and cold ones merge by ord (a run is in one place only). */
+const struct wr_run *wr_runs_next(struct wr_runs_iter *it)
+{
+	const struct wr_state *st = it->st;
+	if (!st)
+		return NULL;
+	if (st->cold && !it->cold_started) {
+		it->cold = st->cold_ops->iter_new(st->cold);
+		it->cold_started = 1;
+	}
+	int64_t cold = it->cold ? st->cold_ops->iter_peek(it->cold) : INT64_MAX;
+	if (it->ihot < st->runs.n) {
+		struct wr_run *h = wr_map_at(&st->runs, it->ihot);
+		if (h->ord < cold) {
+			it->ihot++;
+			return h;
+		}
+	}
+	const struct wr_run *r = it->cold ? st->cold_ops->iter_next(it->cold) : NULL;
+	if (!r)
+		wr_runs_end(it);
+	return r;
+}
+
+void wr_runs_end(struct wr_runs_iter *it)
+{
+	if (it->cold)
+		it->st->cold_ops->iter_free(it->cold);
+	memset(it, 0, sizeof *it);
+}
+
+/* The hot and cold runs whose id starts (suffix: ends) with part: how
+ * many, and the one when there is one. */
+static struct wr_run *match_part(const struct wr_state *st, const char *part, int suffix, size_t *count)
+{
+	size_t n = strlen(part), k;
+	struct wr_run *found = NULL;
+	*count = 0;
+	for (size_t i = 0; i < st->runs.n && n; i++) {
+		struct wr_run *c = wr_map_at(&st->runs, i);
+		size_t len = strlen(c->id);
+		if (len >= n && !strncmp(suffix ? c->id + len - n : c->id, part, n)) {
+			found = c;
+			++*count;
+		}
+	}
+	if (!n || *count > 1 || !st->cold)
+		return *count == 1 ? found : NULL;
+	struct wr_run *cold = st->cold_ops->find(st->cold, part, suffix, &k);
+	*count += k;
+	return *count != 1 ? NULL : found ? found : cold;
 }
 
 struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *name)
@@ -247,33 +314,12 @@ struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, 
 	struct wr_run *r = wr_state_run(st, prefix);
 	if (r)
 		return r;
-	size_t n = strlen(prefix);
-	struct wr_run *found = NULL;
-	for (size_t i = 0; i < st->runs.n && n; i++) {
-		struct wr_run *c = wr_map_at(&st->runs, i);
-		if (!strncmp(c->id, prefix, n)) {
-			if (found) {
-				*ambiguous = 1;
-				return NULL;
-			}
-			found = c;
-		}
-	}
-	if (found)
-		return found;
-	/* Tables show wr_short_id(), the end of the id: accept that too. */
-	for (size_t i = 0; i < st->runs.n && n; i++) {
-		struct wr_run *c = wr_map_at(&st->runs, i);
-		size_t k = strlen(c->id);
-		if (k >= n && !strcmp(c->id + k - n, prefix)) {
-			if (found) {
-				*ambiguous = 1;
-				return NULL;
-			}
-			found = c;
-		}
-	}
-	return found;
+	size_t count;
+	r = match_part(st, prefix, 0, &count);
+	if (!count) /* tables show wr_short_id(), the end of the id: accept that too */
+		r = match_part(st, prefix, 1, &count);
+	*ambiguous = count > 1;
+	return r;
 }
 
 static struct wr_workflow *workflow_get(struct wr_state *st, const char *name)
@@ -741,10 +787,33 @@ stale:
 	return WR_APPLY_STALE;
 }
 
+/* Moves the ended hot runs to the cold store, the others keeping their
+ * order. */
+static void evict_ended(struct wr_state *st)
+{
+	struct wr_map hot = {0};
+	for (size_t i = 0; i < st->runs.n; i++) {
+		struct wr_run *r = wr_map_at(&st->runs, i);
+		if (wr_status_ended(r->status))
+			st->cold_ops->evict(st->cold, r);
+		else
+			wr_map_put(&hot, r->id, r);
+	}
+	wr_map_free(&st->runs, NULL);
+	st->runs = hot;
+	st->hot_ended = 0;
+}
+
+static void note_ended(struct wr_state *st)
+{
+	if (++st->hot_ended > WR_HOT_ENDED && st->cold)
+		evict_ended(st);
+}
+
 /* run.created: a new run, counted in its workflow. */
 static int apply_created(struct wr_state *st, const struct wr_event *ev, const char **why)
 {
-	if (wr_map_get(&st->runs, ev->run)) {
+	if (wr_map_get(&st->runs, ev->run) || (st->cold && st->cold_ops->has(st->cold, ev->run))) {
 		if (why)
 			*why = "run created twice";
 		st->invalid++;
@@ -761,6 +830,7 @@ static int apply_created(struct wr_state *st, const struct wr_event *ev, const c
 	run->created_ts = run->updated_ts = ev->ts;
 	run->seq_created = ev->seq;
 	run->status = WR_ST_RUNNING;
+	run->ord = st->nruns++;
 	wr_map_put(&st->runs, ev->run, run);
 	workflow_get(st, run->workflow)->runs++;
 	return WR_APPLY_OK;
@@ -841,12 +911,14 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 		break;
 	}
 	struct wr_run *run = wr_map_get(&st->runs, ev->run);
+	int cold = !run && ev->run && st->cold && (run = st->cold_ops->get(st->cold, ev->run));
 	if (!run) {
 		st->invalid++;
 		if (why)
 			*why = "event of an unknown run";
 		return WR_APPLY_INVALID;
 	}
+	int ended = wr_status_ended(run->status);
 	r = apply_run_event(st, run, ev, why);
 	if (r == WR_APPLY_STALE)
 		st->stale++;
@@ -854,6 +926,10 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 		st->invalid++;
 	else if (r == WR_APPLY_OK)
 		run->updated_ts = ev->ts;
+	if (cold && r != WR_APPLY_INVALID && r != WR_APPLY_IGNORED)
+		st->cold_ops->update(st->cold, run);
+	else if (!cold && !ended && wr_status_ended(run->status))
+		note_ended(st);
 	return r;
 }
 

@@ -141,6 +141,7 @@ struct wr_run {
 	char *note;                /* last unblock note */
 	int rejected;              /* last attempt.rejected: 1 breaker, 2 concurrency */
 	struct wr_launch launch;
+	int64_t ord;               /* creation order in the state: 0, 1, ... */
 };
 
 /* Free a run, a workflow, an outbox entry and all they hold (a map's
@@ -205,8 +206,46 @@ struct wr_outbox {
 	int64_t delivered_ts;
 };
 
+struct wr_cold;
+struct wr_cold_iter;
+
+/* What the state asks of its cold store (core/cold.h sets it with the
+ * store), so that the reducer does not depend on the store's module. */
+struct wr_cold_ops {
+	struct wr_run *(*get)(struct wr_cold *c, const char *id);
+	int (*has)(struct wr_cold *c, const char *id);
+	struct wr_run *(*find)(struct wr_cold *c, const char *part, int suffix, size_t *count);
+	void (*evict)(struct wr_cold *c, struct wr_run *r);
+	void (*update)(struct wr_cold *c, const struct wr_run *r);
+	struct wr_cold_iter *(*iter_new)(struct wr_cold *c);
+	int64_t (*iter_peek)(struct wr_cold_iter *it);
+	const struct wr_run *(*iter_next)(struct wr_cold_iter *it);
+	void (*iter_free)(struct wr_cold_iter *it);
+	void (*free)(struct wr_cold *c);
+	/* For snapshots: a new empty store like this one, whether every
+	 * run is in a file, the files (name, tag, records), adding one. */
+	struct wr_cold *(*create)(void);
+	int (*persisted)(const struct wr_cold *c);
+	size_t (*nfiles)(const struct wr_cold *c);
+	void (*file)(const struct wr_cold *c, size_t i, const char **path, uint64_t *tag, uint64_t *n);
+	int (*attach)(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n);
+};
+
+/* Runs live in two places. runs holds every run that can still change
+ * (running, failed, retry_wait, blocked) and the runs that ended lately;
+ * with a cold store (core/cold.h, a ledger's state has one) the ended ones
+ * move there, HOT_ENDED at a time, and come back as structs only when
+ * asked for: wr_state_run and wr_state_find_run look in both,
+ * wr_runs_next walks both in creation order. Walking runs directly sees
+ * every run that is not ended, and only some that are. */
+#define WR_HOT_ENDED 64
+
 struct wr_state {
-	struct wr_map runs;        /* id -> struct wr_run */
+	struct wr_map runs;        /* id -> struct wr_run: the hot runs */
+	struct wr_cold *cold;      /* ended runs; NULL: all in runs */
+	const struct wr_cold_ops *cold_ops;
+	int64_t nruns;             /* runs in all (the next ord) */
+	int64_t hot_ended;         /* ended runs still in runs */
 	struct wr_map workflows;   /* name -> struct wr_workflow */
 	struct wr_map outbox;      /* id -> struct wr_outbox */
 	int64_t last_seq;
@@ -236,6 +275,21 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 struct wr_run *wr_state_run(const struct wr_state *st, const char *id);
 struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *name);
 struct wr_outbox *wr_state_outbox(const struct wr_state *st, const char *id);
+/* Every run, hot and cold, in creation order: a cold one is a struct valid
+ * until the next call (take wr_state_run(st, r->id) to keep it). */
+struct wr_runs_iter {
+	const struct wr_state *st;
+	size_t ihot;
+	int cold_started;
+	struct wr_cold_iter *cold;
+};
+void wr_runs_begin(struct wr_runs_iter *it, const struct wr_state *st);
+/* The next run, or NULL at the end (the iterator is then freed). */
+const struct wr_run *wr_runs_next(struct wr_runs_iter *it);
+/* Frees an iterator left before its end (harmless after it). */
+void wr_runs_end(struct wr_runs_iter *it);
+size_t wr_state_nruns(const struct wr_state *st);
+
 /* A run by id, unambiguous prefix or, when no prefix matches, unambiguous
  * suffix (the short id of tables). Returns NULL and sets *ambiguous. */
 struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, int *ambiguous);

@@ -368,8 +368,9 @@ json_t *wr_stats_archive(const struct wr_stats *s, const struct wr_state *st,
 		accs[i].name = w->name;
 		wr_map_put(&byname, w->name, &accs[i]);
 	}
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
 		struct acc *a = wr_map_get(&byname, r->workflow);
 		if (a && archived(r->id, ctx)) {
 			a->name = NULL; /* marks a workflow with runs to archive */
@@ -406,8 +407,9 @@ json_t *wr_stats_workflows(const struct wr_stats *s, const struct wr_state *st, 
 		accs[i].name = wr_map_key_at(&st->workflows, i);
 		wr_map_put(&byname, accs[i].name, &accs[i]);
 	}
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
 		struct acc *a = wr_map_get(&byname, r->workflow);
 		if (a && r->created_ts >= s->since && (!s->labels || wr_label_filter_match(s->labels, r->labels)))
 			add_run(s, a, r);

@@ -141,8 +141,9 @@ void wr_view_runs(const struct wr_view *v, const struct wr_state *st, unsigned m
 	t.maxw[5] = 16;
 	t.maxw[7] = 48;
 	memset(count, 0, sizeof *count);
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
 		if (!workflow_shown(v, r->workflow) || !labels_shown(v, r))
 			continue;
 		count->total++;

@@ -271,7 +271,7 @@ static int cmd_replay(int argc, char **argv)
 		wr_die(74, "%s", wr_errmsg());
 	double t1 = mono();
 	printf("ms=%.3f events=%lld runs=%zu snapshot=%d maxrss_kb=%ld\n", t1 - t0, (long long)l.st.events,
-	       l.st.runs.n, l.snap_loaded, maxrss_kb());
+	       wr_state_nruns(&l.st), l.snap_loaded, maxrss_kb());
 	wr_ledger_close(&l);
 	return 0;
 }

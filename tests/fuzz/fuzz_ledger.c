@@ -24,8 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void views(const struct wr_state *st)
 {
-	for (size_t i = 0; i < st->runs.n; i++)
-		json_decref(wr_run_to_json(wr_map_at(&st->runs, i)));
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));)
+		json_decref(wr_run_to_json(r));
 	for (size_t i = 0; i < st->workflows.n; i++)
 		json_decref(wr_workflow_to_json(wr_map_at(&st->workflows, i)));
 	for (size_t i = 0; i < st->outbox.n; i++)

@@ -176,8 +176,9 @@ UNUSED static char *t_state_print(const struct wr_state *st)
 {
 	json_t *o = json_object();
 	json_t *runs = json_array(), *wfs = json_array(), *ob = json_array();
-	for (size_t i = 0; i < st->runs.n; i++) {
-		const struct wr_run *r = wr_map_at(&st->runs, i);
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, st);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
 		json_t *j = wr_run_to_json(r);
 		json_object_set_new(j, "stale_n", json_integer(r->stale));
 		json_object_set_new(j, "recoveries_n", json_integer(r->recoveries));

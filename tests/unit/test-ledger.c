@@ -291,7 +291,7 @@ static void renamed(void)
 	ok(t_commit1(&a, t_json(CREATE_R("r4"))) == 0, "A commits again: %s", wr_errmsg());
 	is_int(a.st.last_seq, 6, "A's seq continues from the new file (3 + 2 + 1)");
 	ok(wr_state_run(&a.st, "r2") && wr_state_run(&a.st, "r3"), "A's state has the new file's runs");
-	is_int(a.st.runs.n, 4, "and its own, once each");
+	is_int(wr_state_nruns(&a.st), 4, "and its own, once each");
 	is_int(t_size(path) > old_size, 1, "the event went into the new file");
 	struct stat sb;
 	fstat(old, &sb);
@@ -306,7 +306,7 @@ static void renamed(void)
 	}
 	is_int(wr_ledger_refresh(&ro), 1, "a reader's refresh says the file was replaced");
 	is_int(ro.st.events, 6, "and replays it from the start");
-	is_int(ro.st.runs.n, 4, "without counting anything twice");
+	is_int(wr_state_nruns(&ro.st), 4, "without counting anything twice");
 	wr_ledger_close(&ro);
 
 	/* the lock is on PATH.lock: a holder keeps others out across a rename */

@@ -338,12 +338,14 @@ static void big_ledger(void)
 	printf("# read %lld events in %lld ms\n", (long long)l.st.events, (long long)took);
 	is_int(l.st.events, seq, "every event applied");
 	is_int(l.st.last_seq, seq, "last seq");
-	is_int(l.st.runs.n, 3, "the state holds three runs, whatever the file size");
+	is_int(wr_state_nruns(&l.st), 3, "the state holds three runs, whatever the file size");
 	is_int(l.st.workflows.n, 1, "and one workflow");
 	is_int(l.st.outbox.n, 0, "and no outbox entry");
 	int natt = 0;
-	for (size_t i = 0; i < l.st.runs.n; i++)
-		natt += (int)((struct wr_run *)wr_map_at(&l.st.runs, i))->natt;
+	struct wr_runs_iter it;
+	wr_runs_begin(&it, &l.st);
+	for (const struct wr_run *x; (x = wr_runs_next(&it));)
+		natt += (int)x->natt;
 	is_int(natt, 3, "one attempt each: heartbeats add nothing");
 	struct wr_run *r = wr_state_run(&l.st, runs[seq % 3]);
 	ok(r && r->att[0].lease_until == ms, "the last heartbeat's lease is kept");

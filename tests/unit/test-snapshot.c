@@ -395,7 +395,7 @@ static void compaction(void)
 	ok(wr_ledger_open(&l, p, WR_LEDGER_QUIET | WR_LEDGER_LAZY) == 0, "open lazily");
 	is_int(wr_ledger_replay_archives(&l), 1, "one archive segment");
 	wr_ledger_refresh(&l);
-	is_int(l.st.runs.n, 4, "all four runs with --archives");
+	is_int(wr_state_nruns(&l.st), 4, "all four runs with --archives");
 	is_int(l.st.outbox.n, 2, "both entries with --archives");
 	wr_ledger_close(&l);
 	size_t len;
