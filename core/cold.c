@@ -784,6 +784,15 @@ int wr_cold_persist(struct wr_cold *c, const char *ledger)
 	return files;
 }
 
+int wr_cold_files_exist(const struct wr_cold *c)
+{
+	struct stat sb;
+	for (size_t i = 0; c && i < c->nseg; i++)
+		if (c->seg[i].path && stat(c->seg[i].path, &sb) < 0)
+			return 0;
+	return 1;
+}
+
 int wr_cold_attach(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

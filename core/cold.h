@@ -110,6 +110,9 @@ void wr_cold_iter_free(struct wr_cold_iter *it);
 int wr_cold_persist(struct wr_cold *c, const char *ledger);
 /* 1 when nothing is anonymous or pending (the snapshot can name it all). */
 int wr_cold_persisted(const struct wr_cold *c);
+/* 0 when a segment file of c was removed (another writer merged it away
+ * after c was loaded): a snapshot must not name it. */
+int wr_cold_files_exist(const struct wr_cold *c);
 /* Adds the segment file path as the newest; refuses (-1) a file that is
  * not a whole segment of this format with that tag and record count. */
 int wr_cold_attach(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n);

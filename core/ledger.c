@@ -120,6 +120,10 @@ static struct wr_snap_of snap_of(struct wr_ledger *l)
 
 int wr_ledger_snapshot_write(struct wr_ledger *l)
 {
+	/* Another writer merged away a segment this handle still reads (it
+	 * stays mapped): leave the snapshot to a process that loads afresh. */
+	if (!wr_cold_files_exist(l->st.cold))
+		return 0;
 	int files = wr_cold_persist(l->st.cold, l->path);
 	if (files < 0)
 		return -1;
@@ -274,6 +278,10 @@ static int scan_more(struct wr_ledger *l)
 	if (l->scan.off == 0 && l->st.events == 0 && !l->on_events && !(l->flags & WR_LEDGER_NOSNAP)) {
 		struct wr_snap_of so = snap_of(l);
 		l->snap_loaded = wr_snapshot_load(&so) == 1;
+		/* A writer may have replaced it and removed its segments
+		 * between the read and the open of the segments: once more. */
+		if (!l->snap_loaded)
+			l->snap_loaded = wr_snapshot_load(&so) == 1;
 		if (l->snap_loaded && future_loaded(l) < 0) {
 			reset_state(l); /* replayed to say which events are ahead */
 			l->snap_loaded = 0;
@@ -304,6 +312,12 @@ static int scan_more(struct wr_ledger *l)
 static void maybe_snapshot(struct wr_ledger *l)
 {
 	int64_t every = l->store.locked && !getenv("WR_SNAPSHOT_BYTES") ? 0 : wr_snapshot_threshold();
+	if (wr_cold_damaged(l->st.cold) && l->store.fd >= 0 && !(l->flags & WR_LEDGER_NOSNAP)) {
+		char *snap = wr_xasprintf("%s.snapshot", l->path);
+		unlink(snap); /* the next process replays the ledger */
+		free(snap);
+		return;
+	}
 	if (l->store.fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
@@ -597,6 +611,24 @@ int wr_ledger_repair(struct wr_ledger *l)
 	return r < 0 ? -1 : repaired;
 }
 
+/* A cached run failed its hash: the cache goes, the state is replayed
+ * from the ledger. 0 or -1. */
+static int rebuild(struct wr_ledger *l)
+{
+	char *snap = wr_xasprintf("%s.snapshot", l->path);
+	unlink(snap);
+	free(snap);
+	if (!l->snap_warned && !(l->flags & WR_LEDGER_QUIET))
+		wr_warn("%s: the state cache is damaged; rebuilding it from the ledger", l->path);
+	l->snap_warned = 1;
+	reset_state(l);
+	int flags = l->flags;
+	l->flags |= WR_LEDGER_NOSNAP;
+	int r = scan_more(l);
+	l->flags = flags;
+	return r;
+}
+
 /* One try of a decision: 0 done, WR_STORE_CONFLICT when another writer
  * appended first (a stream), -1 on error. */
 static int commit_once(struct wr_ledger *l, wr_decide_fn decide, void *req)
@@ -611,7 +643,13 @@ static int commit_once(struct wr_ledger *l, wr_decide_fn decide, void *req)
 	 * from a host whose clock runs ahead must not freeze backoffs and
 	 * breaker cooldowns here (note_future reports it). */
 	int64_t now = wr_now_ms();
-	if (decide(&l->st, now, req, &out) < 0) {
+	int rc = decide(&l->st, now, req, &out);
+	if (wr_cold_damaged(l->st.cold) && rebuild(l) == 0) {
+		/* The decision read a damaged cached run: decide on the replay. */
+		json_array_clear(out.events);
+		rc = decide(&l->st, now, req, &out);
+	}
+	if (rc < 0) {
 		wr_seterrkind(WR_E_REFUSED);
 		goto done;
 	}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cold.h"
 #include "compact.h"
 #include "err.h"
 #include "state_diff.h"
@@ -138,6 +139,13 @@ static int check_deep(struct check *c)
 	} else {
 		struct wr_buf out = {0};
 		size_t n = wr_state_diff(&s.st, "snapshot", &l->st, "replay", 20, &out);
+		if (wr_cold_damaged(s.st.cold)) {
+			char *cold = wr_xasprintf("%s.cold.*", l->path);
+			problem(c, cold, 0, 0, NULL,
+				"a cached run of the snapshot fails its hash (a damaged segment); delete "
+				"the snapshot to rebuild it", "deep");
+			free(cold);
+		}
 		if (n) {
 			char *snap = wr_xasprintf("%s.snapshot", l->path);
 			char *msg = wr_xasprintf("the state from the snapshot differs from a full replay in %zu place%s "

@@ -63,6 +63,37 @@ test_expect_success 'deleting the snapshot is safe' '
 	test_grep "snapshot=0" warm && same_state cold warm
 '
 
+# Ended runs live in segment files beside the ledger (PATH.cold.HEX) that
+# the snapshot names; a writer keeps both current after each commit.
+test_expect_success 'ended runs in segment files; a commit leaves nothing to replay' '
+	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
+	"$BENCH" commit "$WR_LEDGER" 3 --ended >/dev/null &&
+	ls "$WR_LEDGER".cold.* >segs && test -s segs &&
+	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
+	"$BENCH" dump "$WR_LEDGER" >warm &&
+	test_grep "snapshot=1" warm && same_state cold warm &&
+	wr-ledger verify --deep >out && test_grep " 0 problems" out
+'
+
+test_expect_success 'a damaged, truncated or missing segment: ignored, the same state' '
+	seg=$(head -n 1 segs) && cp "$seg" seg.good && cp "$SNAP" snap.seg &&
+	size=$(stat -c %s "$seg") &&
+	printf "\377" | dd of="$seg" bs=1 seek=$((size - 5)) conv=notrunc 2>/dev/null &&
+	"$BENCH" dump "$WR_LEDGER" >warm && test_grep "snapshot=0" warm && same_state cold warm &&
+	cp seg.good "$seg" && cp snap.seg "$SNAP" && truncate -s $((size - 8)) "$seg" &&
+	"$BENCH" dump "$WR_LEDGER" >warm && test_grep "snapshot=0" warm && same_state cold warm &&
+	rm "$seg" && "$BENCH" dump "$WR_LEDGER" >warm && test_grep "snapshot=0" warm && same_state cold warm &&
+	cp seg.good "$seg" && "$BENCH" dump "$WR_LEDGER" >warm && test_grep "snapshot=1" warm
+'
+
+test_expect_success 'a damaged record: verify --deep says so' '
+	seg=$(head -n 1 segs) &&
+	printf "\377" | dd of="$seg" bs=1 seek=200 conv=notrunc 2>/dev/null &&
+	test_expect_code 1 wr-ledger verify --deep >out &&
+	test_grep "fails its hash" out &&
+	cp seg.good "$seg"
+'
+
 test_expect_success 'verify never trusts a snapshot' '
 	cp snap.good "$SNAP" &&
 	sed -i "7s/^{/[/" "$WR_LEDGER" &&
