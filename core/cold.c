@@ -92,8 +92,8 @@ static int id_cmp(const char *a, uint32_t alen, const char *b)
 /* Decodes the record at off, checking its hash; NULL (c->damaged) when bad. */
 static struct wr_run *rec_decode(struct wr_cold *c, const unsigned char *base, size_t end, size_t off)
 {
-	uint32_t len;
-	int64_t ord;
+	uint32_t len = 0;
+	int64_t ord = 0;
 	uint64_t h;
 	if (!rec_at(base, end, off, &len, &ord)) {
 		c->damaged = 1;
@@ -184,8 +184,8 @@ static uint64_t seg_lower(const struct wr_cold_seg *s, const char *key, int pref
 	size_t klen = strlen(key);
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		uint32_t len, idlen;
-		int64_t ord;
+		uint32_t len = 0, idlen = 0;
+		int64_t ord = 0;
 		size_t off = (size_t)idx_at(s, mid);
 		const char *id = rec_at(s->map, s->recs_end, off, &len, &ord) ? rec_id(s->map, off, len, &idlen) : NULL;
 		int c = -1;
@@ -208,8 +208,8 @@ static size_t seg_find(const struct wr_cold_seg *s, const char *id)
 	if (i >= s->n)
 		return 0;
 	size_t off = (size_t)idx_at(s, i);
-	uint32_t len, idlen;
-	int64_t ord;
+	uint32_t len = 0, idlen = 0;
+	int64_t ord = 0;
 	const char *k = rec_at(s->map, s->recs_end, off, &len, &ord) ? rec_id(s->map, off, len, &idlen) : NULL;
 	return k && !id_cmp(k, idlen, id) ? off : 0;
 }
@@ -395,8 +395,8 @@ static int64_t stream_ord(struct wr_cold_iter *it, size_t k)
 	if (k == c->nseg)
 		return it->ip < it->np ? c->pend[it->porder[it->ip]].ord : INT64_MAX;
 	const struct wr_cold_seg *s = &c->seg[k];
-	uint32_t len;
-	int64_t ord;
+	uint32_t len = 0;
+	int64_t ord = 0;
 	if (it->soff[k] >= s->recs_end)
 		return INT64_MAX;
 	if (!rec_at(s->map, s->recs_end, it->soff[k], &len, &ord)) {
@@ -425,8 +425,8 @@ static void stream_step(struct wr_cold_iter *it, size_t k)
 		return;
 	}
 	struct wr_cold_seg *s = &c->seg[k];
-	uint32_t len;
-	int64_t ord;
+	uint32_t len = 0;
+	int64_t ord = 0;
 	size_t from = it->soff[k];
 	rec_at(s->map, s->recs_end, from, &len, &ord);
 	it->soff[k] = from + rec_size(len);
@@ -457,8 +457,8 @@ const struct wr_run *wr_cold_iter_next(struct wr_cold_iter *it)
 	const unsigned char *base = win == c->nseg ? (const unsigned char *)c->buf.p : c->seg[win].map;
 	size_t end = win == c->nseg ? c->buf.len : c->seg[win].recs_end;
 	size_t off = win == c->nseg ? c->pend[it->porder[it->ip]].off : it->soff[win];
-	uint32_t len, idlen;
-	int64_t ord;
+	uint32_t len = 0, idlen = 0;
+	int64_t ord = 0;
 	const char *id = rec_at(base, end, off, &len, &ord) ? rec_id(base, off, len, &idlen) : NULL;
 	const struct wr_run *r = NULL;
 	if (id && c->live.n) {
@@ -526,8 +526,8 @@ static int merge_to(struct wr_cold *c, size_t from, int pend, int fd, uint64_t t
 				win = k;
 		const unsigned char *base = win == sub.nseg ? (const unsigned char *)c->buf.p : sub.seg[win].map;
 		size_t off = win == sub.nseg ? c->pend[it.porder[it.ip]].off : it.soff[win];
-		uint32_t len;
-		int64_t ord;
+		uint32_t len = 0;
+		int64_t ord = 0;
 		memcpy(&len, base + off, 4);
 		(void)ord;
 		segw_add(&w, base + off, len);
@@ -632,7 +632,7 @@ struct wr_run *wr_cold_get(struct wr_cold *c, const char *id, int64_t *ord)
 {
 	const unsigned char *base;
 	size_t end, off;
-	uint32_t len;
+	uint32_t len = 0;
 	int64_t o = 0;
 	if (!c || !id || !locate(c, id, &base, &end, &off))
 		return NULL;
@@ -685,8 +685,8 @@ struct wr_run *wr_cold_find(struct wr_cold *c, const char *part, int suffix, siz
 			const struct wr_cold_seg *s = &c->seg[i];
 			for (uint64_t j = seg_lower(s, part, 1); j < s->n && seen.n < 2; j++) {
 				size_t off = (size_t)idx_at(s, j);
-				uint32_t len, idlen;
-				int64_t ord;
+				uint32_t len = 0, idlen = 0;
+				int64_t ord = 0;
 				const char *id = rec_at(s->map, s->recs_end, off, &len, &ord) ? rec_id(s->map, off, len, &idlen) : NULL;
 				if (!id || !part_match(id, idlen, part, n, 0))
 					break;
