@@ -806,7 +806,7 @@ static void evict_ended(struct wr_state *st)
 
 static void note_ended(struct wr_state *st)
 {
-	if (++st->hot_ended > WR_HOT_ENDED && st->cold)
+	if (++st->hot_ended > (st->hot_ended_max ? st->hot_ended_max : WR_HOT_ENDED) && st->cold)
 		evict_ended(st);
 }
 

@@ -246,6 +246,7 @@ struct wr_state {
 	const struct wr_cold_ops *cold_ops;
 	int64_t nruns;             /* runs in all (the next ord) */
 	int64_t hot_ended;         /* ended runs still in runs */
+	int64_t hot_ended_max;     /* how many stay there; 0: WR_HOT_ENDED */
 	struct wr_map workflows;   /* name -> struct wr_workflow */
 	struct wr_map outbox;      /* id -> struct wr_outbox */
 	int64_t last_seq;

@@ -7,6 +7,10 @@
  * what they built; then the whole input is scanned from a file descriptor
  * by wr_scan_run (line splitting, seq checks, batch reassembly, torn tail)
  * into a second state, with wr-watch's statistics gathered on the way.
+ * The first state is built twice, the second time with a cold store that
+ * seals every few records (core/cold.h): their dumps must be the same.
+ * Last the input is taken as a cold segment file: refused or read, never
+ * a crash.
  * Built by tests/fuzz/run.sh with clang -fsanitize=fuzzer,address,undefined. */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,8 +19,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cold.h"
 #include "event.h"
 #include "scan.h"
+#include "snapshot.h"
 #include "state.h"
 #include "stats.h"
 
@@ -65,11 +71,9 @@ static void on_error(void *vctx, const struct wr_scan_error *e)
 
 static int memfd = -1;
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Decodes and applies every line of data to st. */
+static void reduce(struct wr_state *st, const uint8_t *data, size_t size)
 {
-	/* 1. Line by line: decode, reduce. */
-	struct wr_state st;
-	wr_state_init(&st);
 	const char *p = (const char *)data, *end = p + size;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -83,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!wr_event_equal(&ev, &ref) || !json_equal(wr_ev_obj(&ev), wr_ev_obj(&ref)))
 				abort();
 			const char *why = NULL;
-			wr_state_apply(&st, &ev, &why);
+			wr_state_apply(st, &ev, &why);
 			wr_event_clear(&ev);
 			wr_event_clear(&ref);
 		} else if (err.msg[0] == 0 || err.column < 0) {
@@ -93,8 +97,68 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		p += len + 1;
 	}
-	views(&st);
+}
+
+static char *dump(const struct wr_state *st)
+{
+	struct wr_buf b = {0};
+	wr_state_dump(st, &b);
+	char *s = wr_xstrdup(wr_buf_str(&b));
+	wr_buf_free(&b);
+	return s;
+}
+
+/* The input as a segment file: attached or refused; read when attached. */
+static void as_segment(const uint8_t *data, size_t size)
+{
+	static char path[64];
+	if (!path[0])
+		snprintf(path, sizeof path, "/tmp/wr-fuzz-seg.%ld", (long)getpid());
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		abort();
+	uint64_t tag = 0, n = 0;
+	if (size >= 64) {
+		memcpy(&n, data + 16, 8);
+		memcpy(&tag, data + 48, 8);
+	}
+	struct wr_state st;
+	wr_state_init(&st);
+	wr_cold_bind(&st, wr_cold_new());
+	if (wr_cold_attach(st.cold, path, tag, n) == 0) {
+		st.nruns = (int64_t)n;
+		views(&st);
+		char *d = dump(&st);
+		free(d);
+		size_t k;
+		wr_cold_find(st.cold, "0", 0, &k);
+		wr_cold_find(st.cold, "0", 1, &k);
+	}
 	wr_state_free(&st);
+	unlink(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* 1. Line by line: decode, reduce; again with ended runs cold. */
+	struct wr_state st, cold;
+	wr_state_init(&st);
+	reduce(&st, data, size);
+	views(&st);
+	wr_state_init(&cold);
+	wr_cold_bind(&cold, wr_cold_new());
+	cold.cold->seal_bytes = 512;
+	cold.hot_ended_max = 1;
+	reduce(&cold, data, size);
+	char *a = dump(&st), *b = dump(&cold);
+	if (strcmp(a, b))
+		abort(); /* the cold store changed the state */
+	free(a);
+	free(b);
+	views(&cold);
+	wr_state_free(&cold);
+	wr_state_free(&st);
+	as_segment(data, size);
 
 	/* 2. The same bytes as a file, through the scanner. */
 	if (memfd < 0 && (memfd = memfd_create("ledger", 0)) < 0)

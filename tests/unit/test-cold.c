@@ -67,6 +67,7 @@ static void equivalence(void)
 	fx_init(&p.a);
 	fx_init(&p.b);
 	wr_cold_bind(&p.b.st, wr_cold_new());
+	p.b.st.hot_ended_max = 4;
 	p.b.st.cold->seal_bytes = 16 * 1024; /* several anonymous segments */
 	for (int i = 0; i < 600; i++)
 		both(&p, one_run, i);

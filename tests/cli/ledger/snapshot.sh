@@ -66,7 +66,7 @@ test_expect_success 'deleting the snapshot is safe' '
 # Ended runs live in segment files beside the ledger (PATH.cold.HEX) that
 # the snapshot names; a writer keeps both current after each commit.
 test_expect_success 'ended runs in segment files; a commit leaves nothing to replay' '
-	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
+	rm -f "$SNAP" "$WR_LEDGER".cold.* &&
 	"$BENCH" commit "$WR_LEDGER" 3 --ended >/dev/null &&
 	ls "$WR_LEDGER".cold.* >segs && test -s segs &&
 	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
