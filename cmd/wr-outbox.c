@@ -341,8 +341,8 @@ static json_t *archived_ids(const char *path)
 	struct wr_ledger a;
 	if (wr_ledger_open(&a, path, WR_LEDGER_LAZY | WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK) < 0 || wr_ledger_replay_archives(&a) < 0)
 		wr_die(WR_EXIT_IO, "unable to read the archives of %s: %s", path, wr_errmsg());
-	for (size_t i = 0; i < a.st.outbox.n; i++)
-		json_object_set_new(ids, wr_map_key_at(&a.st.outbox, i), json_true());
+	for (size_t i = 0; i < wr_state_outboxes(&a.st)->n; i++)
+		json_object_set_new(ids, wr_map_key_at(wr_state_outboxes(&a.st), i), json_true());
 	wr_ledger_close(&a);
 	return ids;
 }

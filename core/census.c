@@ -25,8 +25,8 @@ static void count(const struct wr_state *st, int64_t by_status[WR_ST__COUNT], in
 	wr_runs_begin(&it, st);
 	for (const struct wr_run *r; (r = wr_runs_next(&it));)
 		by_status[r->status]++;
-	for (size_t i = 0; i < st->outbox.n; i++)
-		by_ob[((struct wr_outbox *)wr_map_at(&st->outbox, i))->state]++;
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++)
+		by_ob[((struct wr_outbox *)wr_map_at(wr_state_outboxes(st), i))->state]++;
 }
 
 json_t *wr_census_json(const struct wr_census *c, const struct wr_state *st)
@@ -85,7 +85,7 @@ void wr_census_text(struct wr_buf *b, const struct wr_census *c, const struct wr
 		if (by_status[i])
 			wr_buf_addf(b, " %s %lld", wr_status_name((enum wr_status)i), (long long)by_status[i]);
 	wr_buf_addf(b, "\nworkflows   %zu\n", st->workflows.n);
-	wr_buf_addf(b, "outbox      %zu:", st->outbox.n);
+	wr_buf_addf(b, "outbox      %zu:", wr_state_outboxes(st)->n);
 	for (int i = 0; i < WR_OB__COUNT; i++)
 		if (by_ob[i])
 			wr_buf_addf(b, " %s %lld", wr_outbox_state_name((enum wr_outbox_state)i), (long long)by_ob[i]);

@@ -1,6 +1,7 @@
 /* cold.c - pending records, segments, lookups, iteration and merges. */
 #include "cold.h"
 #include "err.h"
+#include "fsmode.h"
 #include "random.h"
 #include "replace.h"
 #include "snapshot.h"
@@ -234,6 +235,7 @@ void wr_cold_free(struct wr_cold *c)
 	free(c->pend);
 	wr_map_free(&c->pidx, NULL);
 	wr_map_free(&c->live, wr_run_free);
+	free(c->ob_path);
 	free(c);
 }
 
@@ -732,7 +734,7 @@ static int write_file(struct wr_cold *c, const char *ledger, size_t from, int pe
 	char *tmp = wr_temp_path(path);
 	int rc = -1;
 	unlink(tmp);
-	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = wr_fs_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC);
 	struct wr_cold_seg s;
 	if (fd < 0) {
 		wr_seterrsys("unable to create %s", tmp);
@@ -800,7 +802,9 @@ int wr_cold_attach(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n
 		return -1;
 	struct stat sb;
 	struct wr_cold_seg s;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022) ||
+	memset(&s, 0, sizeof s);
+	/* A file someone not trusted with the ledger could write is no cache of it. */
+	if (wr_fs_check_file(fd, path, "cache segment", 1) < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    seg_map(&s, fd) < 0 || s.tag != tag || s.n != n) {
 		if (s.map)
 			munmap(s.map, s.size);
@@ -828,7 +832,8 @@ int wr_cold_gc(const struct wr_cold *c, const char *ledger)
 		if (strncmp(e->d_name, prefix, pl) || strlen(e->d_name) != pl + 16 ||
 		    strspn(e->d_name + pl, "0123456789abcdef") != 16)
 			continue;
-		int mine = 0;
+		const char *ob = c && c->ob_path ? strrchr(c->ob_path, '/') : NULL;
+		int mine = ob && !strcmp(ob + 1, e->d_name);
 		for (size_t i = 0; c && i < c->nseg && !mine; i++) {
 			const char *p = c->seg[i].path;
 			const char *b = p ? strrchr(p, '/') : NULL;
@@ -845,6 +850,129 @@ int wr_cold_gc(const struct wr_cold *c, const char *ledger)
 	free(prefix);
 	free(dir);
 	return removed;
+}
+
+/* ---- the outbox file ---- */
+
+#define OB_MAGIC "WROBOX\r\n"
+#define OB_HDR 48
+
+static int op_outbox_file(const struct wr_cold *c, const char **path, uint64_t *tag, uint64_t *n)
+{
+	*path = c->ob_path;
+	*tag = c->ob_tag;
+	*n = c->ob_n;
+	return c->ob_path != NULL;
+}
+
+/* Reads path whole when its header says it is the outbox file tag with n
+ * entries; NULL otherwise. *size gets its size. */
+static unsigned char *ob_read(const char *path, uint64_t tag, uint64_t n, size_t *size, int whole)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat sb;
+	unsigned char *buf = NULL;
+	if (wr_fs_check_file(fd, path, "cache file", 1) == 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size >= OB_HDR) {
+		*size = whole ? (size_t)sb.st_size : OB_HDR;
+		buf = wr_xmalloc(*size);
+		uint32_t v, probe;
+		if (pread(fd, buf, *size, 0) != (ssize_t)*size || memcmp(buf, OB_MAGIC, 8))
+			goto bad;
+		memcpy(&v, buf + 8, 4);
+		memcpy(&probe, buf + 12, 4);
+		if (v != WR_COLD_VERSION || probe != PROBE || get64(buf + 16) != n ||
+		    get64(buf + 24) != (uint64_t)sb.st_size || get64(buf + 40) != tag)
+			goto bad;
+		if (whole && wr_snapshot_hash(buf + OB_HDR, *size - OB_HDR) != get64(buf + 32))
+			goto bad;
+	}
+	close(fd);
+	return buf;
+bad:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static int op_outbox_ref(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n)
+{
+	size_t size;
+	unsigned char *h = ob_read(path, tag, n, &size, 0);
+	if (!h)
+		return -1;
+	free(h);
+	free(c->ob_path);
+	c->ob_path = wr_xstrdup(path);
+	c->ob_tag = tag;
+	c->ob_n = n;
+	return 0;
+}
+
+static int op_outbox_load(struct wr_state *st)
+{
+	struct wr_cold *c = st->cold;
+	size_t size;
+	unsigned char *b = c->ob_path ? ob_read(c->ob_path, c->ob_tag, c->ob_n, &size, 1) : NULL;
+	st->outbox_lazy = 0;
+	if (!b || wr_snapshot_get_outboxes(b + OB_HDR, size - OB_HDR, &st->outbox) < 0 || st->outbox.n != c->ob_n) {
+		c->damaged = 1;
+		free(b);
+		return -1;
+	}
+	free(b);
+	return 0;
+}
+
+int wr_cold_persist_outbox(struct wr_state *st, const char *ledger)
+{
+	struct wr_cold *c = st->cold;
+	if (!c || st->outbox_lazy || !st->outbox_dirty)
+		return 0;
+	if (st->outbox.n <= WR_COLD_OUTBOX_INLINE) {
+		free(c->ob_path); /* the snapshot holds them */
+		c->ob_path = NULL;
+		return 0;
+	}
+	uint64_t tag = 0;
+	while (!tag)
+		wr_random_bytes(&tag, sizeof tag);
+	struct wr_buf b = {0};
+	char hdr[OB_HDR] = OB_MAGIC;
+	wr_buf_add(&b, hdr, OB_HDR);
+	wr_snapshot_put_outboxes(&b, &st->outbox);
+	uint32_t v = WR_COLD_VERSION, probe = PROBE;
+	uint64_t n = st->outbox.n, size = b.len, h = wr_snapshot_hash(b.p + OB_HDR, b.len - OB_HDR);
+	memcpy(b.p + 8, &v, 4);
+	memcpy(b.p + 12, &probe, 4);
+	memcpy(b.p + 16, &n, 8);
+	memcpy(b.p + 24, &size, 8);
+	memcpy(b.p + 32, &h, 8);
+	memcpy(b.p + 40, &tag, 8);
+	char *path = wr_xasprintf("%s.cold.%016llx", ledger, (unsigned long long)tag);
+	char *tmp = wr_temp_path(path);
+	int rc = -1;
+	unlink(tmp);
+	int fd = wr_fs_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+	if (fd < 0 || wr_write_all(fd, b.p, b.len) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		wr_seterrsys("unable to write %s", tmp);
+		if (fd >= 0)
+			unlink(tmp);
+	} else {
+		free(c->ob_path);
+		c->ob_path = path;
+		path = NULL;
+		c->ob_tag = tag;
+		c->ob_n = n;
+		st->outbox_dirty = 0;
+		rc = 1;
+	}
+	free(path);
+	free(tmp);
+	wr_buf_free(&b);
+	return rc;
 }
 
 /* ---- the state's view (struct wr_cold_ops) ---- */
@@ -882,7 +1010,7 @@ static void op_file(const struct wr_cold *c, size_t i, const char **path, uint64
 static const struct wr_cold_ops ops = {
 	op_get, wr_cold_has, wr_cold_find, wr_cold_evict, wr_cold_update, op_iter_new, wr_cold_iter_peek,
 	wr_cold_iter_next, op_iter_free, wr_cold_free, wr_cold_new, wr_cold_persisted, op_nfiles, op_file,
-	wr_cold_attach,
+	wr_cold_attach, op_outbox_file, op_outbox_ref, op_outbox_load,
 };
 
 void wr_cold_bind(struct wr_state *st, struct wr_cold *c)

@@ -61,6 +61,9 @@ struct wr_cold {
 	int keep;                  /* keep evicted structs (pointers handed out) */
 	int damaged;               /* a record failed its hash or decoding */
 	int64_t seal_bytes;        /* pending bytes that make an anonymous segment */
+	/* The outbox entries' file (LEDGER.cold.HEX too), NULL: none. */
+	char *ob_path;
+	uint64_t ob_tag, ob_n;
 };
 
 struct wr_cold *wr_cold_new(void);
@@ -116,7 +119,13 @@ int wr_cold_files_exist(const struct wr_cold *c);
 /* Adds the segment file path as the newest; refuses (-1) a file that is
  * not a whole segment of this format with that tag and record count. */
 int wr_cold_attach(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n);
-/* Removes the LEDGER.cold.* files that no segment of c is. Returns how
+/* Writes st's outbox entries to a file of their own when they changed and
+ * are more than WR_COLD_OUTBOX_INLINE (else the snapshot holds them).
+ * Returns 1 when it wrote one, 0 when not, -1 with wr_errmsg(). */
+#define WR_COLD_OUTBOX_INLINE 256
+int wr_cold_persist_outbox(struct wr_state *st, const char *ledger);
+/* Removes the LEDGER.cold.* files that no segment of c is (nor its
+ * outbox file). Returns how
  * many. */
 int wr_cold_gc(const struct wr_cold *c, const char *ledger);
 

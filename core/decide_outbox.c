@@ -23,8 +23,8 @@ struct wr_outbox *wr_outbox_find(const struct wr_state *st, const char *key, int
 		return o;
 	size_t n = strlen(key);
 	struct wr_outbox *found = NULL;
-	for (size_t i = 0; i < st->outbox.n; i++) {
-		struct wr_outbox *c = wr_map_at(&st->outbox, i);
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++) {
+		struct wr_outbox *c = wr_map_at(wr_state_outboxes(st), i);
 		size_t m = strlen(c->id);
 		if (m < n)
 			continue;
@@ -86,8 +86,8 @@ int wr_decide_outbox_claim(const struct wr_state *st, int64_t now, void *reqp, s
 	char ts[WR_TS_LEN];
 	req->id = NULL;
 	req->dead = 0;
-	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *o = wr_map_at(&st->outbox, i);
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++) {
+		const struct wr_outbox *o = wr_map_at(wr_state_outboxes(st), i);
 		if (!wr_outbox_due(o, now))
 			continue;
 		if (o->state == WR_OB_CLAIMED && o->attempts >= req->max_attempts) {

@@ -124,9 +124,10 @@ int wr_ledger_snapshot_write(struct wr_ledger *l)
 	 * stays mapped): leave the snapshot to a process that loads afresh. */
 	if (!wr_cold_files_exist(l->st.cold))
 		return 0;
-	int files = wr_cold_persist(l->st.cold, l->path);
-	if (files < 0)
+	int files = wr_cold_persist(l->st.cold, l->path), ob = wr_cold_persist_outbox(&l->st, l->path);
+	if (files < 0 || ob < 0)
 		return -1;
+	files += ob;
 	struct wr_snap_of so = snap_of(l);
 	int r = wr_snapshot_write(&so);
 	if (r == 0 && files && l->store.locked)

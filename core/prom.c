@@ -125,8 +125,8 @@ static struct wf *gather(const struct wr_state *st, const char *workflow, size_t
 	/* After the workflows, once sorted: the entries of no workflow
 	 * (wr-outbox add without --workflow), counted unless one is asked for. */
 	struct wf *nobody = &fs[st->workflows.n];
-	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *o = wr_map_at(&st->outbox, i);
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++) {
+		const struct wr_outbox *o = wr_map_at(wr_state_outboxes(st), i);
 		struct wf *f = o->workflow && *o->workflow ? wr_map_get(&byname, o->workflow) : NULL;
 		if (f)
 			f->outbox[o->state]++;

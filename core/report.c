@@ -131,8 +131,8 @@ static size_t dead_entries(struct rep *p)
 	static const char *const cols[] = {"Entry", "Kind", "Workflow", "Created", "#Tries", "Last error", "Message",
 					   NULL};
 	size_t n = 0;
-	for (size_t i = 0; i < p->st->outbox.n; i++) {
-		const struct wr_outbox *o = wr_map_at(&p->st->outbox, i);
+	for (size_t i = 0; i < wr_state_outboxes(p->st)->n; i++) {
+		const struct wr_outbox *o = wr_map_at(wr_state_outboxes(p->st), i);
 		if (o->state != WR_OB_DEAD)
 			continue;
 		if (!n++) {

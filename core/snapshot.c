@@ -371,7 +371,7 @@ static void put_outbox(struct wr_buf *b, struct jtab *t, const struct wr_outbox 
 	put_str(b, o->reason);
 	put_str(b, o->run);
 	put_str(b, o->workflow);
-	put_u32(b, jref(t, o->details));
+	put_jv(b, t, o->details);
 	put_i64(b, o->created_ts);
 	put_i64(b, o->seq);
 	put_u8(b, o->state);
@@ -420,6 +420,27 @@ static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
 	put_i64(b, w->overdue_period);
 	put_i64(b, w->overdue);
 	put_object(b, w->archived);
+}
+
+/* The outbox entries: in a file of their own when the cold store has one
+ * that holds them as they are (not loaded yet, or unchanged since), else
+ * in place. */
+static void put_outbox_part(struct wr_buf *b, struct jtab *t, const struct wr_state *st)
+{
+	const char *p = NULL;
+	uint64_t tag = 0, n = 0;
+	if (st->cold && !st->outbox_dirty && st->cold_ops->outbox_file(st->cold, &p, &tag, &n)) {
+		const char *slash = strrchr(p, '/');
+		put_u8(b, 1);
+		put_str(b, slash ? slash + 1 : p);
+		put_i64(b, (int64_t)tag);
+		put_i64(b, (int64_t)n);
+		return;
+	}
+	put_u8(b, 0);
+	put_u32(b, (uint32_t)st->outbox.n);
+	for (size_t i = 0; i < st->outbox.n; i++)
+		put_outbox(b, t, wr_map_at(&st->outbox, i));
 }
 
 /* The runs in all and the cold segment files (named without their
@@ -489,9 +510,7 @@ static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr
 	put_u32(&rest, (uint32_t)st->runs.n);
 	for (size_t i = 0; i < st->runs.n; i++)
 		put_run(&rest, &t, wr_map_at(&st->runs, i));
-	put_u32(&rest, (uint32_t)st->outbox.n);
-	for (size_t i = 0; i < st->outbox.n; i++)
-		put_outbox(&rest, &t, wr_map_at(&st->outbox, i));
+	put_outbox_part(&rest, &t, st);
 	put_cold(&rest, st);
 	put_u32(b, t.n);
 	put(b, t.out.p, t.out.len);
@@ -883,7 +902,7 @@ static struct wr_outbox *get_outbox(struct rd *r)
 	o->reason = get_str(r);
 	o->run = get_str(r);
 	o->workflow = get_str(r);
-	o->details = get_jref(r);
+	o->details = get_jv(r);
 	o->created_ts = get_i64(r);
 	o->seq = get_i64(r);
 	o->state = (enum wr_outbox_state)get_enum(r, 5);
@@ -1043,10 +1062,28 @@ static int decode_state(struct rd *r, struct wr_state *st, const char *dir)
 		r->json[i] = get_json(r, 0);
 	load_map(r, &st->workflows, 8, get_workflow_v, wr_workflow_free);
 	load_map(r, &st->runs, 100, get_run_v, wr_run_free);
-	load_map(r, &st->outbox, 40, get_outbox_v, wr_outbox_free);
+	int ob_file = (int)get_enum(r, 2);
+	char *ob_name = NULL;
+	uint64_t ob_tag = 0, ob_n = 0;
+	if (ob_file) {
+		ob_name = need_str(r);
+		ob_tag = (uint64_t)get_i64(r);
+		ob_n = (uint64_t)get_i64(r);
+	} else {
+		load_map(r, &st->outbox, 40, get_outbox_v, wr_outbox_free);
+		st->outbox_dirty = 1; /* in no file yet */
+	}
 	for (size_t i = 0; i < st->runs.n; i++)
 		st->hot_ended += wr_status_ended(((struct wr_run *)wr_map_at(&st->runs, i))->status);
 	get_cold(r, st, dir);
+	if (ob_file && !r->bad) {
+		char *path = wr_xasprintf("%s%s", dir, ob_name);
+		if (strchr(ob_name, '/') || !st->cold || st->cold_ops->outbox_ref(st->cold, path, ob_tag, ob_n) < 0)
+			r->bad = 1;
+		st->outbox_lazy = !r->bad;
+		free(path);
+	}
+	free(ob_name);
 	for (uint32_t i = 0; i < r->njson; i++)
 		json_decref(r->json[i]);
 	free(r->json);
@@ -1184,6 +1221,20 @@ struct wr_run *wr_snapshot_get_run(const unsigned char *p, size_t n)
 		x = NULL;
 	}
 	return x;
+}
+
+void wr_snapshot_put_outboxes(struct wr_buf *b, const struct wr_map *m)
+{
+	put_u32(b, (uint32_t)m->n);
+	for (size_t i = 0; i < m->n; i++)
+		put_outbox(b, NULL, wr_map_at(m, i));
+}
+
+int wr_snapshot_get_outboxes(const unsigned char *p, size_t n, struct wr_map *m)
+{
+	struct rd r = {p, p + n, 0, NULL, 0, 1};
+	load_map(&r, m, 40, get_outbox_v, wr_outbox_free);
+	return r.bad || r.p != r.end ? -1 : 0;
 }
 
 /* ---- dumps ---- */
@@ -1376,6 +1427,7 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 	wr_runs_begin(&it, st);
 	for (const struct wr_run *r; (r = wr_runs_next(&it));)
 		dump_run(r, o);
-	for (size_t i = 0; i < st->outbox.n; i++)
-		dump_outbox(wr_map_at(&st->outbox, i), o);
+	const struct wr_map *ob = wr_state_outboxes(st);
+	for (size_t i = 0; i < ob->n; i++)
+		dump_outbox(wr_map_at(ob, i), o);
 }

@@ -84,6 +84,12 @@ uint64_t wr_snapshot_hash(const void *p, size_t n);
 void wr_snapshot_put_run(struct wr_buf *b, const struct wr_run *r);
 struct wr_run *wr_snapshot_get_run(const unsigned char *p, size_t n);
 
+/* Outbox entries alone, JSON values in place (the cold store's outbox
+ * file), and decoded back into m: 0, or -1 when the n bytes are not
+ * exactly that. */
+void wr_snapshot_put_outboxes(struct wr_buf *b, const struct wr_map *m);
+int wr_snapshot_get_outboxes(const unsigned char *p, size_t n, struct wr_map *m);
+
 /* A text dump of every field of the state, one line per workflow, run and
  * outbox entry, for tests and the benchmark driver: two states are the same
  * when their dumps are. */

@@ -303,9 +303,16 @@ struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *nam
 	return name ? wr_map_get(&st->workflows, name) : NULL;
 }
 
+const struct wr_map *wr_state_outboxes(const struct wr_state *st)
+{
+	if (st->outbox_lazy)
+		st->cold_ops->outbox_load((struct wr_state *)st); /* a cache filled: the state is the same */
+	return &st->outbox;
+}
+
 struct wr_outbox *wr_state_outbox(const struct wr_state *st, const char *id)
 {
-	return id ? wr_map_get(&st->outbox, id) : NULL;
+	return id ? wr_map_get(wr_state_outboxes(st), id) : NULL;
 }
 
 struct wr_run *wr_state_find_run(const struct wr_state *st, const char *prefix, int *ambiguous)
@@ -701,7 +708,8 @@ static int apply_run_event(struct wr_state *st, struct wr_run *r, const struct w
 static int apply_outbox_event(struct wr_state *st, const struct wr_event *ev, const char **why)
 {
 	const char *id = wr_ev_str(ev, "id");
-	struct wr_outbox *o = wr_map_get(&st->outbox, id);
+	struct wr_outbox *o = wr_state_outbox(st, id);
+	st->outbox_dirty = 1;
 	if (ev->type == WR_EV_OUTBOX_ENQUEUED) {
 		if (o) {
 			if (why)

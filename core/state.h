@@ -208,6 +208,7 @@ struct wr_outbox {
 
 struct wr_cold;
 struct wr_cold_iter;
+struct wr_state;
 
 /* What the state asks of its cold store (core/cold.h sets it with the
  * store), so that the reducer does not depend on the store's module. */
@@ -229,6 +230,11 @@ struct wr_cold_ops {
 	size_t (*nfiles)(const struct wr_cold *c);
 	void (*file)(const struct wr_cold *c, size_t i, const char **path, uint64_t *tag, uint64_t *n);
 	int (*attach)(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n);
+	/* The outbox file: which it is (0: none), naming one (checked),
+	 * loading it into st->outbox (-1: damaged). */
+	int (*outbox_file)(const struct wr_cold *c, const char **path, uint64_t *tag, uint64_t *n);
+	int (*outbox_ref)(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n);
+	int (*outbox_load)(struct wr_state *st);
 };
 
 /* Runs live in two places. runs holds every run that can still change
@@ -247,6 +253,10 @@ struct wr_state {
 	int64_t nruns;             /* runs in all (the next ord) */
 	int64_t hot_ended;         /* ended runs still in runs */
 	int64_t hot_ended_max;     /* how many stay there; 0: WR_HOT_ENDED */
+	/* The outbox entries may wait in the cold store's file until first
+	 * asked for (wr_state_outboxes loads them). */
+	int outbox_lazy;           /* not loaded yet */
+	int outbox_dirty;          /* changed since loaded or written */
 	struct wr_map workflows;   /* name -> struct wr_workflow */
 	struct wr_map outbox;      /* id -> struct wr_outbox */
 	int64_t last_seq;
@@ -276,6 +286,9 @@ int wr_state_apply(struct wr_state *st, const struct wr_event *ev, const char **
 struct wr_run *wr_state_run(const struct wr_state *st, const char *id);
 struct wr_workflow *wr_state_workflow(const struct wr_state *st, const char *name);
 struct wr_outbox *wr_state_outbox(const struct wr_state *st, const char *id);
+/* Every outbox entry (id -> struct wr_outbox), loaded when they wait in a
+ * file: walk this, never st->outbox. */
+const struct wr_map *wr_state_outboxes(const struct wr_state *st);
 /* Every run, hot and cold, in creation order: a cold one is a struct valid
  * until the next call (take wr_state_run(st, r->id) to keep it). */
 struct wr_runs_iter {

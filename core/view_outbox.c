@@ -50,8 +50,8 @@ size_t wr_view_outbox(const struct wr_view *v, const struct wr_state *st, unsign
 	t.right[3] = 1;
 	t.maxw[6] = 24;
 	size_t n = 0;
-	for (size_t i = 0; i < st->outbox.n; i++) {
-		const struct wr_outbox *o = wr_map_at(&st->outbox, i);
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++) {
+		const struct wr_outbox *o = wr_map_at(wr_state_outboxes(st), i);
 		if (!(mask & 1u << o->state))
 			continue;
 		n++;

@@ -36,8 +36,8 @@ static void views(const struct wr_state *st)
 		json_decref(wr_run_to_json(r));
 	for (size_t i = 0; i < st->workflows.n; i++)
 		json_decref(wr_workflow_to_json(wr_map_at(&st->workflows, i)));
-	for (size_t i = 0; i < st->outbox.n; i++)
-		json_decref(wr_outbox_to_json(wr_map_at(&st->outbox, i)));
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++)
+		json_decref(wr_outbox_to_json(wr_map_at(wr_state_outboxes(st), i)));
 }
 
 struct scan_ctx {

@@ -191,8 +191,8 @@ UNUSED static char *t_state_print(const struct wr_state *st)
 		json_object_set_new(j, "reopens", json_integer(w->reopens));
 		json_array_append_new(wfs, j);
 	}
-	for (size_t i = 0; i < st->outbox.n; i++)
-		json_array_append_new(ob, wr_outbox_to_json(wr_map_at(&st->outbox, i)));
+	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++)
+		json_array_append_new(ob, wr_outbox_to_json(wr_map_at(wr_state_outboxes(st), i)));
 	json_object_set_new(o, "runs", runs);
 	json_object_set_new(o, "workflows", wfs);
 	json_object_set_new(o, "outbox", ob);

@@ -168,7 +168,7 @@ static void concurrent(void)
 	ok(!l.scan.torn, "no torn tail");
 	is_int(l.st.events, want, "every event applied");
 	is_int(l.st.last_seq, want, "last seq");
-	is_int((int64_t)l.st.outbox.n, want, "every outbox entry distinct");
+	is_int((int64_t)wr_state_outboxes(&l.st)->n, want, "every outbox entry distinct");
 	wr_ledger_close(&l);
 }
 

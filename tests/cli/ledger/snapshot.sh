@@ -95,6 +95,20 @@ test_expect_success 'a damaged record: verify --deep says so' '
 	cp seg.good "$seg"
 '
 
+# Past 256 entries the outbox waits in a file of its own, read only when a
+# tool asks for an entry (wr-run never does).
+test_expect_success 'many outbox entries: in a file read when asked for, the same state' '
+	"$BENCH" gen big.jsonl 80000 2600 5 &&
+	"$BENCH" commit big.jsonl 1 --ended >/dev/null &&
+	grep -l "^WROBOX" big.jsonl.cold.* >obfile && test "$(wc -l <obfile)" = 1 &&
+	"$BENCH" dump big.jsonl --no-snapshot >cold &&
+	WR_SNAPSHOT_BYTES=off "$BENCH" dump big.jsonl >warm &&
+	test_grep "snapshot=1" warm && same_state cold warm &&
+	wr-outbox --ledger big.jsonl list --all >warm.list &&
+	rm big.jsonl.snapshot && wr-outbox --ledger big.jsonl list --all >cold.list &&
+	test_cmp cold.list warm.list
+'
+
 test_expect_success 'verify never trusts a snapshot' '
 	cp snap.good "$SNAP" &&
 	sed -i "7s/^{/[/" "$WR_LEDGER" &&
