@@ -1431,3 +1431,12 @@ void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 	for (size_t i = 0; i < ob->n; i++)
 		dump_outbox(wr_map_at(ob, i), o);
 }
+
+char *wr_state_dump_text(const struct wr_state *st)
+{
+	struct wr_buf b = {0};
+	wr_state_dump(st, &b);
+	char *s = wr_xstrdup(wr_buf_str(&b));
+	wr_buf_free(&b);
+	return s;
+}

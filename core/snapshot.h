@@ -94,5 +94,7 @@ int wr_snapshot_get_outboxes(const unsigned char *p, size_t n, struct wr_map *m)
  * outbox entry, for tests and the benchmark driver: two states are the same
  * when their dumps are. */
 void wr_state_dump(const struct wr_state *st, struct wr_buf *out);
+/* The same as a string, newly allocated. */
+char *wr_state_dump_text(const struct wr_state *st);
 
 #endif

@@ -99,15 +99,6 @@ static void reduce(struct wr_state *st, const uint8_t *data, size_t size)
 	}
 }
 
-static char *dump(const struct wr_state *st)
-{
-	struct wr_buf b = {0};
-	wr_state_dump(st, &b);
-	char *s = wr_xstrdup(wr_buf_str(&b));
-	wr_buf_free(&b);
-	return s;
-}
-
 /* The input as a segment file: attached or refused; read when attached. */
 static void as_segment(const uint8_t *data, size_t size)
 {
@@ -128,7 +119,7 @@ static void as_segment(const uint8_t *data, size_t size)
 	if (wr_cold_attach(st.cold, path, tag, n) == 0) {
 		st.nruns = (int64_t)n;
 		views(&st);
-		char *d = dump(&st);
+		char *d = wr_state_dump_text(&st);
 		free(d);
 		size_t k;
 		wr_cold_find(st.cold, "0", 0, &k);
@@ -150,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cold.cold->seal_bytes = 512;
 	cold.hot_ended_max = 1;
 	reduce(&cold, data, size);
-	char *a = dump(&st), *b = dump(&cold);
+	char *a = wr_state_dump_text(&st), *b = wr_state_dump_text(&cold);
 	if (strcmp(a, b))
 		abort(); /* the cold store changed the state */
 	free(a);

@@ -44,18 +44,9 @@ static void one_run(struct t_fx *f, int i)
 		fx_heartbeat(f, ts + 2 * SEC, id, 1, ts + MIN);
 }
 
-static char *dump(const struct wr_state *st)
-{
-	struct wr_buf b = {0};
-	wr_state_dump(st, &b);
-	char *s = wr_xstrdup(wr_buf_str(&b));
-	wr_buf_free(&b);
-	return s;
-}
-
 static void same(const struct wr_state *a, const struct wr_state *b, const char *what)
 {
-	char *x = dump(a), *y = dump(b);
+	char *x = wr_state_dump_text(a), *y = wr_state_dump_text(b);
 	is_str(y, x, "%s", what);
 	free(x);
 	free(y);
