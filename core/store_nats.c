@@ -17,6 +17,7 @@
 #include "timefmt.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +31,99 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* libnats (with OpenSSL and protobuf-c) is loaded when a ledger is on NATS,
+ * not at every start of every tool: each function the backend calls goes
+ * through a pointer that nats_load() fills with dlsym. */
+#define NATS_FUNCS(X) X(jsCtx_Destroy) X(jsMsgMetaData_Destroy) X(jsOptions_Init) \
+	X(jsPubAck_Destroy) X(jsPubOptions_Init) X(jsStreamConfig_Init) X(jsStreamInfo_Destroy) \
+	X(jsSubOptions_Init) X(js_AddStream) X(js_GetMsg) X(js_GetStreamInfo) X(js_PublishMsg) \
+	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
+	X(natsConnection_JetStream) X(natsConnection_Subscribe) X(natsMsgHeader_Get) X(natsMsgHeader_Set) \
+	X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) X(natsMsg_GetDataLength) \
+	X(natsMsg_GetMetaData) X(natsOptions_Create) X(natsOptions_Destroy) \
+	X(natsOptions_LoadCATrustedCertificates) X(natsOptions_LoadCertificatesChain) \
+	X(natsOptions_SetMaxReconnect) X(natsOptions_SetNKeyFromSeed) X(natsOptions_SetName) \
+	X(natsOptions_SetReconnectWait) X(natsOptions_SetSecure) X(natsOptions_SetServers) \
+	X(natsOptions_SetTimeout) X(natsOptions_SetToken) X(natsOptions_SetUserCredentialsFromFiles) \
+	X(natsOptions_SetUserInfo) X(natsStatus_GetText) X(natsSubscription_Destroy) \
+	X(natsSubscription_NextMsg) X(natsSubscription_Unsubscribe)
+
+#define NATS_PTR(f) static __typeof__(f) *p_##f;
+NATS_FUNCS(NATS_PTR)
+#undef NATS_PTR
+
+static int nats_load(const char *where)
+{
+	static int loaded;
+	if (loaded)
+		return 0;
+	void *h = dlopen(WR_LIBNATS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		wr_seterr("ledger %s is on NATS, but the NATS C client cannot be loaded: %s"
+			  " (Debian: apt-get install libnats3.4)", where, dlerror());
+		wr_seterrkind(WR_E_REFUSED);
+		return -1;
+	}
+	union {
+		void *v;
+		void (*fn)(void);
+	} u;
+#define NATS_SYM(f)                                                                                    \
+	if (!(u.v = dlsym(h, #f))) {                                                                   \
+		wr_seterr("ledger %s: the NATS C client %s has no %s", where, WR_LIBNATS_SONAME, #f); \
+		wr_seterrkind(WR_E_REFUSED);                                                           \
+		return -1;                                                                             \
+	}                                                                                              \
+	p_##f = (__typeof__(p_##f))u.fn;
+	NATS_FUNCS(NATS_SYM)
+#undef NATS_SYM
+	loaded = 1;
+	return 0;
+}
+
+#define jsCtx_Destroy p_jsCtx_Destroy
+#define jsMsgMetaData_Destroy p_jsMsgMetaData_Destroy
+#define jsOptions_Init p_jsOptions_Init
+#define jsPubAck_Destroy p_jsPubAck_Destroy
+#define jsPubOptions_Init p_jsPubOptions_Init
+#define jsStreamConfig_Init p_jsStreamConfig_Init
+#define jsStreamInfo_Destroy p_jsStreamInfo_Destroy
+#define jsSubOptions_Init p_jsSubOptions_Init
+#define js_AddStream p_js_AddStream
+#define js_GetMsg p_js_GetMsg
+#define js_GetStreamInfo p_js_GetStreamInfo
+#define js_PublishMsg p_js_PublishMsg
+#define js_SubscribeSync p_js_SubscribeSync
+#define natsConnection_Connect p_natsConnection_Connect
+#define natsConnection_Destroy p_natsConnection_Destroy
+#define natsConnection_JetStream p_natsConnection_JetStream
+#define natsConnection_Subscribe p_natsConnection_Subscribe
+#define natsMsgHeader_Get p_natsMsgHeader_Get
+#define natsMsgHeader_Set p_natsMsgHeader_Set
+#define natsMsg_Create p_natsMsg_Create
+#define natsMsg_Destroy p_natsMsg_Destroy
+#define natsMsg_GetData p_natsMsg_GetData
+#define natsMsg_GetDataLength p_natsMsg_GetDataLength
+#define natsMsg_GetMetaData p_natsMsg_GetMetaData
+#define natsOptions_Create p_natsOptions_Create
+#define natsOptions_Destroy p_natsOptions_Destroy
+#define natsOptions_LoadCATrustedCertificates p_natsOptions_LoadCATrustedCertificates
+#define natsOptions_LoadCertificatesChain p_natsOptions_LoadCertificatesChain
+#define natsOptions_SetMaxReconnect p_natsOptions_SetMaxReconnect
+#define natsOptions_SetNKeyFromSeed p_natsOptions_SetNKeyFromSeed
+#define natsOptions_SetName p_natsOptions_SetName
+#define natsOptions_SetReconnectWait p_natsOptions_SetReconnectWait
+#define natsOptions_SetSecure p_natsOptions_SetSecure
+#define natsOptions_SetServers p_natsOptions_SetServers
+#define natsOptions_SetTimeout p_natsOptions_SetTimeout
+#define natsOptions_SetToken p_natsOptions_SetToken
+#define natsOptions_SetUserCredentialsFromFiles p_natsOptions_SetUserCredentialsFromFiles
+#define natsOptions_SetUserInfo p_natsOptions_SetUserInfo
+#define natsStatus_GetText p_natsStatus_GetText
+#define natsSubscription_Destroy p_natsSubscription_Destroy
+#define natsSubscription_NextMsg p_natsSubscription_NextMsg
+#define natsSubscription_Unsubscribe p_natsSubscription_Unsubscribe
 
 #define WRONG_LAST_SEQ 10071
 #define STREAM_NOT_FOUND 10059
@@ -256,6 +350,8 @@ static int nats_connect(struct wr_store *s)
 {
 	struct wr_nats *t = s->nats = wr_xcalloc(1, sizeof *t);
 	t->pipe[0] = t->pipe[1] = -1;
+	if (nats_load(s->path) < 0)
+		return -1;
 	t->timeout_ms = DEFAULT_TIMEOUT_MS;
 	const char *to = getenv("WR_NATS_TIMEOUT");
 	int64_t ms;

@@ -44,7 +44,7 @@ done
 "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -DWR_VERSION='"fuzz"' -I"$src/core" \
 	"$here/fuzz_ledger.c" $sources $objects \
-	$(pkg-config --cflags --libs jansson libutf8proc simdjson libnats) -lstdc++ -lm -o "$out/fuzz_ledger"
+	$(pkg-config --cflags --libs jansson libutf8proc simdjson) $(pkg-config --cflags libnats) -DWR_LIBNATS_SONAME=\"libnats.so.$(pkg-config --modversion libnats | cut -d. -f1,2)\" -lstdc++ -lm -o "$out/fuzz_ledger"
 
 echo "run.sh: fuzzing for ${secs}s; output in $out" >&2
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \

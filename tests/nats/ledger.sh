@@ -105,4 +105,12 @@ test_expect_success 'the example configuration in share/nats is one nats-server 
 	test_grep "is valid" out
 '
 
+test_expect_success 'the NATS client is loaded for a ledger on NATS only' '
+	wr-run --ledger "$PWD/file.jsonl" -- sh -c "cat /proc/\$PPID/maps" >maps &&
+	test_grep libjansson maps &&
+	! grep libnats maps &&
+	wr-run --ledger "$NATS_LEDGER" -- sh -c "cat /proc/\$PPID/maps" >maps &&
+	test_grep libnats maps
+'
+
 nats_done
