@@ -270,6 +270,16 @@ static void scan_progress(void *ctx, off_t done, off_t total)
 	l->on_progress(l->on_progress_ctx, done, total);
 }
 
+/* The size of PATH.snapshot, 0 when there is none. */
+static off_t snapshot_size(const struct wr_ledger *l)
+{
+	char *snap = wr_xasprintf("%s.snapshot", l->path);
+	struct stat sb;
+	off_t n = stat(snap, &sb) == 0 ? sb.st_size : 0;
+	free(snap);
+	return n;
+}
+
 static int scan_more(struct wr_ledger *l)
 {
 	if (l->store.fd < 0)
@@ -292,9 +302,11 @@ static int scan_more(struct wr_ledger *l)
 		if (l->snap_loaded && l->bad_lines && l->on_error == print_error)
 			wr_warn("%s: %lld bad line%s before line %lld (not applied); 'wr-ledger verify' lists them", l->path,
 				(long long)l->bad_lines, l->bad_lines == 1 ? "" : "s", (long long)l->scan.line);
+		if (l->snap_loaded && l->scan.off) {
+			l->snap_off = l->scan.off;
+			l->snap_size = snapshot_size(l);
+		}
 	}
-	if (l->snap_loaded && l->scan.off)
-		l->snap_off = l->scan.off;
 	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
 	l->future.clock = wr_now_ms();
 	int r = wr_scan_run(&l->scan, &cb);
@@ -305,14 +317,20 @@ static int scan_more(struct wr_ledger *l)
 	return r;
 }
 
-/* Writes a snapshot when enough was replayed since the last one: after
- * every commit for the holder of the lock (the next process then replays
- * nothing), unless WR_SNAPSHOT_BYTES says otherwise. Cold runs go to
- * segment files first. A cache: a failure is a warning for writers,
- * silent for readers. */
+/* Writes a snapshot when enough was replayed since the last one. A writer
+ * holding the lock keeps it nearly current: it writes one once the lines
+ * appended since the last are as long as that snapshot (WR_SNAPSHOT_MIN at
+ * least). So a reader decodes no more JSON than a snapshot's worth, and
+ * the cost of writing a large state (many runs that can still change) is
+ * paid once per its own size in appended lines, not at every commit. Other
+ * handles write one every wr_snapshot_threshold() bytes, and
+ * WR_SNAPSHOT_BYTES sets both. Cold runs go to segment files first. A
+ * cache: a failure is a warning for writers, silent for readers. */
 static void maybe_snapshot(struct wr_ledger *l)
 {
-	int64_t every = l->store.locked && !getenv("WR_SNAPSHOT_BYTES") ? 0 : wr_snapshot_threshold();
+	int64_t every = wr_snapshot_threshold();
+	if (l->store.locked && !getenv("WR_SNAPSHOT_BYTES"))
+		every = l->snap_size > WR_SNAPSHOT_MIN ? l->snap_size : WR_SNAPSHOT_MIN;
 	if (wr_cold_damaged(l->st.cold) && l->store.fd >= 0 && !(l->flags & WR_LEDGER_NOSNAP)) {
 		char *snap = wr_xasprintf("%s.snapshot", l->path);
 		unlink(snap); /* the next process replays the ledger */
@@ -326,6 +344,7 @@ static void maybe_snapshot(struct wr_ledger *l)
 		return;
 	if (wr_ledger_snapshot_write(l) == 0) {
 		l->snap_off = l->scan.off;
+		l->snap_size = snapshot_size(l);
 	} else if ((l->flags & WR_LEDGER_WRITE) && !l->snap_warned) {
 		l->snap_warned = 1;
 		wr_warn("%s (going on without it)", wr_errmsg());
@@ -373,6 +392,7 @@ static void reset_state(struct wr_ledger *l)
 	wr_scan_init(&l->scan, l->store.fd, l->path);
 	l->scan.allow_gaps = wr_ledger_is_archive(l->path);
 	l->snap_off = 0;
+	l->snap_size = 0;
 	l->snap_loaded = 0;
 	l->bad_lines = 0;
 }

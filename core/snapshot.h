@@ -43,6 +43,8 @@
 
 #define WR_SNAPSHOT_VERSION 8 /* 8: hot runs only, the cold segments named; 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
+/* The least a lock holder appends between two snapshots (core/ledger.c). */
+#define WR_SNAPSHOT_MIN (4 * 1024)
 
 /* What a snapshot is of: a ledger file open on fd (path, identity), how far
  * it was read, the state derived and the bad lines seen so far. The ledger
