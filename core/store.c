@@ -8,12 +8,22 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_LOCK_TIMEOUT_MS 30000
 
 int wr_store_is_nats(const char *where)
 {
 	return where && !strncmp(where, "nats://", 7);
+}
+
+void wr_store_identify(struct wr_store *s)
+{
+	struct stat sb;
+	if (fstat(s->fd, &sb) == 0) {
+		s->dev = sb.st_dev;
+		s->ino = sb.st_ino;
+	}
 }
 
 int wr_store_open(struct wr_store *s, const char *where, int flags)

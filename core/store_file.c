@@ -85,10 +85,7 @@ static int open_file(struct wr_store *s)
 		wr_seterrsys("unable to sync the directory of %s", s->path);
 		return -1;
 	}
-	struct stat sb;
-	fstat(s->fd, &sb);
-	s->dev = sb.st_dev;
-	s->ino = sb.st_ino;
+	wr_store_identify(s);
 	return 0;
 }
 

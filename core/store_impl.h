@@ -7,6 +7,9 @@
 
 struct wr_store;
 
+/* Records the identity (device, inode) of s->fd as opened. */
+void wr_store_identify(struct wr_store *s);
+
 int wr_sfile_open(struct wr_store *s);
 void wr_sfile_close(struct wr_store *s);
 int wr_sfile_catch_up(struct wr_store *s, off_t off);

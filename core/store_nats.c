@@ -411,10 +411,7 @@ int wr_nats_open(struct wr_store *s)
 		wr_seterrsys("unable to keep the messages of %s", s->path);
 		return -1;
 	}
-	struct stat sb;
-	fstat(s->fd, &sb);
-	s->dev = sb.st_dev;
-	s->ino = sb.st_ino;
+	wr_store_identify(s);
 	return wr_nats_catch_up(s, 0) < 0 ? -1 : 0;
 }
 
