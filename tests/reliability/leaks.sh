@@ -21,9 +21,11 @@ temps() {
 	ls -a | grep -F "$(basename "$WR_LEDGER")" | grep -F ".tmp." || :
 }
 
-# dead_pid: the pid of a process that has exited.
+# dead_pid: a pid no process has: pid_max itself (pids run from 1 to
+# pid_max - 1), which the pid of a process that exited is not on a busy
+# machine, where it may be handed out again before the check.
 dead_pid() {
-	sh -c 'echo $$'
+	cat /proc/sys/kernel/pid_max
 }
 
 test_expect_success 'a crash loop of SIGKILLed compactions leaves no temp file after the next writer opens' '
