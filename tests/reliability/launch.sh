@@ -126,7 +126,7 @@ test_expect_success 'the second launch lost too: the run is blocked (launch_lost
 	test "$(count "select(.type == \"run.blocked\" and .run == \"$run\")")" = 1 &&
 	test "$(count "select(.type == \"outbox.enqueued\" and .reason == \"launch_lost\")")" = 1 &&
 	test "$(count "select(.type == \"attempt.started\" and .run == \"$run\" and .attempt == 2)")" = 0 &&
-	waiting $run 0 &&
+	test_wait_until waiting $run 0 &&
 	wr-ledger verify >verify.out
 '
 
