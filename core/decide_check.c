@@ -110,6 +110,7 @@ static void check_overdue(const struct wr_state *st, int64_t now, struct wr_chec
 			continue;
 		char ts[WR_TS_LEN];
 		json_t *f = json_object();
+		wr_jset_str(f, "kind", "overdue");
 		wr_jset_str(f, "workflow", w->name);
 		wr_jset_str(f, "due", wr_ts_format(due, ts));
 		wr_jset_int(f, "period", period);
@@ -141,6 +142,7 @@ int wr_decide_check(const struct wr_state *st, int64_t now, void *reqp, struct w
 			continue;
 		if (req->found) {
 			json_t *f = json_object();
+			wr_jset_str(f, "kind", "lost");
 			wr_jset_str(f, "run", r->id);
 			wr_jset_str(f, "workflow", r->workflow);
 			wr_jset_int(f, "attempt", a->n);

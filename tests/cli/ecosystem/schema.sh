@@ -52,6 +52,41 @@ test_expect_success 'wr-watch check, expect, status, show, stats' '
 	for f in check expect status show stats; do valid "watch-$f" $f.json || return 1; done
 '
 
+# A process in a session of its own, as wr-run starts a command: its pid
+# (its group) once it is sleep itself.
+spawn_group() {
+	setsid sleep 1000 &
+	grp=$! &&
+	test_wait_until is_sleep $grp
+}
+
+is_sleep() {
+	test "$(cat /proc/$1/comm 2>/dev/null)" = sleep
+}
+
+# dead_group PID: the group is gone (its leader at most a zombie).
+dead_group() {
+	! kill -0 -"$1" 2>/dev/null || test "$(sed "s/.*) //" /proc/$1/stat 2>/dev/null | cut -c1)" = Z
+}
+
+test_expect_success 'wr-watch check: a lost attempt whose group it kills, and an overdue workflow' '
+	WR_LEDGER=$TRASH/check.jsonl && export WR_LEDGER &&
+	spawn_group &&
+	test_when_finished "kill -KILL $grp 2>/dev/null; :" &&
+	start=$(sed "s/.*) //" /proc/$grp/stat | cut -d" " -f20) &&
+	created 0190aaaa-0000-7000-8000-00000000c001 grouped 2026-11-01T11:00:00.000Z &&
+	ev 2026-11-01T11:00:01.000Z attempt.started "{run: \"0190aaaa-0000-7000-8000-00000000c001\", attempt: 1,
+		host: \"$(uname -n)\", boot_id: \"$(cat /proc/sys/kernel/random/boot_id)\",
+		pid: $(cat /proc/sys/kernel/pid_max), pid_start: 1, lease_until: \"2026-11-01T11:01:00.000Z\",
+		pgid: $grp, pgid_start: $start}" &&
+	ev 2026-11-01T11:00:02.000Z workflow.expected "{workflow: \"nightly\", every_ms: 3600000, grace_ms: 60000}" &&
+	test_expect_code 1 wr-watch check --json >check2.json &&
+	jq -e -s "map(.kind) == [\"lost\", \"overdue\"]" check2.json &&
+	jq -e -s ".[0].killed == $grp and .[1].overdue" check2.json &&
+	test_wait_until dead_group $grp &&
+	valid watch-check check2.json
+'
+
 test_expect_success 'wr-recover: a pass and the verbs' '
 	{ wr-recover --json >pass.json || test $? = 1; } &&
 	{ wr-recover --json --dry-run >dry.json || test $? = 1; } &&
