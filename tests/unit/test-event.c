@@ -206,8 +206,9 @@ static void round_trip(void)
 		ok(memchr(lines[i], '\r', lens[i]) == NULL && lines[i][0] == '{', "line %zu is one compact object", i + 1);
 		int t = (int)(i % (size_t)n) + 1;
 		struct wr_event ev;
-		struct wr_decode_err err;
-		if (!ok(wr_event_decode(lines[i], lens[i], &ev, &err) == 0, "line %zu decodes: %s", i + 1, err.msg))
+		struct wr_decode_err err = {0};
+		int rc = wr_event_decode(lines[i], lens[i], &ev, &err);
+		if (!ok(rc == 0, "line %zu decodes%s%s", i + 1, rc ? ": " : "", rc ? err.msg : ""))
 			continue;
 		int batch = i >= (size_t)n;
 		check_decoded(&ev, samples[t], (enum wr_type)t, (int64_t)i + 1, batch ? t : 0, batch ? n : 0, t0, t1, by);
