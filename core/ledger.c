@@ -124,6 +124,10 @@ int wr_ledger_snapshot_write(struct wr_ledger *l)
 	 * stays mapped): leave the snapshot to a process that loads afresh. */
 	if (!wr_cold_files_exist(l->st.cold))
 		return 0;
+	/* A snapshot covers only durable bytes: another writer's decision may
+	 * be in the file before its own fdatasync returned. */
+	if (l->store.kind == WR_STORE_FILE && wr_store_sync(&l->store, 0) < 0)
+		return -1;
 	int files = wr_cold_persist(l->st.cold, l->path), ob = wr_cold_persist_outbox(&l->st, l->path);
 	if (files < 0 || ob < 0)
 		return -1;
@@ -395,6 +399,7 @@ static void reset_state(struct wr_ledger *l)
 	l->snap_size = 0;
 	l->snap_loaded = 0;
 	l->bad_lines = 0;
+	l->sure_off = 0;
 }
 
 int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
@@ -525,10 +530,12 @@ static int encode(struct wr_ledger *l, json_t *events, int64_t now, struct wr_bu
 	return 0;
 }
 
-/* Writes the batch and applies it to the state by reading it back. */
-static int write_batch(struct wr_ledger *l, json_t *events, int64_t now, int nosync)
+/* Writes the batch (synced unless nosync) and applies it to the state by
+ * reading it back; *appended tells whether the bytes are in the file. */
+static int write_batch(struct wr_ledger *l, json_t *events, int64_t now, int nosync, int *appended)
 {
 	struct wr_buf buf = {0};
+	*appended = 0;
 	if (encode(l, events, now, &buf) < 0) {
 		wr_buf_free(&buf);
 		return -1;
@@ -537,6 +544,7 @@ static int write_batch(struct wr_ledger *l, json_t *events, int64_t now, int nos
 	wr_buf_free(&buf);
 	if (r != 0)
 		return r; /* -1, or WR_STORE_CONFLICT */
+	*appended = 1;
 	return scan_more(l);
 }
 
@@ -589,7 +597,7 @@ static int repair_tail(struct wr_ledger *l)
 	wr_jset_int(ev, "bytes", (int64_t)n);
 	wr_jset_int(ev, "from_offset", from);
 	json_array_append_new(evs, ev);
-	int r = write_batch(l, evs, wr_now_ms(), 0);
+	int appended, r = write_batch(l, evs, wr_now_ms(), 0, &appended);
 	json_decref(evs);
 	if (r == 0)
 		wr_warn("%s: moved a torn tail of %zu bytes (offset %lld) to %s", l->path, n, (long long)from, l->qpath);
@@ -650,16 +658,34 @@ static int rebuild(struct wr_ledger *l)
 	return r;
 }
 
+/* After the unlock: makes the decision durable, and what it was decided
+ * on (the decisions of others may be in the file before their own sync
+ * returned), before the caller acts on it. A decision the disk refused and
+ * that was cut back is gone from the state too. 0 or -1. */
+static int settle(struct wr_ledger *l, int mine)
+{
+	int r = wr_store_sync(&l->store, mine);
+	if (r == -2)
+		reset_state(l); /* replayed at the next look */
+	return r < 0 ? -1 : 0;
+}
+
 /* One try of a decision: 0 done, WR_STORE_CONFLICT when another writer
- * appended first (a stream), -1 on error. */
+ * appended first (a stream), -1 on error. Group commit: the decision is
+ * written under the lock and made durable after it (settle), so that the
+ * fdatasyncs of concurrent writers overlap; its caller learns of it, and
+ * acts, only once its sync returned. */
 static int commit_once(struct wr_ledger *l, wr_decide_fn decide, void *req)
 {
 	if (wr_ledger_lock(l) < 0)
 		return -1;
-	int repaired, r = -1;
+	int repaired, r = -1, appended = 0, unsure = 0;
 	struct wr_batch out = {json_array(), 0};
 	if (sync_locked(l, &repaired) < 0)
 		goto done;
+	/* Bytes no sync of this handle covered: decided on, they are synced
+	 * before the caller acts even when the decision writes nothing. */
+	unsure = l->scan.off > l->sure_off;
 	/* This host's clock, even when the ledger holds later stamps: an event
 	 * from a host whose clock runs ahead must not freeze backoffs and
 	 * breaker cooldowns here (note_future reports it). */
@@ -678,12 +704,22 @@ static int commit_once(struct wr_ledger *l, wr_decide_fn decide, void *req)
 		r = 0;
 		goto done;
 	}
-	r = write_batch(l, out.events, now, out.nosync);
+	r = write_batch(l, out.events, now, 1, &appended);
 	if (r == 0)
 		maybe_snapshot(l); /* still under the lock: no torn tail can be pending */
 done:
 	wr_ledger_unlock(l);
 	json_decref(out.events);
+	/* A refusal is acted on too (wr-run does not start the command). */
+	int acted = r == 0 || (r < 0 && wr_errkind() == WR_E_REFUSED);
+	if ((appended && !out.nosync) || (acted && unsure)) {
+		off_t end = l->scan.off;
+		if (settle(l, appended) < 0)
+			return -1;
+		l->sure_off = end;
+	} else if (appended && !unsure) {
+		l->sure_off = l->scan.off; /* its own heartbeats: losing them is harmless */
+	}
 	return r;
 }
 

@@ -8,9 +8,19 @@
  *   3. run the caller's pure decide(state, now, request) -> events;
  *   4. give the events seq, ts, by and batch marks (and an id to each
  *      outbox.enqueued the decision left without one), write them with one
- *      write(2) on an O_APPEND fd, fdatasync (the directory too when the
- *      file was created); on any failure truncate back to where it was;
- *   5. apply them to the state, unlock, and only then return success.
+ *      write(2) on an O_APPEND fd (the directory is synced when the file was
+ *      created); if the write fails, truncate back to where it was;
+ *   5. apply them to the state (a snapshot, when due, fdatasyncs the file
+ *      first: it never covers bytes that are not durable), unlock;
+ *   6. group commit: fdatasync after the unlock (concurrent writers' syncs
+ *      overlap), unless the decision is heartbeats alone decided on bytes
+ *      this handle synced; also when it wrote nothing or was refused but
+ *      was decided on bytes no sync of this handle covered. Only then
+ *      return success (or the refusal): a caller acts on a decision only
+ *      once it is durable, with everything written before it. Others may
+ *      read it, and decide on top of it, before: they sync before they
+ *      act. A failed sync cuts the decision back when nothing was appended
+ *      after it (the lock taken again), else it stays, and says so.
  *
  * A handle keeps its state between commits, so a process that commits many
  * times (wr-run's heartbeats) replays only what others appended meanwhile.
@@ -81,6 +91,9 @@ struct wr_ledger {
 	 * another host's clock runs ahead. Decisions use this host's clock
 	 * all the same; a handle without WR_LEDGER_QUIET warns once. */
 	struct wr_future future;
+	/* The end of the bytes this handle may act on: made durable by a sync
+	 * of its own, or its own heartbeats (wr_ledger_commit). */
+	off_t sure_off;
 };
 
 /* The callbacks of a handle (the fields above), set before the replay

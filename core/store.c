@@ -69,6 +69,11 @@ int wr_store_append(struct wr_store *s, const char *p, size_t n, off_t at, int n
 	return wr_sfile_append(s, p, n, nosync);
 }
 
+int wr_store_sync(struct wr_store *s, int mine)
+{
+	return s->kind == WR_STORE_NATS ? 0 : wr_sfile_sync(s, mine);
+}
+
 int wr_store_cut(struct wr_store *s, off_t off)
 {
 	if (s->kind == WR_STORE_NATS) {

@@ -12,8 +12,8 @@
  *   - the lock, for the backends whose conditional append is a lock: a
  *     file's append is conditional because every writer holds flock on it.
  *
- * Backends: a file (core/store_file.c; flock, O_APPEND, fdatasync, cut back
- * on failure), and a NATS JetStream stream (core/store_nats.c; a publish
+ * Backends: a file (core/store_file.c; flock, O_APPEND, cut back when the
+ * write fails, fdatasync under the lock or after it: wr_store_sync), and a NATS JetStream stream (core/store_nats.c; a publish
  * that expects the stream's last sequence) when the ledger is named
  * nats://HOST:PORT[,HOST:PORT...]/STREAM. The tools never know which. */
 #ifndef WR_STORE_H
@@ -48,6 +48,7 @@ struct wr_store {
 	ino_t ino;
 	int created;            /* this handle created the file */
 	int locked;             /* between wr_store_lock and wr_store_unlock */
+	off_t wrote_from, wrote_to; /* this handle's last append (a file) */
 	int64_t lock_timeout_ms;
 	char *lockpath;         /* a file's sidecar PATH.lock (survives compaction's rename) */
 	int lockfd;
@@ -71,11 +72,19 @@ void wr_store_close(struct wr_store *s);
 int wr_store_catch_up(struct wr_store *s, off_t off);
 
 /* Appends one decision's bytes; at is the end of what it was decided on.
- * Returns 0 once stored (synced unless nosync; a stream: the server's
- * acknowledgment), WR_STORE_CONFLICT when the store no longer ends at at
- * (catch up and decide again), or -1 with wr_errmsg(): nothing of it was
- * stored. The bytes are then readable through s->fd. */
+ * Returns 0 once stored (a file: synced unless nosync; a stream: the
+ * server's acknowledgment), WR_STORE_CONFLICT when the store no longer
+ * ends at at (catch up and decide again), or -1 with wr_errmsg(): nothing
+ * of it was stored. The bytes are then readable through s->fd, by others
+ * too: with nosync they are not durable until wr_store_sync. */
 int wr_store_append(struct wr_store *s, const char *p, size_t n, off_t at, int nosync);
+/* Makes every byte of the file durable (fdatasync; with or without the
+ * lock), among them this handle's last append when mine. 0; -1 with
+ * wr_errmsg() (kind WR_E_IO) when the disk refused: the last append, when
+ * mine, stays (others appended after it); -2 when it was cut back (the
+ * lock taken again, nothing after it). A stream: 0 (the acknowledgment of
+ * the append is its durability). */
+int wr_store_sync(struct wr_store *s, int mine);
 /* Cuts the bytes back to off (a file's torn tail, under the lock). 0/-1. */
 int wr_store_cut(struct wr_store *s, off_t off);
 

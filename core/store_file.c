@@ -1,7 +1,8 @@
 /* store_file.c - the file backend of the store (core/store.h): one JSONL
  * file, appended to with one write(2) on an O_APPEND fd under flock on a
- * sidecar PATH.lock and on the file itself, fdatasync, and cut back to
- * where it was when anything fails. */
+ * sidecar PATH.lock and on the file itself, cut back to where it was when
+ * the write fails, and fdatasynced under the lock or after it (the group
+ * commit of core/ledger.c: wr_sfile_sync). */
 #include "store.h"
 #include "store_impl.h"
 #include "err.h"
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Creates the ledger's directory (0700, or 2770 in a shared one) when
@@ -347,12 +349,35 @@ static int fault_write(int fd, const char *p, size_t n)
 	errno = strcmp(err, "ENOSPC") ? EIO : ENOSPC;
 	return -1;
 }
+
+/* The sync after the unlock (wr_sfile_sync): WR_FAULT_SYNC=exit makes the
+ * process _exit(99) before it (a crash between the write and its
+ * fdatasync), WR_FAULT_SYNC=EIO makes it fail with EIO, once the file
+ * WR_FAULT_SYNC_WAIT names exists when that is set (at most 60 s: another
+ * writer appends meanwhile); after the first WR_FAULT_SKIP syncs. */
+static int fault_sync(int fd)
+{
+	static long syncs;
+	const char *f = getenv("WR_FAULT_SYNC"), *skip = getenv("WR_FAULT_SKIP"), *wait = getenv("WR_FAULT_SYNC_WAIT");
+	if (!f || syncs++ < (skip ? atol(skip) : 0))
+		return fdatasync(fd);
+	if (!strcmp(f, "exit"))
+		_exit(99);
+	for (int i = 0; wait && i < 6000 && access(wait, F_OK) < 0; i++) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	errno = EIO;
+	return -1;
+}
 #else
 #define fault_write wr_write_all
+#define fault_sync fdatasync
 #endif
 
-/* Appends bytes as one decision: one write, fdatasync unless nosync. On
- * failure the file is cut back to where it was. */
+/* Appends bytes as one decision: one write, fdatasync unless nosync (then
+ * wr_sfile_sync makes them durable). On failure the file is cut back to
+ * where it was. */
 static int append(struct wr_store *s, const char *p, size_t n, int nosync)
 {
 	struct stat sb;
@@ -368,6 +393,8 @@ static int append(struct wr_store *s, const char *p, size_t n, int nosync)
 		errno = e;
 		return -1;
 	}
+	s->wrote_from = sb.st_size;
+	s->wrote_to = sb.st_size + (off_t)n;
 	if (s->created) {
 		if (wr_fsync_dir_of(s->path) < 0) {
 			wr_seterrsys("unable to sync the directory of %s", s->path);
@@ -376,6 +403,39 @@ static int append(struct wr_store *s, const char *p, size_t n, int nosync)
 		s->created = 0;
 	}
 	return 0;
+}
+
+/* After a failed sync, with the lock taken again: cuts this handle's last
+ * append back when nothing was appended after it (nobody can have decided
+ * on top of it). 1 cut, 0 it stays. */
+static int take_back(struct wr_store *s)
+{
+	if (wr_sfile_lock(s) < 0)
+		return 0;
+	struct stat sb;
+	int cut = !replaced(s) && fstat(s->fd, &sb) == 0 && sb.st_size == s->wrote_to &&
+		  ftruncate(s->fd, s->wrote_from) == 0 && fdatasync(s->fd) == 0;
+	wr_sfile_unlock(s);
+	return cut;
+}
+
+int wr_sfile_sync(struct wr_store *s, int mine)
+{
+	if (s->fd < 0 || fault_sync(s->fd) == 0)
+		return 0;
+	int e = errno;
+	int cut = mine && s->wrote_to > s->wrote_from && take_back(s);
+	const char *why = strerror(e);
+	if (cut)
+		wr_seterr("unable to sync ledger %s: %s; the decision was taken back", s->path, why);
+	else if (mine)
+		wr_seterr("unable to sync ledger %s: %s; the decision at offset %lld stays in the file (others appended "
+			  "after it) and a crash may lose it",
+			  s->path, why, (long long)s->wrote_from);
+	else
+		wr_seterr("unable to sync ledger %s: %s", s->path, why);
+	wr_seterrkind(WR_E_IO);
+	return cut ? -2 : -1;
 }
 
 int wr_sfile_open(struct wr_store *s)

@@ -15,6 +15,7 @@ void wr_sfile_close(struct wr_store *s);
 int wr_sfile_catch_up(struct wr_store *s, off_t off);
 int wr_sfile_append(struct wr_store *s, const char *p, size_t n, int nosync);
 int wr_sfile_cut(struct wr_store *s, off_t off);
+int wr_sfile_sync(struct wr_store *s, int mine);
 int wr_sfile_lock(struct wr_store *s);
 int wr_sfile_trylock(struct wr_store *s);
 void wr_sfile_unlock(struct wr_store *s);

@@ -6,6 +6,8 @@
 #
 #   meson setup build-rel --buildtype=release && ninja -C build-rel
 #   bash tests/bench/commits.sh [BUILD_DIR] [DECISIONS] [REPS]
+#   BASE=OTHER_BUILD bash tests/bench/commits.sh ...  # and another build's wr
+#                                                      # beside them, in each rep
 #
 # Each wr writer opens a ledger that already holds 10,000 events, then
 # commits its share of DECISIONS run.created decisions; each SQLite writer
@@ -18,6 +20,7 @@ BUILD=$(cd "${1:-$SRC/build-rel}" && pwd)
 TOTAL=${2:-2000}
 REPS=${3:-5}
 BENCH="$BUILD/tests/bench/wr-bench"
+BASE_BENCH=${BASE:+$(cd "$BASE" && pwd)/tests/bench/wr-bench}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/wr-commits.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
 cd "$DIR"
@@ -40,17 +43,20 @@ group() {
 
 echo "# commits, $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), $(uname -r), sqlite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1)"
 echo "# filesystem of $DIR: $(df -T . | awk 'NR==2 {print $2}')"
-echo "# command: bash tests/bench/commits.sh $BUILD $TOTAL $REPS"
+echo "# command: ${BASE:+BASE=$BASE }bash tests/bench/commits.sh $BUILD $TOTAL $REPS"
 "$BENCH" gen base.jsonl 10000 300 4 >/dev/null
 for writers in 1 4; do
 	per=$((TOTAL / writers))
-	wr_rate=() wr_cpu=() sq_rate=() sq_cpu=()
+	wr_rate=() wr_cpu=() sq_rate=() sq_cpu=() b_rate=() b_cpu=()
 	for i in $(seq "$REPS"); do
-		rm -f c.jsonl* s.db*
-		cp base.jsonl c.jsonl
-		"$BENCH" replay c.jsonl >/dev/null # its cache, as a ledger in use has
-		read -r r c < <(group "$writers" "$per" "$BENCH" commit c.jsonl)
-		wr_rate+=("$r") wr_cpu+=("$c")
+		for b in "$BENCH" $BASE_BENCH; do
+			rm -f c.jsonl*
+			cp base.jsonl c.jsonl
+			"$b" replay c.jsonl >/dev/null # its cache, as a ledger in use has
+			read -r r c < <(group "$writers" "$per" "$b" commit c.jsonl)
+			if [ "$b" = "$BENCH" ]; then wr_rate+=("$r") wr_cpu+=("$c"); else b_rate+=("$r") b_cpu+=("$c"); fi
+		done
+		rm -f s.db*
 		"$BENCH" sqlite s.db 0 >/dev/null # schema and WAL mode once, not racing
 		read -r r c < <(group "$writers" "$per" "$BENCH" sqlite s.db)
 		sq_rate+=("$r") sq_cpu+=("$c")
@@ -59,4 +65,9 @@ for writers in 1 4; do
 	ca=$(printf '%s\n' "${wr_cpu[@]}" | median) cb=$(printf '%s\n' "${sq_cpu[@]}" | median)
 	echo "$writers writer(s): wr $a/s (${wr_rate[*]}), sqlite $b/s (${sq_rate[*]}): $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')x;" \
 		"CPU per decision: wr $ca us (${wr_cpu[*]}), sqlite $cb us (${sq_cpu[*]}): $(awk -v a="$ca" -v b="$cb" 'BEGIN {printf "%.2f", a / b}')x"
+	if [ -n "$BASE_BENCH" ]; then
+		ba=$(printf '%s\n' "${b_rate[@]}" | median) bc=$(printf '%s\n' "${b_cpu[@]}" | median)
+		echo "  base $BASE: $ba/s (${b_rate[*]}): $(awk -v a="$ba" -v b="$b" 'BEGIN {printf "%.2f", a / b}')x sqlite;" \
+			"CPU $bc us (${b_cpu[*]}): $(awk -v a="$bc" -v b="$cb" 'BEGIN {printf "%.2f", a / b}')x sqlite"
+	fi
 done

@@ -4,6 +4,8 @@
 #
 #   meson setup build-rel --buildtype=release && ninja -C build-rel
 #   bash tests/bench/e2e.sh [BUILD_DIR] [N] [JOBS] [REPS] [COMMAND...]
+#   BASE=OTHER_BUILD bash tests/bench/e2e.sh ...  # another build's wr-run too,
+#                                                  # in each rep
 #
 # COMMAND defaults to `sleep 0.05` (a short job that waits, as most
 # supervised work does); `true` gives the worst case, where wr-run's own
@@ -18,22 +20,31 @@ REPS=${4:-5}
 shift $(($# < 4 ? $# : 4))
 [ $# -gt 0 ] || set -- sleep 0.05
 WR_RUN="$BUILD/cmd/wr-run"
+BASE_RUN=${BASE:+$(cd "$BASE" && pwd)/cmd/wr-run}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/wr-e2e.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ms() { local t0 t1; t0=$(date +%s%N); "$@"; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
 bare() { seq "$N" | xargs -P "$JOBS" -I{} "$@"; }
-wrapped() { seq "$N" | xargs -P "$JOBS" -I{} "$WR_RUN" --ledger "$DIR/ledger.jsonl" -- "$@"; }
+wrapped() { local run=$1; shift; seq "$N" | xargs -P "$JOBS" -I{} "$run" --ledger "$DIR/ledger.jsonl" -- "$@"; }
 
 echo "# e2e, $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), $(uname -r)"
-echo "# command: bash tests/bench/e2e.sh $BUILD $N $JOBS $REPS $*"
-a=() b=()
+echo "# command: ${BASE:+BASE=$BASE }bash tests/bench/e2e.sh $BUILD $N $JOBS $REPS $*"
+a=() b=() c=()
 for i in $(seq "$REPS"); do
 	a+=("$(ms bare "$@")")
 	rm -rf "$DIR"/ledger.jsonl*
-	b+=("$(ms wrapped "$@")")
+	b+=("$(ms wrapped "$WR_RUN" "$@")")
 	events=$(wc -l <"$DIR/ledger.jsonl")
+	if [ -n "$BASE_RUN" ]; then
+		rm -rf "$DIR"/ledger.jsonl*
+		c+=("$(ms wrapped "$BASE_RUN" "$@")")
+	fi
 done
 x=$(printf '%s\n' "${a[@]}" | median) y=$(printf '%s\n' "${b[@]}" | median)
 echo "$N x '$*', $JOBS at a time: bare $x ms (${a[*]}), under wr-run $y ms (${b[*]}): $(awk -v a="$y" -v b="$x" 'BEGIN {printf "%.2f", a / b}')x; ledger $events events"
+if [ -n "$BASE_RUN" ]; then
+	z=$(printf '%s\n' "${c[@]}" | median)
+	echo "  base $BASE: under wr-run $z ms (${c[*]}): $(awk -v a="$z" -v b="$x" 'BEGIN {printf "%.2f", a / b}')x"
+fi

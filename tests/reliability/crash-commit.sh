@@ -12,7 +12,9 @@ KILLS=${WR_CRASH_KILLS:-200}
 # One round: two committers racing for the lock, each killed at a random
 # moment (start-up, replay, lock wait, repair, mid-commit, printing); in a
 # fault build every fourth round adds a committer that tears its write at a
-# random byte and dies (exit 99), so the next writers must repair.
+# random byte and dies (exit 99), so the next writers must repair, and
+# every other fourth one a committer that dies after a whole write, before
+# its fdatasync: its decision stays whole, unpromised.
 crash_round() {
 	local i=$1 pa pb rc
 	"$C" commit --count 0 >"printed.$i.a" 2>"err.$i.a" &
@@ -24,6 +26,10 @@ crash_round() {
 			"$C" commit --count 5 >"printed.$i.t" 2>"err.$i.t"
 		rc=$?
 		[ $rc -eq 99 ] || [ $rc -eq 0 ] || { echo "torn committer: exit $rc" >&2; cat "err.$i.t" >&2; return 1; }
+	elif fault_build && [ $((i % 4)) -eq 2 ]; then
+		WR_FAULT_SKIP=$((RANDOM % 3)) WR_FAULT_SYNC=exit "$C" commit --count 5 >"printed.$i.s" 2>"err.$i.s"
+		rc=$?
+		[ $rc -eq 99 ] || { echo "committer dying before its sync: exit $rc" >&2; cat "err.$i.s" >&2; return 1; }
 	fi
 	rand_sleep 30000
 	kill -KILL $pa

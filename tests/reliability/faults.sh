@@ -2,7 +2,9 @@
 # faults.sh - ENOSPC, EIO and a read-only file system (issue 7, faults).
 # A writer that cannot append says why and exits 74 (wr-run: 125, and the
 # command never starts); the ledger stays byte-identical; no reader ever
-# sees part of a decision. Two ways in: the core's test hook
+# sees part of a decision. A sync that fails after the unlock (group
+# commit) cuts the decision back when nothing was appended after it, else
+# says it stays. Two ways in: the core's test hook
 # (WR_FAULT_ERRNO, fault builds only) and, as root, a 64 KiB tmpfs that
 # fills up for real and is then remounted read-only.
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +73,47 @@ if fault_build; then
 		'
 		cp "$WR_LEDGER" before.jsonl
 	done
+
+	# The fdatasync after the unlock (group commit): the decision is in the
+	# file, readable, before it is durable, and its writer acts only after
+	# its own sync returned.
+	test_expect_success 'a crash between the write and its fdatasync: the decision is whole, the next writer builds on it' '
+		{ WR_FAULT_SYNC=exit "$C" commit --batch 3 >crash.out 2>crash.err; test $? -eq 99; } &&
+		test ! -s crash.out &&
+		test "$(($(wc -l <"$WR_LEDGER") - $(wc -l <before.jsonl)))" -eq 3 &&
+		cmp -n "$(stat -c %s before.jsonl)" before.jsonl "$WR_LEDGER" &&
+		"$C" check && "$C" commit >next.out && "$C" check --printed next.out &&
+		wr-ledger verify && tail -n +"$(($(wc -l <before.jsonl) + 1))" "$WR_LEDGER" >new.jsonl &&
+		! grep -q ledger.repaired new.jsonl
+	'
+	cp "$WR_LEDGER" before.jsonl
+	test_expect_success 'EIO from the fdatasync after the unlock, nothing after it: 74, the decision taken back' '
+		WR_FAULT_SYNC=EIO fails_io 74 "Input/output error; the decision was taken back" "$C" commit --batch 3 &&
+		test ! -s fault.out && unchanged && "$C" check && wr-ledger verify
+	'
+	test_expect_success 'EIO from the fdatasync after the unlock: wr-run exits 125 and never starts the command' '
+		WR_FAULT_SYNC=EIO fails_io 125 "taken back" wr-run -- touch started &&
+		test ! -e started && unchanged && wr-ledger verify
+	'
+	test_expect_success 'EIO from the fdatasync after another writer appended: 74, the decision stays, named' '
+		rm -f go &&
+		{ WR_SNAPSHOT_BYTES=off WR_FAULT_SYNC=EIO WR_FAULT_SYNC_WAIT=go "$C" commit --batch 2 --mark a \
+			>fault.out 2>fault.err & } && a=$! &&
+		test_wait_until grep -q "\"b\":\"a-1\"" "$WR_LEDGER" &&
+		"$C" commit --mark b >b.out && touch go &&
+		{ test_wait_pid $a; rc=$?; } && not_crashed $rc fault.err && test $rc -eq 74 &&
+		grep -q "stays in the file (others appended after it)" fault.err && test ! -s fault.out &&
+		"$C" check --printed b.out && wr-ledger verify &&
+		test "$(grep -c "\"b\":\"a-1\"" "$WR_LEDGER")" -eq 2
+	'
+	cp "$WR_LEDGER" before.jsonl
+	test_expect_success 'a decision that writes nothing syncs what it read first: a refusal on an unsynced ledger is 74' '
+		wr-run -- true >/dev/null && cp "$WR_LEDGER" before.jsonl &&
+		run=$(wr-watch --json status --all | jq -r "select(.status == \"succeeded\") | .run" | tail -1) &&
+		test_expect_code 1 wr-recover cancel "$run" 2>refused.err && grep -q "nothing to cancel" refused.err &&
+		WR_FAULT_SYNC=EIO fails_io 74 "unable to sync ledger .*: Input/output error$" wr-recover cancel "$run" &&
+		unchanged
+	'
 else
 	test_skip_build 'ENOSPC and EIO through the core hook' 'built without -Dfault_injection=true'
 fi
