@@ -2,12 +2,159 @@
  * and counters, and the kept events at or before it touch runs and outbox
  * entries only (core/compact.h describes the format). */
 #include "seed.h"
+#include "state_fields.h"
 #include "err.h"
 #include "timefmt.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* ---- the marker's fields, from core/state_fields.h ----
+ *
+ * SEED_PUT_kind(j, x, member, key) sets key in the object j from the
+ * record x; SEED_GET_kind reads it back; RESTORE_kind puts a counter back
+ * as it was in the copy c. A kind no list of the marker uses is not
+ * defined here: adding one to workflows or counters fails to compile
+ * until it says how the marker holds it. */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *type_key(int t)
+{
+	return t ? wr_type_name((enum wr_type)t) : "unknown";
+}
+
+static const char *outcome_key(int o)
+{
+	return o ? wr_outcome_name((enum wr_outcome)o) : "none";
+}
+
+static int64_t geti(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* An object of counts by name (the nonzero ones), and read back. */
+static json_t *counts_json(const int64_t *v, size_t n, const char *(*key)(int))
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			wr_jset_int(o, key((int)i), v[i]);
+	return o;
+}
+
+static void counts_get(int64_t *v, size_t n, json_t *o, const char *(*key)(int))
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = geti(o, key((int)i));
+}
+
+/* The breaker's window as a string of 0 and 1, oldest first. */
+static void window_put(json_t *j, const char *key, const unsigned char *w, int n)
+{
+	char s[WR_BREAKER_WINDOW + 1];
+	for (int k = 0; k < n; k++)
+		s[k] = w[k] ? '1' : '0';
+	s[n] = 0;
+	wr_jset_str(j, key, s);
+}
+
+static void window_get(json_t *j, const char *key, unsigned char *w, int *n)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+	for (; s && *s && *n < WR_BREAKER_WINDOW; s++)
+		w[(*n)++] = *s == '1';
+}
+
+/* An agent's metrics: integers only, at most WR_METRICS_MAX names. */
+static json_t *metrics_get(json_t *m)
+{
+	json_t *out = NULL, *mv;
+	const char *mk;
+	json_object_foreach(m, mk, mv) if (json_is_integer(mv) && json_object_size(m) <= WR_METRICS_MAX)
+	{
+		if (!out)
+			out = json_object();
+		wr_jset(out, mk, json_incref(mv));
+	}
+	return out;
+}
+
+#define SEED_PUT_I64(j, x, m, key) wr_jset_int(j, key, x->m);
+#define SEED_PUT_BOOL64 SEED_PUT_I64
+#define SEED_PUT_LAST_TS SEED_PUT_I64
+#define SEED_PUT_LOCAL(j, x, m, key)
+#define SEED_PUT_COUNT SEED_PUT_LOCAL
+#define SEED_PUT_NSTR(j, x, m, key) wr_jset_str(j, key, x->m);
+#define SEED_PUT_BREAKER(j, x, m, key) wr_jset_str(j, key, wr_breaker_name(x->m));
+#define SEED_PUT_WINDOW(j, x, m, key) window_put(j, key, x->m, x->nwindow);
+#define SEED_PUT_OUTS(j, x, m, key) wr_jset(j, key, counts_json(x->m, NELEM(x->m), outcome_key));
+#define SEED_PUT_TYPES(j, x, m, key) wr_jset(j, key, counts_json(x->m, NELEM(x->m), type_key));
+#define SEED_PUT_AGENT(j, x, m, key) \
+	if (agent)                   \
+		wr_jset_int(agent, key, x->m);
+#define SEED_PUT_AGENT_OBJ(j, x, m, key) \
+	if (agent)                       \
+		wr_jset(agent, key, x->m ? json_deep_copy(x->m) : json_object());
+#define SEED_PUT_STATS(j, x, m, key) \
+	if (x->m)                    \
+		wr_jset(j, key, json_deep_copy(x->m));
+#define SEED_PUT(k, m, n, a, key) SEED_PUT_##k(j, x, m, key)
+
+#define SEED_GET_I64(j, x, m, key) x->m = geti(j, key);
+#define SEED_GET_BOOL64(j, x, m, key) x->m = geti(j, key) != 0;
+#define SEED_GET_LAST_TS(j, x, m, key)          \
+	if (geti(j, key) > x->m)                \
+		x->m = geti(j, key);
+#define SEED_GET_LOCAL(j, x, m, key)
+#define SEED_GET_COUNT SEED_GET_LOCAL
+#define SEED_GET_NSTR(j, x, m, key) x->m = wr_xstrdup(json_string_value(json_object_get(j, key)));
+#define SEED_GET_BREAKER(j, x, m, key) \
+	x->m = (enum wr_breaker_state)wr_breaker_from_name(json_string_value(json_object_get(j, key)));
+#define SEED_GET_WINDOW(j, x, m, key) window_get(j, key, x->m, &x->nwindow);
+#define SEED_GET_OUTS(j, x, m, key) counts_get(x->m, NELEM(x->m), json_object_get(j, key), outcome_key);
+#define SEED_GET_TYPES(j, x, m, key) counts_get(x->m, NELEM(x->m), json_object_get(j, key), type_key);
+#define SEED_GET_AGENT(j, x, m, key) x->m = geti(json_object_get(j, "agent"), key);
+#define SEED_GET_AGENT_OBJ(j, x, m, key) x->m = metrics_get(json_object_get(json_object_get(j, "agent"), key));
+#define SEED_GET_STATS(j, x, m, key) \
+	x->m = json_is_object(json_object_get(j, key)) ? json_deep_copy(json_object_get(j, key)) : NULL;
+#define SEED_GET(k, m, n, a, key) SEED_GET_##k(j, x, m, key)
+
+#define RESTORE_I64(x, c, m) x->m = c->m;
+#define RESTORE_LAST_TS(x, c, m) \
+	if (c->m > x->m)         \
+		x->m = c->m;
+#define RESTORE_LOCAL(x, c, m)
+#define RESTORE_TYPES(x, c, m) memcpy(x->m, c->m, sizeof x->m);
+#define RESTORE(k, m, n, a, key) RESTORE_##k(x, c, m)
+
+/* The counters a marker holds put back as they were in c. */
+static void restore_counters(struct wr_state *x, const struct wr_state *c)
+{
+	WR_COUNTER_FIELDS(RESTORE)
+}
+
+static void counters_from_json(struct wr_state *x, json_t *j)
+{
+	WR_COUNTER_FIELDS(SEED_GET)
+}
+
+static json_t *workflow_json(const struct wr_workflow *x)
+{
+	json_t *j = json_object(), *agent = x->agent_attempts ? json_object() : NULL;
+	WR_WORKFLOW_FIELDS(SEED_PUT)
+	if (agent)
+		wr_jset(j, "agent", agent);
+	return j;
+}
+
+static struct wr_workflow *workflow_from_json(json_t *j)
+{
+	struct wr_workflow *x = wr_xcalloc(1, sizeof *x);
+	WR_WORKFLOW_FIELDS(SEED_GET)
+	return x;
+}
 
 /* ---- replay across a compaction point ---- */
 
@@ -23,9 +170,7 @@ int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const 
 			*why = NULL;
 		return WR_APPLY_OK;
 	}
-	int64_t c[6] = {st->events, st->stale, st->invalid, st->repaired, st->unknown_types, st->last_ts};
-	int64_t by[WR_EV__COUNT];
-	memcpy(by, st->by_type, sizeof by);
+	struct wr_state counters = *st; /* a shallow copy, for the counters only */
 	const char *wf = NULL;
 	if (ev->type == WR_EV_RUN_CREATED)
 		wf = ev->workflow;
@@ -50,89 +195,20 @@ int wr_state_apply_ledger(struct wr_state *st, const struct wr_event *ev, const 
 		}
 	}
 	json_decref(before);
-	st->events = c[0];
-	st->stale = c[1];
-	st->invalid = c[2];
-	st->repaired = c[3];
-	st->unknown_types = c[4];
-	st->last_ts = c[5] > st->last_ts ? c[5] : st->last_ts;
-	memcpy(st->by_type, by, sizeof by);
+	restore_counters(st, &counters);
 	return r;
-}
-
-static const char *type_key(int t)
-{
-	return t ? wr_type_name((enum wr_type)t) : "unknown";
-}
-
-static const char *outcome_key(int o)
-{
-	return o ? wr_outcome_name((enum wr_outcome)o) : "none";
 }
 
 json_t *wr_compact_seed_json(const struct wr_state *st)
 {
-	json_t *o = json_object();
-	wr_jset_int(o, "last_ts_ms", st->last_ts);
-	wr_jset_int(o, "events", st->events);
-	wr_jset_int(o, "stale", st->stale);
-	wr_jset_int(o, "invalid", st->invalid);
-	wr_jset_int(o, "repaired", st->repaired);
-	wr_jset_int(o, "unknown_types", st->unknown_types);
-	json_t *by = json_object();
-	for (int t = 0; t < WR_EV__COUNT; t++)
-		if (st->by_type[t])
-			wr_jset_int(by, type_key(t), st->by_type[t]);
-	wr_jset(o, "by_type", by);
+	json_t *j = json_object();
+	const struct wr_state *x = st;
+	WR_COUNTER_FIELDS(SEED_PUT)
 	json_t *wfs = json_array();
-	for (size_t i = 0; i < st->workflows.n; i++) {
-		const struct wr_workflow *w = wr_map_at(&st->workflows, i);
-		json_t *j = json_object();
-		wr_jset_str(j, "workflow", w->name);
-		wr_jset_int(j, "running", w->running);
-		wr_jset_str(j, "breaker", wr_breaker_name(w->breaker));
-		wr_jset_int(j, "open_until_ms", w->open_until);
-		wr_jset_int(j, "reopens", w->reopens);
-		wr_jset_int(j, "opens", w->opens);
-		wr_jset_int(j, "half_open_trial", w->half_open_trial);
-		char win[WR_BREAKER_WINDOW + 1];
-		for (int k = 0; k < w->nwindow; k++)
-			win[k] = w->window[k] ? '1' : '0';
-		win[w->nwindow] = 0;
-		wr_jset_str(j, "window", win);
-		wr_jset_int(j, "runs", w->runs);
-		wr_jset_int(j, "succeeded", w->succeeded);
-		wr_jset_int(j, "failed_final", w->failed_final);
-		wr_jset_int(j, "expect_every_ms", w->expect_every_ms);
-		wr_jset_int(j, "expect_grace_ms", w->expect_grace_ms);
-		wr_jset_int(j, "expect_since_ms", w->expect_since);
-		wr_jset_int(j, "last_success_ms", w->last_success_ts);
-		wr_jset_int(j, "overdue_period", w->overdue_period);
-		wr_jset_int(j, "overdue", w->overdue);
-		if (w->archived)
-			wr_jset(j, "archived", json_deep_copy(w->archived));
-		json_t *f = json_object();
-		for (int k = 0; k < WR_OUT__COUNT; k++)
-			if (w->finished[k])
-				wr_jset_int(f, outcome_key(k), w->finished[k]);
-		wr_jset(j, "finished", f);
-		if (w->agent_attempts) {
-			json_t *ag = json_object();
-			wr_jset_int(ag, "attempts", w->agent_attempts);
-			wr_jset_int(ag, "turns", w->agent_turns);
-			wr_jset_int(ag, "tool_calls", w->agent_tool_calls);
-			wr_jset(ag, "metrics", w->agent_metrics ? json_deep_copy(w->agent_metrics) : json_object());
-			wr_jset(j, "agent", ag);
-		}
-		json_array_append_new(wfs, j);
-	}
-	wr_jset(o, "workflows", wfs);
-	return o;
-}
-
-static int64_t geti(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
+	for (size_t i = 0; i < st->workflows.n; i++)
+		json_array_append_new(wfs, workflow_json(wr_map_at(&st->workflows, i)));
+	wr_jset(j, "workflows", wfs);
+	return j;
 }
 
 int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
@@ -158,56 +234,9 @@ int wr_compact_seed(struct wr_state *st, const struct wr_event *marker)
 		const char *name = json_string_value(json_object_get(j, "workflow"));
 		if (wr_map_get(&st->workflows, name))
 			continue;
-		struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
-		w->name = wr_xstrdup(name);
-		w->running = geti(j, "running");
-		w->breaker = (enum wr_breaker_state)wr_breaker_from_name(json_string_value(json_object_get(j, "breaker")));
-		w->open_until = geti(j, "open_until_ms");
-		w->reopens = geti(j, "reopens");
-		w->opens = geti(j, "opens");
-		w->half_open_trial = geti(j, "half_open_trial");
-		const char *win = json_string_value(json_object_get(j, "window"));
-		for (; win && *win && w->nwindow < WR_BREAKER_WINDOW; win++)
-			w->window[w->nwindow++] = *win == '1';
-		w->runs = geti(j, "runs");
-		w->succeeded = geti(j, "succeeded");
-		w->failed_final = geti(j, "failed_final");
-		w->expect_every_ms = geti(j, "expect_every_ms");
-		w->expect_grace_ms = geti(j, "expect_grace_ms");
-		w->expect_since = geti(j, "expect_since_ms");
-		w->last_success_ts = geti(j, "last_success_ms");
-		w->overdue_period = geti(j, "overdue_period");
-		w->overdue = geti(j, "overdue") != 0;
-		json_t *arch = json_object_get(j, "archived");
-		w->archived = json_is_object(arch) ? json_deep_copy(arch) : NULL;
-		json_t *f = json_object_get(j, "finished");
-		for (int k = 0; k < WR_OUT__COUNT; k++)
-			w->finished[k] = geti(f, outcome_key(k));
-		json_t *ag = json_object_get(j, "agent");
-		w->agent_attempts = geti(ag, "attempts");
-		w->agent_turns = geti(ag, "turns");
-		w->agent_tool_calls = geti(ag, "tool_calls");
-		json_t *m = json_object_get(ag, "metrics");
-		const char *mk;
-		json_t *mv;
-		json_object_foreach(m, mk, mv) if (json_is_integer(mv) && json_object_size(m) <= WR_METRICS_MAX)
-		{
-			if (!w->agent_metrics)
-				w->agent_metrics = json_object();
-			wr_jset(w->agent_metrics, mk, json_incref(mv));
-		}
-		wr_map_put(&st->workflows, name, w);
+		wr_map_put(&st->workflows, name, workflow_from_json(j));
 	}
-	st->events = geti(s, "events");
-	st->stale = geti(s, "stale");
-	st->invalid = geti(s, "invalid");
-	st->repaired = geti(s, "repaired");
-	st->unknown_types = geti(s, "unknown_types");
-	for (int t = 0; t < WR_EV__COUNT; t++)
-		st->by_type[t] = geti(by, type_key(t));
-	int64_t ts = geti(s, "last_ts_ms");
-	if (ts > st->last_ts)
-		st->last_ts = ts;
+	counters_from_json(st, s);
 	if (marker->seq > st->last_seq)
 		st->last_seq = marker->seq;
 	st->compacted_through = json_integer_value(through);

@@ -1,5 +1,6 @@
 /* snapshot.c - writing, checking and loading PATH.snapshot; state dumps. */
 #include "snapshot.h"
+#include "state_fields.h"
 #include "err.h"
 #include "fsmode.h"
 #include "map.h"
@@ -273,116 +274,6 @@ static void put_jv(struct wr_buf *b, struct jtab *t, json_t *j)
 		put_json(b, j);
 }
 
-static void put_policy(struct wr_buf *b, const struct wr_policy *p)
-{
-	put_i64(b, p->timeout_ms);
-	put_i64(b, p->kill_after_ms);
-	put_i64(b, p->heartbeat_ms);
-	put_i64(b, p->lease_ms);
-	put_i64(b, p->max_attempts);
-	put_i64(b, p->backoff_initial_ms);
-	put_f64(b, p->backoff_factor);
-	put_i64(b, p->backoff_max_ms);
-	put_i64(b, p->stuck_repeat);
-	put_i64(b, p->no_progress_ms);
-	put_i64(b, p->no_output_ms);
-	put_i64(b, p->stuck_abort);
-	put_i64(b, p->term_signal);
-	put_i64(b, p->concurrency);
-	put_i64(b, p->deadline_ms);
-	put_i64(b, p->max_turns);
-	put_i64(b, p->stuck_repeat_tool);
-	put_i64(b, p->no_progress_turns);
-	put_u32(b, (uint32_t)p->n_no_retry_on);
-	for (size_t i = 0; i < p->n_no_retry_on; i++)
-		put_i64(b, p->no_retry_on[i]);
-}
-
-static void put_run(struct wr_buf *b, struct jtab *t, const struct wr_run *r)
-{
-	put_str(b, r->id);
-	put_str(b, r->workflow);
-	put_jv(b, t, r->argv);
-	put_str(b, r->cwd);
-	put_jv(b, t, r->labels);
-	put_policy(b, &r->policy);
-	put_i64(b, r->created_ts);
-	put_i64(b, r->updated_ts);
-	put_i64(b, r->seq_created);
-	put_u8(b, r->status);
-	put_u32(b, (uint32_t)r->natt);
-	for (size_t i = 0; i < r->natt; i++) {
-		const struct wr_attempt *a = &r->att[i];
-		put_i64(b, a->n);
-		put_i64(b, a->started_ts);
-		put_i64(b, a->finished_ts);
-		put_i64(b, a->lease_until);
-		put_str(b, a->host);
-		put_str(b, a->boot_id);
-		put_i64(b, a->pid);
-		put_i64(b, a->pid_start);
-		put_i64(b, a->pgid);
-		put_i64(b, a->pgid_start);
-		put_u8(b, (unsigned)a->finished);
-		put_u8(b, a->outcome);
-		put_i64(b, a->exit_code);
-		put_i64(b, a->signal);
-		put_i64(b, a->duration_ms);
-		put_i64(b, a->cpu_ms);
-		put_i64(b, a->max_rss_kb);
-		put_i64(b, a->output_bytes);
-		put_str(b, a->reason);
-		put_i64(b, a->stuck);
-		put_i64(b, a->seq_started);
-		put_i64(b, a->turns);
-		put_i64(b, a->tool_calls);
-		put_jv(b, t, a->metrics);
-	}
-	put_u32(b, (uint32_t)r->nstages);
-	for (size_t i = 0; i < r->nstages; i++)
-		put_str(b, r->stages_done[i]);
-	put_str(b, r->stage);
-	put_i64(b, r->recoveries);
-	put_i64(b, r->decided_attempt);
-	put_i64(b, r->next_retry_ts);
-	put_i64(b, r->first_failure_ts);
-	put_i64(b, r->stale);
-	put_str(b, r->reason);
-	put_str(b, r->note);
-	put_i64(b, r->rejected);
-	const struct wr_launch *l = &r->launch;
-	put_i64(b, l->attempt);
-	put_i64(b, l->ts);
-	put_i64(b, l->lease_until);
-	put_str(b, l->host);
-	put_str(b, l->boot_id);
-	put_i64(b, l->pid);
-	put_i64(b, l->pid_start);
-	put_u8(b, (unsigned)l->forced);
-	put_i64(b, l->count);
-	put_i64(b, r->ord);
-}
-
-static void put_outbox(struct wr_buf *b, struct jtab *t, const struct wr_outbox *o)
-{
-	put_str(b, o->id);
-	put_str(b, o->kind);
-	put_str(b, o->message);
-	put_str(b, o->reason);
-	put_str(b, o->run);
-	put_str(b, o->workflow);
-	put_jv(b, t, o->details);
-	put_i64(b, o->created_ts);
-	put_i64(b, o->seq);
-	put_u8(b, o->state);
-	put_i64(b, o->attempts);
-	put_i64(b, o->next_at);
-	put_i64(b, o->lease_until);
-	put_str(b, o->delivery);
-	put_str(b, o->error);
-	put_i64(b, o->delivered_ts);
-}
-
 /* A JSON object as a string, or NULL as none. */
 static void put_object(struct wr_buf *b, json_t *o)
 {
@@ -393,34 +284,61 @@ static void put_object(struct wr_buf *b, json_t *o)
 	free(s);
 }
 
-static void put_workflow(struct wr_buf *b, const struct wr_workflow *w)
-{
-	put_str(b, w->name);
-	put_i64(b, w->running);
-	put_u8(b, w->breaker);
-	put_i64(b, w->open_until);
-	put_i64(b, w->reopens);
-	put_i64(b, w->opens);
-	put_i64(b, w->half_open_trial);
-	put_u8(b, (unsigned)w->nwindow);
-	put(b, w->window, (size_t)w->nwindow);
-	put_i64(b, w->runs);
-	put_i64(b, w->succeeded);
-	put_i64(b, w->failed_final);
-	for (int i = 0; i < WR_OUT__COUNT; i++)
-		put_i64(b, w->finished[i]);
-	put_i64(b, w->agent_attempts);
-	put_i64(b, w->agent_turns);
-	put_i64(b, w->agent_tool_calls);
-	put_object(b, w->agent_metrics);
-	put_i64(b, w->expect_every_ms);
-	put_i64(b, w->expect_grace_ms);
-	put_i64(b, w->expect_since);
-	put_i64(b, w->last_success_ts);
-	put_i64(b, w->overdue_period);
-	put_i64(b, w->overdue);
-	put_object(b, w->archived);
-}
+/* The records, generated from their field lists (core/state_fields.h):
+ * PUT_kind(x, member, arg) writes one field of the record x to b. */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define PUT_I64(x, m, a) put_i64(b, x->m);
+#define PUT_INT PUT_I64
+#define PUT_BOOL64 PUT_I64
+#define PUT_AGENT PUT_I64
+#define PUT_LAST_TS PUT_I64
+#define PUT_LOCAL PUT_I64
+#define PUT_ORD PUT_I64
+#define PUT_FLAG(x, m, a) put_u8(b, (unsigned)x->m);
+#define PUT_ENUM PUT_FLAG
+#define PUT_BREAKER PUT_FLAG
+#define PUT_F64(x, m, a) put_f64(b, x->m);
+#define PUT_STR(x, m, a) put_str(b, x->m);
+#define PUT_NSTR PUT_STR
+#define PUT_JV(x, m, a) put_jv(b, t, x->m);
+#define PUT_JVREQ PUT_JV
+#define PUT_OBJ(x, m, a) put_object(b, x->m);
+#define PUT_AGENT_OBJ PUT_OBJ
+#define PUT_STATS PUT_OBJ
+#define PUT_EACH(x, m, a, PUT1)                       \
+	put_u32(b, (uint32_t)x->a);                   \
+	for (size_t i_ = 0; i_ < (size_t)x->a; i_++) \
+		PUT1;
+#define PUT_INTS(x, m, a) PUT_EACH(x, m, a, put_i64(b, x->m[i_]))
+#define PUT_STRS(x, m, a) PUT_EACH(x, m, a, put_str(b, x->m[i_]))
+#define PUT_ATTEMPTS(x, m, a) PUT_EACH(x, m, a, put_attempt(b, t, &x->m[i_]))
+#define PUT_WINDOW(x, m, a)          \
+	put_u8(b, (unsigned)x->a);   \
+	put(b, x->m, (size_t)x->a);
+#define PUT_OUTS(x, m, a)                              \
+	for (size_t i_ = 0; i_ < NELEM(x->m); i_++) \
+		put_i64(b, x->m[i_]);
+#define PUT_TYPES PUT_OUTS
+#define PUT_POLICY(x, m, a) put_policy(b, t, &x->m);
+#define PUT_LAUNCH(x, m, a) put_launch(b, t, &x->m);
+#define PUT_COUNT(x, m, a)
+#define PUT_CAP(x, m, a)
+#define PUT4(k, m, n, a) PUT_##k(x, m, a)
+#define PUT5(k, m, n, a, key) PUT_##k(x, m, a)
+#define DEFINE_PUT(fn, type, LIST, ADAPT)                                       \
+	static void fn(struct wr_buf *b, struct jtab *t, const struct type *x) \
+	{                                                                      \
+		(void)t;                                                       \
+		LIST(ADAPT)                                                    \
+	}
+
+DEFINE_PUT(put_policy, wr_policy, WR_POLICY_FIELDS, PUT4)
+DEFINE_PUT(put_attempt, wr_attempt, WR_ATTEMPT_FIELDS, PUT4)
+DEFINE_PUT(put_launch, wr_launch, WR_LAUNCH_FIELDS, PUT4)
+DEFINE_PUT(put_run, wr_run, WR_RUN_FIELDS, PUT4)
+DEFINE_PUT(put_outbox, wr_outbox, WR_OUTBOX_FIELDS, PUT4)
+DEFINE_PUT(put_workflow, wr_workflow, WR_WORKFLOW_FIELDS, PUT5)
+DEFINE_PUT(put_counters, wr_state, WR_COUNTER_FIELDS, PUT5)
 
 /* The outbox entries: in a file of their own when the cold store has one
  * that holds them as they are (not loaded yet, or unchanged since), else
@@ -461,6 +379,18 @@ static void put_cold(struct wr_buf *b, const struct wr_state *st)
 	}
 }
 
+/* The records' field lists as text (kind, member, arg of each field):
+ * a snapshot written by a build whose lists differ is not read. */
+#define SIG4(k, m, n, a) #k " " #m " " #a ";"
+#define SIG5(k, m, n, a, key) SIG4(k, m, n, a)
+static const char fields_text[] = WR_POLICY_FIELDS(SIG4) "|" WR_ATTEMPT_FIELDS(SIG4) "|" WR_LAUNCH_FIELDS(
+	SIG4) "|" WR_RUN_FIELDS(SIG4) "|" WR_OUTBOX_FIELDS(SIG4) "|" WR_WORKFLOW_FIELDS(SIG5) "|" WR_COUNTER_FIELDS(SIG5);
+
+static uint64_t fields_signature(void)
+{
+	return hash64(fields_text, sizeof fields_text - 1);
+}
+
 /* The body: identity and checks, position, state. */
 static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr_buf *b)
 {
@@ -488,17 +418,8 @@ static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr
 	put_u32(b, WR_EV__COUNT);
 	put_u32(b, WR_OUT__COUNT);
 	put_u32(b, WR_BREAKER_WINDOW);
-	put_u32(b, (uint32_t)sizeof(struct wr_state));
-	put_i64(b, st->last_seq);
-	put_i64(b, st->last_ts);
-	put_i64(b, st->events);
-	put_i64(b, st->stale);
-	put_i64(b, st->invalid);
-	put_i64(b, st->repaired);
-	put_i64(b, st->unknown_types);
-	put_i64(b, st->compacted_through);
-	for (int i = 0; i < WR_EV__COUNT; i++)
-		put_i64(b, st->by_type[i]);
+	put_i64(b, (int64_t)fields_signature());
+	put_counters(b, NULL, st);
 
 	/* Runs and entries go to their own buffer first: the JSON table they
 	 * fill must precede them in the file. */
@@ -506,7 +427,7 @@ static void encode(const struct wr_snap_of *l, const struct checks *c, struct wr
 	struct wr_buf rest = {0};
 	put_u32(&rest, (uint32_t)st->workflows.n);
 	for (size_t i = 0; i < st->workflows.n; i++)
-		put_workflow(&rest, wr_map_at(&st->workflows, i));
+		put_workflow(&rest, NULL, wr_map_at(&st->workflows, i));
 	put_u32(&rest, (uint32_t)st->runs.n);
 	for (size_t i = 0; i < st->runs.n; i++)
 		put_run(&rest, &t, wr_map_at(&st->runs, i));
@@ -784,141 +705,6 @@ static uint32_t get_count(struct rd *r, size_t min)
 	return n;
 }
 
-static void get_policy(struct rd *r, struct wr_policy *p)
-{
-	p->timeout_ms = get_i64(r);
-	p->kill_after_ms = get_i64(r);
-	p->heartbeat_ms = get_i64(r);
-	p->lease_ms = get_i64(r);
-	p->max_attempts = get_i64(r);
-	p->backoff_initial_ms = get_i64(r);
-	p->backoff_factor = get_f64(r);
-	p->backoff_max_ms = get_i64(r);
-	p->stuck_repeat = get_i64(r);
-	p->no_progress_ms = get_i64(r);
-	p->no_output_ms = get_i64(r);
-	p->stuck_abort = (int)get_i64(r);
-	p->term_signal = get_i64(r);
-	p->concurrency = get_i64(r);
-	p->deadline_ms = get_i64(r);
-	p->max_turns = get_i64(r);
-	p->stuck_repeat_tool = get_i64(r);
-	p->no_progress_turns = get_i64(r);
-	uint32_t n = get_count(r, 8);
-	if (n) {
-		p->no_retry_on = wr_xcalloc(n, sizeof *p->no_retry_on);
-		p->n_no_retry_on = n;
-		for (uint32_t i = 0; i < n; i++)
-			p->no_retry_on[i] = (int)get_i64(r);
-	}
-}
-
-static struct wr_run *get_run(struct rd *r)
-{
-	struct wr_run *x = wr_xcalloc(1, sizeof *x);
-	x->id = need_str(r);
-	x->workflow = need_str(r);
-	x->argv = get_jv(r);
-	x->cwd = need_str(r);
-	x->labels = get_jv(r);
-	get_policy(r, &x->policy);
-	x->created_ts = get_i64(r);
-	x->updated_ts = get_i64(r);
-	x->seq_created = get_i64(r);
-	x->status = (enum wr_status)get_enum(r, WR_ST__COUNT);
-	uint32_t n = get_count(r, 100);
-	if (n) {
-		x->att = wr_xcalloc(n, sizeof *x->att);
-		x->capatt = n;
-	}
-	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		struct wr_attempt *a = &x->att[x->natt++];
-		a->n = get_i64(r);
-		a->started_ts = get_i64(r);
-		a->finished_ts = get_i64(r);
-		a->lease_until = get_i64(r);
-		a->host = get_str(r);
-		a->boot_id = get_str(r);
-		a->pid = get_i64(r);
-		a->pid_start = get_i64(r);
-		a->pgid = get_i64(r);
-		a->pgid_start = get_i64(r);
-		a->finished = (int)get_enum(r, 2);
-		a->outcome = (enum wr_outcome)get_enum(r, WR_OUT__COUNT);
-		a->exit_code = get_i64(r);
-		a->signal = get_i64(r);
-		a->duration_ms = get_i64(r);
-		a->cpu_ms = get_i64(r);
-		a->max_rss_kb = get_i64(r);
-		a->output_bytes = get_i64(r);
-		a->reason = get_str(r);
-		a->stuck = (int)get_i64(r);
-		a->seq_started = get_i64(r);
-		a->turns = get_i64(r);
-		a->tool_calls = get_i64(r);
-		a->metrics = get_jv(r);
-	}
-	n = get_count(r, 4);
-	if (n) {
-		x->stages_done = wr_xcalloc(n, sizeof *x->stages_done);
-		x->capstages = n;
-	}
-	for (uint32_t i = 0; i < n && !r->bad; i++)
-		x->stages_done[x->nstages++] = need_str(r);
-	x->stage = get_str(r);
-	x->recoveries = get_i64(r);
-	x->decided_attempt = get_i64(r);
-	x->next_retry_ts = get_i64(r);
-	x->first_failure_ts = get_i64(r);
-	x->stale = get_i64(r);
-	x->reason = get_str(r);
-	x->note = get_str(r);
-	x->rejected = (int)get_i64(r);
-	x->launch.attempt = get_i64(r);
-	x->launch.ts = get_i64(r);
-	x->launch.lease_until = get_i64(r);
-	x->launch.host = get_str(r);
-	x->launch.boot_id = get_str(r);
-	x->launch.pid = get_i64(r);
-	x->launch.pid_start = get_i64(r);
-	x->launch.forced = (int)get_enum(r, 2);
-	x->launch.count = get_i64(r);
-	x->ord = get_i64(r);
-	if (!x->argv && !r->bad)
-		r->bad = 1;
-	if (r->bad) {
-		wr_run_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-static struct wr_outbox *get_outbox(struct rd *r)
-{
-	struct wr_outbox *o = wr_xcalloc(1, sizeof *o);
-	o->id = need_str(r);
-	o->kind = need_str(r);
-	o->message = need_str(r);
-	o->reason = get_str(r);
-	o->run = get_str(r);
-	o->workflow = get_str(r);
-	o->details = get_jv(r);
-	o->created_ts = get_i64(r);
-	o->seq = get_i64(r);
-	o->state = (enum wr_outbox_state)get_enum(r, 5);
-	o->attempts = get_i64(r);
-	o->next_at = get_i64(r);
-	o->lease_until = get_i64(r);
-	o->delivery = get_str(r);
-	o->error = get_str(r);
-	o->delivered_ts = get_i64(r);
-	if (r->bad) {
-		wr_outbox_free(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* What put_object wrote: an object, or NULL (none, or bad: r->bad set). */
 static json_t *get_object(struct rd *r)
 {
@@ -935,42 +721,104 @@ static json_t *get_object(struct rd *r)
 	return o;
 }
 
+/* An array's count, then room for that many items of size bytes (each
+ * at least min bytes in the snapshot); NULL for none. */
+static void *get_array(struct rd *r, size_t min, size_t size, uint32_t *n)
+{
+	*n = get_count(r, min);
+	return *n ? wr_xcalloc(*n, size) : NULL;
+}
+
+/* The decoders of the records, generated from the same lists:
+ * GET_kind(x, member, arg) reads one field into the record x. */
+#define GET_I64(x, m, a) x->m = get_i64(r);
+#define GET_BOOL64 GET_I64
+#define GET_AGENT GET_I64
+#define GET_LAST_TS GET_I64
+#define GET_LOCAL GET_I64
+#define GET_ORD GET_I64
+#define GET_INT(x, m, a) x->m = (int)get_i64(r);
+#define GET_FLAG(x, m, a) x->m = (int)get_enum(r, 2);
+#define GET_ENUM(x, m, a) x->m = get_enum(r, a);
+#define GET_BREAKER GET_ENUM
+#define GET_F64(x, m, a) x->m = get_f64(r);
+#define GET_STR(x, m, a) x->m = get_str(r);
+#define GET_NSTR(x, m, a) x->m = need_str(r);
+#define GET_JV(x, m, a) x->m = get_jv(r);
+#define GET_JVREQ(x, m, a)   \
+	x->m = get_jv(r);    \
+	r->bad |= !x->m;
+#define GET_OBJ(x, m, a) x->m = get_object(r);
+#define GET_AGENT_OBJ GET_OBJ
+#define GET_STATS GET_OBJ
+#define GET_EACH(x, m, a, min, GET1)                                  \
+	{                                                             \
+		uint32_t n_;                                          \
+		x->m = get_array(r, min, sizeof *x->m, &n_);          \
+		for (uint32_t i_ = 0; i_ < n_ && !r->bad; i_++, x->a++) \
+			GET1;                                         \
+	}
+#define GET_INTS(x, m, a) GET_EACH(x, m, a, 8, x->m[i_] = (int)get_i64(r))
+#define GET_STRS(x, m, a) GET_EACH(x, m, a, 4, x->m[i_] = need_str(r))
+#define GET_ATTEMPTS(x, m, a) GET_EACH(x, m, a, 100, get_attempt(r, &x->m[i_]))
+#define GET_CAP(x, m, a) x->m = x->a;
+#define GET_WINDOW(x, m, a)                    \
+	x->a = (int)get_u8(r);                 \
+	if ((size_t)x->a > sizeof x->m)        \
+		r->bad = 1;                    \
+	else                                   \
+		take(r, x->m, (size_t)x->a);
+#define GET_OUTS(x, m, a)                              \
+	for (size_t i_ = 0; i_ < NELEM(x->m); i_++) \
+		x->m[i_] = get_i64(r);
+#define GET_TYPES GET_OUTS
+#define GET_POLICY(x, m, a) get_policy(r, &x->m);
+#define GET_LAUNCH(x, m, a) get_launch(r, &x->m);
+#define GET_COUNT(x, m, a)
+#define GET4(k, m, n, a) GET_##k(x, m, a)
+#define GET5(k, m, n, a, key) GET_##k(x, m, a)
+#define DEFINE_GET(fn, type, LIST, ADAPT)                  \
+	static void fn(struct rd *r, struct type *x)      \
+	{                                                 \
+		LIST(ADAPT)                               \
+	}
+
+DEFINE_GET(get_policy, wr_policy, WR_POLICY_FIELDS, GET4)
+DEFINE_GET(get_attempt, wr_attempt, WR_ATTEMPT_FIELDS, GET4)
+DEFINE_GET(get_launch, wr_launch, WR_LAUNCH_FIELDS, GET4)
+DEFINE_GET(get_run_fields, wr_run, WR_RUN_FIELDS, GET4)
+DEFINE_GET(get_outbox_fields, wr_outbox, WR_OUTBOX_FIELDS, GET4)
+DEFINE_GET(get_workflow_fields, wr_workflow, WR_WORKFLOW_FIELDS, GET5)
+DEFINE_GET(get_counters, wr_state, WR_COUNTER_FIELDS, GET5)
+
+static struct wr_run *get_run(struct rd *r)
+{
+	struct wr_run *x = wr_xcalloc(1, sizeof *x);
+	get_run_fields(r, x);
+	if (r->bad) {
+		wr_run_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static struct wr_outbox *get_outbox(struct rd *r)
+{
+	struct wr_outbox *o = wr_xcalloc(1, sizeof *o);
+	get_outbox_fields(r, o);
+	if (r->bad) {
+		wr_outbox_free(o);
+		return NULL;
+	}
+	return o;
+}
+
 static struct wr_workflow *get_workflow(struct rd *r)
 {
 	struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
-	w->name = need_str(r);
-	w->running = get_i64(r);
-	w->breaker = (enum wr_breaker_state)get_enum(r, 3);
-	w->open_until = get_i64(r);
-	w->reopens = get_i64(r);
-	w->opens = get_i64(r);
-	w->half_open_trial = get_i64(r);
-	w->nwindow = (int)get_u8(r);
-	if (w->nwindow > WR_BREAKER_WINDOW)
-		r->bad = 1;
-	else
-		take(r, w->window, (size_t)w->nwindow);
-	w->runs = get_i64(r);
-	w->succeeded = get_i64(r);
-	w->failed_final = get_i64(r);
-	for (int i = 0; i < WR_OUT__COUNT; i++)
-		w->finished[i] = get_i64(r);
-	w->agent_attempts = get_i64(r);
-	w->agent_turns = get_i64(r);
-	w->agent_tool_calls = get_i64(r);
-	w->agent_metrics = get_object(r);
-	w->expect_every_ms = get_i64(r);
-	w->expect_grace_ms = get_i64(r);
-	w->expect_since = get_i64(r);
-	w->last_success_ts = get_i64(r);
-	w->overdue_period = get_i64(r);
-	w->overdue = get_i64(r);
-	w->archived = get_object(r);
+	get_workflow_fields(r, w);
 	if (r->bad) {
-		json_decref(w->archived);
-		json_decref(w->agent_metrics);
-		free(w->name);
-		free(w);
+		wr_workflow_free(w);
 		return NULL;
 	}
 	return w;
@@ -1044,18 +892,9 @@ static void get_cold(struct rd *r, struct wr_state *st, const char *dir)
 static int decode_state(struct rd *r, struct wr_state *st, const char *dir)
 {
 	if (get_u32(r) != WR_EV__COUNT || get_u32(r) != WR_OUT__COUNT || get_u32(r) != WR_BREAKER_WINDOW ||
-	    get_u32(r) != (uint32_t)sizeof(struct wr_state))
+	    (uint64_t)get_i64(r) != fields_signature())
 		return -1;
-	st->last_seq = get_i64(r);
-	st->last_ts = get_i64(r);
-	st->events = get_i64(r);
-	st->stale = get_i64(r);
-	st->invalid = get_i64(r);
-	st->repaired = get_i64(r);
-	st->unknown_types = get_i64(r);
-	st->compacted_through = get_i64(r);
-	for (int i = 0; i < WR_EV__COUNT; i++)
-		st->by_type[i] = get_i64(r);
+	get_counters(r, st);
 	r->njson = get_count(r, 1);
 	r->json = wr_xcalloc(r->njson ? r->njson : 1, sizeof *r->json);
 	for (uint32_t i = 0; i < r->njson && !r->bad; i++)
@@ -1265,171 +1104,110 @@ static void djson(struct wr_buf *o, const char *k, json_t *j)
 
 #define DI(o, k, v) wr_buf_addf(o, " %s=%lld", k, (long long)(v))
 
-static void dump_workflow(const struct wr_workflow *w, struct wr_buf *o)
+/* The dump, generated from the same lists: DUMP_kind(x, member, name, arg)
+ * adds " name=value" for one field of x to o. */
+#define DUMP_I64(x, m, n, a) DI(o, n, x->m);
+#define DUMP_INT DUMP_I64
+#define DUMP_FLAG DUMP_I64
+#define DUMP_ENUM DUMP_I64
+#define DUMP_BREAKER DUMP_I64
+#define DUMP_BOOL64 DUMP_I64
+#define DUMP_AGENT DUMP_I64
+#define DUMP_LAST_TS DUMP_I64
+#define DUMP_LOCAL DUMP_I64
+#define DUMP_F64(x, m, n, a) wr_buf_addf(o, " %s=%.17g", n, x->m);
+#define DUMP_STR(x, m, n, a) dstr(o, n, x->m);
+#define DUMP_NSTR DUMP_STR
+#define DUMP_JV(x, m, n, a) djson(o, n, x->m);
+#define DUMP_JVREQ DUMP_JV
+#define DUMP_OBJ DUMP_JV
+#define DUMP_AGENT_OBJ DUMP_JV
+#define DUMP_STATS(x, m, n, a) stats = x->m;
+#define DUMP_INTS(x, m, n, a)                                                          \
+	wr_buf_addf(o, " %s=[", n);                                                    \
+	for (size_t i_ = 0; i_ < x->a; i_++)                                           \
+		wr_buf_addf(o, "%s%lld", i_ ? "," : "", (long long)x->m[i_]);          \
+	wr_buf_addf(o, "]");
+#define DUMP_STRS(x, m, n, a)                        \
+	wr_buf_addf(o, " %s=[", n);                  \
+	for (size_t i_ = 0; i_ < x->a; i_++)         \
+		dstr(o, "", x->m[i_]);               \
+	wr_buf_addf(o, " ]");
+#define DUMP_ATTEMPTS(x, m, n, a)                    \
+	for (size_t i_ = 0; i_ < x->a; i_++) {       \
+		wr_buf_addf(o, " %s{", n);           \
+		dump_attempt(&x->m[i_], o);          \
+		wr_buf_addf(o, " }");                \
+	}
+#define DUMP_WINDOW(x, m, n, a)                      \
+	wr_buf_addf(o, " %s=", n);                   \
+	for (int i_ = 0; i_ < x->a; i_++)            \
+		wr_buf_addf(o, "%d", x->m[i_]);
+#define DUMP_OUTS(x, m, n, a)                                                     \
+	wr_buf_addf(o, " %s=", n);                                                \
+	for (size_t i_ = 0; i_ < NELEM(x->m); i_++)                               \
+		wr_buf_addf(o, "%s%lld", i_ ? "," : "", (long long)x->m[i_]);
+#define DUMP_TYPES DUMP_OUTS
+#define DUMP_NESTED(x, m, n, fn)       \
+	wr_buf_addf(o, " %s{", n);     \
+	fn(&x->m, o);                  \
+	wr_buf_addf(o, " }");
+#define DUMP_POLICY(x, m, n, a) DUMP_NESTED(x, m, n, dump_policy)
+#define DUMP_LAUNCH(x, m, n, a) DUMP_NESTED(x, m, n, dump_launch)
+#define DUMP_ORD(x, m, n, a)
+#define DUMP_COUNT(x, m, n, a)
+#define DUMP_CAP(x, m, n, a)
+#define DUMP4(k, m, n, a) DUMP_##k(x, m, n, a)
+#define DUMP5(k, m, n, a, key) DUMP_##k(x, m, n, a)
+#define DEFINE_DUMP(fn, type, LIST, ADAPT)                          \
+	static void fn(const struct type *x, struct wr_buf *o)     \
+	{                                                          \
+		LIST(ADAPT)                                        \
+	}
+
+DEFINE_DUMP(dump_policy, wr_policy, WR_POLICY_FIELDS, DUMP4)
+DEFINE_DUMP(dump_attempt, wr_attempt, WR_ATTEMPT_FIELDS, DUMP4)
+DEFINE_DUMP(dump_launch, wr_launch, WR_LAUNCH_FIELDS, DUMP4)
+DEFINE_DUMP(dump_run_fields, wr_run, WR_RUN_FIELDS, DUMP4)
+DEFINE_DUMP(dump_outbox_fields, wr_outbox, WR_OUTBOX_FIELDS, DUMP4)
+DEFINE_DUMP(dump_counters, wr_state, WR_COUNTER_FIELDS, DUMP5)
+
+/* A workflow's line, then its archived statistics on a line of their
+ * own: compaction adds to them, the rest of the workflow stays. */
+static void dump_workflow(const struct wr_workflow *x, struct wr_buf *o)
 {
+	json_t *stats = NULL;
 	wr_buf_addf(o, "workflow");
-	dstr(o, "name", w->name);
-	DI(o, "running", w->running);
-	DI(o, "breaker", w->breaker);
-	DI(o, "open_until", w->open_until);
-	DI(o, "reopens", w->reopens);
-	DI(o, "opens", w->opens);
-	DI(o, "half_open_trial", w->half_open_trial);
-	wr_buf_addf(o, " window=");
-	for (int k = 0; k < w->nwindow; k++)
-		wr_buf_addf(o, "%d", w->window[k]);
-	DI(o, "runs", w->runs);
-	DI(o, "succeeded", w->succeeded);
-	DI(o, "failed_final", w->failed_final);
-	wr_buf_addf(o, " finished=");
-	for (int k = 0; k < WR_OUT__COUNT; k++)
-		wr_buf_addf(o, "%s%lld", k ? "," : "", (long long)w->finished[k]);
-	DI(o, "agent_attempts", w->agent_attempts);
-	DI(o, "agent_turns", w->agent_turns);
-	DI(o, "agent_tool_calls", w->agent_tool_calls);
-	djson(o, "agent_metrics", w->agent_metrics);
-	DI(o, "expect_every_ms", w->expect_every_ms);
-	DI(o, "expect_grace_ms", w->expect_grace_ms);
-	DI(o, "expect_since", w->expect_since);
-	DI(o, "last_success_ts", w->last_success_ts);
-	DI(o, "overdue_period", w->overdue_period);
-	DI(o, "overdue", w->overdue);
+	WR_WORKFLOW_FIELDS(DUMP5)
 	wr_buf_addf(o, "\n");
-	if (w->archived) { /* a line of its own: new with each compaction */
+	if (stats) {
 		wr_buf_addf(o, "archived");
-		dstr(o, "workflow", w->name);
-		djson(o, "stats", w->archived);
+		dstr(o, "workflow", x->name);
+		djson(o, "stats", stats);
 		wr_buf_addf(o, "\n");
 	}
-}
-
-static void dump_attempt(const struct wr_attempt *a, struct wr_buf *o)
-{
-	wr_buf_addf(o, " attempt{");
-	DI(o, "n", a->n);
-	DI(o, "started", a->started_ts);
-	DI(o, "finished_ts", a->finished_ts);
-	DI(o, "lease_until", a->lease_until);
-	dstr(o, "host", a->host);
-	dstr(o, "boot_id", a->boot_id);
-	DI(o, "pid", a->pid);
-	DI(o, "pid_start", a->pid_start);
-	DI(o, "pgid", a->pgid);
-	DI(o, "pgid_start", a->pgid_start);
-	DI(o, "finished", a->finished);
-	DI(o, "outcome", a->outcome);
-	DI(o, "exit_code", a->exit_code);
-	DI(o, "signal", a->signal);
-	DI(o, "duration_ms", a->duration_ms);
-	DI(o, "cpu_ms", a->cpu_ms);
-	DI(o, "max_rss_kb", a->max_rss_kb);
-	DI(o, "output_bytes", a->output_bytes);
-	dstr(o, "reason", a->reason);
-	DI(o, "stuck", a->stuck);
-	DI(o, "seq_started", a->seq_started);
-	DI(o, "turns", a->turns);
-	DI(o, "tool_calls", a->tool_calls);
-	djson(o, "metrics", a->metrics);
-	wr_buf_addf(o, " }");
-}
-
-static void dump_run(const struct wr_run *r, struct wr_buf *o)
-{
-	const struct wr_policy *p = &r->policy;
-	wr_buf_addf(o, "run");
-	dstr(o, "id", r->id);
-	dstr(o, "workflow", r->workflow);
-	djson(o, "argv", r->argv);
-	dstr(o, "cwd", r->cwd);
-	djson(o, "labels", r->labels);
-	wr_buf_addf(o, " policy=%lld,%lld,%lld,%lld,%lld,%lld,%.17g,%lld,%lld,%lld,%d,%lld,%lld,",
-		    (long long)p->timeout_ms, (long long)p->kill_after_ms, (long long)p->heartbeat_ms,
-		    (long long)p->lease_ms, (long long)p->max_attempts, (long long)p->backoff_initial_ms,
-		    p->backoff_factor, (long long)p->backoff_max_ms, (long long)p->stuck_repeat,
-		    (long long)p->no_progress_ms, p->stuck_abort, (long long)p->concurrency,
-		    (long long)p->deadline_ms);
-	wr_buf_addf(o, "%lld,%lld,%lld,%lld,%lld,[", (long long)p->no_output_ms, (long long)p->term_signal,
-		    (long long)p->max_turns, (long long)p->stuck_repeat_tool, (long long)p->no_progress_turns);
-	for (size_t k = 0; k < p->n_no_retry_on; k++)
-		wr_buf_addf(o, "%s%d", k ? "," : "", p->no_retry_on[k]);
-	wr_buf_addf(o, "]");
-	DI(o, "created_ts", r->created_ts);
-	DI(o, "updated_ts", r->updated_ts);
-	DI(o, "seq_created", r->seq_created);
-	DI(o, "status", r->status);
-	for (size_t k = 0; k < r->natt; k++)
-		dump_attempt(&r->att[k], o);
-	wr_buf_addf(o, " stages_done=[");
-	for (size_t k = 0; k < r->nstages; k++)
-		dstr(o, "", r->stages_done[k]);
-	wr_buf_addf(o, " ]");
-	dstr(o, "stage", r->stage);
-	DI(o, "recoveries", r->recoveries);
-	DI(o, "decided_attempt", r->decided_attempt);
-	DI(o, "next_retry_ts", r->next_retry_ts);
-	DI(o, "first_failure_ts", r->first_failure_ts);
-	DI(o, "stale", r->stale);
-	dstr(o, "reason", r->reason);
-	dstr(o, "note", r->note);
-	DI(o, "rejected", r->rejected);
-	DI(o, "launch_attempt", r->launch.attempt);
-	DI(o, "launch_ts", r->launch.ts);
-	DI(o, "launch_lease_until", r->launch.lease_until);
-	dstr(o, "launch_host", r->launch.host);
-	dstr(o, "launch_boot_id", r->launch.boot_id);
-	DI(o, "launch_pid", r->launch.pid);
-	DI(o, "launch_pid_start", r->launch.pid_start);
-	DI(o, "launch_forced", r->launch.forced);
-	DI(o, "launch_count", r->launch.count);
-	wr_buf_addf(o, "\n");
-}
-
-static void dump_outbox(const struct wr_outbox *e, struct wr_buf *o)
-{
-	wr_buf_addf(o, "outbox");
-	dstr(o, "id", e->id);
-	dstr(o, "kind", e->kind);
-	dstr(o, "message", e->message);
-	dstr(o, "reason", e->reason);
-	dstr(o, "run", e->run);
-	dstr(o, "workflow", e->workflow);
-	djson(o, "details", e->details);
-	DI(o, "created_ts", e->created_ts);
-	DI(o, "seq", e->seq);
-	DI(o, "state", e->state);
-	DI(o, "attempts", e->attempts);
-	DI(o, "next_at", e->next_at);
-	DI(o, "lease_until", e->lease_until);
-	dstr(o, "delivery", e->delivery);
-	dstr(o, "error", e->error);
-	DI(o, "delivered_ts", e->delivered_ts);
-	wr_buf_addf(o, "\n");
 }
 
 void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 {
 	wr_buf_addf(o, "state");
-	DI(o, "last_seq", st->last_seq);
-	DI(o, "last_ts", st->last_ts);
-	DI(o, "events", st->events);
-	DI(o, "stale", st->stale);
-	DI(o, "invalid", st->invalid);
-	DI(o, "repaired", st->repaired);
-	DI(o, "unknown_types", st->unknown_types);
-	DI(o, "compacted_through", st->compacted_through);
-	wr_buf_addf(o, " by_type=");
-	for (int i = 0; i < WR_EV__COUNT; i++)
-		wr_buf_addf(o, "%s%lld", i ? "," : "", (long long)st->by_type[i]);
+	dump_counters(st, o);
 	wr_buf_addf(o, "\n");
 	for (size_t i = 0; i < st->workflows.n; i++)
 		dump_workflow(wr_map_at(&st->workflows, i), o);
 	struct wr_runs_iter it;
 	wr_runs_begin(&it, st);
-	for (const struct wr_run *r; (r = wr_runs_next(&it));)
-		dump_run(r, o);
+	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
+		wr_buf_addf(o, "run");
+		dump_run_fields(r, o);
+		wr_buf_addf(o, "\n");
+	}
 	const struct wr_map *ob = wr_state_outboxes(st);
-	for (size_t i = 0; i < ob->n; i++)
-		dump_outbox(wr_map_at(ob, i), o);
+	for (size_t i = 0; i < ob->n; i++) {
+		wr_buf_addf(o, "outbox");
+		dump_outbox_fields(wr_map_at(ob, i), o);
+		wr_buf_addf(o, "\n");
+	}
 }
 
 char *wr_state_dump_text(const struct wr_state *st)

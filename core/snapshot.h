@@ -8,9 +8,10 @@
  *
  * It is a cache, never the truth: it is trusted only when it matches the
  * open ledger file, checked by
- *   - magic, format version, byte order and the sizes of the state's
- *     arrays, and a 64-bit hash of its whole body (a corrupt or truncated
- *     snapshot, or one from another build);
+ *   - magic, format version, byte order, the sizes of the state's arrays,
+ *     a signature of the records' field lists (core/state_fields.h: a
+ *     build whose records have other fields), and a 64-bit hash of its
+ *     whole body (a corrupt or truncated snapshot);
  *   - the ledger's device and inode (a replaced file: compaction, restore,
  *     an editor's save) and a size of at least the offset (truncation);
  *   - hashes of the ledger's first 4 KiB, of the 4 KiB before the offset
@@ -41,7 +42,7 @@
 #include "state.h"
 #include "util.h"
 
-#define WR_SNAPSHOT_VERSION 8 /* 8: hot runs only, the cold segments named; 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
+#define WR_SNAPSHOT_VERSION 9 /* 9: the field lists' signature (core/state_fields.h); 8: hot runs only, the cold segments named; 2: agent counts and limits; 3: agent totals per workflow; 4: no_output_ms, signal; 5: expected schedules; 6: archived statistics; 7: launches */
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 /* The least a lock holder appends between two snapshots (core/ledger.c). */
 #define WR_SNAPSHOT_MIN (4 * 1024)

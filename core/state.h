@@ -9,7 +9,12 @@
  * Fencing: an event about an attempt that is not the run's current live
  * attempt (superseded, or already finished), and any second
  * attempt.finished, is stale: wr_state_apply returns WR_APPLY_STALE, the
- * state is unchanged but for the stale counters. The first finish wins. */
+ * state is unchanged but for the stale counters. The first finish wins.
+ *
+ * Every member of the records below is listed in core/state_fields.h,
+ * from which snapshots, the state dump and the compaction marker are
+ * generated: a member added here goes there too (tests/unit/test-fields.c
+ * fails until it does). */
 #ifndef WR_STATE_H
 #define WR_STATE_H
 

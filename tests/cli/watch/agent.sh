@@ -92,7 +92,7 @@ test_expect_success 'the snapshot keeps counts and limits' '
 	"$BENCH" dump "$WR_LEDGER" >warm &&
 	test_grep "snapshot=1" warm &&
 	test_grep "turns=40 tool_calls=55 metrics={\"tokens\":900,\"cost_mc\":12}" warm &&
-	test_grep "policy=.*,40,3,8,\[" warm &&
+	test_grep "policy{.* max_turns=40 stuck_repeat_tool=3 no_progress_turns=8 no_retry_on=\[" warm &&
 	grep -v "^scan" cold >cold.s && grep -v "^scan" warm >warm.s &&
 	test_cmp cold.s warm.s
 '
