@@ -171,8 +171,9 @@ static int snapshot_trip(const char *path, struct wr_state *st, struct wr_state 
 	scan.off = 3;
 	scan.line = 2;
 	int64_t bad = 0;
+	char extra[8] = "extra";
 	struct wr_snap_of so = {.path = path, .fd = fd, .dev = sb.st_dev, .ino = sb.st_ino, .scan = &scan,
-				.st = st, .bad_lines = &bad};
+				.st = st, .bad_lines = &bad, .extra = extra, .extra_len = sizeof extra};
 	int rc = wr_snapshot_write(&so);
 	if (rc == 0) {
 		struct wr_scan scan2 = {0};
