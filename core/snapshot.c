@@ -332,13 +332,7 @@ static void put_object(struct wr_buf *b, json_t *o)
 		LIST(ADAPT)                                                    \
 	}
 
-DEFINE_PUT(put_policy, wr_policy, WR_POLICY_FIELDS, PUT4)
-DEFINE_PUT(put_attempt, wr_attempt, WR_ATTEMPT_FIELDS, PUT4)
-DEFINE_PUT(put_launch, wr_launch, WR_LAUNCH_FIELDS, PUT4)
-DEFINE_PUT(put_run, wr_run, WR_RUN_FIELDS, PUT4)
-DEFINE_PUT(put_outbox, wr_outbox, WR_OUTBOX_FIELDS, PUT4)
-DEFINE_PUT(put_workflow, wr_workflow, WR_WORKFLOW_FIELDS, PUT5)
-DEFINE_PUT(put_counters, wr_state, WR_COUNTER_FIELDS, PUT5)
+WR_STATE_RECORDS(DEFINE_PUT, put, PUT)
 
 /* The outbox entries: in a file of their own when the cold store has one
  * that holds them as they are (not loaded yet, or unchanged since), else
@@ -783,18 +777,12 @@ static void *get_array(struct rd *r, size_t min, size_t size, uint32_t *n)
 		LIST(ADAPT)                               \
 	}
 
-DEFINE_GET(get_policy, wr_policy, WR_POLICY_FIELDS, GET4)
-DEFINE_GET(get_attempt, wr_attempt, WR_ATTEMPT_FIELDS, GET4)
-DEFINE_GET(get_launch, wr_launch, WR_LAUNCH_FIELDS, GET4)
-DEFINE_GET(get_run_fields, wr_run, WR_RUN_FIELDS, GET4)
-DEFINE_GET(get_outbox_fields, wr_outbox, WR_OUTBOX_FIELDS, GET4)
-DEFINE_GET(get_workflow_fields, wr_workflow, WR_WORKFLOW_FIELDS, GET5)
-DEFINE_GET(get_counters, wr_state, WR_COUNTER_FIELDS, GET5)
+WR_STATE_RECORDS(DEFINE_GET, get, GET)
 
-static struct wr_run *get_run(struct rd *r)
+static struct wr_run *read_run(struct rd *r)
 {
 	struct wr_run *x = wr_xcalloc(1, sizeof *x);
-	get_run_fields(r, x);
+	get_run(r, x);
 	if (r->bad) {
 		wr_run_free(x);
 		return NULL;
@@ -802,10 +790,10 @@ static struct wr_run *get_run(struct rd *r)
 	return x;
 }
 
-static struct wr_outbox *get_outbox(struct rd *r)
+static struct wr_outbox *read_outbox(struct rd *r)
 {
 	struct wr_outbox *o = wr_xcalloc(1, sizeof *o);
-	get_outbox_fields(r, o);
+	get_outbox(r, o);
 	if (r->bad) {
 		wr_outbox_free(o);
 		return NULL;
@@ -813,10 +801,10 @@ static struct wr_outbox *get_outbox(struct rd *r)
 	return o;
 }
 
-static struct wr_workflow *get_workflow(struct rd *r)
+static struct wr_workflow *read_workflow(struct rd *r)
 {
 	struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
-	get_workflow_fields(r, w);
+	get_workflow(r, w);
 	if (r->bad) {
 		wr_workflow_free(w);
 		return NULL;
@@ -827,21 +815,21 @@ static struct wr_workflow *get_workflow(struct rd *r)
 /* Typed readers as map loaders: each returns the entry and its key. */
 static void *get_workflow_v(struct rd *r, const char **key)
 {
-	struct wr_workflow *w = get_workflow(r);
+	struct wr_workflow *w = read_workflow(r);
 	*key = w ? w->name : NULL;
 	return w;
 }
 
 static void *get_run_v(struct rd *r, const char **key)
 {
-	struct wr_run *x = get_run(r);
+	struct wr_run *x = read_run(r);
 	*key = x ? x->id : NULL;
 	return x;
 }
 
 static void *get_outbox_v(struct rd *r, const char **key)
 {
-	struct wr_outbox *o = get_outbox(r);
+	struct wr_outbox *o = read_outbox(r);
 	*key = o ? o->id : NULL;
 	return o;
 }
@@ -1054,7 +1042,7 @@ void wr_snapshot_put_run(struct wr_buf *b, const struct wr_run *r)
 struct wr_run *wr_snapshot_get_run(const unsigned char *p, size_t n)
 {
 	struct rd r = {p, p + n, 0, NULL, 0, 1};
-	struct wr_run *x = get_run(&r);
+	struct wr_run *x = read_run(&r);
 	if (x && (r.bad || r.p != r.end)) {
 		wr_run_free(x);
 		x = NULL;
@@ -1122,7 +1110,12 @@ static void djson(struct wr_buf *o, const char *k, json_t *j)
 #define DUMP_JVREQ DUMP_JV
 #define DUMP_OBJ DUMP_JV
 #define DUMP_AGENT_OBJ DUMP_JV
-#define DUMP_STATS(x, m, n, a) stats = x->m;
+#define DUMP_STATS(x, m, n, a)                 \
+	if (x->m) {                            \
+		wr_buf_addf(o, "\narchived");  \
+		dstr(o, "workflow", x->name);  \
+		djson(o, n, x->m);             \
+	}
 #define DUMP_INTS(x, m, n, a)                                                          \
 	wr_buf_addf(o, " %s=[", n);                                                    \
 	for (size_t i_ = 0; i_ < x->a; i_++)                                           \
@@ -1165,49 +1158,30 @@ static void djson(struct wr_buf *o, const char *k, json_t *j)
 		LIST(ADAPT)                                        \
 	}
 
-DEFINE_DUMP(dump_policy, wr_policy, WR_POLICY_FIELDS, DUMP4)
-DEFINE_DUMP(dump_attempt, wr_attempt, WR_ATTEMPT_FIELDS, DUMP4)
-DEFINE_DUMP(dump_launch, wr_launch, WR_LAUNCH_FIELDS, DUMP4)
-DEFINE_DUMP(dump_run_fields, wr_run, WR_RUN_FIELDS, DUMP4)
-DEFINE_DUMP(dump_outbox_fields, wr_outbox, WR_OUTBOX_FIELDS, DUMP4)
-DEFINE_DUMP(dump_counters, wr_state, WR_COUNTER_FIELDS, DUMP5)
+WR_STATE_RECORDS(DEFINE_DUMP, dump, DUMP)
 
-/* A workflow's line, then its archived statistics on a line of their
- * own: compaction adds to them, the rest of the workflow stays. */
-static void dump_workflow(const struct wr_workflow *x, struct wr_buf *o)
-{
-	json_t *stats = NULL;
-	wr_buf_addf(o, "workflow");
-	WR_WORKFLOW_FIELDS(DUMP5)
-	wr_buf_addf(o, "\n");
-	if (stats) {
-		wr_buf_addf(o, "archived");
-		dstr(o, "workflow", x->name);
-		djson(o, "stats", stats);
-		wr_buf_addf(o, "\n");
-	}
-}
+/* One line of the dump: the record's kind, then its fields. A workflow's
+ * archived statistics go on a line of their own (DUMP_STATS): compaction
+ * adds to them, the rest of the workflow stays as it was. */
+#define DUMP_RECORD(o, kind, fn, x)          \
+	do {                                 \
+		wr_buf_addf(o, "%s", kind); \
+		fn(x, o);                    \
+		wr_buf_addf(o, "\n");       \
+	} while (0)
 
 void wr_state_dump(const struct wr_state *st, struct wr_buf *o)
 {
-	wr_buf_addf(o, "state");
-	dump_counters(st, o);
-	wr_buf_addf(o, "\n");
+	DUMP_RECORD(o, "state", dump_counters, st);
 	for (size_t i = 0; i < st->workflows.n; i++)
-		dump_workflow(wr_map_at(&st->workflows, i), o);
+		DUMP_RECORD(o, "workflow", dump_workflow, wr_map_at(&st->workflows, i));
 	struct wr_runs_iter it;
 	wr_runs_begin(&it, st);
-	for (const struct wr_run *r; (r = wr_runs_next(&it));) {
-		wr_buf_addf(o, "run");
-		dump_run_fields(r, o);
-		wr_buf_addf(o, "\n");
-	}
+	for (const struct wr_run *r; (r = wr_runs_next(&it));)
+		DUMP_RECORD(o, "run", dump_run, r);
 	const struct wr_map *ob = wr_state_outboxes(st);
-	for (size_t i = 0; i < ob->n; i++) {
-		wr_buf_addf(o, "outbox");
-		dump_outbox_fields(wr_map_at(ob, i), o);
-		wr_buf_addf(o, "\n");
-	}
+	for (size_t i = 0; i < ob->n; i++)
+		DUMP_RECORD(o, "outbox", dump_outbox, wr_map_at(ob, i));
 }
 
 char *wr_state_dump_text(const struct wr_state *st)

@@ -27,7 +27,7 @@
  *   OBJ     json_t * object or NULL, as compact JSON text
  *   STATS   an OBJ the dump puts on a line of its own ("archived
  *           workflow=NAME stats=..."): compaction adds to it, the rest of
- *           the workflow stays as it was
+ *           the workflow stays as it was; the last of its list
  *   INTS    int array counted by member arg
  *   STRS    char * array (strings present) counted by member arg
  *   ATTEMPTS struct wr_attempt array counted by member arg
@@ -193,5 +193,17 @@
 	X(I64, unknown_types, "unknown_types", 0, "unknown_types")             \
 	X(LOCAL, compacted_through, "compacted_through", 0, "")                \
 	X(TYPES, by_type, "by_type", 0, "by_type")
+
+/* DEF(op_record, struct, list, OP4 or OP5) for each record, nested ones
+ * first: op_policy, op_attempt, op_launch, op_run, op_outbox, op_workflow,
+ * op_counters, OP4 and OP5 taking the fields of four and five columns. */
+#define WR_STATE_RECORDS(DEF, op, OP)                                \
+	DEF(op##_policy, wr_policy, WR_POLICY_FIELDS, OP##4)         \
+	DEF(op##_attempt, wr_attempt, WR_ATTEMPT_FIELDS, OP##4)      \
+	DEF(op##_launch, wr_launch, WR_LAUNCH_FIELDS, OP##4)         \
+	DEF(op##_run, wr_run, WR_RUN_FIELDS, OP##4)                  \
+	DEF(op##_outbox, wr_outbox, WR_OUTBOX_FIELDS, OP##4)         \
+	DEF(op##_workflow, wr_workflow, WR_WORKFLOW_FIELDS, OP##5)   \
+	DEF(op##_counters, wr_state, WR_COUNTER_FIELDS, OP##5)
 
 #endif

@@ -53,32 +53,24 @@ static int covers(const char *what, struct span *s, size_t n, size_t size)
 
 #define SPAN4(k, m, n, a) {offsetof(T, m), sizeof(((T *)0)->m), #m},
 #define SPAN5(k, m, n, a, key) SPAN4(k, m, n, a)
-#define COVERS(type, LIST, ADAPT)                                                              \
-	do {                                                                                   \
-		struct span s[] = {LIST(ADAPT)};                                               \
+#define DEFINE_COVER(fn, type, LIST, ADAPT)                                                         \
+	UNUSED static void fn(void)                                                                 \
+	{                                                                                           \
+		typedef struct type T;                                                              \
+		struct span s[] = {LIST(ADAPT)};                                                    \
 		ok(covers(#type, s, sizeof s / sizeof *s, sizeof(T)), "%s: every member listed", #type); \
-	} while (0)
+	}
+WR_STATE_RECORDS(DEFINE_COVER, cover, SPAN)
 
+/* The counters are not all of struct wr_state: it holds maps too. */
 static void coverage(void)
 {
-#define T struct wr_policy
-	COVERS(wr_policy, WR_POLICY_FIELDS, SPAN4);
-#undef T
-#define T struct wr_attempt
-	COVERS(wr_attempt, WR_ATTEMPT_FIELDS, SPAN4);
-#undef T
-#define T struct wr_launch
-	COVERS(wr_launch, WR_LAUNCH_FIELDS, SPAN4);
-#undef T
-#define T struct wr_run
-	COVERS(wr_run, WR_RUN_FIELDS, SPAN4);
-#undef T
-#define T struct wr_outbox
-	COVERS(wr_outbox, WR_OUTBOX_FIELDS, SPAN4);
-#undef T
-#define T struct wr_workflow
-	COVERS(wr_workflow, WR_WORKFLOW_FIELDS, SPAN5);
-#undef T
+	cover_policy();
+	cover_attempt();
+	cover_launch();
+	cover_run();
+	cover_outbox();
+	cover_workflow();
 }
 
 /* ---- a state with every field set ---- */
@@ -131,13 +123,7 @@ static int64_t v; /* the next value: every field gets its own */
 		LIST(ADAPT)                 \
 	}
 
-DEFINE_FILL(fill_policy, wr_policy, WR_POLICY_FIELDS, FILL4)
-DEFINE_FILL(fill_attempt, wr_attempt, WR_ATTEMPT_FIELDS, FILL4)
-DEFINE_FILL(fill_launch, wr_launch, WR_LAUNCH_FIELDS, FILL4)
-DEFINE_FILL(fill_run, wr_run, WR_RUN_FIELDS, FILL4)
-DEFINE_FILL(fill_outbox, wr_outbox, WR_OUTBOX_FIELDS, FILL4)
-DEFINE_FILL(fill_workflow, wr_workflow, WR_WORKFLOW_FIELDS, FILL5)
-DEFINE_FILL(fill_counters, wr_state, WR_COUNTER_FIELDS, FILL5)
+WR_STATE_RECORDS(DEFINE_FILL, fill, FILL)
 
 /* Two runs (one ended), a workflow and an outbox entry, all filled. */
 static void fill_state(struct wr_state *st)
