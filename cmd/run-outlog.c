@@ -25,7 +25,7 @@ void outlog_start(struct sup *S)
 {
 	/* No file until there is output (wr-watch logs --follow waits for
 	 * it while the attempt lives): `wr-run -- true` writes none. */
-	if (wr_outlog_open(&S->log, S->l.path, S->run, S->attempt) < 0)
+	if (wr_outlog_open(&S->log, wr_ledger_name(&S->l), S->run, S->attempt) < 0)
 		outlog_failed(S);
 	S->log.saved_at = wr_mono_ms();
 }

@@ -49,7 +49,7 @@ void plan_continue(struct opts *o, struct sup *S, struct job *j, char **cmd, int
 			       "--%s cannot be used with --run: a run keeps the policy and labels it was created "
 			       "with (see 'wr-watch show %s')",
 			       o->policy_opt, o->run);
-	struct wr_run *r = wr_cli_find_run(&S->l.st, o->run, S->l.path);
+	struct wr_run *r = wr_cli_find_run(wr_ledger_state(&S->l), o->run, wr_ledger_name(&S->l));
 	if (o->workflow) {
 		char *w = wr_id_nfc(o->workflow);
 		if (!w || strcmp(w, r->workflow))

@@ -153,7 +153,7 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 			wr_warn("recorded %lld attempt%s of workflow %s lost: %s supervisor is gone, and %s slot is free",
 				(long long)q->lost, q->lost == 1 ? "" : "s", q->run_workflow, q->lost == 1 ? "its" : "their",
 				q->lost == 1 ? "its" : "each");
-			wr_kill_lost_leftovers(&S->l.st, q->run_workflow);
+			wr_kill_lost_leftovers(wr_ledger_state(&S->l), q->run_workflow);
 		}
 		if (q->result != WR_START_BUSY)
 			break;
@@ -193,7 +193,7 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 	}
 	if (q->result == WR_START_BREAKER || q->result == WR_START_LIMIT) {
 		wr_proc_cancel(&S->c);
-		const struct wr_workflow *w = wr_state_workflow(&S->l.st, q->run_workflow);
+		const struct wr_workflow *w = wr_state_workflow(wr_ledger_state(&S->l), q->run_workflow);
 		char ts[WR_TS_LEN];
 		if (q->result == WR_START_BREAKER)
 			wr_warn("rejected: the circuit breaker of workflow %s is open%s%s; run %s recorded as rejected",
@@ -216,7 +216,7 @@ int64_t run_release(struct sup *S, const struct wr_start_req *q)
 	for (size_t i = 0; i < json_array_size(q->resume); i++)
 		wr_buf_addf(&stages, "%s%s", i ? "," : "", json_string_value(json_array_get(q->resume, i)));
 	char *env[] = {
-		wr_xasprintf("WR_LEDGER=%s", S->l.path),
+		wr_xasprintf("WR_LEDGER=%s", wr_ledger_name(&S->l)),
 		wr_xasprintf("WR_RUN=%s", S->run),
 		wr_xasprintf("WR_WORKFLOW=%s", S->workflow),
 		wr_xasprintf("WR_ATTEMPT=%lld", (long long)S->attempt),

@@ -26,8 +26,8 @@ void tell_retry(struct sup *S)
 	if (!isatty(STDERR_FILENO))
 		return;
 	int64_t now = wr_now_ms(), nb;
-	const struct wr_run *r = wr_state_run(&S->l.st, S->run);
-	if (!wr_recover_would_retry(&S->l.st, r, now, &nb))
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&S->l), S->run);
+	if (!wr_recover_would_retry(wr_ledger_state(&S->l), r, now, &nb))
 		return;
 	char when[WR_TS_LEN + 64];
 	wr_warn("wr-recover will retry run %s (attempt %lld of %lld) not before %s; to stop that: wr-recover cancel %s",

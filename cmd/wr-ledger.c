@@ -159,19 +159,21 @@ static int cmd_verify(void)
 	progress_end(&bar);
 	if (rr < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
+	const struct wr_state *st = wr_ledger_state(&l);
 	if (json_out) {
 		json_t *o = json_object();
-		wr_jset_str(o, "file", l.path);
-		wr_jset_int(o, "events", l.st.events);
-		wr_jset_int(o, "last_seq", l.st.last_seq);
-		wr_jset_int(o, "stale", l.st.stale);
-		wr_jset_int(o, "future", l.future.events);
+		wr_jset_str(o, "file", wr_ledger_name(&l));
+		wr_jset_int(o, "events", st->events);
+		wr_jset_int(o, "last_seq", st->last_seq);
+		wr_jset_int(o, "stale", st->stale);
+		wr_jset_int(o, "future", wr_ledger_future(&l)->events);
 		wr_jset_int(o, "problems", v.problems);
 		wr_jset(o, "ok", json_boolean(v.problems == 0));
 		wr_out_json(o);
 	} else {
-		printf("%s: %lld events, last seq %lld, %lld stale, %lld problem%s\n", l.path, (long long)l.st.events,
-		       (long long)l.st.last_seq, (long long)l.st.stale, (long long)v.problems, v.problems == 1 ? "" : "s");
+		printf("%s: %lld events, last seq %lld, %lld stale, %lld problem%s\n", wr_ledger_name(&l),
+		       (long long)st->events, (long long)st->last_seq, (long long)st->stale, (long long)v.problems,
+		       v.problems == 1 ? "" : "s");
 	}
 	wr_ledger_close(&l);
 	return v.problems ? WR_EXIT_ATTENTION : WR_EXIT_OK;
@@ -184,7 +186,7 @@ static int cmd_repair(void)
 	 * like a repaired ledger. */
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_QUIET) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
-	off_t before = l.scan.end - l.scan.off;
+	off_t before = wr_ledger_scan(&l)->end - wr_ledger_scan(&l)->off;
 	int r = wr_ledger_repair(&l);
 	if (r < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
@@ -194,14 +196,14 @@ static int cmd_repair(void)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	for (size_t i = 0; i < norphans; i++) {
 		if (!json_out)
-			printf("%s: removed orphan archive segment %s\n", l.path, orphans[i]);
+			printf("%s: removed orphan archive segment %s\n", wr_ledger_name(&l), orphans[i]);
 	}
 	if (json_out) {
 		json_t *o = json_object();
-		wr_jset_str(o, "file", l.path);
+		wr_jset_str(o, "file", wr_ledger_name(&l));
 		wr_jset(o, "repaired", json_boolean(r == 1));
 		wr_jset_int(o, "bytes", r == 1 ? (int64_t)before : 0);
-		wr_jset(o, "quarantine", r == 1 ? json_string(l.qpath) : json_null());
+		wr_jset(o, "quarantine", r == 1 ? json_string(wr_ledger_quarantine_path(&l)) : json_null());
 		json_t *rm = json_array();
 		for (size_t i = 0; i < norphans; i++)
 			json_array_append_new(rm, json_string(orphans[i]));
@@ -210,9 +212,10 @@ static int cmd_repair(void)
 	} else if (r == 0 && norphans) {
 		/* the removals were printed */
 	} else if (r == 0) {
-		printf("%s: nothing to repair\n", l.path);
+		printf("%s: nothing to repair\n", wr_ledger_name(&l));
 	} else {
-		printf("%s: torn tail moved to %s; recorded as ledger.repaired\n", l.path, l.qpath);
+		printf("%s: torn tail moved to %s; recorded as ledger.repaired\n", wr_ledger_name(&l),
+		       wr_ledger_quarantine_path(&l));
 	}
 	for (size_t i = 0; i < norphans; i++)
 		free(orphans[i]);
@@ -235,10 +238,10 @@ static void prune_archives(struct wr_ledger *l, int64_t keep, json_t *o)
 		wr_jset_int(o, "archives_deleted_bytes", pr.bytes);
 	} else {
 		if (pr.segments)
-			printf("%s: deleted %lld archive segment%s (%lld bytes) older than %s, oldest first:", l->path,
+			printf("%s: deleted %lld archive segment%s (%lld bytes) older than %s, oldest first:", wr_ledger_name(l),
 			       (long long)pr.segments, pr.segments == 1 ? "" : "s", (long long)pr.bytes, archives_keep_opt);
 		else
-			printf("%s: no archive segment is older than %s; none deleted\n", l->path, archives_keep_opt);
+			printf("%s: no archive segment is older than %s; none deleted\n", wr_ledger_name(l), archives_keep_opt);
 		for (int64_t i = 0; i < pr.segments; i++)
 			printf(" %s%s", pr.names[i], i + 1 < pr.segments ? "" : "\n");
 		json_decref(names);
@@ -262,20 +265,20 @@ static int cmd_compact(void)
 	if (wr_ledger_refresh(&l) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	size_t nids;
-	char **ids = wr_run_ids(&l.st, &nids);
+	char **ids = wr_run_ids(wr_ledger_state(&l), &nids);
 	int r = wr_ledger_compact(&l, keep, &res);
 	progress_end(&bar);
 	if (r < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
-	int64_t logs = r == 1 ? wr_outlog_prune(l.path, ids, nids, &l.st) : 0;
+	int64_t logs = r == 1 ? wr_outlog_prune(wr_ledger_name(&l), ids, nids, wr_ledger_state(&l)) : 0;
 	if (logs < 0)
-		wr_warn("%s; some output logs of the archived runs are left in %s.logs", wr_errmsg(), l.path);
+		wr_warn("%s; some output logs of the archived runs are left in %s.logs", wr_errmsg(), wr_ledger_name(&l));
 	for (size_t i = 0; i < nids; i++)
 		free(ids[i]);
 	free(ids);
 	if (json_out) {
 		json_t *o = json_object();
-		wr_jset_str(o, "file", l.path);
+		wr_jset_str(o, "file", wr_ledger_name(&l));
 		wr_jset(o, "compacted", json_boolean(r == 1));
 		wr_jset(o, "archive", r == 1 ? json_string(res.archive) : json_null());
 		wr_jset_int(o, "archived_events", res.archived_events);
@@ -289,9 +292,9 @@ static int cmd_compact(void)
 		wr_out_json(o);
 	} else {
 		if (r == 0)
-			printf("%s: nothing ended before the last %s; nothing moved\n", l.path, keep_opt ? keep_opt : "7d");
+			printf("%s: nothing ended before the last %s; nothing moved\n", wr_ledger_name(&l), keep_opt ? keep_opt : "7d");
 		else
-			printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept", l.path,
+			printf("%s: moved %lld events (%lld runs, %lld notifications) to %s; %lld events kept", wr_ledger_name(&l),
 			       (long long)res.archived_events, (long long)res.archived_runs, (long long)res.archived_outbox,
 			       res.archive, (long long)res.kept_events);
 		if (r == 1 && logs > 0)
@@ -318,15 +321,15 @@ static int cmd_stats(void)
 	progress_end(&bar);
 	if (rr < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-	c.path = l.path;
-	c.bytes = (int64_t)l.scan.end;
-	c.bad_lines = l.bad_lines;
-	c.torn = l.scan.torn;
+	c.path = wr_ledger_name(&l);
+	c.bytes = (int64_t)wr_ledger_scan(&l)->end;
+	c.bad_lines = wr_ledger_bad_lines(&l);
+	c.torn = wr_ledger_scan(&l)->torn;
 	if (json_out) {
-		wr_out_json(wr_census_json(&c, &l.st));
+		wr_out_json(wr_census_json(&c, wr_ledger_state(&l)));
 	} else {
 		struct wr_buf b = {0};
-		wr_census_text(&b, &c, &l.st);
+		wr_census_text(&b, &c, wr_ledger_state(&l));
 		wr_out_wrapped(stdout, wr_buf_str(&b), WR_CENSUS_KEY);
 		wr_buf_free(&b);
 	}
@@ -368,8 +371,9 @@ static int cmd_export(void)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 	if (wr_ledger_export(&l, STDOUT_FILENO) < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
-	if (l.scan.torn)
-		wr_warn("%s: a torn tail after line %lld is not exported", l.path, (long long)l.scan.line - 1);
+	if (wr_ledger_scan(&l)->torn)
+		wr_warn("%s: a torn tail after line %lld is not exported", wr_ledger_name(&l),
+			(long long)wr_ledger_scan(&l)->line - 1);
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
 }
@@ -386,15 +390,15 @@ static int cmd_import(const char *file)
 		       "%s", wr_errmsg());
 	if (json_out) {
 		json_t *o = json_object();
-		wr_jset_str(o, "ledger", l.path);
+		wr_jset_str(o, "ledger", wr_ledger_name(&l));
 		wr_jset_str(o, "file", file);
 		wr_jset_int(o, "decisions", res.decisions);
 		wr_jset_int(o, "skipped", res.skipped);
 		wr_jset_int(o, "appended", res.appended);
 		wr_out_json(o);
 	} else {
-		printf("%s: imported %lld decision%s of %s", l.path, (long long)res.appended, res.appended == 1 ? "" : "s",
-		       file);
+		printf("%s: imported %lld decision%s of %s", wr_ledger_name(&l), (long long)res.appended,
+		       res.appended == 1 ? "" : "s", file);
 		if (res.skipped)
 			printf(" (%lld there already)", (long long)res.skipped);
 		putchar('\n');

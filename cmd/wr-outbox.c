@@ -176,7 +176,8 @@ static int cmd_list(int argc, char **argv)
 	struct wr_ledger l;
 	open_ledger(&l, 0);
 	struct wr_view v = view();
-	if (!wr_view_outbox(&v, &l.st, want, fmt_workrail, wr_now_ms()) && !json_out && !fmt_workrail && wr_out_tty())
+	if (!wr_view_outbox(&v, wr_ledger_state(&l), want, fmt_workrail, wr_now_ms()) && !json_out && !fmt_workrail &&
+	    wr_out_tty())
 		printf("no outbox entries%s\n", want == ~0u ? "" : " to show (--all shows every entry)");
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
@@ -266,7 +267,7 @@ static int cmd_add(int argc, char **argv)
 	struct wr_ledger l;
 	open_ledger(&l, WR_LEDGER_WRITE);
 	commit(&l, wr_decide_outbox_add, &req, "unable to enqueue the entry");
-	const struct wr_outbox *o = wr_state_outbox(&l.st, id);
+	const struct wr_outbox *o = wr_state_outbox(wr_ledger_state(&l), id);
 	if (json_out && o)
 		wr_out_json(wr_outbox_to_json(o));
 	else
@@ -311,7 +312,7 @@ static int cmd_one(int argc, char **argv, int retry)
 	case WR_OBF_OK:
 		break;
 	}
-	const struct wr_outbox *o = wr_state_outbox(&l.st, req.id);
+	const struct wr_outbox *o = wr_state_outbox(wr_ledger_state(&l), req.id);
 	if (json_out && o)
 		wr_out_json(wr_outbox_to_json(o));
 	else if (req.found == WR_OBF_OK)
@@ -341,8 +342,8 @@ static json_t *archived_ids(const char *path)
 	struct wr_ledger a;
 	if (wr_ledger_open(&a, path, WR_LEDGER_LAZY | WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK) < 0 || wr_ledger_replay_archives(&a) < 0)
 		wr_die(WR_EXIT_IO, "unable to read the archives of %s: %s", path, wr_errmsg());
-	for (size_t i = 0; i < wr_state_outboxes(&a.st)->n; i++)
-		json_object_set_new(ids, wr_map_key_at(wr_state_outboxes(&a.st), i), json_true());
+	for (size_t i = 0; i < wr_state_outboxes(wr_ledger_state(&a))->n; i++)
+		json_object_set_new(ids, wr_map_key_at(wr_state_outboxes(wr_ledger_state(&a)), i), json_true());
 	wr_ledger_close(&a);
 	return ids;
 }
@@ -355,7 +356,7 @@ static void import_flush(struct wr_ledger *l, json_t *batch, int64_t *added, int
 	 * the same descriptor, then drops it): no compaction in between. */
 	if (wr_ledger_lock(l) < 0)
 		wr_die(wr_ledger_exit_status(), "unable to import: %s", wr_errmsg());
-	struct wr_outbox_import_req req = {batch, archived_ids(l->path), 0, 0};
+	struct wr_outbox_import_req req = {batch, archived_ids(wr_ledger_name(l)), 0, 0};
 	commit(l, wr_decide_outbox_import, &req, "unable to import");
 	json_decref(req.archived);
 	*added += req.added;
@@ -436,7 +437,7 @@ static void follow_event(void *ctx, const struct wr_event *ev, int applied, cons
 	(void)last;
 	if (applied != WR_APPLY_OK || ev->type < WR_EV_OUTBOX_ENQUEUED || ev->type > WR_EV_OUTBOX_RETRIED)
 		return;
-	const struct wr_outbox *o = wr_state_outbox(&l->st, wr_ev_str(ev, "id"));
+	const struct wr_outbox *o = wr_state_outbox(wr_ledger_state(l), wr_ev_str(ev, "id"));
 	struct wr_view v = view();
 	if (o)
 		wr_view_outbox_event(&v, ev, o, fmt_workrail);
@@ -625,7 +626,7 @@ static int deliver_one(struct wr_ledger *l, const struct deliver_opts *d, int *f
 	}
 	if (!cr.id)
 		return 0;
-	const struct wr_outbox *o = wr_state_outbox(&l->st, cr.id);
+	const struct wr_outbox *o = wr_state_outbox(wr_ledger_state(l), cr.id);
 	if (!o || o->state != WR_OB_CLAIMED || !o->delivery || strcmp(o->delivery, delivery))
 		wr_die(WR_EXIT_IO, "internal error: claim of %s not in the state", cr.id);
 	int64_t attempt = o->attempts;
@@ -664,7 +665,7 @@ static int cmd_deliver(int argc, char **argv)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());
 	struct wr_ledger l;
 	open_ledger(&l, WR_LEDGER_WRITE | WR_LEDGER_EXISTING);
-	d.ledger = l.path;
+	d.ledger = wr_ledger_name(&l);
 	int failures = 0;
 	for (int64_t n = 0; !wr_deliverer_stopped() && (!d.limit || n < d.limit) && deliver_one(&l, &d, &failures);
 	     n++)

@@ -139,31 +139,6 @@ static noreturn void die_ledger(void)
 
 /* ---- decisions, real or dry ---- */
 
-/* Applies a dry run's events to the in-memory state only, as a commit
- * would, so that later decisions of the same dry pass see them. */
-static void dry_apply(json_t *events, int64_t now)
-{
-	size_t n = json_array_size(events);
-	char ts[WR_TS_LEN];
-	wr_ts_format(now, ts);
-	wr_events_draw_ids(events, now);
-	for (size_t i = 0; i < n; i++) {
-		json_t *ev = json_deep_copy(json_array_get(events, i));
-		wr_jset_int(ev, "seq", L.st.last_seq + 1);
-		wr_jset_str(ev, "ts", ts);
-		wr_jset_str(ev, "by", L.by);
-		char *s = json_dumps(ev, JSON_COMPACT);
-		json_decref(ev);
-		struct wr_event e;
-		struct wr_decode_err err;
-		if (s && wr_event_decode(s, strlen(s), &e, &err) == 0) {
-			wr_state_apply(&L.st, &e, NULL);
-			wr_event_clear(&e);
-		}
-		free(s);
-	}
-}
-
 /* This host's clock, never the ledger's last stamp: one event from a host
  * whose clock runs ahead must not hold back every retry here. */
 static int64_t now_ms(void)
@@ -179,11 +154,11 @@ static int decide(wr_decide_fn fn, void *req)
 		return wr_ledger_commit(&L, fn, req);
 	struct wr_batch b = {json_array(), 0};
 	int64_t now = now_ms();
-	int r = fn(&L.st, now, req, &b);
+	int r = fn(wr_ledger_state(&L), now, req, &b);
 	if (r < 0)
 		wr_seterrkind(WR_E_REFUSED);
 	else
-		dry_apply(b.events, now);
+		wr_ledger_apply_dry(&L, b.events, now);
 	json_decref(b.events);
 	return r;
 }
@@ -215,7 +190,7 @@ static char *file_name(const char *id)
  * -1 when another launch of the run holds it (or on error, warned). */
 static int launch_lock(const char *run)
 {
-	char *dir = wr_xasprintf("%s.launch", L.path);
+	char *dir = wr_xasprintf("%s.launch", wr_ledger_name(&L));
 	if (wr_fs_mkdirs(dir, 0700) < 0) {
 		wr_warnsys("unable to create directory %s", dir);
 		free(dir);
@@ -262,7 +237,7 @@ static int open_log(const struct wr_run *r, char **logpath, int *created)
 {
 	*logpath = NULL;
 	/* Beside the ledger, with the run's output logs (core/outlog.h). */
-	char *dir = wr_outlog_run_dir(L.path, r->id);
+	char *dir = wr_outlog_run_dir(wr_ledger_name(&L), r->id);
 	if (!dir) {
 		wr_warn("%s", wr_errmsg());
 		return -1;
@@ -312,7 +287,7 @@ static int launch_held(const struct wr_run *r, int lockfd, int logfd, struct wr_
 	static char attempt[32];
 	snprintf(attempt, sizeof attempt, "%zu", r->natt + 1);
 	static char *argv[] = {"wr-run", "--ledger", NULL, "--run", NULL, "--attempt", attempt, NULL};
-	argv[2] = L.path;
+	argv[2] = (char *)wr_ledger_name(&L);
 	argv[4] = r->id;
 	static char *env[] = {"WR_RUN", "WR_WORKFLOW", "WR_ATTEMPT", "WR_STAGES_DONE", "WR_PROGRESS_FD", NULL};
 	*c = (struct wr_child)WR_CHILD_INIT;
@@ -411,7 +386,7 @@ static int launch_run(const char *id, int manual, int64_t *attempt, char *extra,
 		close(fd);
 		die_ledger();
 	}
-	const struct wr_run *r = wr_state_run(&L.st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&L), id);
 	if (!r || !(manual ? !wr_run_live(r) && !wr_status_ended(r->status) && r->status != WR_ST_BLOCKED
 			   : wr_run_due(r, now_ms())))
 		goto out;
@@ -489,8 +464,8 @@ static void pass_lost(void)
 			die_ledger();
 		struct wr_batch b = {json_array(), 0};
 		int64_t now = now_ms();
-		if (wr_decide_check(&L.st, now, &creq, &b) == 0)
-			dry_apply(b.events, now);
+		if (wr_decide_check(wr_ledger_state(&L), now, &creq, &b) == 0)
+			wr_ledger_apply_dry(&L, b.events, now);
 		json_decref(b.events);
 	} else if (wr_check_lost(&L, &creq) < 0) {
 		die_ledger();
@@ -509,7 +484,7 @@ static void pass_lost(void)
 		die_ledger();
 	/* Attempts recorded lost before this pass (by wr-watch check, or a
 	 * wr-run that found a dead slot holder): their leftovers stop now. */
-	wr_kill_lost_leftovers(&L.st, workflow_opt);
+	wr_kill_lost_leftovers(wr_ledger_state(&L), workflow_opt);
 }
 
 /* How the pass ended with a run. */
@@ -519,17 +494,17 @@ enum { RUN_GOES_ON, RUN_DONE, RUN_ACTED };
  * waiting for the breaker is the end of the run in this pass. */
 static int pass_decide(const char *id, struct wr_recover_req *q, int *blocked)
 {
-	const struct wr_run *r = wr_state_run(&L.st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&L), id);
 	q->run = id;
 	q->jitter = wr_random_unit();
 	/* What the failed attempt printed, for an escalation. */
 	q->output_attempt = (int64_t)r->natt;
-	q->output = wr_outlog_tail_of(L.path, id, q->output_attempt);
+	q->output = wr_outlog_tail_of(wr_ledger_name(&L), id, q->output_attempt);
 	int dr = decide(wr_decide_recover, q);
 	json_decref(q->output);
 	if (dr < 0)
 		die_ledger();
-	r = wr_state_run(&L.st, id);
+	r = wr_state_run(wr_ledger_state(&L), id);
 	if (!r)
 		return RUN_DONE;
 	if (q->action == WR_RA_ESCALATE) {
@@ -550,7 +525,7 @@ static int pass_decide(const char *id, struct wr_recover_req *q, int *blocked)
  * whose breaker trial this pass launched). */
 static int pass_run(const char *id, json_t *trial, int *blocked)
 {
-	const struct wr_run *r = wr_state_run(&L.st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&L), id);
 	if (!r || (workflow_opt && strcmp(r->workflow, workflow_opt)))
 		return RUN_DONE;
 	struct wr_recover_req q = {0};
@@ -558,7 +533,7 @@ static int pass_run(const char *id, json_t *trial, int *blocked)
 		int d = pass_decide(id, &q, blocked);
 		if (d != RUN_GOES_ON)
 			return d;
-		r = wr_state_run(&L.st, id);
+		r = wr_state_run(wr_ledger_state(&L), id);
 	}
 	int decided = q.action == WR_RA_RETRY;
 	int64_t now = now_ms();
@@ -568,7 +543,7 @@ static int pass_run(const char *id, json_t *trial, int *blocked)
 		emit(r->id, r->workflow, q.attempt, "retry", q.reason, q.recoveries, q.not_before, 0, NULL);
 		return RUN_ACTED;
 	}
-	const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
+	const struct wr_workflow *w = wr_state_workflow(wr_ledger_state(&L), r->workflow);
 	int64_t wait_until = 0;
 	const char *wait = wr_breaker_launch_wait(w, now, json_object_get(trial, r->workflow) != NULL, &wait_until);
 	int64_t att = decided ? q.attempt : (int64_t)r->natt;
@@ -592,7 +567,7 @@ static int pass_run(const char *id, json_t *trial, int *blocked)
 		int64_t next = 0;
 		int lr = launch_run(id, 0, &next, extra, sizeof extra);
 		launched = lr == 1;
-		r = wr_state_run(&L.st, id);
+		r = wr_state_run(wr_ledger_state(&L), id);
 		if (!r)
 			return RUN_DONE;
 		if (lr == 2) {
@@ -613,10 +588,10 @@ static int pass(void)
 	/* Ids are copied: a compaction may replace the state under a commit.
 	 * The hot runs hold every run a pass can act on (ended ones are
 	 * never retried or launched). */
-	size_t n = L.st.runs.n;
+	size_t n = wr_ledger_state(&L)->runs.n;
 	char **ids = wr_xcalloc(n + 1, sizeof *ids);
 	for (size_t i = 0; i < n; i++)
-		ids[i] = wr_xstrdup(wr_map_key_at(&L.st.runs, i));
+		ids[i] = wr_xstrdup(wr_map_key_at(&wr_ledger_state(&L)->runs, i));
 	json_t *trial = json_object();
 	for (size_t i = 0; i < n && (limit_opt < 0 || acted < limit_opt); i++)
 		acted += pass_run(ids[i], trial, &blocked) == RUN_ACTED;
@@ -631,7 +606,7 @@ static int pass(void)
 
 static const struct wr_run *find_run(const char *arg)
 {
-	return wr_cli_find_run(&L.st, arg, L.path);
+	return wr_cli_find_run(wr_ledger_state(&L), arg, wr_ledger_name(&L));
 }
 
 static int refused(void)
@@ -663,7 +638,7 @@ static int cmd_retry(const char *arg)
 	int vr = verb_decide(arg, wr_decide_retry_manual, &q, &id);
 	if (vr)
 		return vr;
-	const struct wr_run *r = wr_state_run(&L.st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&L), id);
 	if (q.action == WR_RA_UNBLOCK)
 		emit(id, r->workflow, q.attempt, "unblock", note_opt ? note_opt : "wr-recover retry --force", 0, q.not_before,
 		     0, NULL);
@@ -679,7 +654,7 @@ static int cmd_retry(const char *arg)
 			snprintf(extra, sizeof extra, "not launched: the run is no longer waiting for a retry");
 		if (!launched)
 			rc = WR_EXIT_ATTENTION;
-		r = wr_state_run(&L.st, id);
+		r = wr_state_run(wr_ledger_state(&L), id);
 	}
 	emit(id, r ? r->workflow : NULL, q.attempt, q.action == WR_RA_RETRY ? "retry" : "launch", q.reason,
 	     r ? r->recoveries : q.recoveries, q.not_before, launched, extra);
@@ -694,8 +669,8 @@ static int cmd_unblock(const char *arg)
 	int vr = verb_decide(arg, wr_decide_unblock, &q, &id);
 	if (vr)
 		return vr;
-	const struct wr_run *r = wr_state_run(&L.st, id);
-	const struct wr_workflow *w = wr_state_workflow(&L.st, r->workflow);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&L), id);
+	const struct wr_workflow *w = wr_state_workflow(wr_ledger_state(&L), r->workflow);
 	struct wr_buf b = {0};
 	if (w && w->breaker != WR_BR_CLOSED) {
 		/* the pass would wait, and say nothing: say it now */
@@ -720,7 +695,7 @@ static int cmd_cancel(const char *arg)
 	int vr = verb_decide(arg, wr_decide_cancel, &q, &id);
 	if (vr)
 		return vr;
-	const struct wr_run *r = wr_state_run(&L.st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&L), id);
 	char extra[256] = "";
 	pid_t g = q.kill_pgid ? group_here(q.kill_host, q.kill_boot_id, q.kill_pgid, q.kill_pgid_start) : 0;
 	if (g && dry_run) {

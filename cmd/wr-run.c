@@ -65,7 +65,7 @@ int wr_main(int argc, char **argv)
 	int64_t hard_end = attempt_hard_end(&S, &j.q, t0);
 	streams_init(&S);
 	if (o.quiet_on_success)
-		S.quiet = quiet_new(S.l.path);
+		S.quiet = quiet_new(wr_ledger_name(&S.l));
 	if (S.c.exec_errno)
 		rc = attempt_unrun(&S, &j, &end, t0);
 	else

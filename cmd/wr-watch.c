@@ -246,14 +246,14 @@ static int cmd_status(void)
 	int64_t now = wr_now_ms();
 	struct wr_view v = view();
 	struct wr_view_count n;
-	wr_view_runs(&v, &l.st, mask, now, &n);
+	wr_view_runs(&v, wr_ledger_state(&l), mask, now, &n);
 	if (!opt.json)
-		wr_view_workflows(&v, &l.st, now);
+		wr_view_workflows(&v, wr_ledger_state(&l), now);
 	/* Decorations only for a person at a terminal; pipes get the table. */
 	if (!opt.json && wr_out_tty()) {
-		size_t all = wr_state_nruns(&l.st);
+		size_t all = wr_state_nruns(wr_ledger_state(&l));
 		if (!all)
-			printf("no runs in %s\n", l.path);
+			printf("no runs in %s\n", wr_ledger_name(&l));
 		else if (!n.total)
 			printf("no runs of that workflow or label (%zu run%s in all; 'wr-watch --all' shows them)\n", all,
 			       all == 1 ? "" : "s");
@@ -282,10 +282,10 @@ static int cmd_show(const char *arg)
 	open_ledger(&l, WR_LEDGER_QUIET);
 	int ambiguous;
 	char *id = NULL, *archive = NULL;
-	if (!wr_state_find_run(&l.st, arg, &ambiguous) && !ambiguous)
-		archive = wr_archive_find_run(l.path, arg, &id); /* compacted away */
+	if (!wr_state_find_run(wr_ledger_state(&l), arg, &ambiguous) && !ambiguous)
+		archive = wr_archive_find_run(wr_ledger_name(&l), arg, &id); /* compacted away */
 	if (!archive)
-		id = wr_xstrdup(wr_cli_find_run(&l.st, arg, l.path)->id);
+		id = wr_xstrdup(wr_cli_find_run(wr_ledger_state(&l), arg, wr_ledger_name(&l))->id);
 	wr_ledger_close(&l);
 	if (archive)
 		opt.ledger = archive; /* the timeline is the segment's */
@@ -296,13 +296,13 @@ static int cmd_show(const char *arg)
 	wr_ledger_on_events(&l, wr_view_events_on_events, &c);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
-	const struct wr_run *r = wr_state_run(&l.st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(&l), id);
 	if (!r) /* replaced by a file without it between the passes */
-		wr_die(WR_EXIT_IO, "run %s vanished from %s while reading it", id, l.path);
+		wr_die(WR_EXIT_IO, "run %s vanished from %s while reading it", id, wr_ledger_name(&l));
 	struct wr_view v = view();
 	if (!opt.json)
 		/* an archive's breaker is history: only the live one is shown */
-		wr_view_run(&v, r, archive ? NULL : wr_state_workflow(&l.st, r->workflow), archive, wr_now_ms());
+		wr_view_run(&v, r, archive ? NULL : wr_state_workflow(wr_ledger_state(&l), r->workflow), archive, wr_now_ms());
 	wr_view_timeline(&v, r, &c, archive);
 	wr_view_events_free(&c);
 	free(id);
@@ -321,7 +321,7 @@ struct follow_ctx {
 static void follow_event(void *ctx, const struct wr_event *ev, int applied, const char *why, int last)
 {
 	struct follow_ctx *f = ctx;
-	wr_view_event(&f->v, &f->l->st, ev, applied, why, last);
+	wr_view_event(&f->v, wr_ledger_state(f->l), ev, applied, why, last);
 }
 
 static int cmd_follow(void)
@@ -334,17 +334,17 @@ static int cmd_follow(void)
 		 * must be named in full. */
 		open_ledger(&l, WR_LEDGER_QUIET | WR_LEDGER_MISSING_OK);
 		int amb;
-		struct wr_run *r = wr_state_find_run(&l.st, opt.run, &amb);
+		struct wr_run *r = wr_state_find_run(wr_ledger_state(&l), opt.run, &amb);
 		if (!r && amb)
-			wr_cli_find_run(&l.st, opt.run, l.path);
+			wr_cli_find_run(wr_ledger_state(&l), opt.run, wr_ledger_name(&l));
 		f.v.run = run = wr_xstrdup(r ? r->id : opt.run);
 		wr_ledger_close(&l);
 	}
 	/* As tail -F: a ledger that is not there yet is waited for, and said
 	 * so once, since a wrong path would otherwise wait in silence. */
 	open_ledger(&l, WR_LEDGER_LAZY | WR_LEDGER_MISSING_OK);
-	if (l.store.fd < 0) {
-		wr_ledger_seterr_missing(opt.ledger, l.path);
+	if (!wr_ledger_present(&l)) {
+		wr_ledger_seterr_missing(opt.ledger, wr_ledger_name(&l));
 		wr_warn("%s; waiting for it", wr_errmsg());
 	}
 	struct wr_follow fw = {.l = &l, .from_start = opt.from_start, .on_event = follow_event, .ctx = &f};
@@ -369,12 +369,12 @@ static int cmd_check(void)
 	req.overdue = json_array();
 	char *run = NULL;
 	if (opt.run)
-		req.run = run = wr_xstrdup(wr_cli_find_run(&l.st, opt.run, l.path)->id);
+		req.run = run = wr_xstrdup(wr_cli_find_run(wr_ledger_state(&l), opt.run, wr_ledger_name(&l))->id);
 	int n = wr_check_lost(&l, &req);
 	if (n < 0)
 		die_ledger();
 	struct wr_view v = view();
-	wr_actions_lost(&v, req.found, opt.dry_run, l.path);
+	wr_actions_lost(&v, req.found, opt.dry_run, wr_ledger_name(&l));
 	if (!n && !opt.json && wr_out_tty() && !json_array_size(req.overdue))
 		/* Quiet otherwise: cron mails whatever a job prints. */
 		printf("no lost attempts\n");
@@ -444,7 +444,7 @@ static const struct wr_attempt *logs_attempt(struct wr_ledger *l, const char *id
 {
 	if (wr_ledger_refresh(l) < 0)
 		die_ledger();
-	const struct wr_run *r = wr_state_run(&l->st, id);
+	const struct wr_run *r = wr_state_run(wr_ledger_state(l), id);
 	return r && n <= (int64_t)r->natt ? &r->att[n - 1] : NULL;
 }
 
@@ -452,14 +452,14 @@ static int cmd_logs(const char *arg)
 {
 	struct wr_ledger l;
 	open_ledger(&l, WR_LEDGER_QUIET);
-	const struct wr_run *r = wr_cli_find_run(&l.st, arg, l.path);
+	const struct wr_run *r = wr_cli_find_run(wr_ledger_state(&l), arg, wr_ledger_name(&l));
 	char *id = wr_xstrdup(r->id);
 	int64_t n = opt.attempt ? opt.attempt : (int64_t)r->natt;
 	if (!r->natt)
 		wr_die(1, "run %s has not started an attempt: no output", id);
 	if (n > (int64_t)r->natt)
 		wr_usage_error(WR_EXIT_USAGE, "run %s has no attempt %lld (attempts 1 to %zu)", id, (long long)n, r->natt);
-	char *path = wr_outlog_path(l.path, id, n);
+	char *path = wr_outlog_path(wr_ledger_name(&l), id, n);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_logs_stop;
 	sigemptyset(&sa.sa_mask);
@@ -510,8 +510,8 @@ static int expect_list(void)
 	struct wr_ledger l;
 	open_ledger(&l, 0);
 	struct wr_view v = view();
-	if (!wr_view_expectations(&v, &l.st, wr_now_ms()) && !opt.json && wr_out_tty())
-		printf("no expectations in %s; set one with 'wr-watch expect WORKFLOW --every DUR'\n", l.path);
+	if (!wr_view_expectations(&v, wr_ledger_state(&l), wr_now_ms()) && !opt.json && wr_out_tty())
+		printf("no expectations in %s; set one with 'wr-watch expect WORKFLOW --every DUR'\n", wr_ledger_name(&l));
 	wr_ledger_close(&l);
 	return WR_EXIT_OK;
 }
@@ -536,7 +536,7 @@ static int cmd_expect(const char *workflow)
 	struct wr_expect_req q = {.workflow = wf, .every_ms = clear ? 0 : opt.every_ms, .grace_ms = clear ? 0 : opt.grace_ms};
 	if (wr_ledger_commit(&l, wr_decide_expect, &q) < 0)
 		die_ledger();
-	const struct wr_workflow *w = wr_state_workflow(&l.st, wf);
+	const struct wr_workflow *w = wr_state_workflow(wr_ledger_state(&l), wf);
 	if (opt.json) {
 		json_t *o = w && w->expect_every_ms ? wr_view_expect_json(w, wr_now_ms()) : json_object();
 		if (!json_object_size(o))
@@ -577,12 +577,12 @@ static int cmd_stats(void)
 	struct wr_stats s;
 	wr_stats_init(&s, opt.since_ms ? wr_now_ms() - opt.since_ms : 0);
 	open_ledger(&l, WR_LEDGER_LAZY);
-	s.st = &l.st;
+	s.st = wr_ledger_state(&l);
 	s.labels = &opt.labels;
 	wr_ledger_on_events(&l, wr_stats_on_events, &s);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
-	json_t *arr = wr_stats_workflows(&s, &l.st, opt.workflow);
+	json_t *arr = wr_stats_workflows(&s, wr_ledger_state(&l), opt.workflow);
 	size_t i;
 	json_t *o;
 	json_array_foreach(arr, i, o)
@@ -607,7 +607,7 @@ static int cmd_stats_prometheus(void)
 	struct wr_ledger l;
 	open_ledger(&l, 0);
 	struct wr_buf b = {0};
-	wr_prom_write(&b, &l.st, opt.workflow, wr_now_ms());
+	wr_prom_write(&b, wr_ledger_state(&l), opt.workflow, wr_now_ms());
 	wr_ledger_close(&l);
 	if (opt.output) {
 		if (wr_replace_file(opt.output, b.p, b.len, 0644) < 0)
@@ -651,7 +651,7 @@ static int cmd_plot(void)
 				  .keep = opt.labels.n ? keep_labels : NULL,
 				  .keep_ctx = &opt.labels};
 	struct wr_buf b = {0};
-	wr_plot_svg(&l.st, &tl, &po, &b);
+	wr_plot_svg(wr_ledger_state(&l), &tl, &po, &b);
 	fwrite(b.p, 1, b.len, stdout);
 	wr_buf_free(&b);
 	wr_timeline_free(&tl);
@@ -684,16 +684,16 @@ static int cmd_report(void)
 	wr_timeline_init(&c.tl);
 	wr_stats_init(&c.s, since);
 	open_ledger(&l, WR_LEDGER_LAZY);
-	c.s.st = &l.st;
+	c.s.st = wr_ledger_state(&l);
 	wr_ledger_on_events(&l, report_events, &c);
 	if (wr_ledger_refresh(&l) < 0)
 		die_ledger();
 	char host[256] = "";
 	if (gethostname(host, sizeof host - 1) < 0)
 		host[0] = 0;
-	struct wr_report_opts ro = {.now = now, .since = since, .ledger = l.path, .host = *host ? host : NULL};
+	struct wr_report_opts ro = {.now = now, .since = since, .ledger = wr_ledger_name(&l), .host = *host ? host : NULL};
 	struct wr_buf b = {0};
-	wr_report_html(&l.st, &c.tl, &c.s, &ro, &b);
+	wr_report_html(wr_ledger_state(&l), &c.tl, &c.s, &ro, &b);
 	fwrite(b.p, 1, b.len, stdout);
 	wr_buf_free(&b);
 	wr_timeline_free(&c.tl);

@@ -757,3 +757,26 @@ int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
 		}
 	}
 }
+
+void wr_ledger_apply_dry(struct wr_ledger *l, json_t *events, int64_t now)
+{
+	size_t n = json_array_size(events);
+	char ts[WR_TS_LEN];
+	wr_ts_format(now, ts);
+	wr_events_draw_ids(events, now);
+	for (size_t i = 0; i < n; i++) {
+		json_t *ev = json_deep_copy(json_array_get(events, i));
+		wr_jset_int(ev, "seq", l->st.last_seq + 1);
+		wr_jset_str(ev, "ts", ts);
+		wr_jset_str(ev, "by", l->by);
+		char *s = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+		struct wr_event e;
+		struct wr_decode_err err;
+		if (s && wr_event_decode(s, strlen(s), &e, &err) == 0) {
+			wr_state_apply(&l->st, &e, NULL);
+			wr_event_clear(&e);
+		}
+		free(s);
+	}
+}

@@ -96,6 +96,49 @@ struct wr_ledger {
 	off_t sure_off;
 };
 
+/* What a tool reads of a handle: cmd/ goes through these, never through
+ * the members (tests/cli/harness/modules.sh checks it). The state is the
+ * handle's, valid until the next call that reads or commits. */
+static inline const struct wr_state *wr_ledger_state(const struct wr_ledger *l)
+{
+	return &l->st;
+}
+/* The ledger as messages name it: its file, or the stream's URL. */
+static inline const char *wr_ledger_name(const struct wr_ledger *l)
+{
+	return l->path;
+}
+/* Where a torn tail is moved (PATH.quarantine). */
+static inline const char *wr_ledger_quarantine_path(const struct wr_ledger *l)
+{
+	return l->qpath;
+}
+/* How far the handle read: offset, line, seq, a torn tail. */
+static inline const struct wr_scan *wr_ledger_scan(const struct wr_ledger *l)
+{
+	return &l->scan;
+}
+/* Bad lines this handle saw. */
+static inline int64_t wr_ledger_bad_lines(const struct wr_ledger *l)
+{
+	return l->bad_lines;
+}
+/* Events stamped ahead of this host's clock that the handle saw. */
+static inline const struct wr_future *wr_ledger_future(const struct wr_ledger *l)
+{
+	return &l->future;
+}
+/* The "by" this handle's events carry ("wr-run/4242"). */
+static inline const char *wr_ledger_by(const struct wr_ledger *l)
+{
+	return l->by;
+}
+/* 0 when a reader opened with WR_LEDGER_MISSING_OK found no ledger there. */
+static inline int wr_ledger_present(const struct wr_ledger *l)
+{
+	return l->store.fd >= 0;
+}
+
 /* The callbacks of a handle (the fields above), set before the replay
  * (WR_LEDGER_LAZY) by tools that watch it; fn NULL removes one. */
 void wr_ledger_on_error(struct wr_ledger *l, void (*fn)(void *ctx, const struct wr_scan_error *e), void *ctx);
@@ -122,6 +165,11 @@ int wr_ledger_refresh(struct wr_ledger *l);
 /* One decision under the lock. Returns 0, or -1 with wr_errmsg() and
  * wr_errkind() (WR_E_IO, WR_E_LOCK_TIMEOUT, WR_E_REFUSED). */
 int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req);
+/* A dry run's decision: its events (ids drawn, stamped now with the next
+ * seq and the handle's by) applied to the handle's state in memory only,
+ * as a commit would, so that later decisions of the same dry pass see
+ * them. Nothing is written. */
+void wr_ledger_apply_dry(struct wr_ledger *l, json_t *events, int64_t now);
 /* Takes the lock, repairs a torn tail if there is one. Returns 1 when it
  * repaired, 0 when there was nothing to do, -1 on error. */
 int wr_ledger_repair(struct wr_ledger *l);

@@ -779,60 +779,29 @@ static void *get_array(struct rd *r, size_t min, size_t size, uint32_t *n)
 
 WR_STATE_RECORDS(DEFINE_GET, get, GET)
 
-static struct wr_run *read_run(struct rd *r)
-{
-	struct wr_run *x = wr_xcalloc(1, sizeof *x);
-	get_run(r, x);
-	if (r->bad) {
-		wr_run_free(x);
-		return NULL;
+/* A record read into a new struct (NULL when it is bad: freed), and the
+ * same as a map loader that gives its key too. */
+#define DEFINE_READ(what, type, freefn, keym)                         \
+	static struct type *read_##what(struct rd *r)                 \
+	{                                                             \
+		struct type *x = wr_xcalloc(1, sizeof *x);            \
+		get_##what(r, x);                                     \
+		if (r->bad) {                                         \
+			freefn(x);                                    \
+			return NULL;                                  \
+		}                                                     \
+		return x;                                             \
+	}                                                             \
+	static void *get_##what##_v(struct rd *r, const char **key)   \
+	{                                                             \
+		struct type *x = read_##what(r);                      \
+		*key = x ? x->keym : NULL;                            \
+		return x;                                             \
 	}
-	return x;
-}
 
-static struct wr_outbox *read_outbox(struct rd *r)
-{
-	struct wr_outbox *o = wr_xcalloc(1, sizeof *o);
-	get_outbox(r, o);
-	if (r->bad) {
-		wr_outbox_free(o);
-		return NULL;
-	}
-	return o;
-}
-
-static struct wr_workflow *read_workflow(struct rd *r)
-{
-	struct wr_workflow *w = wr_xcalloc(1, sizeof *w);
-	get_workflow(r, w);
-	if (r->bad) {
-		wr_workflow_free(w);
-		return NULL;
-	}
-	return w;
-}
-
-/* Typed readers as map loaders: each returns the entry and its key. */
-static void *get_workflow_v(struct rd *r, const char **key)
-{
-	struct wr_workflow *w = read_workflow(r);
-	*key = w ? w->name : NULL;
-	return w;
-}
-
-static void *get_run_v(struct rd *r, const char **key)
-{
-	struct wr_run *x = read_run(r);
-	*key = x ? x->id : NULL;
-	return x;
-}
-
-static void *get_outbox_v(struct rd *r, const char **key)
-{
-	struct wr_outbox *o = read_outbox(r);
-	*key = o ? o->id : NULL;
-	return o;
-}
+DEFINE_READ(run, wr_run, wr_run_free, id)
+DEFINE_READ(outbox, wr_outbox, wr_outbox_free, id)
+DEFINE_READ(workflow, wr_workflow, wr_workflow_free, name)
 
 /* Reads a count, then that many entries into m; a key seen twice makes
  * the snapshot bad (it is then ignored and the state rebuilt). */

@@ -108,4 +108,52 @@ test_expect_success 'no core module includes a header of cmd/' '
 	test_must_be_empty reaching
 '
 
+# The tools read a ledger handle through core/ledger.h's accessors
+# (wr_ledger_state, wr_ledger_name, ...), never through its members: the
+# handle's layout stays core's to change.
+members=$WR_SRC/scripts/ledger-members.sh
+
+test_expect_success 'no file of cmd/ reads or sets a member of struct wr_ledger' '
+	{ (cd "$WR_SRC" && bash scripts/ledger-members.sh core/ledger.h cmd/*.c cmd/*.h) >reach; rc=$?; } &&
+	test_must_be_empty reach &&
+	test "$rc" = 0
+'
+
+test_expect_success 'a tool that reaches into the handle is found, with file and line' '
+	mkdir h &&
+	printf "%s\n" "struct wr_ledger {" "	char *path, *qpath; /* the file */" "	struct wr_state st;" \
+		"	void (*on_error)(void *ctx, int e);" "	int64_t bad_lines;" "};" >h/ledger.h &&
+	printf "%s\n" "static struct wr_ledger L;" "static int f(struct wr_ledger *l, struct other *o)" "{" \
+		"	return l->st.n + wr_ledger_state(l)->n + strlen(L.qpath) + strlen(o->path);" "}" \
+		"	L.on_error = NULL;" >h/tool.c &&
+	{ bash "$members" h/ledger.h h/tool.c >reach; rc=$?; } &&
+	test "$rc" = 1 &&
+	printf "%s\n" "h/tool.c:4: l->st" "h/tool.c:4: L.qpath" "h/tool.c:6: L.on_error" >want &&
+	test_cmp want reach
+'
+
+# Functions at most 100 lines, counted from the "{" that opens the body to
+# the "}" at column 0 that closes it.
+length=$WR_SRC/scripts/func-length.sh
+
+test_expect_success 'no function of core/ or cmd/ is longer than 100 lines' '
+	{ (cd "$WR_SRC" && bash scripts/func-length.sh 100 core/*.c core/*.cc cmd/*.c) >long; rc=$?; } &&
+	test_must_be_empty long &&
+	test "$rc" = 0
+'
+
+test_expect_success 'a function of 101 lines is found and named, one of 100 is not' '
+	{
+		printf "%s\n" "/* a file */" "static int" "long_one(int a," "	 int b)" "{" &&
+		for i in $(seq 99); do echo "	a += b;"; done &&
+		printf "%s\n" "}" "" "int just_right(int a)" "{" &&
+		for i in $(seq 98); do echo "	a++;"; done &&
+		printf "%s\n" "}" "static const int table[] = {" "	1," "};"
+	} >f.c &&
+	{ bash "$length" 100 f.c >long; rc=$?; } &&
+	test "$rc" = 1 &&
+	echo "f.c:3: long_one is 101 lines (at most 100)" >want &&
+	test_cmp want long
+'
+
 test_done
