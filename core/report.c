@@ -88,6 +88,32 @@ static void head_row(struct rep *p, const char *const *cols)
 	wr_buf_addstr(p->b, "</tr></thead>\n<tbody>\n");
 }
 
+/* Opens a row of a table that shows only when it has one: before the
+ * first, its heading and head (*n counts the rows). */
+static void row_open(struct rep *p, size_t *n, const char *heading, const char *const *cols)
+{
+	if (!(*n)++) {
+		wr_buf_addf(p->b, "<h3>%s</h3>\n", heading);
+		head_row(p, cols);
+	}
+	wr_buf_addstr(p->b, "<tr>");
+}
+
+/* Ends such a table when it has rows. Returns how many. */
+static size_t table_end(struct rep *p, size_t n)
+{
+	if (n)
+		wr_buf_addstr(p->b, "</tbody></table>\n");
+	return n;
+}
+
+static void when_cell(struct rep *p, int64_t ts)
+{
+	wr_buf_addstr(p->b, "<td>");
+	add_when(p, ts);
+	wr_buf_addstr(p->b, "</td>");
+}
+
 /* ---- what needs a human ------------------------------------------------- */
 
 /* When the run was last blocked, from the marks, else its last change. */
@@ -108,22 +134,15 @@ static size_t blocked_runs(struct rep *p, const struct wr_timeline *tl)
 		const struct wr_run *r = wr_map_at(&p->st->runs, i);
 		if (r->status != WR_ST_BLOCKED)
 			continue;
-		if (!n++) {
-			wr_buf_addstr(p->b, "<h3>Blocked runs: <code>wr-recover unblock RUN</code> once fixed</h3>\n");
-			head_row(p, cols);
-		}
-		wr_buf_addstr(p->b, "<tr>");
+		row_open(p, &n, "Blocked runs: <code>wr-recover unblock RUN</code> once fixed", cols);
 		id_cell(p, r->id);
 		cell(p, NULL, r->workflow);
-		wr_buf_addstr(p->b, "<td>");
-		add_when(p, blocked_since(tl, r));
-		wr_buf_addf(p->b, "</td><td class=\"n\">%zu/%lld</td>", r->natt, (long long)r->policy.max_attempts);
+		when_cell(p, blocked_since(tl, r));
+		wr_buf_addf(p->b, "<td class=\"n\">%zu/%lld</td>", r->natt, (long long)r->policy.max_attempts);
 		cell(p, "why", r->reason);
 		wr_buf_addstr(p->b, "</tr>\n");
 	}
-	if (n)
-		wr_buf_addstr(p->b, "</tbody></table>\n");
-	return n;
+	return table_end(p, n);
 }
 
 static size_t dead_entries(struct rep *p)
@@ -135,24 +154,17 @@ static size_t dead_entries(struct rep *p)
 		const struct wr_outbox *o = wr_map_at(wr_state_outboxes(p->st), i);
 		if (o->state != WR_OB_DEAD)
 			continue;
-		if (!n++) {
-			wr_buf_addstr(p->b, "<h3>Notifications given up on: <code>wr-outbox retry ID</code></h3>\n");
-			head_row(p, cols);
-		}
-		wr_buf_addstr(p->b, "<tr>");
+		row_open(p, &n, "Notifications given up on: <code>wr-outbox retry ID</code>", cols);
 		id_cell(p, o->id);
 		cell(p, NULL, o->kind);
 		cell(p, NULL, o->workflow);
-		wr_buf_addstr(p->b, "<td>");
-		add_when(p, o->created_ts);
-		wr_buf_addf(p->b, "</td><td class=\"n\">%lld</td>", (long long)o->attempts);
+		when_cell(p, o->created_ts);
+		wr_buf_addf(p->b, "<td class=\"n\">%lld</td>", (long long)o->attempts);
 		cell(p, "why", o->error);
 		cell(p, "why", o->message);
 		wr_buf_addstr(p->b, "</tr>\n");
 	}
-	if (n)
-		wr_buf_addstr(p->b, "</tbody></table>\n");
-	return n;
+	return table_end(p, n);
 }
 
 static size_t open_breakers(struct rep *p)
@@ -163,20 +175,13 @@ static size_t open_breakers(struct rep *p)
 		const struct wr_workflow *w = wr_map_at(&p->st->workflows, i);
 		if (w->breaker == WR_BR_CLOSED)
 			continue;
-		if (!n++) {
-			wr_buf_addstr(p->b, "<h3>Circuit breakers not closed: new runs are refused</h3>\n");
-			head_row(p, cols);
-		}
-		wr_buf_addstr(p->b, "<tr>");
+		row_open(p, &n, "Circuit breakers not closed: new runs are refused", cols);
 		cell(p, NULL, w->name);
 		cell(p, "poor", wr_breaker_name(w->breaker));
-		wr_buf_addstr(p->b, "<td>");
-		add_when(p, w->breaker == WR_BR_OPEN ? w->open_until : 0);
-		wr_buf_addf(p->b, "</td><td class=\"n\">%lld</td></tr>\n", (long long)w->opens);
+		when_cell(p, w->breaker == WR_BR_OPEN ? w->open_until : 0);
+		wr_buf_addf(p->b, "<td class=\"n\">%lld</td></tr>\n", (long long)w->opens);
 	}
-	if (n)
-		wr_buf_addstr(p->b, "</tbody></table>\n");
-	return n;
+	return table_end(p, n);
 }
 
 static size_t expired_leases(struct rep *p)
@@ -188,21 +193,14 @@ static size_t expired_leases(struct rep *p)
 		const struct wr_attempt *a = wr_run_current(r);
 		if (!wr_run_live(r) || !a || !a->lease_until || a->lease_until >= p->o->now)
 			continue;
-		if (!n++) {
-			wr_buf_addstr(p->b, "<h3>Attempts whose supervisor went quiet: <code>wr-watch check</code></h3>\n");
-			head_row(p, cols);
-		}
-		wr_buf_addstr(p->b, "<tr>");
+		row_open(p, &n, "Attempts whose supervisor went quiet: <code>wr-watch check</code>", cols);
 		id_cell(p, r->id);
 		cell(p, NULL, r->workflow);
 		cell(p, NULL, a->host);
-		wr_buf_addstr(p->b, "<td>");
-		add_when(p, a->lease_until);
-		wr_buf_addstr(p->b, "</td></tr>\n");
+		when_cell(p, a->lease_until);
+		wr_buf_addstr(p->b, "</tr>\n");
 	}
-	if (n)
-		wr_buf_addstr(p->b, "</tbody></table>\n");
-	return n;
+	return table_end(p, n);
 }
 
 static void attention(struct rep *p, const struct wr_timeline *tl)
