@@ -1,5 +1,6 @@
 /* state.c - the reducer: events in ledger order -> derived state. */
 #include "state.h"
+#include "state_fields.h"
 #include "err.h"
 #include "strtable.h"
 #include "timefmt.h"
@@ -128,9 +129,55 @@ json_t *wr_policy_to_json(const struct wr_policy *p)
 	return o;
 }
 
+/* What a record holds, released, generated from its field list
+ * (core/state_fields.h): FREE_kind(x, member, arg) for one field. */
+#define FREE_NONE(x, m, a)
+#define FREE_I64 FREE_NONE
+#define FREE_INT FREE_NONE
+#define FREE_FLAG FREE_NONE
+#define FREE_ENUM FREE_NONE
+#define FREE_BREAKER FREE_NONE
+#define FREE_BOOL64 FREE_NONE
+#define FREE_F64 FREE_NONE
+#define FREE_AGENT FREE_NONE
+#define FREE_LAST_TS FREE_NONE
+#define FREE_LOCAL FREE_NONE
+#define FREE_ORD FREE_NONE
+#define FREE_COUNT FREE_NONE
+#define FREE_CAP FREE_NONE
+#define FREE_WINDOW FREE_NONE
+#define FREE_OUTS FREE_NONE
+#define FREE_TYPES FREE_NONE
+#define FREE_STR(x, m, a) free(x->m);
+#define FREE_NSTR FREE_STR
+#define FREE_INTS FREE_STR
+#define FREE_JV(x, m, a) json_decref(x->m);
+#define FREE_JVREQ FREE_JV
+#define FREE_OBJ FREE_JV
+#define FREE_AGENT_OBJ FREE_JV
+#define FREE_STATS FREE_JV
+#define FREE_EACH(x, m, a, FREE1)                    \
+	for (size_t i_ = 0; i_ < x->a; i_++)        \
+		FREE1;                               \
+	free(x->m);
+#define FREE_STRS(x, m, a) FREE_EACH(x, m, a, free(x->m[i_]))
+#define FREE_ATTEMPTS(x, m, a) FREE_EACH(x, m, a, free_attempt(&x->m[i_]))
+#define FREE_POLICY(x, m, a) wr_policy_free(&x->m);
+#define FREE_LAUNCH(x, m, a) free_launch(&x->m);
+#define FREE4(k, m, n, a) FREE_##k(x, m, a)
+#define FREE5(k, m, n, a, key) FREE_##k(x, m, a)
+#define DEFINE_FREE(fn, type, LIST, ADAPT)                            \
+	__attribute__((unused)) static void fn(struct type *x)        \
+	{                                                             \
+		(void)x;                                              \
+		LIST(ADAPT)                                           \
+	}
+
+WR_STATE_RECORDS(DEFINE_FREE, free, FREE)
+
 void wr_policy_free(struct wr_policy *p)
 {
-	free(p->no_retry_on);
+	free_policy(p);
 	p->no_retry_on = NULL;
 	p->n_no_retry_on = 0;
 }
@@ -164,53 +211,20 @@ int wr_run_has_stage(const struct wr_run *r, const char *stage)
 
 void wr_run_free(void *p)
 {
-	struct wr_run *r = p;
-	free(r->id);
-	free(r->workflow);
-	json_decref(r->argv);
-	free(r->cwd);
-	json_decref(r->labels);
-	wr_policy_free(&r->policy);
-	for (size_t i = 0; i < r->natt; i++) {
-		free(r->att[i].host);
-		free(r->att[i].boot_id);
-		free(r->att[i].reason);
-		json_decref(r->att[i].metrics);
-	}
-	free(r->att);
-	for (size_t i = 0; i < r->nstages; i++)
-		free(r->stages_done[i]);
-	free(r->stages_done);
-	free(r->stage);
-	free(r->reason);
-	free(r->note);
-	free(r->launch.host);
-	free(r->launch.boot_id);
-	free(r);
+	free_run(p);
+	free(p);
 }
 
 void wr_workflow_free(void *p)
 {
-	struct wr_workflow *w = p;
-	json_decref(w->agent_metrics);
-	json_decref(w->archived);
-	free(w->name);
-	free(w);
+	free_workflow(p);
+	free(p);
 }
 
 void wr_outbox_free(void *p)
 {
-	struct wr_outbox *o = p;
-	free(o->id);
-	free(o->kind);
-	free(o->message);
-	free(o->reason);
-	free(o->run);
-	free(o->workflow);
-	json_decref(o->details);
-	free(o->delivery);
-	free(o->error);
-	free(o);
+	free_outbox(p);
+	free(p);
 }
 
 void wr_state_init(struct wr_state *st)
