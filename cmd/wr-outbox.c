@@ -323,6 +323,16 @@ static int cmd_one(int argc, char **argv, int retry)
 	return rc;
 }
 
+static int cmd_ack(int argc, char **argv)
+{
+	return cmd_one(argc, argv, 0);
+}
+
+static int cmd_retry(int argc, char **argv)
+{
+	return cmd_one(argc, argv, 1);
+}
+
 /* ---- import ---- */
 
 #define IMPORT_BATCH 500
@@ -691,20 +701,9 @@ int wr_main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: start again, argv[0] being the command */
-	if (!strcmp(cmd, "list"))
-		return cmd_list(argc, argv);
-	if (!strcmp(cmd, "add"))
-		return cmd_add(argc, argv);
-	if (!strcmp(cmd, "deliver"))
-		return cmd_deliver(argc, argv);
-	if (!strcmp(cmd, "ack"))
-		return cmd_one(argc, argv, 0);
-	if (!strcmp(cmd, "retry"))
-		return cmd_one(argc, argv, 1);
-	if (!strcmp(cmd, "follow"))
-		return cmd_follow(argc, argv);
-	if (!strcmp(cmd, "import"))
-		return cmd_import(argc, argv);
-	static const char *const cmds[] = {"list", "add", "deliver", "ack", "retry", "follow", "import", NULL};
-	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
+	static const struct wr_cli_cmd cmds[] = {
+		{"list", cmd_list},     {"add", cmd_add},       {"deliver", cmd_deliver}, {"ack", cmd_ack},
+		{"retry", cmd_retry},   {"follow", cmd_follow}, {"import", cmd_import},   {NULL, NULL},
+	};
+	return wr_cli_run_cmd(cmds, cmd, argc, argv);
 }

@@ -223,3 +223,17 @@ struct wr_run *wr_cli_find_run(const struct wr_state *st, const char *arg, const
 	wr_die(wr_cli_exit(WR_CLI_NO_RUN), "run '%s' is ambiguous; type more of the id. It matches:%s", wr_buf_str(&shown),
 	       wr_buf_str(&b));
 }
+
+int wr_cli_run_cmd(const struct wr_cli_cmd *cmds, const char *name, int argc, char **argv)
+{
+	const char *names[32];
+	size_t n = 0;
+	for (const struct wr_cli_cmd *c = cmds; c->name; c++) {
+		if (!strcmp(c->name, name))
+			return c->run(argc, argv);
+		if (n + 1 < sizeof names / sizeof *names)
+			names[n++] = c->name;
+	}
+	names[n] = NULL;
+	wr_die_unknown_command(WR_EXIT_USAGE, name, names);
+}

@@ -95,6 +95,17 @@ void wr_cli_backoff(const char *s, int64_t *initial_ms, double *factor, int64_t 
 /* --label K=V: sets the NFC key to the value in labels (a JSON object). */
 void wr_cli_label(const char *s, json_t *labels);
 
+/* A tool's commands (wr-outbox list, add, ...): a name and the function
+ * that runs it with the command's own argc, argv (argv[0] its name).
+ * The table ends with {NULL, NULL}. */
+struct wr_cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+/* Runs the command of cmds called name and returns its exit status; an
+ * unknown name is a usage error that suggests or lists the names. */
+int wr_cli_run_cmd(const struct wr_cli_cmd *cmds, const char *name, int argc, char **argv);
+
 /* The run that RUN (a full id, an unambiguous prefix, or the short id of
  * the tables) names; dies with WR_CLI_NO_RUN's status, listing the
  * candidates, when it names none or several. */

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "compact.h"
 #include "err.h"
 #include "ledger.h"
@@ -511,19 +512,9 @@ int wr_main(int argc, char **argv)
 	const char *c = argv[1];
 	argc--;
 	argv++;
-	if (!strcmp(c, "gen"))
-		return cmd_gen(argc, argv);
-	if (!strcmp(c, "replay"))
-		return cmd_replay(argc, argv);
-	if (!strcmp(c, "snapshot"))
-		return cmd_snapshot(argc, argv);
-	if (!strcmp(c, "dump"))
-		return cmd_dump(argc, argv);
-	if (!strcmp(c, "commit"))
-		return cmd_commit(argc, argv);
-	if (!strcmp(c, "append"))
-		return cmd_append(argc, argv);
-	if (!strcmp(c, "sqlite"))
-		return cmd_sqlite(argc, argv);
-	wr_die(2, "unknown command %s", c);
+	static const struct wr_cli_cmd cmds[] = {
+		{"gen", cmd_gen},       {"replay", cmd_replay}, {"snapshot", cmd_snapshot}, {"dump", cmd_dump},
+		{"commit", cmd_commit}, {"append", cmd_append}, {"sqlite", cmd_sqlite},     {NULL, NULL},
+	};
+	return wr_cli_run_cmd(cmds, c, argc, argv);
 }
