@@ -46,6 +46,8 @@
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 /* The least a lock holder appends between two snapshots (core/ledger.c). */
 #define WR_SNAPSHOT_MIN (4 * 1024)
+/* ... or that part of the last snapshot's size, when more (core/ledger.c). */
+#define WR_SNAPSHOT_PART 8
 
 /* What a snapshot is of: a ledger file open on fd (path, identity), how far
  * it was read, the state derived and the bad lines seen so far. The ledger
