@@ -22,6 +22,7 @@
 #define RTAG 0x43525752u /* "WRRC" */
 #define SEAL_DEFAULT (4 << 20)
 #define RELEASE (1 << 20) /* bytes read in order before they are let go */
+#define IBLOCK 512          /* index entries hashed together (4 KiB) */
 
 /* ---- records ---- */
 
@@ -118,12 +119,31 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
-static uint64_t idx_at(const struct wr_cold_seg *s, uint64_t i)
+static uint64_t iblocks(uint64_t n)
 {
+	return (n + IBLOCK - 1) / IBLOCK;
+}
+
+/* Entry i of the index: its block checked against its hash the first time
+ * (a lookup reads log2(n) entries, not the whole index). 0 (no record's
+ * offset) when the block fails: the segment is bad. */
+static uint64_t idx_at(struct wr_cold_seg *s, uint64_t i)
+{
+	uint64_t b = i / IBLOCK;
+	if (!s->iok[b]) {
+		const unsigned char *ix = s->map + s->recs_end;
+		uint64_t from = b * IBLOCK, to = from + IBLOCK < s->n ? from + IBLOCK : s->n;
+		if (wr_snapshot_hash(ix + 8 * from, 8 * (to - from)) != get64(ix + 8 * s->n + 8 * b)) {
+			s->bad = 1;
+			return 0;
+		}
+		s->iok[b] = 1;
+	}
 	return get64(s->map + s->recs_end + 8 * i);
 }
 
-/* Checks the mapped file as a segment. 0 or -1. */
+/* Checks the mapped file as a segment: header, and the table of the index
+ * blocks' hashes (each block is checked when first read). 0 or -1. */
 static int seg_check(struct wr_cold_seg *s)
 {
 	const unsigned char *m = s->map;
@@ -134,13 +154,15 @@ static int seg_check(struct wr_cold_seg *s)
 	memcpy(&probe, m + 12, 4);
 	uint64_t n = get64(m + 16), end = get64(m + 24), size = get64(m + 32), ih = get64(m + 40);
 	if (v != WR_COLD_VERSION || probe != PROBE || size != s->size || end < HDR || end % 8 || end > size ||
-	    (size - end) / 8 != n || (size - end) % 8 || get64(m + 56) != wr_snapshot_hash(m, 56))
+	    n > (size - end) / 8 || (size - end) % 8 || (size - end) / 8 - n != iblocks(n) ||
+	    get64(m + 56) != wr_snapshot_hash(m, 56))
 		return -1;
-	if (wr_snapshot_hash(m + end, size - end) != ih)
+	if (wr_snapshot_hash(m + end + 8 * n, 8 * iblocks(n)) != ih)
 		return -1;
 	s->n = n;
 	s->recs_end = end;
 	s->tag = get64(m + 48);
+	s->iok = wr_xcalloc(iblocks(n) + 1, 1);
 	return 0;
 }
 
@@ -151,6 +173,7 @@ static void seg_close(struct wr_cold_seg *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->path);
+	free(s->iok);
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
 }
@@ -179,7 +202,7 @@ static int seg_map(struct wr_cold_seg *s, int fd)
 
 /* Index of the first entry whose id is >= key (prefix: compared on
  * strlen(key) bytes at most when prefix). */
-static uint64_t seg_lower(const struct wr_cold_seg *s, const char *key, int prefix)
+static uint64_t seg_lower(struct wr_cold_seg *s, const char *key, int prefix)
 {
 	uint64_t lo = 0, hi = s->n;
 	size_t klen = strlen(key);
@@ -203,7 +226,7 @@ static uint64_t seg_lower(const struct wr_cold_seg *s, const char *key, int pref
 }
 
 /* The offset of id's record in s, or 0. */
-static size_t seg_find(const struct wr_cold_seg *s, const char *id)
+static size_t seg_find(struct wr_cold_seg *s, const char *id)
 {
 	uint64_t i = seg_lower(s, id, 0);
 	if (i >= s->n)
@@ -319,7 +342,13 @@ static int segw_end(struct segw *w, uint64_t tag)
 	size_t istart = w->out.len;
 	for (size_t i = 0; i < w->n; i++)
 		wr_buf_add(&w->out, &w->ix[i].off, 8);
-	uint64_t ih = wr_snapshot_hash(w->out.p + istart, w->out.len - istart), size = end + 8 * w->n, n = w->n;
+	uint64_t n = w->n, nb = iblocks(n);
+	for (uint64_t b = 0; b < nb; b++) {
+		uint64_t from = b * IBLOCK, to = from + IBLOCK < n ? from + IBLOCK : n;
+		uint64_t bh = wr_snapshot_hash(w->out.p + istart + 8 * from, 8 * (to - from));
+		wr_buf_add(&w->out, &bh, 8);
+	}
+	uint64_t ih = wr_snapshot_hash(w->out.p + istart + 8 * n, 8 * nb), size = end + 8 * (n + nb);
 	unsigned char hdr[HDR] = {0};
 	uint32_t v = WR_COLD_VERSION, probe = PROBE;
 	memcpy(hdr, MAGIC, 8);
@@ -613,6 +642,7 @@ static int locate(struct wr_cold *c, const char *id, const unsigned char **base,
 	}
 	for (size_t i = c->nseg; i-- > 0;) {
 		size_t o = seg_find(&c->seg[i], id);
+		c->damaged |= c->seg[i].bad;
 		if (o) {
 			*base = c->seg[i].map;
 			*end = c->seg[i].recs_end;
@@ -684,7 +714,7 @@ struct wr_run *wr_cold_find(struct wr_cold *c, const char *part, int suffix, siz
 				wr_map_put(&seen, k, (void *)1);
 		}
 		for (size_t i = 0; i < c->nseg && seen.n < 2; i++) {
-			const struct wr_cold_seg *s = &c->seg[i];
+			struct wr_cold_seg *s = &c->seg[i];
 			for (uint64_t j = seg_lower(s, part, 1); j < s->n && seen.n < 2; j++) {
 				size_t off = (size_t)idx_at(s, j);
 				uint32_t len = 0, idlen = 0;
@@ -698,6 +728,7 @@ struct wr_run *wr_cold_find(struct wr_cold *c, const char *part, int suffix, siz
 				wr_map_put(&seen, k, (void *)1);
 				free(k);
 			}
+			c->damaged |= s->bad;
 		}
 		*count = seen.n;
 		if (seen.n == 1)

@@ -12,17 +12,20 @@
  * replays, an anonymous one (memfd) that only it sees. Layout (native byte
  * order, checked): a 64-byte header (magic "WRCOLD\r\n", u32 version, u32
  * byte-order probe, u64 records, u64 end of the record area, u64 file
- * size, u64 hash of the index, u64 random tag, u64 hash of the header),
- * the records in creation order (ord), then the index: a u64 offset per
- * record, sorted by run id. A record is a 24-byte head (u32 length, u32
+ * size, u64 hash of the block hashes, u64 random tag, u64 hash of the
+ * header), the records in creation order (ord), then the index: a u64
+ * offset per record, sorted by run id, and a u64 hash of each block of 512
+ * entries. The header and the block hashes are checked at open, a block
+ * of the index when a lookup first reads it, so that opening a segment
+ * costs the same whatever its size. A record is a 24-byte head (u32 length, u32
  * tag, i64 ord, u64 hash of ord and payload) and the run encoded as
  * snapshots encode it (core/snapshot.h), padded to 8 bytes.
  *
  * Newer segments shadow older ones (a run evicted again after a stale
  * event); the pending buffer shadows every segment. Merging keeps the
  * newest copy of each run. Every read is bounds-checked: a damaged or
- * foreign segment is refused at open, a record whose hash is wrong is
- * never decoded (wr_cold_damaged() tells). */
+ * foreign segment is refused at open, a record whose hash is wrong, or an
+ * index block whose hash is, is never used (wr_cold_damaged() tells). */
 #ifndef WR_COLD_H
 #define WR_COLD_H
 
@@ -33,7 +36,7 @@
 #include "state.h"
 #include "util.h"
 
-#define WR_COLD_VERSION 1
+#define WR_COLD_VERSION 2
 
 struct wr_cold_seg {
 	char *path;                /* the file; NULL: anonymous */
@@ -43,6 +46,8 @@ struct wr_cold_seg {
 	uint64_t n;                /* records */
 	uint64_t recs_end;         /* end of the record area */
 	uint64_t tag;              /* what a snapshot names it by */
+	unsigned char *iok;        /* per block of the index: checked */
+	int bad;                   /* a block failed its hash */
 };
 
 struct wr_cold_pend {
