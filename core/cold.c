@@ -839,6 +839,7 @@ int wr_cold_attach(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n
 	    seg_map(&s, fd) < 0 || s.tag != tag || s.n != n) {
 		if (s.map)
 			munmap(s.map, s.size);
+		free(s.iok);
 		close(fd);
 		return -1;
 	}
