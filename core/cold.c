@@ -178,15 +178,14 @@ static void seg_close(struct wr_cold_seg *s)
 	s->fd = -1;
 }
 
-/* Maps fd as a segment. 0, or -1 (fd left open). */
-static int seg_map(struct wr_cold_seg *s, int fd)
+/* Maps fd, of size bytes, as a segment. 0, or -1 (fd left open). */
+static int seg_map_size(struct wr_cold_seg *s, int fd, off_t size)
 {
-	struct stat sb;
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
-	if (fstat(fd, &sb) < 0 || sb.st_size < HDR)
+	if (size < HDR)
 		return -1;
-	s->size = (size_t)sb.st_size;
+	s->size = (size_t)size;
 	void *m = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -1;
@@ -198,6 +197,17 @@ static int seg_map(struct wr_cold_seg *s, int fd)
 	}
 	s->fd = fd;
 	return 0;
+}
+
+static int seg_map(struct wr_cold_seg *s, int fd)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		memset(s, 0, sizeof *s);
+		s->fd = -1;
+		return -1;
+	}
+	return seg_map_size(s, fd, sb.st_size);
 }
 
 /* Index of the first entry whose id is >= key (prefix: compared on
@@ -836,7 +846,7 @@ int wr_cold_attach(struct wr_cold *c, const char *path, uint64_t tag, uint64_t n
 	memset(&s, 0, sizeof s);
 	/* A file someone not trusted with the ledger could write is no cache of it. */
 	if (wr_fs_check_file(fd, path, "cache segment", 1) < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-	    seg_map(&s, fd) < 0 || s.tag != tag || s.n != n) {
+	    seg_map_size(&s, fd, sb.st_size) < 0 || s.tag != tag || s.n != n) {
 		if (s.map)
 			munmap(s.map, s.size);
 		free(s.iok);

@@ -114,7 +114,7 @@ static void print_error(void *ctx, const struct wr_scan_error *e)
 static struct wr_snap_of snap_of(struct wr_ledger *l)
 {
 	struct wr_snap_of so = {l->path, l->store.fd, l->store.dev, l->store.ino, &l->scan, &l->st, &l->bad_lines, &l->future,
-				sizeof l->future};
+				sizeof l->future, &l->snap_size};
 	return so;
 }
 
@@ -274,16 +274,6 @@ static void scan_progress(void *ctx, off_t done, off_t total)
 	l->on_progress(l->on_progress_ctx, done, total);
 }
 
-/* The size of PATH.snapshot, 0 when there is none. */
-static off_t snapshot_size(const struct wr_ledger *l)
-{
-	char *snap = wr_xasprintf("%s.snapshot", l->path);
-	struct stat sb;
-	off_t n = stat(snap, &sb) == 0 ? sb.st_size : 0;
-	free(snap);
-	return n;
-}
-
 static int scan_more(struct wr_ledger *l)
 {
 	if (l->store.fd < 0)
@@ -306,10 +296,8 @@ static int scan_more(struct wr_ledger *l)
 		if (l->snap_loaded && l->bad_lines && l->on_error == print_error)
 			wr_warn("%s: %lld bad line%s before line %lld (not applied); 'wr-ledger verify' lists them", l->path,
 				(long long)l->bad_lines, l->bad_lines == 1 ? "" : "s", (long long)l->scan.line);
-		if (l->snap_loaded && l->scan.off) {
-			l->snap_off = l->scan.off;
-			l->snap_size = snapshot_size(l);
-		}
+		if (l->snap_loaded && l->scan.off)
+			l->snap_off = l->scan.off; /* and the load set snap_size */
 	}
 	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
 	l->future.clock = wr_now_ms();
@@ -349,8 +337,7 @@ static void maybe_snapshot(struct wr_ledger *l)
 	if (!wr_fs_may_create(l->store.fd, l->path))
 		return;
 	if (wr_ledger_snapshot_write(l) == 0) {
-		l->snap_off = l->scan.off;
-		l->snap_size = snapshot_size(l);
+		l->snap_off = l->scan.off; /* and the write set snap_size */
 	} else if ((l->flags & WR_LEDGER_WRITE) && !l->snap_warned) {
 		l->snap_warned = 1;
 		wr_warn("%s (going on without it)", wr_errmsg());

@@ -495,6 +495,8 @@ int wr_snapshot_write(const struct wr_snap_of *l)
 		unlink(tmp);
 		goto out;
 	}
+	if (l->size)
+		*l->size = (off_t)b.len;
 	rc = 0;
 out:
 	free(tmp);
@@ -978,6 +980,8 @@ int wr_snapshot_load(const struct wr_snap_of *l)
 	*l->bad_lines = bad_lines;
 	if (extra && xlen == l->extra_len)
 		memcpy(l->extra, extra, xlen);
+	if (l->size)
+		*l->size = (off_t)size;
 	rc = 1;
 out:
 	free(buf);

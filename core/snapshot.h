@@ -66,6 +66,9 @@ struct wr_snap_of {
 	 * matches. */
 	void *extra;
 	size_t extra_len;
+	/* Set, when not NULL, to PATH.snapshot's size by a load that loaded
+	 * it and by a write (no stat of the file afterwards). */
+	off_t *size;
 };
 
 /* Writes PATH.snapshot for the state at scan->off. Refuses (-1) while a
