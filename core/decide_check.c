@@ -125,6 +125,10 @@ static void check_overdue(const struct wr_state *st, int64_t now, struct wr_chec
 int wr_decide_check(const struct wr_state *st, int64_t now, void *reqp, struct wr_batch *out)
 {
 	struct wr_check_req *req = reqp;
+	/* Decided again after another writer came first (a stream's
+	 * compare-and-append): only what this decision records is found. */
+	if (req->found)
+		json_array_clear(req->found);
 	if (req->overdue)
 		json_array_clear(req->overdue);
 	check_overdue(st, now, req, out->events);

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int wr_outbox_kind_valid(const char *kind)
@@ -84,6 +85,7 @@ int wr_decide_outbox_claim(const struct wr_state *st, int64_t now, void *reqp, s
 {
 	struct wr_outbox_claim_req *req = reqp;
 	char ts[WR_TS_LEN];
+	free(req->id); /* decided again after another writer came first */
 	req->id = NULL;
 	req->dead = 0;
 	for (size_t i = 0; i < wr_state_outboxes(st)->n; i++) {

@@ -54,7 +54,8 @@ struct wr_outbox_claim_req {
 	int64_t lease_ms;
 	int64_t max_attempts;
 	/* out */
-	char *id;                      /* the claimed entry (allocated), or NULL */
+	char *id;                      /* the claimed entry (allocated), or NULL;
+	                                  NULL or allocated before: freed */
 	int64_t dead;                  /* expired claims moved to dead */
 };
 int wr_decide_outbox_claim(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out);

@@ -127,6 +127,33 @@ static void decision(void)
 	fx_free(&f);
 }
 
+/* A decision made again after another writer came first (a stream's
+ * compare-and-append) finds only what it records itself, not what the try
+ * before found: the caller reports found and kills their groups. */
+static void decided_again(void)
+{
+	struct t_fx f;
+	fx_init(&f);
+	fx_created(&f, T0, "r1", "wf", "{}");
+	fx_started(&f, T0, "r1", 1);
+	probe_result = WR_PROC_GONE;
+	struct wr_check_req q = req();
+	q.found = json_array();
+	q.dry_run = 1; /* the first try: its events never reached the ledger */
+	int rc;
+	json_t *evs = fx_decide(&f, wr_decide_check, T0 + SEC, &q, &rc);
+	is_int(json_array_size(q.found), 1, "the first try finds r1 lost");
+	json_decref(evs);
+	fx_finished(&f, T0 + SEC, "r1", 1, "timeout", 124); /* another writer came first */
+	q.dry_run = 0;
+	evs = fx_decide(&f, wr_decide_check, T0 + SEC, &q, &rc);
+	ok(rc == 0 && json_array_size(evs) == 0, "decided again: r1 ended meanwhile, nothing to record");
+	is_int(json_array_size(q.found), 0, "and nothing found: not the first try's r1");
+	json_decref(evs);
+	json_decref(q.found);
+	fx_free(&f);
+}
+
 /* Several lost attempts end in one batch, each counted by the breaker. */
 static void one_batch(void)
 {
@@ -153,6 +180,7 @@ int main(void)
 {
 	reasons();
 	decision();
+	decided_again();
 	one_batch();
 	return done_testing();
 }

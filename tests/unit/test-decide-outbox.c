@@ -82,8 +82,7 @@ static void adding(void)
 
 static json_t *claim(struct t_fx *f, int64_t now, struct wr_outbox_claim_req *q)
 {
-	int rc;
-	free(q->id);
+	int rc; /* the decision frees the q->id of the one before */
 	return fx_decide(f, wr_decide_outbox_claim, now, q, &rc);
 }
 
