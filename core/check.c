@@ -7,6 +7,8 @@
 #include "sysinfo.h"
 #include "timefmt.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 int wr_attempt_here(const struct wr_attempt *a)
@@ -28,12 +30,19 @@ int wr_kill_lost_leftovers(const struct wr_state *st, const char *workflow)
 	int n = 0;
 	for (size_t i = 0; i < st->runs.n; i++) {
 		const struct wr_run *r = wr_map_at(&st->runs, i);
-		const struct wr_attempt *a = wr_run_current(r);
-		if (!a || !a->finished || a->outcome != WR_OUT_LOST || (workflow && strcmp(r->workflow, workflow)))
+		if (workflow && strcmp(r->workflow, workflow))
 			continue;
-		if (r->status != WR_ST_FAILED && r->status != WR_ST_RETRY_WAIT)
-			continue;
-		n += wr_attempt_kill_group(a, r->policy.kill_after_ms) > 0;
+		/* Every lost attempt of the run, not only its latest: another
+		 * host may have recorded it lost and launched (or even ended)
+		 * its successor before a pass here saw it. */
+		for (size_t k = 0; k < r->natt; k++) {
+			const struct wr_attempt *a = &r->att[k];
+			if (!a->finished || a->outcome != WR_OUT_LOST || a->pgid <= 1 || !wr_attempt_here(a))
+				continue;
+			if (kill(-(pid_t)a->pgid, 0) < 0 && errno == ESRCH)
+				continue; /* nothing in the group: no /proc walk */
+			n += wr_attempt_kill_group(a, r->policy.kill_after_ms) > 0;
+		}
 	}
 	return n;
 }

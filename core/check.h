@@ -23,10 +23,12 @@ int wr_attempt_here(const struct wr_attempt *a);
  * group's id when something was killed, 0 when nothing of it runs here,
  * -1 when some of it survived SIGKILL. */
 int64_t wr_attempt_kill_group(const struct wr_attempt *a, int64_t grace_ms);
-/* wr_attempt_kill_group for every run (of workflow, or all when NULL)
- * waiting for a retry decision or a relaunch whose latest attempt was
- * lost: whoever recorded it lost, its leftovers stop now, not when the
- * backoff ends. Returns how many groups were killed. */
+/* wr_attempt_kill_group for every lost attempt of this host in the hot
+ * runs (of workflow, or all when NULL), whatever became of the run since:
+ * whoever recorded it lost (a pass on another host, whose lease check
+ * only fences it), its leftovers stop now, not when the backoff ends, and
+ * also when another host launched or ended its successor meanwhile.
+ * Returns how many groups were killed. */
 int wr_kill_lost_leftovers(const struct wr_state *st, const char *workflow);
 
 #endif
