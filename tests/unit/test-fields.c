@@ -146,8 +146,9 @@ static void fill_state(struct wr_state *st)
 	st->nruns = 2;
 }
 
-/* A snapshot of st for a ledger file at path, loaded into got. */
-static int snapshot_trip(const char *path, struct wr_state *st, struct wr_state *got)
+/* A snapshot of st for a ledger file at path, edited by edit (when not
+ * NULL), loaded into got: 0 loaded, -1 not. */
+static int snapshot_trip(const char *path, struct wr_state *st, struct wr_state *got, void (*edit)(const char *))
 {
 	t_write(path, "{}\n", 3);
 	int fd = open(path, O_RDONLY);
@@ -161,6 +162,11 @@ static int snapshot_trip(const char *path, struct wr_state *st, struct wr_state 
 	struct wr_snap_of so = {.path = path, .fd = fd, .dev = sb.st_dev, .ino = sb.st_ino, .scan = &scan,
 				.st = st, .bad_lines = &bad, .extra = extra, .extra_len = sizeof extra};
 	int rc = wr_snapshot_write(&so);
+	if (rc == 0 && edit) {
+		char *snap = wr_xasprintf("%s.snapshot", path);
+		edit(snap);
+		free(snap);
+	}
 	if (rc == 0) {
 		struct wr_scan scan2 = {0};
 		so.scan = &scan2;
@@ -176,7 +182,7 @@ static void round_trip(void)
 	struct wr_state st, got;
 	fill_state(&st);
 	wr_state_init(&got);
-	ok(snapshot_trip(t_path("f.jsonl"), &st, &got) == 0, "a snapshot of a state with every field set, loaded");
+	ok(snapshot_trip(t_path("f.jsonl"), &st, &got, NULL) == 0, "a snapshot of a state with every field set, loaded");
 	char *want = wr_state_dump_text(&st), *have = wr_state_dump_text(&got);
 	is_str(have, want, "the same state, every field");
 	ok(strstr(want, "(null)") == NULL, "the dump shows no field left at none");
@@ -251,10 +257,49 @@ static void round_trip(void)
 	wr_state_free(&st);
 }
 
+/* The snapshot's signature of the field lists follows the sizes of the
+ * state's arrays (three u32); the body's hash is made right again, so
+ * that only the signature can tell. */
+static int flip_signature;
+
+static void edit_signature(const char *snap)
+{
+	size_t n;
+	char *b = t_read(snap, &n);
+	uint32_t sizes[3] = {WR_EV__COUNT, WR_OUT__COUNT, WR_BREAKER_WINDOW};
+	char *at = memmem(b + 32, n - 32, sizes, sizeof sizes);
+	if (!at || (size_t)(at - b) + sizeof sizes + 8 > n)
+		exit(99);
+	at[sizeof sizes] ^= (char)flip_signature;
+	uint64_t h = wr_snapshot_hash(b + 32, n - 32);
+	memcpy(b + 24, &h, 8);
+	t_write(snap, b, n);
+	free(b);
+}
+
+/* A build whose field lists differ writes another signature: its
+ * snapshot is not read (the ledger is replayed instead). */
+static void signature(void)
+{
+	struct wr_state st, got;
+	fill_state(&st);
+	wr_state_init(&got);
+	flip_signature = 0;
+	ok(snapshot_trip(t_path("s.jsonl"), &st, &got, edit_signature) == 0, "a snapshot with its hash made again: read");
+	wr_state_free(&got);
+	wr_state_init(&got);
+	flip_signature = 0x10;
+	ok(snapshot_trip(t_path("s.jsonl"), &st, &got, edit_signature) < 0, "another signature of the fields: not read");
+	is_int(wr_state_nruns(&got), 0, "and the state is left as it was");
+	wr_state_free(&got);
+	wr_state_free(&st);
+}
+
 int main(void)
 {
 	t_tmpdir("fields");
 	coverage();
 	round_trip();
+	signature();
 	return done_testing();
 }
