@@ -378,8 +378,11 @@ static int cmd_export(void)
 	return WR_EXIT_OK;
 }
 
-static int cmd_import(const char *file)
+/* wr-ledger import FILE */
+static int cmd_import(int argc, char **argv)
 {
+	(void)argc;
+	const char *file = argv[1];
 	struct wr_ledger l;
 	if (wr_ledger_open(&l, ledger_opt, WR_LEDGER_WRITE | WR_LEDGER_EXISTING | WR_LEDGER_QUIET | WR_LEDGER_LAZY) < 0)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
@@ -445,20 +448,10 @@ int wr_main(int argc, char **argv)
 		wr_usage_error(WR_EXIT_USAGE, "--archives-keep goes with compact only");
 	if (deep_opt && strcmp(cmd, "verify"))
 		wr_usage_error(WR_EXIT_USAGE, "--deep goes with verify only");
-	if (!strcmp(cmd, "verify"))
-		return cmd_verify();
-	if (!strcmp(cmd, "repair"))
-		return cmd_repair();
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats();
-	if (!strcmp(cmd, "compact"))
-		return cmd_compact();
-	if (!strcmp(cmd, "init"))
-		return cmd_init();
-	if (!strcmp(cmd, "export"))
-		return cmd_export();
-	if (!strcmp(cmd, "import"))
-		return cmd_import(argv[optind + 1]);
-	static const char *const cmds[] = {"verify", "repair", "compact", "stats", "init", "export", "import", NULL};
-	wr_die_unknown_command(WR_EXIT_USAGE, cmd, cmds);
+	static const struct wr_cli_cmd cmds[] = {
+		{"verify", NULL, cmd_verify}, {"repair", NULL, cmd_repair}, {"compact", NULL, cmd_compact},
+		{"stats", NULL, cmd_stats},   {"init", NULL, cmd_init},     {"export", NULL, cmd_export},
+		{"import", cmd_import, NULL}, {NULL, NULL, NULL},
+	};
+	return wr_cli_run_cmd(cmds, cmd, argc - optind, argv + optind);
 }

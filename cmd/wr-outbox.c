@@ -702,8 +702,9 @@ int wr_main(int argc, char **argv)
 	argv += optind;
 	optind = 0; /* glibc: start again, argv[0] being the command */
 	static const struct wr_cli_cmd cmds[] = {
-		{"list", cmd_list},     {"add", cmd_add},       {"deliver", cmd_deliver}, {"ack", cmd_ack},
-		{"retry", cmd_retry},   {"follow", cmd_follow}, {"import", cmd_import},   {NULL, NULL},
+		{"list", cmd_list, NULL},     {"add", cmd_add, NULL},       {"deliver", cmd_deliver, NULL},
+		{"ack", cmd_ack, NULL},       {"retry", cmd_retry, NULL},   {"follow", cmd_follow, NULL},
+		{"import", cmd_import, NULL}, {NULL, NULL, NULL},
 	};
 	return wr_cli_run_cmd(cmds, cmd, argc, argv);
 }

@@ -230,7 +230,7 @@ int wr_cli_run_cmd(const struct wr_cli_cmd *cmds, const char *name, int argc, ch
 	size_t n = 0;
 	for (const struct wr_cli_cmd *c = cmds; c->name; c++) {
 		if (!strcmp(c->name, name))
-			return c->run(argc, argv);
+			return c->run ? c->run(argc, argv) : c->run_noargs();
 		if (n + 1 < sizeof names / sizeof *names)
 			names[n++] = c->name;
 	}

@@ -96,11 +96,13 @@ void wr_cli_backoff(const char *s, int64_t *initial_ms, double *factor, int64_t 
 void wr_cli_label(const char *s, json_t *labels);
 
 /* A tool's commands (wr-outbox list, add, ...): a name and the function
- * that runs it with the command's own argc, argv (argv[0] its name).
- * The table ends with {NULL, NULL}. */
+ * that runs it, with the command's own argc, argv (argv[0] its name), or
+ * run_noargs for a command that takes none. The table ends with a NULL
+ * name. */
 struct wr_cli_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	int (*run_noargs)(void);
 };
 /* Runs the command of cmds called name and returns its exit status; an
  * unknown name is a usage error that suggests or lists the names. */

@@ -513,8 +513,9 @@ int wr_main(int argc, char **argv)
 	argc--;
 	argv++;
 	static const struct wr_cli_cmd cmds[] = {
-		{"gen", cmd_gen},       {"replay", cmd_replay}, {"snapshot", cmd_snapshot}, {"dump", cmd_dump},
-		{"commit", cmd_commit}, {"append", cmd_append}, {"sqlite", cmd_sqlite},     {NULL, NULL},
+		{"gen", cmd_gen, NULL},       {"replay", cmd_replay, NULL}, {"snapshot", cmd_snapshot, NULL},
+		{"dump", cmd_dump, NULL},     {"commit", cmd_commit, NULL}, {"append", cmd_append, NULL},
+		{"sqlite", cmd_sqlite, NULL}, {NULL, NULL, NULL},
 	};
 	return wr_cli_run_cmd(cmds, c, argc, argv);
 }
