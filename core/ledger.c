@@ -311,20 +311,25 @@ static int scan_more(struct wr_ledger *l)
 
 /* Writes a snapshot when enough was replayed since the last one. A writer
  * holding the lock keeps it nearly current: it writes one once the lines
- * appended since the last are an eighth as long as that snapshot
- * (WR_SNAPSHOT_MIN at least). So a reader decodes at most an eighth of a
- * snapshot's worth of JSON (decoding a line costs ~1.3x writing as many
- * bytes of snapshot, and every start pays it), and the cost of writing a
- * large state (many runs that can still change) is paid once per an
- * eighth of its size in appended lines, not at every commit. Other
+ * appended since the last are as long as that snapshot (WR_SNAPSHOT_MIN
+ * at least), so that the cost of writing a large state (many runs that
+ * can still change) is paid once per its own size in appended lines, not
+ * at every commit. A handle that appended few decisions yet (a tool that
+ * opened the ledger for one or two, as wr-run does) writes one once they
+ * are an eighth as long: such writers come with a start each, every start
+ * decodes the tail, and decoding a line costs more than writing as many
+ * bytes of snapshot; a long-lived writer pays one start for many
+ * decisions. Other
  * handles write one every wr_snapshot_threshold() bytes, and
  * WR_SNAPSHOT_BYTES sets both. Cold runs go to segment files first. A
  * cache: a failure is a warning for writers, silent for readers. */
 static void maybe_snapshot(struct wr_ledger *l)
 {
 	int64_t every = wr_snapshot_threshold();
-	if (l->store.locked && !getenv("WR_SNAPSHOT_BYTES"))
-		every = l->snap_size / WR_SNAPSHOT_PART > WR_SNAPSHOT_MIN ? l->snap_size / WR_SNAPSHOT_PART : WR_SNAPSHOT_MIN;
+	if (l->store.locked && !getenv("WR_SNAPSHOT_BYTES")) {
+		off_t part = l->snap_size / (l->commits <= WR_SNAPSHOT_FEW ? WR_SNAPSHOT_PART : 1);
+		every = part > WR_SNAPSHOT_MIN ? part : WR_SNAPSHOT_MIN;
+	}
 	if (wr_cold_damaged(l->st.cold) && l->store.fd >= 0 && !(l->flags & WR_LEDGER_NOSNAP)) {
 		char *snap = wr_xasprintf("%s.snapshot", l->path);
 		unlink(snap); /* the next process replays the ledger */
@@ -694,6 +699,7 @@ static int commit_once(struct wr_ledger *l, wr_decide_fn decide, void *req)
 		goto done;
 	}
 	r = write_batch(l, out.events, now, 1, &appended);
+	l->commits += r == 0 && appended;
 	if (r == 0)
 		maybe_snapshot(l); /* still under the lock: no torn tail can be pending */
 done:

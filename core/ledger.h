@@ -85,6 +85,7 @@ struct wr_ledger {
 	 * an open or a refresh). Never a reason for a call to fail. */
 	off_t snap_off;         /* offset of the snapshot loaded or written, 0 none */
 	off_t snap_size;        /* its size in bytes */
+	int64_t commits;        /* decisions this handle appended */
 	int snap_loaded;        /* the last full replay started from a snapshot */
 	int snap_warned;
 	/* Events stamped later than this host's clock (+ WR_CLOCK_SKEW_MS):

@@ -46,8 +46,10 @@
 #define WR_SNAPSHOT_BYTES_DEFAULT (256 * 1024)
 /* The least a lock holder appends between two snapshots (core/ledger.c). */
 #define WR_SNAPSHOT_MIN (4 * 1024)
-/* ... or that part of the last snapshot's size, when more (core/ledger.c). */
+/* ... or that part of the last snapshot's size, when more, for a handle
+ * that appended at most WR_SNAPSHOT_FEW decisions (core/ledger.c). */
 #define WR_SNAPSHOT_PART 8
+#define WR_SNAPSHOT_FEW 8
 
 /* What a snapshot is of: a ledger file open on fd (path, identity), how far
  * it was read, the state derived and the bad lines seen so far. The ledger
