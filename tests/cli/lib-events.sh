@@ -2,7 +2,8 @@
 # lib.sh): each helper appends one valid event with the next seq, so a test
 # states exactly the history it needs, without running wr-run.
 #
-#   ev TS TYPE 'JQ-OBJECT' [JQ-ARGS...]        append to $WR_LEDGER
+#   ev TS TYPE 'JQ-OBJECT' [JQ-ARGS...]        append to $WR_LEDGER (a file
+#                                               or a stream)
 #   ev_to FILE TS TYPE 'JQ-OBJECT' [JQ-ARGS...] append to FILE
 #   created RUN WORKFLOW TS [MAX_ATTEMPTS]
 #   started RUN ATTEMPT TS [HOST PID PID_START LEASE_UNTIL]
@@ -16,8 +17,20 @@ FAR=${FAR:-2099-01-01T00:00:00.000Z}
 
 # The seq after the highest (a compacted ledger starts with its marker,
 # seq L+1, so the line count is not the seq).
+# On a stream (WR_TEST_BACKEND=nats) an event for $WR_LEDGER goes to the
+# stream's export, which wr-ledger import then appends (it adds what the
+# stream does not hold yet).
 ev_to() {
 	local f=$1 ts=$2 type=$3 obj=$4 n=0
+	case $f in
+	nats://*)
+		shift
+		wr-ledger export --ledger "$f" >"$TRASH/.fixture.jsonl" &&
+			ev_to "$TRASH/.fixture.jsonl" "$@" &&
+			wr-ledger import --ledger "$f" "$TRASH/.fixture.jsonl" >/dev/null
+		return
+		;;
+	esac
 	shift 4
 	[ -s "$f" ] && n=$(jq -s "map(.seq) | max" "$f")
 	jq -cn --argjson seq $((n + 1)) --arg ts "$ts" --arg type "$type" "$@" \

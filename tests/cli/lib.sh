@@ -5,6 +5,15 @@
 # scratch directory with its own ledger; the binaries come from the build
 # directory ($WR_BUILD, set by meson) and nothing of the user's is touched.
 #
+# The ledger's backend is WR_TEST_BACKEND: file (the default,
+# $TRASH/ledger.jsonl) or nats (the suite cli-nats): a JetStream stream of
+# the script's own, R3 on a 3-node nats-server cluster the script starts
+# on loopback and stops (tests/nats/lib-nats.sh), or, with
+# WR_TEST_NATS_URL=nats://HOST:PORT[,...], on that cluster (a stream named
+# after the script and its pid, left there). A test reads the ledger as
+# JSONL through test_ledger (the file, or the stream's export) and writes
+# events only through the tools or lib-events.sh's fixtures.
+#
 #   test_expect_success 'title' '
 #       wr-run -- true &&
 #       test_must_fail wr-ledger verify
@@ -271,10 +280,58 @@ test_kill_here() {
 	return 0
 }
 
+# test_ledger: prints the path of the ledger as JSONL lines: the file
+# itself, or the stream exported into $TRASH/.ledger.jsonl.
+test_ledger() {
+	case $WR_LEDGER in
+	nats://*) wr-ledger export >"$TRASH/.ledger.jsonl" && echo "$TRASH/.ledger.jsonl" ;;
+	*) echo "$WR_LEDGER" ;;
+	esac
+}
+
+# test_ledger_fresh: an empty ledger for the rest of the test: the file
+# emptied, or a new stream (named after the test's number) on the cluster.
+test_ledger_fresh() {
+	case $WR_LEDGER in
+	nats://*)
+		local fresh="${NATS_LEDGER}_$test_count"
+		nats_ledger_init "$fresh" && export WR_LEDGER="$fresh"
+		;;
+	*) : >"$WR_LEDGER" ;;
+	esac
+}
+
 test_done() {
+	[ -z "${NATS_URL:-}" ] || [ -n "${WR_TEST_NATS_URL:-}" ] || nats_cluster_stop
 	echo "1..$test_count"
 	if [ "${WR_TEST_KEEP:-}" = "" ]; then
 		cd / && rm -rf "$TRASH"
 	fi
 	[ $test_failures -eq 0 ]
 }
+
+# The backend (see the top): a stream of this script's own for nats.
+test_backend_nats() {
+	. "$WR_SRC/tests/nats/lib-nats.sh" || exit 1
+	if [ -z "${WR_TEST_NATS_URL:-}" ]; then
+		nats_setup
+		return
+	fi
+	NATS_URL=$WR_TEST_NATS_URL
+	NATS_LEDGER="$NATS_URL/T_$(printf %s "$test_name" | tr -c 'A-Za-z0-9_-' _)_$$"
+	export NATS_URL NATS_LEDGER
+	nats_ledger_init || {
+		echo "Bail out! the stream $NATS_LEDGER could not be created"
+		exit 1
+	}
+	export WR_LEDGER="$NATS_LEDGER"
+}
+
+case ${WR_TEST_BACKEND:-file} in
+file) ;;
+nats) test_backend_nats ;;
+*)
+	echo "Bail out! WR_TEST_BACKEND=$WR_TEST_BACKEND: file or nats"
+	exit 1
+	;;
+esac

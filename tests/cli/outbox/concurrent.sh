@@ -38,7 +38,7 @@ test_expect_success 'two deliverers at once deliver each entry exactly once' '
 	echo "deliverer 1: $(wc -l <d1), deliverer 2: $(wc -l <d2)" &&
 	wr-outbox list --all --json >all &&
 	jq -e -s "length == 200 and all(.state == \"delivered\" and .attempts == 1)" all &&
-	jq -c "select(.type == \"outbox.claimed\")" ledger.jsonl >claims &&
+	jq -c "select(.type == \"outbox.claimed\")" "$(test_ledger)" >claims &&
 	test $(wc -l <claims) -eq 200
 '
 

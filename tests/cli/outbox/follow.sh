@@ -29,7 +29,7 @@ test_expect_success 'follow --json prints new entries and their state changes' '
 	wr-outbox add --kind timeout --message "watched" >id &&
 	wait_for has_line f.json "$(cat id)" &&
 	wr-outbox deliver --max-attempts 3 -- true >/dev/null &&
-	wait_for has_line f.json "\"event\":\"outbox.delivered\",.*\"seq\":$(jq -s "map(.seq) | max" ledger.jsonl)" &&
+	wait_for has_line f.json "\"event\":\"outbox.delivered\",.*\"seq\":$(jq -s "map(.seq) | max" "$(test_ledger)")" &&
 	jq -c --arg id "$(cat id)" "select(.id == \$id) | [.event, .state]" f.json >events &&
 	printf "%s\n" "[\"outbox.enqueued\",\"pending\"]" "[\"outbox.claimed\",\"claimed\"]" \
 		"[\"outbox.delivered\",\"delivered\"]" >expect &&
@@ -41,7 +41,7 @@ test_expect_success 'follow --json prints new entries and their state changes' '
 '
 
 test_expect_success 'follow goes on after the ledger file is replaced' '
-	cp -p ledger.jsonl new.jsonl &&
+	cp -p "$(test_ledger)" new.jsonl &&
 	mv new.jsonl ledger.jsonl &&
 	wr-outbox add --kind lost --message "after the move" >id2 &&
 	wait_for has_line f.json "$(cat id2)" &&

@@ -34,7 +34,7 @@ test_expect_success '--backoff 0 retries at once, in one pass, until dead' '
 # delays: for each outbox.failed of entry $1, next_at - ts in whole seconds
 delays() {
 	jq -r --arg id "$1" "select(.type == \"outbox.failed\" and .id == \$id)
-		| [.next_at, .ts] | map(sub(\"\\\\.[0-9]+Z\$\"; \"Z\") | fromdate) | .[0] - .[1]" ledger.jsonl
+		| [.next_at, .ts] | map(sub(\"\\\\.[0-9]+Z\$\"; \"Z\") | fromdate) | .[0] - .[1]" "$(test_ledger)"
 }
 
 test_expect_success 'the backoff grows by its factor, with jitter' '

@@ -29,14 +29,14 @@ test_expect_success 'five failures of workflow flaky open its breaker' '
 '
 
 test_expect_success 'while it is open, passes wait and record nothing' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-recover --json >out &&
 	wr-recover --json >>out &&
 	jq -r "[.action, .reason] | join(\" \")" out | sort -u >got &&
 	echo "wait breaker_open" >expect &&
 	test_cmp expect got &&
 	test $(wc -l <out) -eq 10 &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'a dry run says the same' '
@@ -64,7 +64,7 @@ test_expect_success 'after the cooldown exactly one trial runs' '
 
 test_expect_success 'its success closed the breaker: the others follow' '
 	pass_until "test \$(attempts2) -eq 5" &&
-	for r in $(jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER"); do
+	for r in $(jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)"); do
 		test "$(status_of $r)" = succeeded || return 1
 	done &&
 	test $(count ".type == \"attempt.rejected\"") -eq 0
@@ -79,7 +79,7 @@ test_expect_success 'a trial that fails re-opens the breaker; the rest keep wait
 	pass_until "test \$(count \".type == \\\"attempt.started\\\" and .workflow == \\\"shaky\\\" and .attempt == 2\") -ge 1" &&
 	test $(count ".type == \"attempt.started\" and .workflow == \"shaky\" and .attempt == 2") -eq 1 &&
 	test $(count ".type == \"breaker.changed\" and .workflow == \"shaky\" and .from == \"half_open\" and .to == \"open\"") -eq 1 &&
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-recover --json >out &&
 	jq -r .action out | sort -u >got &&
 	echo wait >expect &&

@@ -10,7 +10,7 @@ delay() {
 	jq -s --arg run "$1" --argjson a "$2" '
 		def ms: (sub("\\.[0-9]+Z$"; "Z") | fromdate) * 1000 + (capture("\\.(?<f>[0-9]+)Z$").f | tonumber);
 		.[] | select(.type == "recovery.decided" and .run == $run and .attempt == $a) |
-		(.not_before | ms) - (.ts | ms)' "$WR_LEDGER"
+		(.not_before | ms) - (.ts | ms)' "$(test_ledger)"
 }
 
 # between V LO HI
@@ -33,7 +33,7 @@ test_expect_success 'second retry: initial*factor, capped at max, +-20%' '
 	finished second 2 error 1 &&
 	wr-recover >out &&
 	between $(delay second 2) 88000 132000 &&
-	jq -c "select(.type == \"recovery.decided\" and .run == \"second\") | .recoveries" "$WR_LEDGER" >got &&
+	jq -c "select(.type == \"recovery.decided\" and .run == \"second\") | .recoveries" "$(test_ledger)" >got &&
 	printf "1\n2\n" >expect &&
 	test_cmp expect got
 '
@@ -46,12 +46,12 @@ test_expect_success 'the jitter spreads runs that failed together' '
 '
 
 test_expect_success 'repeated passes never decide twice about an attempt' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-recover >out && wr-recover >>out && wr-recover --json >>out &&
 	test_must_be_empty out &&
-	cmp before "$WR_LEDGER" &&
+	cmp before "$(test_ledger)" &&
 	jq -s "[.[] | select(.type == \"recovery.decided\")] | group_by([.run, .attempt]) | map(length) | max" \
-		"$WR_LEDGER" >max &&
+		"$(test_ledger)" >max &&
 	echo 1 >expect &&
 	test_cmp expect max
 '
@@ -81,7 +81,7 @@ test_expect_success 'the decision is the one recorded: JSON fields' '
 	jq -c "[.run, .workflow, .attempt, .action, .reason, .recoveries, .launched]" out >got &&
 	echo "[\"wa1\",\"wa\",1,\"retry\",\"error\",1,false]" >expect &&
 	test_cmp expect got &&
-	test "$(jq -r .not_before out)" = "$(jq -r "select(.type == \"recovery.decided\" and .run == \"wa1\") | .not_before" "$WR_LEDGER")"
+	test "$(jq -r .not_before out)" = "$(jq -r "select(.type == \"recovery.decided\" and .run == \"wa1\") | .not_before" "$(test_ledger)")"
 '
 
 test_expect_success 'a missing ledger: the pass fails (74: a wrong path, not nothing to do) and creates nothing' '
@@ -95,13 +95,13 @@ test_expect_success 'a missing ledger: the pass fails (74: a wrong path, not not
 
 test_expect_success 'lock wait timed out: 75, nothing recorded' '
 	failed_run lk wk "$(policy 5 "$BO")" &&
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	{ flock "$WR_LEDGER.lock" sh -c "touch held; while ! test -e release; do sleep 0.02; done" & } &&
 	holder=$! &&
 	while ! test -e held; do sleep 0.01; done &&
 	{ WR_LOCK_TIMEOUT=100ms test_expect_code 75 wr-recover 2>err; rc=$?; touch release; wait $holder; test $rc -eq 0; } &&
 	test_grep "timed out" err &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'a ledger others may write is refused: 74' '

@@ -15,7 +15,7 @@ test_expect_success 'setup: lost, failed, final, due and blocked runs' '
 	failed_run blocked w5 "$(policy 1)" &&
 	ev recovery.decided "{run: \"blocked\", attempt: 1, action: \"escalate\", recoveries: 0}" &&
 	ev run.blocked "{run: \"blocked\", reason: \"max attempts used\"}" &&
-	cp "$WR_LEDGER" before
+	cp "$(test_ledger)" before
 '
 
 test_expect_success 'a dry pass prints every decision and exits 1 (it would block one)' '
@@ -32,7 +32,7 @@ test_expect_success 'a dry pass prints every decision and exits 1 (it would bloc
 '
 
 test_expect_success '... and leaves the ledger byte-identical, launching nothing' '
-	cmp before "$WR_LEDGER" &&
+	cmp before "$(test_ledger)" &&
 	! test -e "$WR_LEDGER.logs" &&
 	! test -e "$WR_LEDGER.launch" &&
 	! test -e "$WR_LEDGER.lock"
@@ -42,7 +42,7 @@ test_expect_success 'human output says dry run' '
 	test_expect_code 1 wr-recover --dry-run >out &&
 	test $(grep -c "(dry run)$" out) -eq 5 &&
 	test_grep "would launch attempt 2" out &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'verbs in a dry run record nothing either' '
@@ -54,7 +54,7 @@ test_expect_success 'verbs in a dry run record nothing either' '
 	test_grep "^retry +failed .*manual" out &&
 	wr-recover --dry-run cancel due --reason "not needed" >out &&
 	test_grep "^cancel +due" out &&
-	cmp before "$WR_LEDGER" &&
+	cmp before "$(test_ledger)" &&
 	! test -e "$WR_LEDGER.logs"
 '
 
@@ -70,7 +70,7 @@ test_expect_success 'the same pass for real records what the dry run said' '
 	["due","launch","due",1]
 	EOF
 	test_cmp expect got &&
-	! cmp -s before "$WR_LEDGER"
+	! cmp -s before "$(test_ledger)"
 '
 
 test_expect_success 'a dry run over a missing ledger creates nothing' '

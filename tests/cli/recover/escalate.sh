@@ -7,13 +7,13 @@
 test_expect_success 'attempt 1 fails' '
 	test_expect_code 3 wr-run --workflow always --max-attempts 3 --backoff 10ms,1,10ms -- \
 		sh -c "test -e fixed || exit 3" &&
-	jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER" >run
+	jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)" >run
 '
 
 test_expect_success 'passes retry it twice, then block it' '
 	pass_until "test \"\$(status_of $(cat run))\" = blocked" &&
 	test $(count ".type == \"attempt.started\"") -eq 3 &&
-	jq -c "select(.type == \"recovery.decided\") | [.attempt, .action, .reason, .recoveries]" "$WR_LEDGER" >decided &&
+	jq -c "select(.type == \"recovery.decided\") | [.attempt, .action, .reason, .recoveries]" "$(test_ledger)" >decided &&
 	printf "%s\n" "[1,\"retry\",\"error\",1]" "[2,\"retry\",\"error\",2]" \
 		"[3,\"escalate\",\"max_attempts\",2]" >expect &&
 	test_cmp expect decided
@@ -32,10 +32,10 @@ test_expect_success 'the pass that blocked it exited 1, the others 0' '
 '
 
 test_expect_success 'more passes over the blocked run record nothing' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-recover >out && wr-recover >>out &&
 	test_must_be_empty out &&
-	cmp before "$WR_LEDGER" &&
+	cmp before "$(test_ledger)" &&
 	test $(count ".type == \"outbox.enqueued\" and .kind == \"escalated\"") -eq 1
 '
 
@@ -54,15 +54,15 @@ test_expect_success 'after unblock a pass retries it, and it succeeds' '
 '
 
 test_expect_success 'unblock of a run that is not blocked is refused' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 1 wr-recover unblock "$(cat run)" --note again 2>err &&
 	test_grep "not blocked" err &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'a run blocked again after an unblock escalates again, once' '
 	test_expect_code 3 wr-run --workflow again --max-attempts 2 --backoff 10ms,1,10ms -- sh -c "exit 3" &&
-	jq -r "select(.type == \"run.created\" and .workflow == \"again\") | .run" "$WR_LEDGER" >run2 &&
+	jq -r "select(.type == \"run.created\" and .workflow == \"again\") | .run" "$(test_ledger)" >run2 &&
 	pass_until "test \"\$(status_of $(cat run2))\" = blocked" &&
 	wr-recover unblock "$(cat run2)" >out &&
 	pass_until "test \"\$(status_of $(cat run2))\" = blocked" &&

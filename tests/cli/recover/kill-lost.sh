@@ -124,7 +124,7 @@ test_expect_success 'with wr-run: a command that outlives its killed wr-run is k
 	test_wait_until test -s oldpid &&
 	kill -9 $wr && test_expect_code 137 test_wait_pid $wr &&
 	! dead $(cat oldpid) &&
-	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"real\") | .run" "$WR_LEDGER") &&
+	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"real\") | .run" "$(test_ledger)") &&
 	pass_until "test \"\$(status_of $run)\" = succeeded" &&
 	dead $(cat oldpid) &&
 	{ test_cmp expect_gone at-start || test_cmp expect_z at-start; } &&

@@ -74,12 +74,12 @@ status_of() {
 			elif $e.type == "run.blocked" then .s = "blocked"
 			elif $e.type == "run.unblocked" then .s = "retry_wait"
 			elif $e.type == "run.cancelled" then .s = "cancelled"
-			else . end) | .s' "$WR_LEDGER"
+			else . end) | .s' "$(test_ledger)"
 }
 
 # count 'JQ-SELECT': number of ledger events the filter selects.
 count() {
-	jq -s "[.[] | select($1)] | length" "$WR_LEDGER"
+	jq -s "[.[] | select($1)] | length" "$(test_ledger)"
 }
 
 # pass_until 'CONDITION' [N]: runs passes (waiting for their launches)

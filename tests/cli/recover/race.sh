@@ -11,7 +11,7 @@ test_expect_success 'setup: 50 runs whose attempts on host elsewhere lost their 
 		created "run-$i" "wf-$i" "$(policy 3)" &&
 		started "run-$i" 1 elsewhere $((1000 + 10#$i)) 1 "$PAST" || return 1
 	done &&
-	test $(wc -l <"$WR_LEDGER") -eq 100
+	test $(wc -l <"$(test_ledger)") -eq 100
 '
 
 test_expect_success '20 concurrent passes' '
@@ -38,7 +38,7 @@ test_expect_success 'every lost attempt recorded once, whoever found it' '
 
 test_expect_success 'exactly one decision per attempt' '
 	jq -s "[.[] | select(.type == \"recovery.decided\")] | group_by([.run, .attempt]) | map(length) | max" \
-		"$WR_LEDGER" >max &&
+		"$(test_ledger)" >max &&
 	echo 1 >expect &&
 	test_cmp expect max &&
 	test $(count ".type == \"recovery.decided\" and .attempt == 1 and .action == \"retry\" and .recoveries == 1") -eq 50 &&
@@ -50,7 +50,7 @@ test_expect_success 'exactly one decision per attempt' '
 test_expect_success 'the remaining retries are launched; each run gets exactly one successor' '
 	pass_until "test \$(count \".type == \\\"attempt.finished\\\" and .outcome == \\\"success\\\"\") -eq 50" &&
 	jq -s "[.[] | select(.type == \"attempt.started\")] | group_by([.run, .attempt]) | map(length) | max" \
-		"$WR_LEDGER" >max &&
+		"$(test_ledger)" >max &&
 	test_cmp expect max &&
 	test $(count ".type == \"attempt.started\" and .attempt == 2") -eq 50 &&
 	test $(count ".type == \"attempt.started\" and .attempt > 2") -eq 0
@@ -66,7 +66,8 @@ test_expect_success 'the ledger verifies clean, without stale events' '
 '
 
 test_expect_success 'again: 20 concurrent passes over 50 runs failed at once' '
-	rm -f "$WR_LEDGER" passes.rc &&
+	test_ledger_fresh &&
+	rm -f passes.rc &&
 	for i in $(seq -w 50); do
 		failed_run "f-$i" "ff-$i" "$(policy 3)" "[\"sh\", \"-c\", \"exit 1\"]" || return 1
 	done &&
@@ -82,7 +83,7 @@ test_expect_success 'again: 20 concurrent passes over 50 runs failed at once' '
 	wait_launched &&
 	pass_until "test \$(count \".type == \\\"run.blocked\\\"\") -eq 50" 40 &&
 	jq -s "[.[] | select(.type == \"recovery.decided\")] | group_by([.run, .attempt]) | map(length) | max" \
-		"$WR_LEDGER" >max &&
+		"$(test_ledger)" >max &&
 	test_cmp expect max &&
 	test $(count ".type == \"recovery.decided\"") -eq 150 &&
 	test $(count ".type == \"attempt.started\"") -eq 150 &&

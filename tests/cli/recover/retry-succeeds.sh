@@ -21,7 +21,7 @@ JOB
 
 test_expect_success 'attempt 1 fails under wr-run' '
 	test_expect_code 1 wr-run --workflow job --max-attempts 3 --backoff 10ms,1,10ms -- bash job.sh &&
-	jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER" >run &&
+	jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)" >run &&
 	test $(wc -l <run) -eq 1
 '
 
@@ -33,7 +33,7 @@ test_expect_success 'passes retry it until it succeeds on attempt 3' '
 '
 
 test_expect_success 'one retry decision per failed attempt, recoveries 1 then 2' '
-	jq -c "select(.type == \"recovery.decided\") | [.attempt, .action, .recoveries]" "$WR_LEDGER" >decided &&
+	jq -c "select(.type == \"recovery.decided\") | [.attempt, .action, .recoveries]" "$(test_ledger)" >decided &&
 	printf "%s\n" "[1,\"retry\",1]" "[2,\"retry\",2]" >expect &&
 	test_cmp expect decided
 '
@@ -68,10 +68,10 @@ test_expect_success 'the success after failures is announced as recovered; nothi
 '
 
 test_expect_success 'a pass over the succeeded run decides nothing' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-recover >out &&
 	test_must_be_empty out &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'the ledger verifies clean' '

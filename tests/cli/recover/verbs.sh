@@ -24,10 +24,10 @@ test_expect_success 'setup' '
 '
 
 test_expect_success 'retry of a blocked run is refused without --force' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 1 wr-recover retry blocked-run 2>err &&
 	test_grep "is blocked.*retry --force" err &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'retry --force unblocks it (with the note) and launches it now' '
@@ -41,10 +41,10 @@ test_expect_success 'retry --force unblocks it (with the note) and launches it n
 '
 
 test_expect_success 'retry of a failure that is final needs --force, then starts a new budget' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 1 wr-recover retry final-run 2>err &&
 	test_grep "no retry may follow attempt 1 \(max_attempts\)" err &&
-	cmp before "$WR_LEDGER" &&
+	cmp before "$(test_ledger)" &&
 	wr-recover --json retry --force final-run >out &&
 	wait_launched &&
 	jq -c "[.action, .reason, .recoveries, .launched]" out >got &&
@@ -74,23 +74,23 @@ test_expect_success 'retry of an undecided failure records a manual decision' '
 '
 
 test_expect_success 'retry of a succeeded or running run is refused' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 1 wr-recover retry done-run 2>err &&
 	test_grep "has ended \(succeeded\)" err &&
 	test_expect_code 1 wr-recover retry live-run 2>err &&
 	test_grep "is running" err &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'RUN by unambiguous prefix or short id; ambiguity refused' '
 	failed_run abc-11111111 w7 "$(policy 3 "backoff: {initial_ms: 3600000}")" &&
 	failed_run abc-22222222 w8 "$(policy 3 "backoff: {initial_ms: 3600000}")" &&
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 2 wr-recover cancel abc 2>err &&
 	test_grep "ambiguous" err &&
 	test_expect_code 2 wr-recover cancel nosuchrun 2>err &&
 	test_grep "no run .nosuchrun." err &&
-	cmp before "$WR_LEDGER" &&
+	cmp before "$(test_ledger)" &&
 	wr-recover cancel 22222222 --reason "not needed" >out &&
 	test_grep "^cancel +abc-22222222" out
 '
@@ -99,10 +99,10 @@ test_expect_success 'cancel of a run without a live attempt: run.cancelled and o
 	test "$(status_of abc-22222222)" = cancelled &&
 	test $(count ".type == \"run.cancelled\" and .run == \"abc-22222222\" and .reason == \"not needed\"") -eq 1 &&
 	test $(count ".type == \"outbox.enqueued\" and .kind == \"cancelled\" and .run == \"abc-22222222\"") -eq 1 &&
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 1 wr-recover cancel abc-22222222 2>err &&
 	test_grep "has ended \(cancelled\)" err &&
-	cmp before "$WR_LEDGER"
+	cmp before "$(test_ledger)"
 '
 
 test_expect_success 'a pass leaves a cancelled run alone' '
@@ -113,8 +113,8 @@ test_expect_success 'a pass leaves a cancelled run alone' '
 test_expect_success 'cancel of a live attempt on this host kills its group; one decision' '
 	{ wr-run --workflow long --kill-after 200ms -- sleep 1000 >/dev/null 2>wr-run.err & } &&
 	wr=$! &&
-	while ! grep -q "\"attempt.started\".*\"workflow\":\"long\"" "$WR_LEDGER"; do sleep 0.01; done &&
-	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"long\") | .run" "$WR_LEDGER") &&
+	while ! grep -q "\"attempt.started\".*\"workflow\":\"long\"" "$(test_ledger)"; do sleep 0.01; done &&
+	run=$(jq -r "select(.type == \"run.created\" and .workflow == \"long\") | .run" "$(test_ledger)") &&
 	wr-recover cancel "$run" --reason "no longer needed" >out &&
 	test_grep "killed process group" out &&
 	{ wait $wr; rc=$?; } &&

@@ -23,7 +23,7 @@ test_expect_success 'at turn N: 124, outcome timeout, reason_code max_turns' '
 '
 
 test_expect_success 'the wall-clock timeout has its own reason_code' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	test_expect_code 124 wr-run --timeout 300ms --max-turns 50 -- "$H" --turns 2 --linger >out 2>err &&
 	last attempt.finished fin &&
 	jq -e ".outcome == \"timeout\" and .reason_code == \"timeout\" and (.reason | startswith(\"timed out\"))" fin &&
@@ -32,25 +32,25 @@ test_expect_success 'the wall-clock timeout has its own reason_code' '
 '
 
 test_expect_success 'with --stuck-action notify the limit still ends the attempt' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	test_expect_code 124 wr-run --timeout 60s --max-turns 3 --stuck-action notify -- "$H" --turns 5 --linger >out 2>err &&
 	last attempt.finished fin && jq -e ".reason_code == \"max_turns\"" fin
 '
 
 test_expect_success 'fewer turns than the limit: the command ends as it ends' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --max-turns 6 -- "$H" --turns 5 >out &&
 	test_expect_code 3 wr-run --max-turns 6 -- "$H" --turns 5 --exit 3 >out &&
 	jq -s -e "map(select(.type == \"attempt.finished\") | [.outcome, .reason_code, .turns])
-		== [[\"success\", null, 5], [\"error\", null, 5]]" "$WR_LEDGER"
+		== [[\"success\", null, 5], [\"error\", null, 5]]" "$(test_ledger)"
 '
 
 test_expect_success 'a retry keeps the limit: wr-run --run counts turns again from 1' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	test_expect_code 124 wr-run --timeout 60s --max-turns 2 -- "$H" --turns 3 --linger >out &&
 	test_expect_code 124 wr-run --run "$(run_of 1)" >out &&
 	jq -s -e "map(select(.type == \"attempt.finished\") | [.attempt, .reason_code])
-		== [[1, \"max_turns\"], [2, \"max_turns\"]]" "$WR_LEDGER" &&
+		== [[1, \"max_turns\"], [2, \"max_turns\"]]" "$(test_ledger)" &&
 	last run.created rc && jq -e ".policy.max_turns == 2" rc &&
 	test_expect_code 125 wr-run --max-turns 5 --run "$(run_of 1)" 2>err &&
 	test_grep "max-turns cannot be used with --run" err

@@ -22,7 +22,7 @@ test_expect_success 'abort: 123 at the Nth turn without a stage line' '
 '
 
 test_expect_success 'stage lines are step advances: turns count from the last one' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --no-progress-turns 3 -- "$H" --turns 12 --stage-every 3 >out &&
 	test "$(count attempt.stuck)" = 0 &&
 	wr-run --no-progress-turns 4 -- "$H" --turns 12 --stage-every 4 >out &&
@@ -32,7 +32,7 @@ test_expect_success 'stage lines are step advances: turns count from the last on
 '
 
 test_expect_success 'notify: the session goes on, one attempt.stuck, one outbox entry' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --no-progress-turns 3 --stuck-action notify -- "$H" --turns 8 --stage-every 0 >out 2>err &&
 	test "$(grep -c "^turn " out)" = 8 &&
 	test "$(count attempt.stuck)" = 1 &&
@@ -44,14 +44,14 @@ test_expect_success 'notify: the session goes on, one attempt.stuck, one outbox 
 '
 
 test_expect_success 'notify: a stage line re-arms it: stuck again after N more turns' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --no-progress-turns 3 --stuck-action notify -- "$H" --turns 12 --stage-every 5 >out 2>err &&
-	jq -s -e "map(select(.type == \"attempt.stuck\") | [.turns, .detail]) == [[3, \"no stage line in 3 turns (turns 1 to 3)\"], [8, \"no stage line in 3 turns (turns 6 to 8)\"]]" "$WR_LEDGER" &&
+	jq -s -e "map(select(.type == \"attempt.stuck\") | [.turns, .detail]) == [[3, \"no stage line in 3 turns (turns 1 to 3)\"], [8, \"no stage line in 3 turns (turns 6 to 8)\"]]" "$(test_ledger)" &&
 	test "$(count outbox.enqueued)" = 2
 '
 
 test_expect_success 'the wall-clock --no-progress and the turn detector are apart' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --no-progress 1h --no-progress-turns 2 --stuck-action notify -- "$H" --turns 3 --stage-every 0 >out &&
 	last run.created rc &&
 	jq -e ".policy.stuck.no_progress_turns == 2 and .policy.stuck.no_progress_ms == 3600000" rc &&

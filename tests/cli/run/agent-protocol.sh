@@ -12,22 +12,22 @@ test_expect_success 'the command learns the protocol version' '
 '
 
 test_expect_success 'counts in the finish, no event per line' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run -- "$H" --turns 6 --calls 2 --tokens 250 --stage-every 0 >out &&
 	last attempt.finished fin &&
 	jq -e ".outcome == \"success\" and .turns == 6 and .tool_calls == 12 and .metrics == {tokens: 1500}" fin &&
 	test "$(count attempt.progress)" = 0 &&
-	test "$(jq -s length "$WR_LEDGER")" = 3
+	test "$(jq -s length "$(test_ledger)")" = 3
 '
 
 test_expect_success 'heartbeats carry the totals so far' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --timeout 60s --heartbeat 100ms --lease 2s -- sh -c "
 		echo {\\\"turn\\\":1} >&3; echo {\\\"turn\\\":2} >&3
 		echo {\\\"tool\\\":\\\"ls\\\"} >&3
 		echo {\\\"metric\\\":\\\"tokens\\\",\\\"value\\\":40} >&3
 		echo {\\\"metric\\\":\\\"tokens\\\",\\\"value\\\":2} >&3
-		until grep -q \"heartbeat.*\\\"turns\\\":2,\\\"tool_calls\\\":1,\\\"metrics\\\":{\\\"tokens\\\":42}\" \"\$WR_LEDGER\"; do
+		until wr-ledger export | grep -q \"heartbeat.*\\\"turns\\\":2,\\\"tool_calls\\\":1,\\\"metrics\\\":{\\\"tokens\\\":42}\"; do
 			sleep 0.05
 		done" &&
 	last attempt.heartbeat hb &&
@@ -37,14 +37,14 @@ test_expect_success 'heartbeats carry the totals so far' '
 '
 
 test_expect_success 'a plain command: no counts anywhere' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run -- true &&
 	last attempt.finished fin &&
 	jq -e "has(\"turns\") or has(\"tool_calls\") or has(\"metrics\") | not" fin
 '
 
 test_expect_success 'bad lines are reported and ignored; the good ones count' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	cat >lines <<-\EOF &&
 	{"turn":1}
 	{"turn":1}
@@ -75,7 +75,7 @@ test_expect_success 'bad lines are reported and ignored; the good ones count' '
 '
 
 test_expect_success 'at most 32 metric names an attempt' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run -- sh -c "for i in \$(seq 1 40); do echo {\\\"metric\\\":\\\"m\$i\\\",\\\"value\\\":1} >&3; done" 2>err &&
 	test_grep "more than 32 metric names" err &&
 	last attempt.finished fin && jq -e ".metrics | length == 32" fin

@@ -30,7 +30,7 @@ test_expect_success 'the workrail export carries the token in reason, the senten
 '
 
 test_expect_success 'notify: the session goes on, one attempt.stuck, one outbox entry' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --stuck-repeat-tool 3 --stuck-action notify -- "$H" --turns 8 --loop-from 3 >out 2>err &&
 	test "$(grep -c "^turn " out)" = 8 &&
 	test "$(count attempt.stuck)" = 1 &&
@@ -46,16 +46,16 @@ test_expect_success 'notify: the session goes on, one attempt.stuck, one outbox 
 '
 
 test_expect_success 'notify: a call that breaks the loop re-arms it: two stuck events, two entries' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --stuck-repeat-tool 3 --stuck-action notify -- \
 		"$H" --turns 10 --loop-from 2 --break-at 6 >out 2>err &&
 	test "$(count attempt.stuck)" = 2 &&
 	test "$(count outbox.enqueued)" = 2 &&
-	jq -s -e "map(select(.type == \"attempt.stuck\") | .turns) == [3, 8]" "$WR_LEDGER"
+	jq -s -e "map(select(.type == \"attempt.stuck\") | .turns) == [3, 8]" "$(test_ledger)"
 '
 
 test_expect_success 'below the threshold, or different arguments: no stuck' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --stuck-repeat-tool 4 -- "$H" --turns 5 --loop-from 3 >out &&
 	wr-run --stuck-repeat-tool 2 -- "$H" --turns 5 --calls 3 >out &&
 	test "$(count attempt.stuck)" = 0 &&
@@ -63,7 +63,7 @@ test_expect_success 'below the threshold, or different arguments: no stuck' '
 '
 
 test_expect_success 'arguments as JSON: the same object with its keys in another order is the same call' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	test_expect_code 123 wr-run --timeout 60s --stuck-repeat-tool 2 -- sh -c "
 		echo \"{\\\"tool\\\":\\\"grep\\\",\\\"args\\\":{\\\"q\\\":\\\"x\\\",\\\"path\\\":\\\".\\\"}}\" >&3
 		echo \"{\\\"tool\\\":\\\"grep\\\",\\\"args\\\":{\\\"path\\\":\\\".\\\",\\\"q\\\":\\\"x\\\"}}\" >&3
@@ -73,18 +73,18 @@ test_expect_success 'arguments as JSON: the same object with its keys in another
 '
 
 test_expect_success 'only a hash and a short summary of the arguments are kept (the arguments come in the environment, which is not recorded)' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	secret=$(printf "%0200d" 7) &&
 	ARGS="BEGIN\\n$secret" test_expect_code 123 wr-run --timeout 60s --stuck-repeat-tool 2 -- sh -c "
 		for i in 1 2; do printf \"{\\\"tool\\\":\\\"write\\\",\\\"args\\\":\\\"%s\\\"}\\n\" \"\$ARGS\" >&3; done
 		exec sleep 1000" 2>err &&
-	! grep -q "$secret" "$WR_LEDGER" &&
+	! grep -q "$secret" "$(test_ledger)" &&
 	last attempt.stuck stk &&
 	jq -e ".detail | test(\"write\\\\(BEGIN\\\\?0{34}\\\\.\\\\.\\\\.\\\\)\")" stk
 '
 
 test_expect_success 'a control character in a tool name does not reach the terminal' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	printf "{\"tool\":\"\\\\u001b[2Jx\",\"args\":\"a\\\\tb\"}\n" >line &&
 	cat line line >lines &&
 	test_expect_code 123 wr-run --timeout 60s --stuck-repeat-tool 2 -- sh -c "cat lines >&3; exec sleep 1000" 2>err &&
@@ -94,7 +94,7 @@ test_expect_success 'a control character in a tool name does not reach the termi
 '
 
 test_expect_success '--stuck-repeat-tool is recorded in the policy; --run keeps it and refuses it' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-run --stuck-repeat-tool 5 -- true &&
 	last run.created rc && jq -e ".policy.stuck.repeat_tool == 5" rc &&
 	test_expect_code 125 wr-run --stuck-repeat-tool 3 --run "$(run_of 1)" 2>err &&

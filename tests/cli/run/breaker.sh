@@ -7,9 +7,9 @@
 
 test_expect_success '5 failures in a row open the breaker, with one outbox entry' '
 	for i in 1 2 3 4 5; do test_expect_code 1 wr-run --workflow flaky -- false || return 1; done &&
-	jq -c "select(.type==\"breaker.changed\") | [.workflow, .from, .to, .failure_rate]" "$WR_LEDGER" >got &&
+	jq -c "select(.type==\"breaker.changed\") | [.workflow, .from, .to, .failure_rate]" "$(test_ledger)" >got &&
 	echo "[\"flaky\",\"closed\",\"open\",1]" >expect && test_cmp expect got &&
-	jq -s "map(select(.type==\"outbox.enqueued\" and .kind==\"breaker_open\")) | length" "$WR_LEDGER" >n &&
+	jq -s "map(select(.type==\"outbox.enqueued\" and .kind==\"breaker_open\")) | length" "$(test_ledger)" >n &&
 	echo 1 >expect && test_cmp expect n
 '
 
@@ -17,23 +17,23 @@ test_expect_success 'open: exit 75, run.created + attempt.rejected in one batch,
 	test_expect_code 75 wr-run --workflow flaky -- touch ran 2>err &&
 	test_must_fail test -e ran &&
 	test_grep "circuit breaker of workflow flaky is open until" err &&
-	tail -n 2 "$WR_LEDGER" | jq -c "[.type, .batch, .reason]" >got &&
+	tail -n 2 "$(test_ledger)" | jq -c "[.type, .batch, .reason]" >got &&
 	printf "%s\n" "[\"run.created\",[1,2],null]" "[\"attempt.rejected\",[2,2],\"breaker_open\"]" >expect &&
 	test_cmp expect got &&
-	test "$(jq -s "map(select(.type==\"outbox.enqueued\" and .kind==\"breaker_open\")) | length" "$WR_LEDGER")" = 1
+	test "$(jq -s "map(select(.type==\"outbox.enqueued\" and .kind==\"breaker_open\")) | length" "$(test_ledger)")" = 1
 '
 
 test_expect_success 'open: --run is rejected too, the run stays failed' '
 	run=$(run_of 1) &&
 	test_expect_code 75 wr-run --run "$run" &&
 	last attempt.rejected rj && jq -e ".run==\"$run\" and .reason==\"breaker_open\"" rj &&
-	test "$(jq -s "map(select(.type==\"attempt.started\" and .run==\"$run\")) | length" "$WR_LEDGER")" = 1
+	test "$(jq -s "map(select(.type==\"attempt.started\" and .run==\"$run\")) | length" "$(test_ledger)")" = 1
 '
 
 test_expect_success 'after the cooldown, a successful trial closes it' '
 	append_event "{\"type\":\"breaker.changed\",\"workflow\":\"wf2\",\"from\":\"closed\",\"to\":\"open\",\"failure_rate\":1.0,\"open_until\":\"2020-01-01T00:00:00.000Z\"}" &&
 	wr-run --workflow wf2 -- true &&
-	jq -c "select(.type==\"breaker.changed\" and .workflow==\"wf2\") | [.from, .to]" "$WR_LEDGER" >got &&
+	jq -c "select(.type==\"breaker.changed\" and .workflow==\"wf2\") | [.from, .to]" "$(test_ledger)" >got &&
 	printf "%s\n" "[\"closed\",\"open\"]" "[\"open\",\"half_open\"]" "[\"half_open\",\"closed\"]" >expect &&
 	test_cmp expect got &&
 	wr-run --workflow wf2 -- true
@@ -42,7 +42,7 @@ test_expect_success 'after the cooldown, a successful trial closes it' '
 test_expect_success 'a failed trial re-opens it with a longer cooldown' '
 	append_event "{\"type\":\"breaker.changed\",\"workflow\":\"wf3\",\"from\":\"closed\",\"to\":\"open\",\"failure_rate\":1.0,\"open_until\":\"2020-01-01T00:00:00.000Z\"}" &&
 	test_expect_code 1 wr-run --workflow wf3 -- false &&
-	jq -c "select(.type==\"breaker.changed\" and .workflow==\"wf3\") | [.from, .to]" "$WR_LEDGER" >got &&
+	jq -c "select(.type==\"breaker.changed\" and .workflow==\"wf3\") | [.from, .to]" "$(test_ledger)" >got &&
 	printf "%s\n" "[\"closed\",\"open\"]" "[\"open\",\"half_open\"]" "[\"half_open\",\"open\"]" >expect &&
 	test_cmp expect got &&
 	last outbox.enqueued ob && jq -e ".kind==\"breaker_open\" and .reason==\"trial_failed\" and (.message|test(\"10m\"))" ob &&

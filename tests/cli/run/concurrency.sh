@@ -17,7 +17,7 @@ test_expect_success '--no-wait at the limit: 75, attempt.rejected concurrency_li
 	test_expect_code 75 wr-run --workflow lim --concurrency 1 --no-wait -- touch ran 2>err &&
 	test_grep "1 of at most 1 attempts of workflow lim are running" err &&
 	test_must_fail test -e ran &&
-	tail -n 2 "$WR_LEDGER" | jq -c "[.type, .reason]" >got &&
+	tail -n 2 "$(test_ledger)" | jq -c "[.type, .reason]" >got &&
 	printf "%s\n" "[\"run.created\",null]" "[\"attempt.rejected\",\"concurrency_limit\"]" >expect &&
 	test_cmp expect got &&
 	touch release && wait $holder
@@ -58,11 +58,11 @@ test_expect_success '10 at once with --concurrency 2: never more than 2 running,
 	test "$(grep -c start marks)" = 10 && test "$(grep -c end marks)" = 10 &&
 	jq -s "map(select(.workflow==\"ten\" and (.type==\"attempt.started\" or .type==\"attempt.finished\"))) |
 		reduce .[] as \$e ({n:0,max:0}; if \$e.type==\"attempt.started\" then .n+=1 | .max=([.max,.n]|max) else .n-=1 end) | .max" \
-		"$WR_LEDGER" >lmax &&
+		"$(test_ledger)" >lmax &&
 	test "$(cat lmax)" -le 2 &&
-	jq -s "map(select(.workflow==\"ten\" and .type==\"attempt.finished\" and .outcome==\"success\")) | length" "$WR_LEDGER" >n &&
+	jq -s "map(select(.workflow==\"ten\" and .type==\"attempt.finished\" and .outcome==\"success\")) | length" "$(test_ledger)" >n &&
 	echo 10 >expect && test_cmp expect n &&
-	test "$(jq -s "map(select(.type==\"attempt.rejected\" and .workflow==\"ten\")) | length" "$WR_LEDGER")" = 0
+	test "$(jq -s "map(select(.type==\"attempt.rejected\" and .workflow==\"ten\")) | length" "$(test_ledger)")" = 0
 '
 
 test_expect_success 'ledger verifies' '

@@ -45,7 +45,7 @@ test_expect_success 'the end cannot be recorded: 125, said on stderr, the attemp
 	test_grep "stays live in the ledger until .wr-watch check." err &&
 	rmdir "$WR_LEDGER" && mv moved.jsonl "$WR_LEDGER" &&
 	run=$(run_of -1) &&
-	test "$(jq -s "map(select(.run==\"$run\" and .type==\"attempt.finished\")) | length" "$WR_LEDGER")" = 0 &&
+	test "$(jq -s "map(select(.run==\"$run\" and .type==\"attempt.finished\")) | length" "$(test_ledger)")" = 0 &&
 	last attempt.started st && jq -e ".run==\"$run\"" st &&
 	wr-ledger verify
 '

@@ -22,17 +22,17 @@ must_be_dead() {
 }
 
 # last TYPE FILE: the last event of TYPE into FILE.
-last() { jq -c "select(.type==\"$1\")" "$WR_LEDGER" | tail -n 1 >"$2"; }
+last() { jq -c "select(.type==\"$1\")" "$(test_ledger)" | tail -n 1 >"$2"; }
 
 # count TYPE: number of events of TYPE.
-count() { jq -s "map(select(.type==\"$1\")) | length" "$WR_LEDGER"; }
+count() { jq -s "map(select(.type==\"$1\")) | length" "$(test_ledger)"; }
 
 # append_event JSON: appends an event to the ledger as another tool would
 # (next seq, now, by test/1): for crafting states such as an open breaker.
 append_event() {
 	local seq
-	seq=$(jq -s 'map(.seq) | max // 0' "$WR_LEDGER" 2>/dev/null || echo 0)
-	[ -s "$WR_LEDGER" ] || seq=0
+	seq=$(jq -s 'map(.seq) | max // 0' "$(test_ledger)" 2>/dev/null || echo 0)
+	[ -s "$(test_ledger)" ] || seq=0
 	jq -c --argjson seq $((seq + 1)) --arg ts "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" \
 		'{v:1, seq:$seq, ts:$ts} + . + {by:"test/1"}' <<<"$1" >>"$WR_LEDGER" &&
 	chmod 600 "$WR_LEDGER"
@@ -47,7 +47,7 @@ append_locked() {
 }
 
 # run_of N: the id of the Nth run created (1-based; -1 the last).
-run_of() { jq -rs "map(select(.type==\"run.created\"))[${1}-1+(if $1 < 0 then 1 else 0 end)].run" "$WR_LEDGER"; }
+run_of() { jq -rs "map(select(.type==\"run.created\"))[${1}-1+(if $1 < 0 then 1 else 0 end)].run" "$(test_ledger)"; }
 
 # wait_for FILE: until FILE exists and is not empty (lib.sh's bound).
 wait_for() {

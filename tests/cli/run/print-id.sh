@@ -14,7 +14,7 @@ on_tty() {
 }
 
 run_n() {
-	jq -r 'select(.type == "run.created") | .run' "$WR_LEDGER" | sed -n "$1p"
+	jq -r 'select(.type == "run.created") | .run' "$(test_ledger)" | sed -n "$1p"
 }
 
 test_expect_success TTY 'on a terminal the run id is said as the attempt starts' '
@@ -42,7 +42,7 @@ test_expect_success TTY 'a final failure says nothing of a retry' '
 
 test_expect_success TTY 'a --run on a terminal: its attempt, the next retry, none after the last' '
 	test_expect_code 1 wr-run --workflow again --backoff 0 -- false 2>/dev/null &&
-	id=$(jq -r "select(.type == \"run.created\" and .workflow == \"again\") | .run" "$WR_LEDGER") &&
+	id=$(jq -r "select(.type == \"run.created\" and .workflow == \"again\") | .run" "$(test_ledger)") &&
 	on_tty "wr-run --run $id" >tty &&
 	test_grep "^wr-run: running as run $id, attempt 2$" tty &&
 	test_grep "^wr-run: wr-recover will retry run $id \(attempt 3 of 3\) not before .*\(in [0-9]+ms\)|\(now\)" tty &&
@@ -65,7 +65,7 @@ test_expect_success 'piped, nothing is said: neither the id nor a retry' '
 
 test_expect_success 'piped with --print-id: the id alone, on stderr' '
 	wr-run --print-id -- echo hello >out 2>err &&
-	id=$(jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER" | tail -n 1) &&
+	id=$(jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)" | tail -n 1) &&
 	echo "wr-run: running as run $id, attempt 1" >expect &&
 	test_cmp expect err &&
 	echo hello >expect && test_cmp expect out
@@ -73,9 +73,9 @@ test_expect_success 'piped with --print-id: the id alone, on stderr' '
 
 test_expect_success '--print-id with --run names the attempt' '
 	test_expect_code 1 wr-run --workflow later --backoff 0 -- false 2>/dev/null &&
-	id=$(jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER" | tail -n 1) &&
+	id=$(jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)" | tail -n 1) &&
 	wr-recover --workflow later >/dev/null &&
-	test_wait_until jq -e -s "map(select(.type == \"attempt.finished\" and .run == \"$id\")) | length == 2" "$WR_LEDGER" &&
+	test_wait_until jq -e -s "map(select(.type == \"attempt.finished\" and .run == \"$id\")) | length == 2" "$(test_ledger)" &&
 	flock "$WR_LEDGER.launch/$id.lock" true &&
 	test_expect_code 1 wr-run --print-id --run $id 2>err &&
 	echo "wr-run: running as run $id, attempt 3" >expect &&

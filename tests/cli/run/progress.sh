@@ -29,7 +29,7 @@ test_expect_success 'WR_PROGRESS_FD is 3, so that /bin/sh (dash: one digit) can 
 
 test_expect_success 'progress lines become attempt.progress' '
 	test_expect_code 1 wr-run -- ./job.sh &&
-	jq -c "select(.type==\"attempt.progress\") | [.attempt, .stage, .status, .detail]" "$WR_LEDGER" >got &&
+	jq -c "select(.type==\"attempt.progress\") | [.attempt, .stage, .status, .detail]" "$(test_ledger)" >got &&
 	cat >expect <<-\EOT &&
 	[1,"fetch","started",null]
 	[1,"fetch","done","fetch ok"]

@@ -48,7 +48,7 @@ test_expect_success 'never retried or escalated by a recovery pass' '
 	test_must_be_empty out &&
 	test "$(count recovery.decided)" = 0 &&
 	test "$(count run.blocked)" = 0 &&
-	test "$(jq -s "map(select(.type == \"outbox.enqueued\" and .kind == \"escalated\")) | length" "$WR_LEDGER")" = 0
+	test "$(jq -s "map(select(.type == \"outbox.enqueued\" and .kind == \"escalated\")) | length" "$(test_ledger)")" = 0
 '
 
 test_expect_success 'an ended run: --run, retry and cancel refuse it' '
@@ -62,7 +62,7 @@ test_expect_success 'an ended run: --run, retry and cancel refuse it' '
 '
 
 test_expect_success 'compaction moves rejected runs with the other ended ones' '
-	jq -r "select(.type == \"attempt.rejected\") | .run" "$WR_LEDGER" >ids &&
+	jq -r "select(.type == \"attempt.rejected\") | .run" "$(test_ledger)" >ids &&
 	test $(wc -l <ids) -eq 2 &&
 	wr-ledger compact --keep 0 >out &&
 	wr-watch --json --all >all &&

@@ -67,7 +67,7 @@ test_expect_success 'nohup wr-run survives a hangup' '
 '
 
 test_expect_success 'a cancelled attempt does not count for the breaker' '
-	jq -s "map(select(.type==\"breaker.changed\")) | length" "$WR_LEDGER" >n &&
+	jq -s "map(select(.type==\"breaker.changed\")) | length" "$(test_ledger)" >n &&
 	echo 0 >expect && test_cmp expect n
 '
 

@@ -57,8 +57,8 @@ test_expect_success 'no progress, abort: 123' '
 
 test_expect_success 'no progress, notify: recorded once, the command finishes' '
 	wr-run --no-progress 200ms --stuck-action notify -- \
-		sh -c "until grep -q \"\\\"reason\\\":\\\"no_progress\\\",.*\\\"action\\\":\\\"notify\\\"\" \"\$WR_LEDGER\"; do sleep 0.05; done; sleep 0.5; exit 0" &&
-	jq -s "map(select(.type==\"attempt.stuck\" and .action==\"notify\" and .reason==\"no_progress\")) | length" "$WR_LEDGER" >n &&
+		sh -c "until wr-ledger export | grep -q \"\\\"reason\\\":\\\"no_progress\\\",.*\\\"action\\\":\\\"notify\\\"\"; do sleep 0.05; done; sleep 0.5; exit 0" &&
+	jq -s "map(select(.type==\"attempt.stuck\" and .action==\"notify\" and .reason==\"no_progress\")) | length" "$(test_ledger)" >n &&
 	echo 1 >expect && test_cmp expect n &&
 	last attempt.finished fin && jq -e ".outcome==\"success\"" fin
 '
@@ -92,8 +92,8 @@ test_expect_success 'workrail export: the token in reason, the sentence in messa
 
 test_expect_success 'no output, notify: recorded once, the command goes on and finishes' '
 	wr-run --workflow nonotify --no-output 200ms --stuck-action notify -- \
-		sh -c "until grep -q \"\\\"reason\\\":\\\"no_output\\\",.*\\\"action\\\":\\\"notify\\\"\" \"\$WR_LEDGER\"; do sleep 0.05; done; sleep 0.5; exit 0" &&
-	jq -s "map(select(.type==\"attempt.stuck\" and .action==\"notify\" and .reason==\"no_output\")) | length" "$WR_LEDGER" >n &&
+		sh -c "until wr-ledger export | grep -q \"\\\"reason\\\":\\\"no_output\\\",.*\\\"action\\\":\\\"notify\\\"\"; do sleep 0.05; done; sleep 0.5; exit 0" &&
+	jq -s "map(select(.type==\"attempt.stuck\" and .action==\"notify\" and .reason==\"no_output\")) | length" "$(test_ledger)" >n &&
 	echo 1 >expect && test_cmp expect n &&
 	last outbox.enqueued ob && jq -e ".kind==\"stuck\" and .details.reason==\"no_output\"" ob &&
 	last attempt.finished fin && jq -e ".outcome==\"success\"" fin

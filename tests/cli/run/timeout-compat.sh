@@ -193,7 +193,7 @@ test_expect_success 'timeout-group.sh: nested, the outer timeout stops the inner
 		wr-run --workflow inner -s USR1 --timeout 25 -- ./timeout.cmd 20 &&
 	test -e sig.received &&
 	jq -r "select(.type == \"attempt.finished\" and (.workflow == \"inner\" or .workflow == \"outer\")) | [.workflow, .outcome] | @tsv" \
-		"$WR_LEDGER" >got &&
+		"$(test_ledger)" >got &&
 	printf "inner\tcancelled\nouter\ttimeout\n" >expect &&
 	test_cmp expect got
 '

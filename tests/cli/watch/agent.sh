@@ -39,20 +39,20 @@ test_expect_success 'agent runs: counts in heartbeats, stuck and finish' '
 '
 
 test_expect_success 'bad counts are refused by file, line and field' '
-	cp "$WR_LEDGER" keep.jsonl &&
+	cp "$(test_ledger)" keep.jsonl &&
 	ev $D:03:00.000Z attempt.heartbeat "{run: \"$(r 2)\", attempt: 1, lease_until: \"$FAR\",
 		metrics: {tokens: 1.5}}" &&
 	test_expect_code 1 wr-ledger verify >out 2>&1 &&
 	test_grep ":12:1: field .metrics" out &&
-	cp keep.jsonl "$WR_LEDGER" &&
+	cp keep.jsonl "$(test_ledger)" &&
 	ev $D:03:00.000Z attempt.heartbeat "{run: \"$(r 2)\", attempt: 1, lease_until: \"$FAR\", turns: -1}" &&
 	test_expect_code 1 wr-ledger verify >out 2>&1 &&
 	test_grep ":12:1: field .turns" out &&
-	cp keep.jsonl "$WR_LEDGER" &&
+	cp keep.jsonl "$(test_ledger)" &&
 	ev $D:03:00.000Z attempt.stuck "{run: \"$(r 2)\", attempt: 1, reason: \"bored\", action: \"notify\"}" &&
 	test_expect_code 1 wr-ledger verify >out 2>&1 &&
 	test_grep ":12:1: field .reason" out &&
-	cp keep.jsonl "$WR_LEDGER"
+	cp keep.jsonl "$(test_ledger)"
 '
 
 test_expect_success 'status --json: the latest counts of each attempt, and the policy' '
@@ -87,9 +87,9 @@ test_expect_success 'stats: sums per workflow, live attempts too' '
 '
 
 test_expect_success 'the snapshot keeps counts and limits' '
-	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
-	"$BENCH" snapshot "$WR_LEDGER" >/dev/null &&
-	"$BENCH" dump "$WR_LEDGER" >warm &&
+	"$BENCH" dump "$(test_ledger)" --no-snapshot >cold &&
+	"$BENCH" snapshot "$(test_ledger)" >/dev/null &&
+	"$BENCH" dump "$(test_ledger)" >warm &&
 	test_grep "snapshot=1" warm &&
 	test_grep "turns=40 tool_calls=55 metrics={\"tokens\":900,\"cost_mc\":12}" warm &&
 	test_grep "policy{.* max_turns=40 stuck_repeat_tool=3 no_progress_turns=8 no_retry_on=\[" warm &&
@@ -119,15 +119,15 @@ test_expect_success 'prometheus: counters of finished attempts per workflow' '
 
 test_expect_success 'a compaction keeps the agent counters; the state replays the same with a snapshot' '
 	wr-ledger compact --keep 1s >/dev/null &&
-	head -n 1 "$WR_LEDGER" | jq -e ".type == \"ledger.compacted\" and
+	head -n 1 "$(test_ledger)" | jq -e ".type == \"ledger.compacted\" and
 		(.state.workflows[] | select(.workflow == \"agent\") | .agent.turns == 47)" &&
-	jq -e -s "map(select(.run == \"$(r 4)\")) | length == 3" "$WR_LEDGER" &&
+	jq -e -s "map(select(.run == \"$(r 4)\")) | length == 3" "$(test_ledger)" &&
 	wr-watch stats --format prometheus >after.prom &&
 	grep "^wr_agent_" after.prom >after &&
 	test_cmp want after &&
-	"$BENCH" dump "$WR_LEDGER" --no-snapshot >cold &&
-	"$BENCH" snapshot "$WR_LEDGER" >/dev/null &&
-	"$BENCH" dump "$WR_LEDGER" >warm &&
+	"$BENCH" dump "$(test_ledger)" --no-snapshot >cold &&
+	"$BENCH" snapshot "$(test_ledger)" >/dev/null &&
+	"$BENCH" dump "$(test_ledger)" >warm &&
 	test_grep "snapshot=1" warm &&
 	test_grep "agent_attempts=2 agent_turns=47 agent_tool_calls=58" warm &&
 	grep -v "^scan" cold >cold.s && grep -v "^scan" warm >warm.s &&

@@ -32,7 +32,7 @@ test_expect_success 'a missing ledger: an error (74), not "nothing found"; no le
 	test_grep "^wr-watch: no ledger at $WR_LEDGER \\(path from WR_LEDGER\\); check --ledger" err &&
 	test_expect_code 74 wr-watch check --dry-run >out 2>err &&
 	test_grep "no ledger at" err &&
-	test ! -e "$WR_LEDGER" &&
+	test ! -e "$(test_ledger)" &&
 	test ! -e "$WR_LEDGER.lock"
 '
 
@@ -55,9 +55,9 @@ test_expect_success 'attempts in every situation' '
 '
 
 test_expect_success '--dry-run reports what it would record and writes nothing' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	test_expect_code 1 wr-watch check --dry-run >out &&
-	test_cmp before "$WR_LEDGER" &&
+	test_cmp before "$(test_ledger)" &&
 	test $(grep -c "^eeee000" out) -eq 4 &&
 	test_grep "^eeee0001  batch .* elsewhere .*lease expired \(no heartbeat\)" out &&
 	test_grep "^eeee0003  batch .* testhost .*supervisor process is gone \(pid dead\)" out &&
@@ -65,7 +65,7 @@ test_expect_success '--dry-run reports what it would record and writes nothing' 
 	test_grep "^eeee0007  batch .* testhost .*host rebooted" out &&
 	test_grep "^dry run: 4 lost attempts found; nothing recorded" out &&
 	test_expect_code 1 wr-watch check --dry-run --json >out &&
-	test_cmp before "$WR_LEDGER" &&
+	test_cmp before "$(test_ledger)" &&
 	jq -e -s "map(.run) == [\"$(id 1)\", \"$(id 3)\", \"$(id 6)\", \"$(id 7)\"]" out &&
 	jq -e -s "map(.recorded) | all | not" out
 '
@@ -74,7 +74,7 @@ test_expect_success 'check records each lost attempt, with an outbox entry, in o
 	test_expect_code 1 wr-watch check --json >out &&
 	jq -e -s "map(.run) == [\"$(id 1)\", \"$(id 3)\", \"$(id 6)\", \"$(id 7)\"] and (map(.recorded) | all)" out &&
 	jq -c "select(.type == \"attempt.finished\" and .outcome == \"lost\") | [.run, .attempt, .reason]" \
-		"$WR_LEDGER" >lost &&
+		"$(test_ledger)" >lost &&
 	cat >expect <<-EOF &&
 	["$(id 1)",1,"lease expired (no heartbeat)"]
 	["$(id 3)",1,"supervisor process is gone (pid dead)"]
@@ -82,10 +82,10 @@ test_expect_success 'check records each lost attempt, with an outbox entry, in o
 	["$(id 7)",1,"host rebooted since the attempt started (boot_id changed)"]
 	EOF
 	test_cmp expect lost &&
-	test $(jq -c "select(.type == \"outbox.enqueued\" and .kind == \"lost\")" "$WR_LEDGER" | wc -l) -eq 4 &&
-	jq -e -s "map(select(.seq > 17)) | length == 10 and (map(.batch[1]) | unique) == [10]" "$WR_LEDGER" &&
+	test $(jq -c "select(.type == \"outbox.enqueued\" and .kind == \"lost\")" "$(test_ledger)" | wc -l) -eq 4 &&
+	jq -e -s "map(select(.seq > 17)) | length == 10 and (map(.batch[1]) | unique) == [10]" "$(test_ledger)" &&
 	: "1 success and 4 losses in the window of workflow batch: its breaker opens" &&
-	jq -e -s "map(select(.type == \"breaker.changed\") | .to) == [\"open\"]" "$WR_LEDGER" &&
+	jq -e -s "map(select(.type == \"breaker.changed\") | .to) == [\"open\"]" "$(test_ledger)" &&
 	wr-ledger verify
 '
 
@@ -97,18 +97,18 @@ test_expect_success 'a live supervisor on this host is never lost, whatever its 
 '
 
 test_expect_success 'a second check finds nothing: exit 0, silent, nothing written' '
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-watch check >out &&
 	test_must_be_empty out &&
-	test_cmp before "$WR_LEDGER"
+	test_cmp before "$(test_ledger)"
 '
 
 test_expect_success '--workflow and --run narrow the check' '
 	created $(id 9) other $T:03.000Z &&
 	started $(id 9) 1 $T:04.000Z elsewhere 100 5 $PAST &&
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	wr-watch check --workflow batch &&
-	test_cmp before "$WR_LEDGER" &&
+	test_cmp before "$(test_ledger)" &&
 	test_expect_code 1 wr-watch check --dry-run --run eeee0009 >out &&
 	test_grep "^eeee0009  other" out &&
 	test_expect_code 1 wr-watch check --workflow other >out &&
@@ -123,7 +123,7 @@ test_expect_success 'ledger errors exit 74, a lock held too long exits 75' '
 	test_expect_code 74 wr-watch check 2>err &&
 	test_grep "^wr-watch: refusing ledger" err &&
 	chmod 0600 "$WR_LEDGER" &&
-	cp "$WR_LEDGER" before &&
+	cp "$(test_ledger)" before &&
 	# One process holds the lock: the subshell becomes sleep, keeping fd 9.
 	{ (exec 9>>"$WR_LEDGER.lock" && flock 9 && exec sleep 1000) & } &&
 	holder=$! &&
@@ -132,7 +132,7 @@ test_expect_success 'ledger errors exit 74, a lock held too long exits 75' '
 	WR_LOCK_TIMEOUT=200ms test_expect_code 75 wr-watch check 2>err &&
 	test_grep "timed out .* waiting for the lock" err &&
 	kill $holder &&
-	test_cmp before "$WR_LEDGER"
+	test_cmp before "$(test_ledger)"
 '
 
 test_expect_success 'concurrent checks record exactly one loss per attempt' '
@@ -151,9 +151,9 @@ test_expect_success 'concurrent checks record exactly one loss per attempt' '
 	cat c*.err >errs &&
 	test_must_be_empty errs &&
 	jq -s "map(select(.type == \"attempt.finished\")) | group_by(.run) | map(length) | unique" \
-		"$WR_LEDGER" >per &&
+		"$(test_ledger)" >per &&
 	test "$(jq -c . per)" = "[1]" &&
-	test $(jq -c "select(.type == \"attempt.finished\")" "$WR_LEDGER" | wc -l) -eq 6 &&
+	test $(jq -c "select(.type == \"attempt.finished\")" "$(test_ledger)" | wc -l) -eq 6 &&
 	wr-ledger verify
 '
 
@@ -170,14 +170,14 @@ test_expect_success 'a SIGKILLed wr-run on this host: its attempt is lost' '
 	sup=$! &&
 	test_when_finished "test_kill_here -KILL $sup" &&
 	wait_until "jq -e -s \"map(select(.type == \\\"attempt.started\\\")) | length == 1\" \"$WR_LEDGER\" >/dev/null 2>&1" &&
-	pgid=$(jq -r "select(.type == \"attempt.started\") | .pgid" "$WR_LEDGER") &&
+	pgid=$(jq -r "select(.type == \"attempt.started\") | .pgid" "$(test_ledger)") &&
 	test -n "$pgid" &&
 	test_when_finished "test_kill_here -KILL $pgid" &&
 	wr-watch check >out &&
 	kill -KILL $sup && test_expect_code 137 test_wait_pid $sup &&
 	test_expect_code 1 wr-watch check >out &&
 	test_grep "pid dead" out &&
-	jq -e -s "map(select(.type == \"attempt.finished\") | .outcome) == [\"lost\"]" "$WR_LEDGER"
+	jq -e -s "map(select(.type == \"attempt.finished\") | .outcome) == [\"lost\"]" "$(test_ledger)"
 '
 
 kill $LIVE 2>/dev/null

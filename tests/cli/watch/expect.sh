@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/helpers.sh"
 
 expected_events() {
-	jq -c -s "map(select(.type == \"workflow.expected\") | [.workflow, .every_ms, .grace_ms])" "$WR_LEDGER"
+	jq -c -s "map(select(.type == \"workflow.expected\") | [.workflow, .every_ms, .grace_ms])" "$(test_ledger)"
 }
 
 # check_is_overdue: wr-watch check exits 1 (for test_wait_until).
@@ -30,7 +30,7 @@ test_expect_success 'usage: a workflow needs --every or --clear, not both; --gra
 	test_expect_code 2 wr-watch check --every 1h 2>err &&
 	test_must_fail wr-run --grace 1m -- true 2>err &&
 	grep -q "needs --expect-every" err &&
-	test ! -e "$WR_LEDGER"
+	test ! -e "$(test_ledger)"
 '
 
 test_expect_success 'wr-run --expect-every records the expectation once; a new setting wins' '
@@ -60,7 +60,7 @@ test_expect_success 'wr-watch expect sets and clears without running anything' '
 	grep -q "no expectation to remove" out &&
 	wr-watch expect --json >out &&
 	jq -e -s "map(.workflow) == [\"nightly\"]" out &&
-	jq -e -s "map(select(.type == \"run.created\" and .workflow == \"backup\")) == []" "$WR_LEDGER"
+	jq -e -s "map(select(.type == \"run.created\" and .workflow == \"backup\")) == []" "$(test_ledger)"
 '
 
 test_expect_success 'the overdue cycle with a short period: overdue, exit 1, recovered' '
@@ -69,11 +69,11 @@ test_expect_success 'the overdue cycle with a short period: overdue, exit 1, rec
 	test_wait_until check_is_overdue &&
 	jq -e -s "map(select(.type == \"workflow.overdue\")) as \$o |
 		(\$o | length) >= 1 and (\$o | map(.period) | . == unique) and
-		(\$o | all(.workflow == \"tick\"))" "$WR_LEDGER" &&
+		(\$o | all(.workflow == \"tick\"))" "$(test_ledger)" &&
 	jq -e -s "[(map(select(.type == \"workflow.overdue\")) | length),
-		(map(select(.type == \"outbox.enqueued\" and .kind == \"overdue\")) | length)] | .[0] == .[1]" "$WR_LEDGER" &&
+		(map(select(.type == \"outbox.enqueued\" and .kind == \"overdue\")) | length)] | .[0] == .[1]" "$(test_ledger)" &&
 	jq -e -s "map(select(.type == \"outbox.enqueued\" and .kind == \"overdue\"))[0] |
-		.workflow == \"tick\" and .details.every_ms == 1000 and .batch == [2, 2]" "$WR_LEDGER" &&
+		.workflow == \"tick\" and .details.every_ms == 1000 and .batch == [2, 2]" "$(test_ledger)" &&
 	wr-watch status >out &&
 	grep -q "^overdue: tick was due" out &&
 	wr-outbox list --json >out &&
@@ -84,9 +84,9 @@ test_expect_success 'the overdue cycle with a short period: overdue, exit 1, rec
 	jq -e ".overdue and .period >= 1" out &&
 	wr-run --workflow tick --expect-every 1h -- true &&
 	jq -e -s "map(select(.type == \"outbox.enqueued\" and .kind == \"recovered\")) | length == 1 and
-		(.[0].message | test(\"no longer overdue\")) and .[0].workflow == \"tick\"" "$WR_LEDGER" &&
+		(.[0].message | test(\"no longer overdue\")) and .[0].workflow == \"tick\"" "$(test_ledger)" &&
 	jq -e -s "(map(select(.type == \"attempt.finished\")) | last | .seq) + 1 ==
-		(map(select(.kind == \"recovered\")) | last | .seq)" "$WR_LEDGER" &&
+		(map(select(.kind == \"recovered\")) | last | .seq)" "$(test_ledger)" &&
 	wr-watch check &&
 	wr-watch status >out &&
 	! grep -q "^overdue" out
@@ -99,13 +99,13 @@ test_expect_success 'once per missed period: a second check records nothing more
 	ev 2020-01-01T00:00:00.000Z workflow.expected "{workflow: \"monthly\", every_ms: 2592000000, grace_ms: 0}" &&
 	test_expect_code 1 wr-watch check --dry-run --json >out &&
 	jq -e ".overdue and .recorded == false and .period > 1" out &&
-	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$WR_LEDGER")" = 0 &&
+	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$(test_ledger)")" = 0 &&
 	test_expect_code 1 wr-watch check >out &&
 	grep -q "^overdue: monthly .*; recorded$" out &&
 	test_expect_code 1 wr-watch check >out &&
 	! grep -q "recorded" out &&
-	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$WR_LEDGER")" = 1 &&
-	test "$(jq -s "map(select(.kind == \"overdue\")) | length" "$WR_LEDGER")" = 1 &&
+	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$(test_ledger)")" = 1 &&
+	test "$(jq -s "map(select(.kind == \"overdue\")) | length" "$(test_ledger)")" = 1 &&
 	wr-ledger verify
 '
 
@@ -113,7 +113,7 @@ test_expect_success 'a wr-recover pass records the overdue period too' '
 	rm -f "$WR_LEDGER" &&
 	ev 2020-01-01T00:00:00.000Z workflow.expected "{workflow: \"monthly\", every_ms: 2592000000, grace_ms: 0}" &&
 	wr-recover >out 2>&1 &&
-	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$WR_LEDGER")" = 1
+	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$(test_ledger)")" = 1
 '
 
 test_expect_success 'the expectation survives compaction and the snapshot' '

@@ -34,7 +34,7 @@ test_expect_success 'follow starts at the end, sees appends by another process, 
 	wait_until "grep -q \"\\\"seq\\\":4\" out" &&
 	test "$(seqs out)" = "[4]" &&
 
-	cp "$WR_LEDGER" new.jsonl &&
+	cp "$(test_ledger)" new.jsonl &&
 	ev_to new.jsonl $T:04.000Z attempt.heartbeat "{run: \"$R1\", attempt: 1, lease_until: \"$FAR\"}" &&
 	chmod 0600 new.jsonl &&
 	mv new.jsonl "$WR_LEDGER" &&
@@ -88,7 +88,7 @@ test_expect_success 'without inotify it polls, and follows a replacement too' '
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "grep -q \"\\\"seq\\\":7\" poll" &&
 	! watching $pid &&
-	cp "$WR_LEDGER" new.jsonl &&
+	cp "$(test_ledger)" new.jsonl &&
 	ev_to new.jsonl $T:07.000Z run.cancelled "{run: \"$R2\", reason: \"test\"}" &&
 	chmod 0600 new.jsonl &&
 	mv new.jsonl "$WR_LEDGER" &&
@@ -130,7 +130,7 @@ test_expect_success 'a real compaction while the follower is stopped: new events
 	: "seq 5: appended, then kept by the compaction, before the follower looks" &&
 	ev $T:03.000Z attempt.started "{run: \"$R2\", attempt: 1, host: \"elsewhere\", pid: 8, lease_until: \"$FAR\"}" &&
 	wr-ledger compact --keep 1d >/dev/null &&
-	head -n 1 "$WR_LEDGER" | jq -e ".type == \"ledger.compacted\" and .seq == 6" &&
+	head -n 1 "$(test_ledger)" | jq -e ".type == \"ledger.compacted\" and .seq == 6" &&
 	kill -CONT $pid &&
 	wait_until "grep -q \"\\\"seq\\\":5\" cout" &&
 	ev $T:04.000Z attempt.heartbeat "{run: \"$R2\", attempt: 1, lease_until: \"$FAR\"}" &&

@@ -9,9 +9,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 
 # run_of WORKFLOW: the id of the workflow's last run.
-run_of() { jq -r -s --arg w "$1" "map(select(.type == \"run.created\" and .workflow == \$w))[-1].run" "$WR_LEDGER"; }
+run_of() { jq -r -s --arg w "$1" "map(select(.type == \"run.created\" and .workflow == \$w))[-1].run" "$(test_ledger)"; }
 # entry KIND FILE: the last outbox entry of KIND into FILE.
-entry() { jq -c "select(.type == \"outbox.enqueued\" and .kind == \"$1\")" "$WR_LEDGER" | tail -n 1 >"$2"; }
+entry() { jq -c "select(.type == \"outbox.enqueued\" and .kind == \"$1\")" "$(test_ledger)" | tail -n 1 >"$2"; }
 
 test_expect_success 'a failed attempt: its output in its notification and in wr-watch logs' '
 	test_expect_code 3 wr-run --workflow job --max-attempts 1 -- \

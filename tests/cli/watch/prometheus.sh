@@ -113,7 +113,7 @@ test_expect_success 'options that would make counters go back are refused' '
 test_expect_success 'a compaction keeps the counters' '
 	grep -E "^wr_(runs|attempts|breaker_opens|ledger_events)_total" out.prom >before &&
 	wr-ledger compact --keep 1s >/dev/null &&
-	head -n 1 "$WR_LEDGER" | jq -e ".type == \"ledger.compacted\"" &&
+	head -n 1 "$(test_ledger)" | jq -e ".type == \"ledger.compacted\"" &&
 	wr-watch stats --format prometheus >after.prom &&
 	promtool check metrics <after.prom &&
 	grep -E "^wr_(runs|attempts|breaker_opens|ledger_events)_total" after.prom >after &&

@@ -145,7 +145,7 @@ test_expect_success 'compaction changes no figure: stats cover the archived runs
 	wr-watch stats >before.txt &&
 	wr-ledger compact --keep 1d >out &&
 	test -f "$WR_LEDGER.archive.1" &&
-	head -n 1 "$WR_LEDGER" >marker &&
+	head -n 1 "$(test_ledger)" >marker &&
 	jq -e ".type == \"ledger.compacted\" and .archived_events > 0" marker &&
 	wr-watch stats --json >after.json &&
 	test_cmp before.json after.json &&

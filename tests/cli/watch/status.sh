@@ -24,7 +24,7 @@ test_expect_success 'a missing ledger is an error (74) that says where to look, 
 		test_expect_code 74 wr-watch $cmd 2>err &&
 		test_grep "no ledger at" err || return 1
 	done &&
-	test ! -e "$WR_LEDGER"
+	test ! -e "$(test_ledger)"
 '
 
 test_expect_success 'an empty ledger shows no rows' '

@@ -24,7 +24,7 @@ test_expect_success 'runs of workflows with wide and zero-width characters' '
 			workflow: \"$wf\", argv: [\"x\"], cwd: \"/\", policy: {}}" || return 1
 	done &&
 	wr-ledger verify &&
-	test $(wc -l <"$WR_LEDGER") -eq 7
+	test $(wc -l <"$(test_ledger)") -eq 7
 '
 
 test_expect_success 'every STATUS column starts at the same display column' '
