@@ -31,8 +31,8 @@ count() { jq -s "map(select(.type==\"$1\")) | length" "$(test_ledger)"; }
 # (next seq, now, by test/1): for crafting states such as an open breaker.
 append_event() {
 	local seq
-	seq=$(jq -s 'map(.seq) | max // 0' "$(test_ledger)" 2>/dev/null || echo 0)
-	[ -s "$(test_ledger)" ] || seq=0
+	seq=$(jq -s 'map(.seq) | max // 0' "$WR_LEDGER" 2>/dev/null || echo 0)
+	[ -s "$WR_LEDGER" ] || seq=0
 	jq -c --argjson seq $((seq + 1)) --arg ts "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" \
 		'{v:1, seq:$seq, ts:$ts} + . + {by:"test/1"}' <<<"$1" >>"$WR_LEDGER" &&
 	chmod 600 "$WR_LEDGER"
