@@ -68,10 +68,14 @@ wait_long() {
 	done
 }
 
-# tool_rc H WHAT RC: a status a pass may end with (0, 1 something needs
-# attention, 75 the servers out of reach for now); any other is noted.
+# tool_rc H WHAT RC ERR: a status a pass may end with (0, 1 something
+# needs attention, 75 the servers out of reach for now); any other is
+# noted with the end of what the tool said on stderr (ERR).
 tool_rc() {
-	case $3 in 0 | 1 | 75) ;; *) echo "$2 exited $3" >>"$1/bad" ;; esac
+	case $3 in
+	0 | 1 | 75) ;;
+	*) { echo "$2 exited $3:" && tail -n 3 "$4"; } >>"$1/bad" ;;
+	esac
 }
 
 # passes H: wr-recover and wr-outbox deliver on host H until ./stop.
@@ -79,17 +83,17 @@ passes() {
 	local h=$1 rc
 	while [ ! -f stop ]; do
 		(host_exec "$h" wr-recover --json) >>"$h/recover.jsonl" 2>>"$h/recover.err"
-		tool_rc "$h" wr-recover $?
+		tool_rc "$h" wr-recover $? "$h/recover.err"
 		(host_exec "$h" wr-outbox --json deliver --timeout 5s --kill-after 1s --lease 10s -- "$TRASH/notify") \
 			>>"$h/deliver.jsonl" 2>>"$h/deliver.err"
-		tool_rc "$h" "wr-outbox deliver" $?
+		tool_rc "$h" "wr-outbox deliver" $? "$h/deliver.err"
 		sleep 0.1
 	done
 }
 
 # The run id wr-run --print-id said in FILE.
 run_id() {
-	sed -n 's/^wr-run: running as run \([^,]*\), attempt .*/\1/p' "$1" | head -n 1
+	[ -f "$1" ] && sed -n 's/^wr-run: running as run \([^,]*\), attempt .*/\1/p' "$1" | head -n 1
 }
 said_id() {
 	[ -n "$(run_id "$1")" ]
