@@ -337,6 +337,53 @@ static void writers(void)
 	free(sp);
 }
 
+/* An outbox entry whose message is *req bytes long. */
+static int decide_msg(const struct wr_state *st, int64_t now, void *req, struct wr_batch *out)
+{
+	char msg[2048];
+	size_t n = *(size_t *)req < sizeof msg ? *(size_t *)req : sizeof msg - 1;
+	memset(msg, 'm', n);
+	msg[n] = 0;
+	decide_hb(st, now, NULL, out);
+	wr_jset_str(json_array_get(out->events, 0), "message", msg);
+	return 0;
+}
+
+/* The lock holder's rule: a handle that appended few decisions writes a
+ * snapshot once the lines since the last are an eighth of its size, a
+ * long-lived one once they are as long as it. */
+static void eighth(void)
+{
+	const char *p = t_path("eighth.jsonl");
+	char *sp = wr_xasprintf("%s.snapshot", p);
+	struct wr_ledger l;
+	size_t len = 300;
+	ok(wr_ledger_open(&l, p, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0, "open a new ledger");
+	for (int i = 0; i < 200; i++)
+		wr_ledger_commit(&l, decide_msg, &len);
+	ok(wr_ledger_snapshot_write(&l) == 0, "a snapshot of 200 outbox entries");
+	wr_ledger_close(&l);
+	off_t size = t_size(sp);
+	ok(size / 8 > WR_SNAPSHOT_MIN, "larger than 8 x %d bytes (%lld)", WR_SNAPSHOT_MIN, (long long)size);
+	ok(wr_ledger_open(&l, p, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0 && l.snap_loaded, "a fresh handle loads it");
+	off_t at = l.snap_off;
+	len = (size_t)size / 8 / WR_SNAPSHOT_FEW + 64;
+	for (int i = 0; i < WR_SNAPSHOT_FEW && l.snap_off == at; i++)
+		wr_ledger_commit(&l, decide_msg, &len);
+	ok(l.snap_off > at && l.scan.off - at < size, "within %d decisions of its own, an eighth of it: a new one",
+	   WR_SNAPSHOT_FEW);
+	len = 300;
+	while (l.commits <= WR_SNAPSHOT_FEW)
+		wr_ledger_commit(&l, decide_msg, &len);
+	at = l.snap_off;
+	size = l.snap_size;
+	while (l.scan.off - at < size / 2)
+		wr_ledger_commit(&l, decide_msg, &len);
+	ok(l.snap_off == at, "past that, half its size of lines: none yet");
+	wr_ledger_close(&l);
+	free(sp);
+}
+
 /* A compacted ledger: kept state identical, seq gaps accepted, snapshots
  * at every boundary of the new file. */
 static void compaction(void)
@@ -414,6 +461,7 @@ int main(void)
 	every_boundary("all-types", fx.p, fx.len);
 	mismatches();
 	writers();
+	eighth();
 	compaction();
 	wr_buf_free(&fx);
 	return done_testing();
