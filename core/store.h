@@ -52,6 +52,8 @@ struct wr_store {
 	int64_t lock_timeout_ms;
 	char *lockpath;         /* a file's sidecar PATH.lock (survives compaction's rename) */
 	int lockfd;
+	dev_t lock_dev;         /* of lockfd when opened */
+	ino_t lock_ino;
 	int watch_fd, watch_dir; /* the wait for new entries (inotify for a file) */
 	struct wr_nats *nats;   /* the JetStream backend's state */
 };

@@ -165,11 +165,19 @@ static int open_lock(struct wr_store *s)
 		wr_fs_seterr_open(s->lockpath, "lock file");
 		return -1;
 	}
-	if (wr_fs_check_file(s->lockfd, s->lockpath, "lock file", 0) < 0) {
+	struct stat sb;
+	int ok = wr_fs_check_file(s->lockfd, s->lockpath, "lock file", 0) == 0;
+	if (ok && fstat(s->lockfd, &sb) < 0) {
+		wr_seterrsys("unable to stat lock file %s", s->lockpath);
+		ok = 0;
+	}
+	if (!ok) {
 		close(s->lockfd);
 		s->lockfd = -1;
 		return -1;
 	}
+	s->lock_dev = sb.st_dev; /* an open fd's identity does not change */
+	s->lock_ino = sb.st_ino;
 	return 0;
 }
 
@@ -178,11 +186,7 @@ static int open_lock(struct wr_store *s)
  * others lock that one), -1 when the path is refused. */
 static int lock_is_current(struct wr_store *s)
 {
-	struct stat fd_sb, path_sb;
-	if (fstat(s->lockfd, &fd_sb) < 0) {
-		wr_seterrsys("unable to stat lock file %s", s->lockpath);
-		return -1;
-	}
+	struct stat path_sb;
 	if (lstat(s->lockpath, &path_sb) < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -191,7 +195,7 @@ static int lock_is_current(struct wr_store *s)
 	}
 	if (S_ISLNK(path_sb.st_mode))
 		return lock_refused(s, "it is a symbolic link");
-	return fd_sb.st_dev == path_sb.st_dev && fd_sb.st_ino == path_sb.st_ino;
+	return s->lock_dev == path_sb.st_dev && s->lock_ino == path_sb.st_ino;
 }
 
 /* The process holding the flock on fd, from /proc/locks (this host
