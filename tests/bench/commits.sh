@@ -14,6 +14,7 @@
 # inserts its share into one WAL database. The rate is all decisions over
 # the wall time of the slowest writer's loop; CPU per decision is the
 # writers' user + system time over their loops, summed, over all decisions.
+# Last, the floor: the CPU of one fdatasync of an append and of an overwrite.
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build-rel}" && pwd)
@@ -70,4 +71,13 @@ for writers in 1 4; do
 		echo "  base $BASE: $ba/s (${b_rate[*]}): $(awk -v a="$ba" -v b="$b" 'BEGIN {printf "%.2f", a / b}')x sqlite;" \
 			"CPU $bc us (${b_cpu[*]}): $(awk -v a="$bc" -v b="$cb" 'BEGIN {printf "%.2f", a / b}')x sqlite"
 	fi
+done
+# The floor under both: the kernel's CPU for one fdatasync of a 480-byte
+# append (what every wr decision costs), and of an overwrite of bytes
+# already synced (what a SQLite WAL reused after a checkpoint costs).
+for how in append overwrite; do
+	c=()
+	for i in $(seq "$REPS"); do c+=("$("$BENCH" fsync f.bin "$TOTAL" "$how" | field cpu_ms)"); done
+	m=$(printf '%s\n' "${c[@]}" | median)
+	echo "fdatasync of an $how, alone: $(awk -v m="$m" -v n="$TOTAL" 'BEGIN {printf "%.1f", m * 1000 / n}') us CPU each (cpu_ms ${c[*]} for $TOTAL)"
 done

@@ -11,6 +11,10 @@
  *   wr-bench commit FILE N [--ended]       N decisions of one run.created each
  *                                          (--ended: created+started+finished)
  *   wr-bench sqlite DB N                   N one-row transactions, WAL, FULL
+ *   wr-bench fsync FILE N append|overwrite N writes of 480 bytes, each
+ *                                          fdatasynced: appended (the file
+ *                                          grows, as a ledger) or over bytes
+ *                                          already synced (as a reused WAL)
  *
  * Times are wall-clock milliseconds from CLOCK_MONOTONIC; cpu_ms is the
  * process's user + system time over the same loop (getrusage). */
@@ -504,18 +508,51 @@ static int cmd_sqlite(int argc, char **argv)
 #endif
 }
 
+/* ---- the floor: what one fdatasync of an append costs the kernel ---- */
+
+static int cmd_fsync(int argc, char **argv)
+{
+	if (argc < 4 || (strcmp(argv[3], "append") && strcmp(argv[3], "overwrite")))
+		wr_die(2, "usage: wr-bench fsync FILE N append|overwrite");
+	long n = atol(argv[2]);
+	int over = !strcmp(argv[3], "overwrite");
+	char line[480];
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\n';
+	unlink(argv[1]);
+	int fd = open(argv[1], O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (over ? 0 : O_APPEND), 0600);
+	if (fd < 0)
+		wr_die(74, "%s: %s", argv[1], strerror(errno));
+	for (long i = 0; over && i < n; i++)
+		if (wr_write_all(fd, line, sizeof line) < 0)
+			wr_die(74, "write: %s", strerror(errno));
+	if (over && fsync(fd) < 0)
+		wr_die(74, "fsync: %s", strerror(errno));
+	double t0 = mono(), c0 = cpu_ms();
+	for (long i = 0; i < n; i++) {
+		ssize_t w = over ? pwrite(fd, line, sizeof line, (off_t)(i * (long)sizeof line)) : write(fd, line, sizeof line);
+		if (w != (ssize_t)sizeof line || fdatasync(fd) < 0)
+			wr_die(74, "write: %s", strerror(errno));
+	}
+	double ms = mono() - t0, cpu = cpu_ms() - c0;
+	printf("syncs=%ld ms=%.3f per_s=%.1f cpu_ms=%.3f\n", n, ms, (double)n * 1000.0 / ms, cpu);
+	close(fd);
+	unlink(argv[1]);
+	return 0;
+}
+
 int wr_main(int argc, char **argv)
 {
 	wr_prog = "wr-bench";
 	if (argc < 3)
-		wr_die(2, "usage: wr-bench gen|replay|snapshot|append|dump|commit|sqlite FILE ...");
+		wr_die(2, "usage: wr-bench gen|replay|snapshot|append|dump|commit|sqlite|fsync FILE ...");
 	const char *c = argv[1];
 	argc--;
 	argv++;
 	static const struct wr_cli_cmd cmds[] = {
 		{"gen", cmd_gen, NULL},       {"replay", cmd_replay, NULL}, {"snapshot", cmd_snapshot, NULL},
 		{"dump", cmd_dump, NULL},     {"commit", cmd_commit, NULL}, {"append", cmd_append, NULL},
-		{"sqlite", cmd_sqlite, NULL}, {NULL, NULL, NULL},
+		{"sqlite", cmd_sqlite, NULL}, {"fsync", cmd_fsync, NULL},   {NULL, NULL, NULL},
 	};
 	return wr_cli_run_cmd(cmds, c, argc, argv);
 }
