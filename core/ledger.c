@@ -323,13 +323,32 @@ static int scan_more(struct wr_ledger *l)
  * handles write one every wr_snapshot_threshold() bytes, and
  * WR_SNAPSHOT_BYTES sets both. Cold runs go to segment files first. A
  * cache: a failure is a warning for writers, silent for readers. */
-static void maybe_snapshot(struct wr_ledger *l)
+static int64_t snap_every(const struct wr_ledger *l)
 {
 	int64_t every = wr_snapshot_threshold();
 	if (l->store.locked && !getenv("WR_SNAPSHOT_BYTES")) {
 		off_t part = l->snap_size / (l->commits <= WR_SNAPSHOT_FEW ? WR_SNAPSHOT_PART : 1);
 		every = part > WR_SNAPSHOT_MIN ? part : WR_SNAPSHOT_MIN;
 	}
+	return every;
+}
+
+/* Another lock holder may have written a snapshot since this handle's last
+ * (each counts from its own): when the one on disk covers more, count from
+ * it. 1 when it is recent enough that none is due. */
+static int snap_adopted(struct wr_ledger *l)
+{
+	off_t size, disk = l->store.locked ? wr_snapshot_peek(l->path, l->store.dev, l->store.ino, &size) : -1;
+	if (disk <= l->snap_off || disk > l->scan.off)
+		return 0;
+	l->snap_off = disk;
+	l->snap_size = size;
+	return (int64_t)(l->scan.off - disk) < snap_every(l);
+}
+
+static void maybe_snapshot(struct wr_ledger *l)
+{
+	int64_t every = snap_every(l);
 	if (wr_cold_damaged(l->st.cold) && l->store.fd >= 0 && !(l->flags & WR_LEDGER_NOSNAP)) {
 		char *snap = wr_xasprintf("%s.snapshot", l->path);
 		unlink(snap); /* the next process replays the ledger */
@@ -339,7 +358,7 @@ static void maybe_snapshot(struct wr_ledger *l)
 	if (l->store.fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
-	if (!wr_fs_may_create(l->store.fd, l->path))
+	if (snap_adopted(l) || !wr_fs_may_create(l->store.fd, l->path))
 		return;
 	if (wr_ledger_snapshot_write(l) == 0) {
 		l->snap_off = l->scan.off; /* and the write set snap_size */

@@ -442,6 +442,31 @@ static char *snap_path(const struct wr_snap_of *l)
 	return wr_xasprintf("%s.snapshot", l->path);
 }
 
+off_t wr_snapshot_peek(const char *path, dev_t dev, ino_t ino, off_t *size)
+{
+	char *snap = wr_xasprintf("%s.snapshot", path);
+	int fd = open(snap, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(snap);
+	unsigned char h[HDR + 24];
+	struct stat sb;
+	int ok = fd >= 0 && pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && fstat(fd, &sb) == 0;
+	if (fd >= 0)
+		close(fd);
+	uint32_t v, probe;
+	int64_t d, i, off;
+	if (!ok || memcmp(h, MAGIC, 8))
+		return -1;
+	memcpy(&v, h + 8, 4);
+	memcpy(&probe, h + 12, 4);
+	memcpy(&d, h + HDR, 8);
+	memcpy(&i, h + HDR + 8, 8);
+	memcpy(&off, h + HDR + 16, 8);
+	if (v != WR_SNAPSHOT_VERSION || probe != PROBE || d != (int64_t)dev || i != (int64_t)ino || off < 0)
+		return -1;
+	*size = sb.st_size;
+	return (off_t)off;
+}
+
 int wr_snapshot_write(const struct wr_snap_of *l)
 {
 	if (l->fd < 0)

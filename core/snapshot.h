@@ -78,6 +78,11 @@ struct wr_snap_of {
  * removed on failure. */
 int wr_snapshot_write(const struct wr_snap_of *l);
 
+/* The ledger offset PATH.snapshot (path: the ledger's) says it covers,
+ * when it is of the file (dev, ino) in this format, and its size in *size;
+ * else -1. Its body is not checked: a hint (when to write the next one),
+ * never a reason to trust it. */
+off_t wr_snapshot_peek(const char *path, dev_t dev, ino_t ino, off_t *size);
 /* Loads PATH.snapshot into *st, *scan and *bad_lines when it matches the
  * open file. Returns 1 loaded, 0 missing or ignored (nothing changed). */
 int wr_snapshot_load(const struct wr_snap_of *l);
