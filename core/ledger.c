@@ -309,20 +309,7 @@ static int scan_more(struct wr_ledger *l)
 	return r;
 }
 
-/* Writes a snapshot when enough was replayed since the last one. A writer
- * holding the lock keeps it nearly current: it writes one once the lines
- * appended since the last are as long as that snapshot (WR_SNAPSHOT_MIN
- * at least), so that the cost of writing a large state (many runs that
- * can still change) is paid once per its own size in appended lines, not
- * at every commit. A handle that appended few decisions yet (a tool that
- * opened the ledger for one or two, as wr-run does) writes one once they
- * are an eighth as long: such writers come with a start each, every start
- * decodes the tail, and decoding a line costs more than writing as many
- * bytes of snapshot; a long-lived writer pays one start for many
- * decisions. Other
- * handles write one every wr_snapshot_threshold() bytes, and
- * WR_SNAPSHOT_BYTES sets both. Cold runs go to segment files first. A
- * cache: a failure is a warning for writers, silent for readers. */
+/* The bytes of lines after which a snapshot is due (maybe_snapshot). */
 static int64_t snap_every(const struct wr_ledger *l)
 {
 	int64_t every = wr_snapshot_threshold();
@@ -346,6 +333,20 @@ static int snap_adopted(struct wr_ledger *l)
 	return (int64_t)(l->scan.off - disk) < snap_every(l);
 }
 
+/* Writes a snapshot when enough was replayed since the last one. A writer
+ * holding the lock keeps it nearly current: it writes one once the lines
+ * appended since the last are as long as that snapshot (WR_SNAPSHOT_MIN
+ * at least), so that the cost of writing a large state (many runs that
+ * can still change) is paid once per its own size in appended lines, not
+ * at every commit. A handle that appended few decisions yet (a tool that
+ * opened the ledger for one or two, as wr-run does) writes one once they
+ * are an eighth as long: such writers come with a start each, every start
+ * decodes the tail, and decoding a line costs more than writing as many
+ * bytes of snapshot; a long-lived writer pays one start for many
+ * decisions. Other
+ * handles write one every wr_snapshot_threshold() bytes, and
+ * WR_SNAPSHOT_BYTES sets both. Cold runs go to segment files first. A
+ * cache: a failure is a warning for writers, silent for readers. */
 static void maybe_snapshot(struct wr_ledger *l)
 {
 	int64_t every = snap_every(l);
