@@ -306,21 +306,14 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	s->torn = 0;
 	s->lines_read = 0;
 	/* Small first: a commit reads back its own few lines; 1 MiB for each
-	 * was a malloc and a consolidation per commit (profiled), and so was
-	 * 64 KiB (glibc consolidates its heap when a chunk that large is
-	 * freed): what the file holds past the offset, when that is less. */
+	 * was a malloc and a consolidation per commit (profiled). */
 	size_t want = 64 * 1024;
 	struct stat sb;
-	int sized = fstat(s->fd, &sb) == 0;
-	off_t size = sized ? sb.st_size : 0;
-	if (sized && size > s->off && size - s->off < (off_t)want)
-		want = (size_t)(size - s->off) + 1; /* + 1: the short read says it is the end */
+	off_t size = fstat(s->fd, &sb) == 0 ? sb.st_size : 0;
 	off_t total = cb->on_progress ? size : 0;
 	if (size - s->off >= PARALLEL_MIN_BYTES)
 		decoder_start(&w);
-	/* Nothing past the offset (a commit's catch-up, a reader's poll): no
-	 * pread just to be told 0. */
-	while (!sized || size != s->off) {
+	for (;;) {
 		if (total)
 			cb->on_progress(cb->ctx, base, total);
 		WR_GROW(buf, cap, len + want);
