@@ -110,10 +110,17 @@ static void print_error(void *ctx, const struct wr_scan_error *e)
 	wr_warn("%s:%lld:%d: %s", e->path, (long long)e->line, e->column, e->msg);
 }
 
+/* The local file the state cache goes beside: the ledger, or a stream's
+ * copy on this host (NULL: none). */
+static const char *snap_base(const struct wr_ledger *l)
+{
+	return l->store.kind == WR_STORE_NATS ? l->store.cache : l->path;
+}
+
 /* The parts of l a snapshot is of (core/snapshot.h). */
 static struct wr_snap_of snap_of(struct wr_ledger *l)
 {
-	struct wr_snap_of so = {l->path, l->store.fd, l->store.dev, l->store.ino, &l->scan, &l->st, &l->bad_lines, &l->future,
+	struct wr_snap_of so = {snap_base(l), l->store.fd, l->store.dev, l->store.ino, &l->scan, &l->st, &l->bad_lines, &l->future,
 				sizeof l->future, &l->snap_size};
 	return so;
 }
@@ -122,20 +129,21 @@ int wr_ledger_snapshot_write(struct wr_ledger *l)
 {
 	/* Another writer merged away a segment this handle still reads (it
 	 * stays mapped): leave the snapshot to a process that loads afresh. */
-	if (!wr_cold_files_exist(l->st.cold))
+	const char *base = snap_base(l);
+	if (!base || !wr_cold_files_exist(l->st.cold))
 		return 0;
 	/* A snapshot covers only durable bytes: another writer's decision may
 	 * be in the file before its own fdatasync returned. */
 	if (l->store.kind == WR_STORE_FILE && wr_store_sync(&l->store, 0) < 0)
 		return -1;
-	int files = wr_cold_persist(l->st.cold, l->path), ob = wr_cold_persist_outbox(&l->st, l->path);
+	int files = wr_cold_persist(l->st.cold, base), ob = wr_cold_persist_outbox(&l->st, base);
 	if (files < 0 || ob < 0)
 		return -1;
 	files += ob;
 	struct wr_snap_of so = snap_of(l);
 	int r = wr_snapshot_write(&so);
 	if (r == 0 && files && l->store.locked)
-		wr_cold_gc(l->st.cold, l->path); /* segments the snapshot no longer names */
+		wr_cold_gc(l->st.cold, base); /* segments the snapshot no longer names */
 	return r;
 }
 
@@ -287,6 +295,11 @@ static int scan_more(struct wr_ledger *l)
 		 * between the read and the open of the segments: once more. */
 		if (!l->snap_loaded)
 			l->snap_loaded = wr_snapshot_load(&so) == 1;
+		/* Never past what the store holds whole (a stream's copy). */
+		if (l->snap_loaded && l->store.limit >= 0 && l->scan.off > l->store.limit) {
+			reset_state(l);
+			l->snap_loaded = 0;
+		}
 		if (l->snap_loaded && future_loaded(l) < 0) {
 			reset_state(l); /* replayed to say which events are ahead */
 			l->snap_loaded = 0;
@@ -300,6 +313,7 @@ static int scan_more(struct wr_ledger *l)
 			l->snap_off = l->scan.off; /* and the load set snap_size */
 	}
 	struct wr_scan_cb cb = {l, scan_events, scan_error, l->on_progress ? scan_progress : NULL};
+	l->scan.limit = l->store.limit;
 	l->future.clock = wr_now_ms();
 	int r = wr_scan_run(&l->scan, &cb);
 	warn_future(l);
@@ -350,8 +364,11 @@ static int snap_adopted(struct wr_ledger *l)
 static void maybe_snapshot(struct wr_ledger *l)
 {
 	int64_t every = snap_every(l);
+	const char *base = snap_base(l);
+	if (!base)
+		return;
 	if (wr_cold_damaged(l->st.cold) && l->store.fd >= 0 && !(l->flags & WR_LEDGER_NOSNAP)) {
-		char *snap = wr_xasprintf("%s.snapshot", l->path);
+		char *snap = wr_xasprintf("%s.snapshot", base);
 		unlink(snap); /* the next process replays the ledger */
 		free(snap);
 		return;
@@ -359,7 +376,7 @@ static void maybe_snapshot(struct wr_ledger *l)
 	if (l->store.fd < 0 || (l->flags & WR_LEDGER_NOSNAP) || every < 0 || l->scan.torn || l->scan.allow_gaps ||
 	    (int64_t)(l->scan.off - l->snap_off) < every || l->scan.off == l->snap_off)
 		return;
-	if (snap_adopted(l) || !wr_fs_may_create(l->store.fd, l->path))
+	if (snap_adopted(l) || !wr_fs_may_create(l->store.fd, base))
 		return;
 	if (wr_ledger_snapshot_write(l) == 0) {
 		l->snap_off = l->scan.off; /* and the write set snap_size */
@@ -420,6 +437,7 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 {
 	memset(l, 0, sizeof *l);
 	l->store.fd = -1;
+	l->store.limit = -1;
 	l->flags = flags;
 	l->path = wr_ledger_path(path);
 	l->qpath = wr_xasprintf("%s.quarantine", l->path);
@@ -434,11 +452,11 @@ int wr_ledger_open(struct wr_ledger *l, const char *path, int flags)
 		wr_seterrkind(WR_E_REFUSED);
 		return -1;
 	}
-	/* A stream's snapshot is the cache's to keep, not a file beside it. */
-	if (wr_store_is_nats(l->path))
-		l->flags |= WR_LEDGER_NOSNAP;
 	if (wr_store_open(&l->store, l->path, l->flags) < 0)
 		return -1;
+	/* A stream's snapshot goes beside its copy on this host, if any. */
+	if (!snap_base(l))
+		l->flags |= WR_LEDGER_NOSNAP;
 	if (l->store.fd < 0 && !(flags & WR_LEDGER_MISSING_OK)) {
 		wr_ledger_seterr_missing(path, l->path);
 		return -1;
@@ -465,6 +483,7 @@ void wr_ledger_close(struct wr_ledger *l)
 	free(l->qpath);
 	memset(l, 0, sizeof *l);
 	l->store.fd = -1;
+	l->store.limit = -1;
 }
 
 int wr_ledger_refresh(struct wr_ledger *l)
@@ -658,9 +677,11 @@ int wr_ledger_repair(struct wr_ledger *l)
  * from the ledger. 0 or -1. */
 static int rebuild(struct wr_ledger *l)
 {
-	char *snap = wr_xasprintf("%s.snapshot", l->path);
-	unlink(snap);
-	free(snap);
+	if (snap_base(l)) {
+		char *snap = wr_xasprintf("%s.snapshot", snap_base(l));
+		unlink(snap);
+		free(snap);
+	}
 	if (!l->snap_warned && !(l->flags & WR_LEDGER_QUIET))
 		wr_warn("%s: the state cache is damaged; rebuilding it from the ledger", l->path);
 	l->snap_warned = 1;

@@ -25,6 +25,7 @@ void wr_scan_init(struct wr_scan *s, int fd, const char *path)
 	s->fd = fd;
 	s->path = path;
 	s->line = 1;
+	s->limit = -1;
 }
 
 struct pending {
@@ -317,7 +318,10 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 		if (total)
 			cb->on_progress(cb->ctx, base, total);
 		WR_GROW(buf, cap, len + want);
-		ssize_t r = pread(s->fd, buf + len, want, base + (off_t)len);
+		size_t ask = want;
+		if (s->limit >= 0 && s->limit - (base + (off_t)len) < (off_t)ask)
+			ask = s->limit > base + (off_t)len ? (size_t)(s->limit - (base + (off_t)len)) : 0;
+		ssize_t r = ask ? pread(s->fd, buf + len, ask, base + (off_t)len) : 0;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -357,7 +361,7 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 		keep_tail(buf, &len, &base, start, lineno, &k);
 		/* A short read of a regular file is its end for now: no second
 		 * pread just to be told 0 (two syscalls less per commit). */
-		if ((size_t)r < want)
+		if ((size_t)r < ask)
 			break;
 		want = CHUNK;
 	}

@@ -56,6 +56,7 @@ struct wr_scan {
 	 * in the archives, not lost. */
 	int64_t compact_seq;
 	int allow_gaps;       /* an archive segment: gaps are expected, markers may be anywhere */
+	off_t limit;          /* read no further than this offset; -1: to end of file */
 	/* Results of the last wr_scan_run: */
 	int torn;             /* 1 when bytes follow off that are not whole */
 	off_t end;            /* file size seen */
@@ -63,7 +64,7 @@ struct wr_scan {
 };
 
 void wr_scan_init(struct wr_scan *s, int fd, const char *path);
-/* Scans from s->off to end of file. Returns 0, or -1 on a read error
+/* Scans from s->off to end of file (or s->limit). Returns 0, or -1 on a read error
  * (message in wr_errmsg()). */
 int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb);
 

@@ -32,6 +32,7 @@ int wr_store_open(struct wr_store *s, const char *where, int flags)
 	s->fd = s->lockfd = -1;
 	s->watch_fd = -2; /* not opened yet */
 	s->watch_dir = -1;
+	s->limit = -1;
 	s->flags = flags;
 	s->path = wr_xstrdup(where);
 	s->lock_timeout_ms = DEFAULT_LOCK_TIMEOUT_MS;
@@ -54,6 +55,7 @@ void wr_store_close(struct wr_store *s)
 	free(s->path);
 	memset(s, 0, sizeof *s);
 	s->fd = s->lockfd = s->watch_fd = s->watch_dir = -1;
+	s->limit = -1;
 }
 
 int wr_store_catch_up(struct wr_store *s, off_t off)

@@ -56,6 +56,13 @@ struct wr_store {
 	ino_t lock_ino;
 	int watch_fd, watch_dir; /* the wait for new entries (inotify for a file) */
 	struct wr_nats *nats;   /* the JetStream backend's state */
+	/* A stream: the bytes of fd that are whole messages (core/scan reads
+	 * no further: another process on this host may be appending to the
+	 * shared copy), and that copy's path, beside which the state cache
+	 * goes (NULL: a copy of this process's own, no state cache). A file:
+	 * limit -1 (to its end) and cache NULL. */
+	off_t limit;
+	const char *cache;
 };
 
 /* 1 when where names a JetStream stream (nats://...). */

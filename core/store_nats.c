@@ -14,6 +14,7 @@
 #include "err.h"
 #include "fsmode.h"
 #include "random.h"
+#include "snapshot.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -140,7 +141,17 @@ struct wr_nats {
 	uint64_t last_seq;      /* the stream's sequence of the last message in fd */
 	off_t end;              /* the size of fd */
 	int64_t timeout_ms;
+	/* The stream's identity, and the copy on this host's disk (NULL: a
+	 * memory file of this process's own). */
+	int64_t created;
+	char *cluster;
+	struct wr_ncache *cache;
+	uint64_t cached, fetched; /* messages found in the copy, fetched (WR_NATS_TRACE) */
+	const char *rebuilt;    /* why the copy was made again at open, or NULL */
 };
+
+static int open_copy(struct wr_store *s, uint64_t first, uint64_t last);
+static void set_identity(struct wr_nats *t, const jsStreamInfo *si);
 
 /* Sets the error for a failed call: the library's words, the server's
  * JetStream error code when there is one. */
@@ -391,6 +402,8 @@ int wr_nats_open(struct wr_store *s)
 	if (stream_info(s, &si) < 0)
 		return (s->flags & WR_LEDGER_MISSING_OK) && wr_errkind() == WR_E_NOLEDGER ? 0 : -1;
 	int r = check_config(s, si->Config, 0);
+	uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+	set_identity(s->nats, si);
 	jsStreamInfo_Destroy(si);
 	if (r < 0)
 		return -1;
@@ -406,13 +419,7 @@ int wr_nats_open(struct wr_store *s)
 		}
 		free(local);
 	}
-	s->fd = memfd_create("wr-ledger", MFD_CLOEXEC);
-	if (s->fd < 0) {
-		wr_seterrsys("unable to keep the messages of %s", s->path);
-		return -1;
-	}
-	wr_store_identify(s);
-	return wr_nats_catch_up(s, 0) < 0 ? -1 : 0;
+	return open_copy(s, first, last) < 0 ? -1 : 0;
 }
 
 int wr_nats_init(struct wr_store *s, int replicas, int *created)
@@ -468,6 +475,9 @@ void wr_nats_close(struct wr_store *s)
 			close(t->pipe[i]);
 	if (s->fd >= 0)
 		close(s->fd);
+	wr_ncache_free(t->cache);
+	s->cache = NULL;
+	free(t->cluster);
 	free(t->stream);
 	free(t->subject);
 	free(t);
@@ -487,15 +497,53 @@ static int keep(struct wr_store *s, const char *p, size_t n)
 	}
 	t->end += (off_t)(n + (size_t)nl);
 	t->last_seq++;
+	s->limit = t->end;
+	if (t->cache)
+		wr_ncache_kept(t->cache, p, n, t->end);
 	return 0;
 }
 
-/* Starts the local copy again (the stream was deleted and created anew). */
-static void restart(struct wr_store *s)
+/* The copy on disk is no longer this process's to write (another made it
+ * again, or it could not be written): the fd goes on as a copy of its own. */
+static void leave_cache(struct wr_store *s)
 {
-	(void)!ftruncate(s->fd, 0);
-	s->nats->end = 0;
-	s->nats->last_seq = 0;
+	struct wr_nats *t = s->nats;
+	if (getenv("WR_NATS_TRACE") && t->cache)
+		fprintf(stderr, "%s: %s: the cache %s is left: %s\n", wr_prog, s->path, t->cache->path, wr_errmsg());
+	wr_ncache_free(t->cache);
+	t->cache = NULL;
+	s->cache = NULL;
+}
+
+/* Under the copy's lock: takes what other processes added to it. */
+static int cache_begin(struct wr_store *s)
+{
+	struct wr_nats *t = s->nats;
+	if (!t->cache)
+		return 0;
+	if (wr_ncache_lock(t->cache, s->lock_timeout_ms) < 0) {
+		leave_cache(s);
+		return 0;
+	}
+	if (wr_ncache_adopt(t->cache, s->fd, &t->last_seq, &t->end) < 0) {
+		wr_seterr("it was made again by another process");
+		leave_cache(s);
+		return 0;
+	}
+	s->limit = t->end;
+	return 1;
+}
+
+static void cache_end(struct wr_store *s)
+{
+	struct wr_nats *t = s->nats;
+	if (!t->cache)
+		return;
+	if (wr_ncache_save(t->cache, s->fd) < 0) {
+		leave_cache(s);
+		return;
+	}
+	wr_ncache_unlock(t->cache);
 }
 
 /* From this many messages behind, the catch-up reads them through one
@@ -531,8 +579,8 @@ static int fetch_bulk(struct wr_store *s, uint64_t last)
 		jsMsgMetaData *md = NULL;
 		more = natsSubscription_NextMsg(&m, sub, t->timeout_ms) == NATS_OK &&
 		       natsMsg_GetMetaData(&md, m) == NATS_OK && md->Sequence.Stream == t->last_seq + 1;
-		if (more)
-			r = keep(s, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+		if (more && (r = keep(s, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m))) == 0)
+			t->fetched++;
 		if (md)
 			jsMsgMetaData_Destroy(md);
 		natsMsg_Destroy(m);
@@ -542,25 +590,13 @@ static int fetch_bulk(struct wr_store *s, uint64_t last)
 	return r;
 }
 
-int wr_nats_catch_up(struct wr_store *s, off_t off)
+/* Fetches the messages after last_seq up to last into fd. 0 or -1. */
+static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
 {
 	struct wr_nats *t = s->nats;
-	(void)off;
-	if (s->fd < 0)
-		return 0; /* no stream (a reader's empty ledger) */
-	jsStreamInfo *si = NULL;
-	if (stream_info(s, &si) < 0)
-		return -1;
-	uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
-	jsStreamInfo_Destroy(si);
-	int replaced = 0;
-	if (last < t->last_seq) {
-		restart(s);
-		replaced = 1;
-	}
-	if (t->last_seq == 0 && last > 0 && first > 1) {
-		wr_seterr("the stream of %s has lost its messages 1 to %" PRIu64 " (deleted or purged): it is no "
-			  "whole ledger", s->path, first - 1);
+	if (last > t->last_seq && first > t->last_seq + 1) {
+		wr_seterr("the stream of %s has lost its messages %" PRIu64 " to %" PRIu64 " (deleted or purged): it is "
+			  "no whole ledger", s->path, t->last_seq + 1, first - 1);
 		return -1;
 	}
 	if (last - t->last_seq >= BULK_FROM && fetch_bulk(s, last) < 0)
@@ -577,14 +613,133 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 			if (jerr == NO_MESSAGE_FOUND)
 				wr_seterr("the stream of %s has lost its message %" PRIu64 " (deleted): it is no whole ledger",
 					  s->path, t->last_seq + 1);
-			return st == NATS_OK ? -1 : jerr == NO_MESSAGE_FOUND ? -1 : nats_err(s, "unable to read", st, jerr);
+			return jerr == NO_MESSAGE_FOUND ? -1 : nats_err(s, "unable to read", st, jerr);
 		}
 		int r = keep(s, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
 		natsMsg_Destroy(m);
 		if (r < 0)
 			return -1;
+		t->fetched++;
 	}
-	return replaced;
+	return 0;
+}
+
+/* 1 when the stream's message seq is the one the copy ends with (its
+ * hash); 0 when it is not or cannot be read. */
+static int same_last(struct wr_store *s, uint64_t seq, uint64_t hash)
+{
+	natsMsg *m = NULL;
+	int r = js_GetMsg(&m, s->nats->js, s->nats->stream, seq, NULL, NULL) == NATS_OK &&
+		wr_snapshot_hash(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m)) == hash;
+	natsMsg_Destroy(m);
+	return r;
+}
+
+/* Under its lock: the copy on disk when it is one of this stream and goes
+ * on in it (its last message the stream's at that sequence, nothing lost
+ * before), else a new one. The fd, or -1 (then none is used). */
+static int cache_open(struct wr_store *s, uint64_t first, uint64_t last)
+{
+	struct wr_nats *t = s->nats;
+	struct wr_ncache *c = t->cache;
+	const char *why = NULL;
+	int fd = wr_ncache_load(c, &why);
+	if (fd >= 0 && c->m.seq > last)
+		why = "the stream is shorter than the cache";
+	else if (fd >= 0 && c->m.seq && first > 1)
+		why = "the stream lost its first messages (purged)";
+	else if (fd >= 0 && c->m.seq && !same_last(s, c->m.seq, c->m.last_hash))
+		why = "its last message is not the stream's";
+	else if (fd >= 0)
+		why = NULL;
+	if (fd >= 0 && why) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		t->rebuilt = why;
+		fd = wr_ncache_create(c);
+	}
+	return fd;
+}
+
+/* The messages of the stream, up to last, in fd: the copy on disk when
+ * there is one to use, with what it lacks fetched; else a memory file. */
+static int open_copy(struct wr_store *s, uint64_t first, uint64_t last)
+{
+	struct wr_nats *t = s->nats;
+	t->end = 0;
+	t->last_seq = t->cached = t->fetched = 0;
+	t->rebuilt = NULL;
+	s->cache = NULL;
+	t->cache = wr_ncache_new(t->stream, t->cluster, t->created);
+	if (t->cache && wr_ncache_lock(t->cache, s->lock_timeout_ms) == 0 && (s->fd = cache_open(s, first, last)) >= 0) {
+		t->end = t->cache->m.size;
+		t->last_seq = t->cached = t->cache->m.seq;
+		s->cache = t->cache->path;
+	} else {
+		if (t->cache && getenv("WR_NATS_TRACE"))
+			fprintf(stderr, "%s: %s: no cache: %s\n", wr_prog, s->path, wr_errmsg());
+		wr_ncache_free(t->cache);
+		t->cache = NULL;
+		s->fd = memfd_create("wr-ledger", MFD_CLOEXEC);
+		if (s->fd < 0) {
+			wr_seterrsys("unable to keep the messages of %s", s->path);
+			return -1;
+		}
+	}
+	s->limit = t->end;
+	wr_store_identify(s);
+	int r = fetch(s, first, last);
+	cache_end(s);
+	if (getenv("WR_NATS_TRACE"))
+		fprintf(stderr, "%s: %s: %" PRIu64 " cached, %" PRIu64 " fetched%s%s%s\n", wr_prog, s->path, t->cached,
+			t->fetched, t->rebuilt ? " (cache made again: " : "", t->rebuilt ? t->rebuilt : "",
+			t->rebuilt ? ")" : "");
+	return r;
+}
+
+/* The stream's identity from its info (a new one: created again). */
+static int same_stream(struct wr_nats *t, const jsStreamInfo *si)
+{
+	const char *cl = si->Cluster && si->Cluster->Name ? si->Cluster->Name : "";
+	return si->Created == t->created && t->cluster && !strcmp(cl, t->cluster);
+}
+
+static void set_identity(struct wr_nats *t, const jsStreamInfo *si)
+{
+	free(t->cluster);
+	t->cluster = wr_xstrdup(si->Cluster && si->Cluster->Name ? si->Cluster->Name : "");
+	t->created = si->Created;
+}
+
+int wr_nats_catch_up(struct wr_store *s, off_t off)
+{
+	struct wr_nats *t = s->nats;
+	(void)off;
+	if (s->fd < 0)
+		return 0; /* no stream (a reader's empty ledger) */
+	jsStreamInfo *si = NULL;
+	if (stream_info(s, &si) < 0)
+		return -1;
+	uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+	int same = same_stream(t, si);
+	if (!same)
+		set_identity(t, si);
+	jsStreamInfo_Destroy(si);
+	if (!same || last < t->last_seq) {
+		/* Another stream (deleted and created again): its own copy. */
+		wr_ncache_free(t->cache);
+		t->cache = NULL;
+		close(s->fd);
+		return open_copy(s, first, last) < 0 ? -1 : 1;
+	}
+	if (last == t->last_seq)
+		return 0;
+	cache_begin(s);
+	int r = fetch(s, first, last);
+	cache_end(s);
+	return r;
 }
 
 /* One publish of the decision expecting the stream to end at expect.
@@ -672,7 +827,10 @@ int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
 			  s->path, seq, expect + 1);
 		return -1;
 	}
-	return keep(s, p, n);
+	/* Another process here may have fetched it into the copy already. */
+	int rc = cache_begin(s) && t->last_seq > expect ? 0 : keep(s, p, n);
+	cache_end(s);
+	return rc;
 }
 
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)

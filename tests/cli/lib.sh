@@ -29,7 +29,7 @@ unset WR_RUN WR_WORKFLOW WR_ATTEMPT WR_STAGES_DONE WR_PROGRESS_FD NO_COLOR
 
 test_name=$(basename "$0" .sh)
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/wr-test-$test_name.XXXXXX")
-export HOME="$TRASH/home" XDG_STATE_HOME="$TRASH/state"
+export HOME="$TRASH/home" XDG_STATE_HOME="$TRASH/state" XDG_CACHE_HOME="$TRASH/cache"
 mkdir -p "$HOME"
 export WR_LEDGER="$TRASH/ledger.jsonl"
 cd "$TRASH" || exit 1
