@@ -6,11 +6,24 @@
 #
 #   meson setup build-rel --buildtype=release && ninja -C build-rel
 #   WR_BUILD=build-rel bash tests/bench/nats.sh [DECISIONS] [REPS]
+#
+# With "start" first: what a start costs against the stream's length
+# (milliseconds of `wr-watch status`, medians of REPS) on an R3 stream of
+# each LENGTH decisions, without the cache on this host (WR_NATS_CACHE=off:
+# every message fetched), with it warm (nothing new), and with it warm but
+# 100 decisions behind (another host appended):
+#   WR_BUILD=build-rel bash tests/bench/nats.sh start [REPS] [LENGTH...]
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export WR_BUILD=$(cd "${WR_BUILD:-$SRC/build-rel}" && pwd)
+MODE=commits
+if [ "${1:-}" = start ]; then
+	MODE=start
+	shift
+fi
 TOTAL=${1:-1000}
 REPS=${2:-3}
+[ $MODE = commits ] || REPS=${1:-3}
 BENCH="$WR_BUILD/tests/bench/wr-bench"
 set +eu
 . "$SRC/tests/cli/lib.sh" >/dev/null
@@ -31,7 +44,48 @@ group() {
 	rm -f out.*
 }
 
+# ms CMD...: milliseconds CMD takes (its output dropped).
+ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
+# start_costs REPS LENGTH...: the start section (see the top).
+start_costs() {
+	local reps=$1 n i ledger off warm behind
+	shift
+	export XDG_CACHE_HOME=$TRASH/cacheA
+	for n in "$@"; do
+		ledger=$NATS_URL/S$n
+		nats_ledger_init "$ledger"
+		"$BENCH" commit "$ledger" "$n" >/dev/null
+		off=() warm=() behind=()
+		for i in $(seq "$reps"); do
+			off+=("$(WR_NATS_CACHE=off ms wr-watch status --ledger "$ledger")")
+			wr-watch status --ledger "$ledger" >/dev/null
+			warm+=("$(ms wr-watch status --ledger "$ledger")")
+			XDG_CACHE_HOME=$TRASH/cacheB "$BENCH" commit "$ledger" 100 >/dev/null
+			behind+=("$(ms wr-watch status --ledger "$ledger")")
+		done
+		echo "$n decisions: no cache $(printf '%s\n' "${off[@]}" | median) ms (${off[*]})," \
+			"cache warm $(printf '%s\n' "${warm[@]}" | median) ms (${warm[*]})," \
+			"cache 100 behind $(printf '%s\n' "${behind[@]}" | median) ms (${behind[*]})"
+	done
+}
+
 nats_cluster_start
+if [ $MODE = start ]; then
+	echo "# nats start, $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), $(uname -r), $(nats-server --version)"
+	echo "# command: WR_BUILD=$WR_BUILD bash tests/bench/nats.sh start $*"
+	shift || :
+	start_costs "$REPS" ${@:-1000 10000}
+	nats_cluster_stop
+	cd / && rm -rf "$TRASH"
+	exit 0
+fi
 echo "# nats, $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), $(uname -r), $(nats-server --version)"
 echo "# filesystem of $TRASH: $(df -T . | awk 'NR==2 {print $2}')"
 echo "# command: WR_BUILD=$WR_BUILD bash tests/bench/nats.sh $TOTAL $REPS"
