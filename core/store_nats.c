@@ -39,7 +39,7 @@
 #define NATS_FUNCS(X) X(jsCtx_Destroy) X(jsMsgMetaData_Destroy) X(jsOptions_Init) \
 	X(jsPubAck_Destroy) X(jsPubOptions_Init) X(jsStreamConfig_Init) X(jsStreamInfo_Destroy) \
 	X(jsSubOptions_Init) X(js_AddStream) X(js_GetMsg) X(js_GetStreamInfo) X(js_PublishMsg) \
-	X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
+	X(js_Subscribe) X(js_SubscribeSync) X(natsConnection_Connect) X(natsConnection_Destroy) \
 	X(natsConnection_JetStream) X(natsConnection_Subscribe) X(natsMsgHeader_Get) X(natsMsgHeader_Set) \
 	X(natsMsg_Create) X(natsMsg_Destroy) X(natsMsg_GetData) X(natsMsg_GetDataLength) \
 	X(natsMsg_GetMetaData) X(natsOptions_Create) X(natsOptions_Destroy) \
@@ -48,7 +48,7 @@
 	X(natsOptions_SetReconnectWait) X(natsOptions_SetSecure) X(natsOptions_SetServers) \
 	X(natsOptions_SetTimeout) X(natsOptions_SetToken) X(natsOptions_SetUserCredentialsFromFiles) \
 	X(natsOptions_SetUserInfo) X(natsStatus_GetText) X(natsSubscription_Destroy) \
-	X(natsSubscription_NextMsg) X(natsSubscription_Unsubscribe)
+	X(natsSubscription_IsValid) X(natsSubscription_NextMsg) X(natsSubscription_Unsubscribe)
 
 #define NATS_PTR(f) static __typeof__(f) *p_##f;
 NATS_FUNCS(NATS_PTR)
@@ -95,6 +95,7 @@ static int nats_load(const char *where)
 #define js_GetMsg p_js_GetMsg
 #define js_GetStreamInfo p_js_GetStreamInfo
 #define js_PublishMsg p_js_PublishMsg
+#define js_Subscribe p_js_Subscribe
 #define js_SubscribeSync p_js_SubscribeSync
 #define natsConnection_Connect p_natsConnection_Connect
 #define natsConnection_Destroy p_natsConnection_Destroy
@@ -123,6 +124,7 @@ static int nats_load(const char *where)
 #define natsOptions_SetUserInfo p_natsOptions_SetUserInfo
 #define natsStatus_GetText p_natsStatus_GetText
 #define natsSubscription_Destroy p_natsSubscription_Destroy
+#define natsSubscription_IsValid p_natsSubscription_IsValid
 #define natsSubscription_NextMsg p_natsSubscription_NextMsg
 #define natsSubscription_Unsubscribe p_natsSubscription_Unsubscribe
 
@@ -135,8 +137,15 @@ struct wr_nats {
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
-	natsSubscription *sub;  /* the wait for new entries */
+	/* The wait for new entries: an ordered consumer on the stream, whose
+	 * messages the library's thread queues (mu) and signals on pipe. */
+	natsSubscription *sub;
 	int pipe[2];
+	pthread_mutex_t mu;
+	natsMsg **q;
+	size_t qn, qcap;
+	uint64_t pushed;        /* messages kept as the consumer delivered them */
+	int64_t checked_ms;     /* a reader's last look at the stream's info */
 	char *stream, *subject;
 	uint64_t last_seq;      /* the stream's sequence of the last message in fd */
 	off_t end;              /* the size of fd */
@@ -147,10 +156,15 @@ struct wr_nats {
 	char *cluster;
 	struct wr_ncache *cache;
 	uint64_t cached, fetched; /* messages found in the copy, fetched (WR_NATS_TRACE) */
+	int mu_init;
 	const char *rebuilt;    /* why the copy was made again at open, or NULL */
 };
 
 static int open_copy(struct wr_store *s, uint64_t first, uint64_t last);
+static int fetch(struct wr_store *s, uint64_t first, uint64_t last);
+static void unwatch(struct wr_nats *t);
+static int take_pushed(struct wr_store *s);
+static int pushed_any(struct wr_nats *t);
 static void set_identity(struct wr_nats *t, const jsStreamInfo *si);
 
 /* Sets the error for a failed call: the library's words, the server's
@@ -361,6 +375,8 @@ static int nats_connect(struct wr_store *s)
 {
 	struct wr_nats *t = s->nats = wr_xcalloc(1, sizeof *t);
 	t->pipe[0] = t->pipe[1] = -1;
+	pthread_mutex_init(&t->mu, NULL);
+	t->mu_init = 1;
 	if (nats_load(s->path) < 0)
 		return -1;
 	t->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -462,8 +478,12 @@ void wr_nats_close(struct wr_store *s)
 	struct wr_nats *t = s->nats;
 	if (!t)
 		return;
-	if (t->sub)
-		natsSubscription_Destroy(t->sub);
+	if (getenv("WR_NATS_TRACE") && t->sub)
+		fprintf(stderr, "%s: %s: %" PRIu64 " messages from the consumer, %" PRIu64 " fetched\n", wr_prog, s->path,
+			t->pushed, t->fetched);
+	unwatch(t);
+	if (t->mu_init)
+		pthread_mutex_destroy(&t->mu);
 	if (t->js)
 		jsCtx_Destroy(t->js);
 	if (t->nc)
@@ -550,6 +570,8 @@ static void cache_end(struct wr_store *s)
  * ordered consumer (delivered in order without a request each) rather than
  * one request per message. */
 #define BULK_FROM 16
+/* How often a reader fed by its consumer asks for the stream's info. */
+#define CHECK_MS 5000
 
 /* Reads the messages after last_seq up to last through an ordered
  * consumer, as far as it gets: what it could not read (a server gone, a
@@ -719,6 +741,22 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 	(void)off;
 	if (s->fd < 0)
 		return 0; /* no stream (a reader's empty ledger) */
+	if (t->sub && !natsSubscription_IsValid(t->sub))
+		unwatch(t); /* the library gave up on it: a new one at the next wait */
+	if (t->sub && pushed_any(t)) {
+		cache_begin(s);
+		int r = take_pushed(s);
+		cache_end(s);
+		if (r < 0)
+			return -1;
+	}
+	/* A reader that follows the consumer asks the stream itself now and
+	 * then only (a message the consumer missed, a stream created again);
+	 * a writer always, before it decides. */
+	int64_t now = wr_mono_ms();
+	if (t->sub && !(s->flags & WR_LEDGER_WRITE) && !s->locked && now - t->checked_ms < CHECK_MS)
+		return 0;
+	t->checked_ms = now;
 	jsStreamInfo *si = NULL;
 	if (stream_info(s, &si) < 0)
 		return -1;
@@ -729,6 +767,7 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 	jsStreamInfo_Destroy(si);
 	if (!same || last < t->last_seq) {
 		/* Another stream (deleted and created again): its own copy. */
+		unwatch(t);
 		wr_ncache_free(t->cache);
 		t->cache = NULL;
 		close(s->fd);
@@ -737,8 +776,13 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 	if (last == t->last_seq)
 		return 0;
 	cache_begin(s);
+	uint64_t before = t->fetched;
 	int r = fetch(s, first, last);
 	cache_end(s);
+	/* A reader's consumer that missed messages (its server lost, and the
+	 * library could not start it again): a new one from here. */
+	if (t->sub && t->fetched > before && !(s->flags & WR_LEDGER_WRITE))
+		unwatch(t);
 	return r;
 }
 
@@ -833,33 +877,104 @@ int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
 	return rc;
 }
 
+/* The library's thread: a message of the consumer, queued in order. */
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
 	(void)nc;
 	(void)sub;
 	struct wr_nats *t = closure;
+	pthread_mutex_lock(&t->mu);
+	WR_GROW(t->q, t->qcap, t->qn + 1);
+	t->q[t->qn++] = msg;
+	pthread_mutex_unlock(&t->mu);
 	(void)!write(t->pipe[1], "", 1);
-	natsMsg_Destroy(msg);
+}
+
+/* The consumer goes (the server's with it), and what it queued. */
+static void unwatch(struct wr_nats *t)
+{
+	if (t->sub) {
+		natsSubscription_Unsubscribe(t->sub);
+		natsSubscription_Destroy(t->sub);
+		t->sub = NULL;
+	}
+	if (!t->mu_init)
+		return;
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < t->qn; i++)
+		natsMsg_Destroy(t->q[i]);
+	free(t->q);
+	t->q = NULL;
+	t->qn = t->qcap = 0;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Keeps what the consumer delivered, in sequence: one seen already is
+ * dropped (a consumer started again delivers from where it was told), a
+ * gap is fetched first. 0 or -1. */
+static int take_pushed(struct wr_store *s)
+{
+	struct wr_nats *t = s->nats;
+	pthread_mutex_lock(&t->mu);
+	natsMsg **q = t->q;
+	size_t n = t->qn;
+	t->q = NULL;
+	t->qn = t->qcap = 0;
+	pthread_mutex_unlock(&t->mu);
+	int r = 0;
+	for (size_t i = 0; i < n; i++) {
+		jsMsgMetaData *md = NULL;
+		if (r == 0 && natsMsg_GetMetaData(&md, q[i]) == NATS_OK && md->Sequence.Stream > t->last_seq) {
+			uint64_t seq = md->Sequence.Stream;
+			if (seq > t->last_seq + 1)
+				r = fetch(s, t->last_seq + 1, seq - 1);
+			if (r == 0 && (r = keep(s, natsMsg_GetData(q[i]), (size_t)natsMsg_GetDataLength(q[i]))) == 0)
+				t->pushed++;
+		}
+		if (md)
+			jsMsgMetaData_Destroy(md);
+		natsMsg_Destroy(q[i]);
+	}
+	free(q);
+	return r;
+}
+
+/* 1 when the consumer queued messages. */
+static int pushed_any(struct wr_nats *t)
+{
+	pthread_mutex_lock(&t->mu);
+	int r = t->qn > 0;
+	pthread_mutex_unlock(&t->mu);
+	return r;
 }
 
 int wr_nats_watch(struct wr_store *s)
 {
 	struct wr_nats *t = s->nats;
-	if (!t || !t->nc)
+	if (!t || !t->js || s->fd < 0)
 		return -1;
 	if (t->sub)
 		return t->pipe[0];
-	if (pipe2(t->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (t->pipe[0] < 0 && pipe2(t->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Stream = t->stream;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = t->last_seq + 1;
+	jsErrCode jerr = 0;
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	natsStatus st = natsConnection_Subscribe(&t->sub, t->nc, t->subject, on_msg, t);
+	natsStatus st = js_Subscribe(&t->sub, t->js, t->subject, on_msg, t, NULL, &so, &jerr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (st != NATS_OK) {
 		t->sub = NULL;
 		return -1;
 	}
+	if (getenv("WR_NATS_TRACE"))
+		fprintf(stderr, "%s: %s: following from message %" PRIu64 "\n", wr_prog, s->path, t->last_seq + 1);
 	return t->pipe[0];
 }
 

@@ -9,7 +9,7 @@
 #
 # With "start" first: what a start costs against the stream's length
 # (milliseconds of `wr-watch status`, medians of REPS) on an R3 stream of
-# each LENGTH decisions, without the cache on this host (WR_NATS_CACHE=off:
+# each LENGTH decisions (runs that ended: the state stays small), without the cache on this host (WR_NATS_CACHE=off:
 # every message fetched), with it warm (nothing new), and with it warm but
 # 100 decisions behind (another host appended):
 #   WR_BUILD=build-rel bash tests/bench/nats.sh start [REPS] [LENGTH...]
@@ -61,13 +61,13 @@ start_costs() {
 	for n in "$@"; do
 		ledger=$NATS_URL/S$n
 		nats_ledger_init "$ledger"
-		"$BENCH" commit "$ledger" "$n" >/dev/null
+		"$BENCH" commit "$ledger" "$n" --ended >/dev/null
 		off=() warm=() behind=()
 		for i in $(seq "$reps"); do
 			off+=("$(WR_NATS_CACHE=off ms wr-watch status --ledger "$ledger")")
 			wr-watch status --ledger "$ledger" >/dev/null
 			warm+=("$(ms wr-watch status --ledger "$ledger")")
-			XDG_CACHE_HOME=$TRASH/cacheB "$BENCH" commit "$ledger" 100 >/dev/null
+			XDG_CACHE_HOME=$TRASH/cacheB "$BENCH" commit "$ledger" 100 --ended >/dev/null
 			behind+=("$(ms wr-watch status --ledger "$ledger")")
 		done
 		echo "$n decisions: no cache $(printf '%s\n' "${off[@]}" | median) ms (${off[*]})," \
