@@ -134,6 +134,18 @@ int wr_ncache_lock(struct wr_ncache *c, int64_t timeout_ms)
 		struct timespec ts = {0, 2 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
+	/* The lock file removed or replaced meanwhile (the cache deleted):
+	 * another process may hold the new one. */
+	struct stat a, b;
+	if (fstat(c->lockfd, &a) < 0 || stat(c->lock_path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(c->lockfd);
+		c->lockfd = -1;
+		if (wr_mono_ms() >= until) {
+			wr_seterr("the lock of the cache %s kept being replaced", c->path);
+			return -1;
+		}
+		return wr_ncache_lock(c, until - wr_mono_ms());
+	}
 	c->locked = 1;
 	return 0;
 }

@@ -194,6 +194,35 @@ test_expect_success 'four writers on one host share the copy: all decisions ther
 	wr-ledger verify
 '
 
+# seen N: the follower printed at least N events.
+seen() {
+	[ -f follow.out ] && [ $(wc -l <follow.out) -ge $1 ]
+}
+
+# opened N: the follower opened the stream N times.
+opened() {
+	[ $(grep -c " fetched" follow.err) -ge $1 ]
+}
+
+test_expect_success 'the cache deleted under a follower and made again by another process: the follower goes on right' '
+	{ WR_NATS_TRACE=1 wr-watch follow --json >follow.out 2>follow.err & } &&
+	f=$! &&
+	test_when_finished "test_kill_here $f" &&
+	test_wait_until grep -q "following from message" follow.err &&
+	start=$(WR_NATS_CACHE=off wr-ledger export | jq .seq | tail -n 1) &&
+	rm -rf "$XDG_CACHE_HOME/wr" &&
+	traced wr-run -- true &&
+	test_grep "cache made again: no cache yet" trace &&
+	wr-outbox add --kind custom --message after >/dev/null &&
+	last=$(WR_NATS_CACHE=off wr-ledger export | jq .seq | tail -n 1) &&
+	test_wait_until seen $((last - start)) &&
+	seq $((start + 1)) $last >want &&
+	jq .seq follow.out >got &&
+	test_cmp want got &&
+	test_grep "the cache .* is left: it was made again by another process" follow.err &&
+	same_as_stream
+'
+
 # A JetStream API request on the raw protocol of node 1: its answer in
 # api.out (bounded wait).
 nats_api() {
@@ -213,11 +242,19 @@ nats_api() {
 
 test_expect_success 'a stream deleted and created again under the same name: never the old copy' '
 	n_old=$(decisions) &&
+	: >follow.out &&
+	{ WR_NATS_TRACE=1 wr-watch follow --json >follow.out 2>follow.err & } &&
+	f=$! &&
+	test_when_finished "test_kill_here $f" &&
+	test_wait_until grep -q "following from message" follow.err &&
 	nats_api "\$JS.API.STREAM.DELETE.LEDGER" &&
 	test_grep "\"success\":true" api.out &&
 	nats_ledger_init &&
 	traced wr-run -- true &&
 	test_grep ": 0 cached, 0 fetched \\(cache made again: no cache yet\\)" trace &&
+	test_wait_until opened 2 &&
+	wr-outbox add --kind custom --message new >/dev/null &&
+	test_wait_until grep -q "\"message\":\"new\"" follow.out &&
 	n=$(decisions) &&
 	test $n -lt $n_old &&
 	test $(ls "$XDG_CACHE_HOME"/wr/nats/LEDGER-*.jsonl | wc -l) -eq 2 &&
