@@ -759,8 +759,21 @@ done:
 	return r;
 }
 
+/* Sleeps a random time below us microseconds. */
+static void pause_below_us(int64_t us)
+{
+	if (us <= 0)
+		return;
+	int64_t d = wr_random_below(us);
+	struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 /* How long a decision is made again after other writers came first: the
- * lock's timeout (a file's commit waits that long for the lock). */
+ * lock's timeout (a file's commit waits that long for the lock). Each
+ * conflict after the first backs off a random time below a bound that
+ * doubles from 1 ms to 64 ms, so that writers stop meeting. */
 int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
 {
 	if (!(l->flags & WR_LEDGER_WRITE)) {
@@ -783,13 +796,12 @@ int wr_ledger_commit(struct wr_ledger *l, wr_decide_fn decide, void *req)
 			wr_seterrkind(WR_E_LOCK_TIMEOUT);
 			return -1;
 		}
-		/* Catch up and decide again: at once the first times (a pause
-		 * would leave the field to the writer that came first), then
-		 * after a random pause that grows, so that writers stop meeting. */
-		if (tries > 3) {
-			int64_t us = wr_random_below(200 * (tries < 50 ? tries : 50));
-			struct timespec ts = {0, (long)us * 1000L};
-			nanosleep(&ts, NULL);
+		/* Catch up and decide again: at once the first time (what it
+		 * lost to is all there is to fetch), then after a random pause. */
+		if (tries > 1) {
+			int64_t cap = (int64_t)1000 << (tries - 2 < 6 ? tries - 2 : 6);
+			int64_t left = (until - now) * 1000;
+			pause_below_us(cap < left ? cap : left);
 		}
 	}
 }

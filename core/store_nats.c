@@ -335,11 +335,14 @@ static void pause_ms(int64_t ms)
 }
 
 /* Temporary failures (no answer: a server away, a leader being elected,
- * JetStream error 10008) are tried again for six timeouts; 1: try again
+ * JetStream error 10008; no responders, which the client reports as
+ * JetStream error 10076, "not enabled": a server whose JetStream is not
+ * up yet after a restart) are tried again for six timeouts; 1: try again
  * (after a pause), 0: give up. */
 static int again(struct wr_store *s, int64_t *until, natsStatus st, jsErrCode jerr)
 {
-	if ((jerr && jerr != 10008) || st == NATS_CONNECTION_CLOSED || st == NATS_NOT_FOUND)
+	if ((jerr && jerr != 10008 && !(jerr == 10076 && st == NATS_NO_RESPONDERS)) || st == NATS_CONNECTION_CLOSED ||
+	    st == NATS_NOT_FOUND)
 		return 0;
 	int64_t now = wr_mono_ms();
 	if (!*until)
@@ -533,6 +536,26 @@ static void leave_cache(struct wr_store *s)
 	wr_ncache_free(t->cache);
 	t->cache = NULL;
 	s->cache = NULL;
+	/* What it holds goes to a memory file under the same fd number (the
+	 * scanner reads through it), so that nothing is written to a file
+	 * others may append to without the lock. Failing that, the bytes it
+	 * would write there are the very bytes others write at the same
+	 * offsets, and a copy longer than described is made again. */
+	int m = memfd_create("wr-ledger", MFD_CLOEXEC);
+	char *buf = m >= 0 ? wr_xmalloc(1 << 16) : NULL;
+	off_t at = 0;
+	while (buf && at < t->end) {
+		size_t want = t->end - at < (1 << 16) ? (size_t)(t->end - at) : (1 << 16);
+		ssize_t n = pread(s->fd, buf, want, at);
+		if (n <= 0 || pwrite(m, buf, (size_t)n, at) != n)
+			break;
+		at += n;
+	}
+	free(buf);
+	if (m >= 0 && at == t->end && dup3(m, s->fd, O_CLOEXEC) == s->fd)
+		wr_store_identify(s);
+	if (m >= 0)
+		close(m);
 }
 
 /* Under the copy's lock: takes what other processes added to it. */
@@ -871,8 +894,17 @@ int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
 			  s->path, seq, expect + 1);
 		return -1;
 	}
-	/* Another process here may have fetched it into the copy already. */
-	int rc = cache_begin(s) && t->last_seq > expect ? 0 : keep(s, p, n);
+	/* Another process here may have fetched it into the copy already,
+	 * and more after it: this handle reads up to its own decision only,
+	 * as a file's writer that holds the lock. */
+	off_t mine = at + (off_t)n + (n == 0 || p[n - 1] != '\n');
+	int rc = 0;
+	if (cache_begin(s) && t->last_seq > expect) {
+		t->last_seq = expect + 1;
+		t->end = s->limit = mine;
+	} else {
+		rc = keep(s, p, n);
+	}
 	cache_end(s);
 	return rc;
 }

@@ -14,6 +14,21 @@ lines() {
 	[ -f "$1" ] && [ $(wc -l <"$1") -ge $2 ]
 }
 
+# grown FILE N PID: waits until FILE has N lines, while the writer PID
+# lives; bounded (120 s: a loaded machine, a leader being elected), and
+# says which writer stalled or died.
+grown() {
+	local until=$((SECONDS + 120))
+	until lines "$1" "$2"; do
+		if ! kill -0 "$3" 2>/dev/null || [ $SECONDS -ge $until ]; then
+			echo "grown: $1 has $(wc -l <"$1") lines, not $2; writer $3 $(kill -0 "$3" 2>/dev/null && echo stalled || echo ended)" >&2
+			cat "err.${1#printed.}" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 test_expect_success 'two writers and a run go on while server 1 is killed and restarted, then server 2' '
 	{ "$C" commit --count 0 --mark a >printed.a 2>err.a & } &&
 	a=$! &&
@@ -22,19 +37,19 @@ test_expect_success 'two writers and a run go on while server 1 is killed and re
 	{ wr-run --workflow long -- sh -c "while [ ! -f go ]; do sleep 0.05; done" >run.out 2>run.err & } &&
 	r=$! &&
 	test_when_finished "touch go; test_kill_here $a $b" &&
-	test_wait_until lines printed.a 20 &&
+	grown printed.a 20 $a &&
 	nats_node_stop 1 &&
 	n=$(wc -l <printed.a) &&
-	test_wait_until lines printed.a $((n + 20)) &&
+	grown printed.a $((n + 20)) $a &&
 	nats_node_start 1 &&
 	test_wait_until nats_node_ready 1 &&
 	n=$(wc -l <printed.b) &&
 	nats_node_stop 2 &&
-	test_wait_until lines printed.b $((n + 20)) &&
+	grown printed.b $((n + 20)) $b &&
 	nats_node_start 2 &&
 	test_wait_until nats_node_ready 2 &&
 	n=$(wc -l <printed.a) &&
-	test_wait_until lines printed.a $((n + 20)) &&
+	grown printed.a $((n + 20)) $a &&
 	touch go &&
 	test_wait_pid $r 120 &&
 	kill -TERM $a $b &&

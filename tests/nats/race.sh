@@ -38,4 +38,23 @@ test_expect_success 'wr-recover on four processes at once: one retry decision fo
 	wr-ledger verify
 '
 
+test_expect_success 'a writer committing back to back and five others at once: every writer finishes' '
+	{ "$C" commit --count 400 --mark hot >printed.hot 2>err.hot & } &&
+	hot=$! &&
+	test_when_finished "test_kill_here $hot" &&
+	test_wait_until test -s printed.hot &&
+	for i in 1 2 3 4 5; do
+		{ "$C" commit --count 20 --mark f$i >printed.f$i 2>err.f$i & } &&
+		echo $! >pid.f$i || return 1
+	done &&
+	for i in 1 2 3 4 5; do
+		{ test_wait_pid $(cat pid.f$i) 300 || { cat err.f$i >&2; return 1; }; } &&
+		test $(wc -l <printed.f$i) -eq 20 || return 1
+	done &&
+	test_wait_pid $hot 300 &&
+	"$C" check --printed printed.hot --printed printed.f1 --printed printed.f2 --printed printed.f3 \
+		--printed printed.f4 --printed printed.f5 &&
+	wr-ledger verify
+'
+
 nats_done
