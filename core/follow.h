@@ -2,8 +2,9 @@
  * behind wr-watch follow and wr-outbox follow.
  *
  * The follower replays what is there (passed on only with from_start),
- * then waits for changes (inotify on the ledger's directory and file; a
- * poll every 500ms without inotify, every 2s as a safety net with it) and
+ * then waits for changes (inotify on the ledger's directory and file, a
+ * JetStream consumer on a stream; a poll every 500ms without either,
+ * every 2s as a safety net with it) and
  * refreshes. A compacted or replaced file is replayed from its start: an
  * event is passed on once (seq above every seq seen before the refresh),
  * and a new ledger whose seqs start again is followed from its end.

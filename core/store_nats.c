@@ -165,6 +165,7 @@ static int fetch(struct wr_store *s, uint64_t first, uint64_t last);
 static void unwatch(struct wr_nats *t);
 static int take_pushed(struct wr_store *s);
 static int pushed_any(struct wr_nats *t);
+static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
 static void set_identity(struct wr_nats *t, const jsStreamInfo *si);
 
 /* Sets the error for a failed call: the library's words, the server's
@@ -596,11 +597,10 @@ static void cache_end(struct wr_store *s)
 /* How often a reader fed by its consumer asks for the stream's info. */
 #define CHECK_MS 5000
 
-/* Reads the messages after last_seq up to last through an ordered
- * consumer, as far as it gets: what it could not read (a server gone, a
- * leader being elected) is left to the reads one by one, which wait for
- * the cluster. -1 only when a message cannot be kept. */
-static int fetch_bulk(struct wr_store *s, uint64_t last)
+/* An ordered consumer of the stream from the message after last_seq:
+ * delivered to cb on the library's thread, or, cb NULL, read with
+ * natsSubscription_NextMsg. Signals blocked meanwhile (connect_js). */
+static natsStatus subscribe_next(struct wr_store *s, natsSubscription **sub, natsMsgHandler cb)
 {
 	struct wr_nats *t = s->nats;
 	jsSubOptions so;
@@ -609,14 +609,27 @@ static int fetch_bulk(struct wr_store *s, uint64_t last)
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverByStartSequence;
 	so.Config.OptStartSeq = t->last_seq + 1;
-	natsSubscription *sub = NULL;
 	jsErrCode jerr = 0;
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	natsStatus st = js_SubscribeSync(&sub, t->js, t->subject, NULL, &so, &jerr);
+	natsStatus st = cb ? js_Subscribe(sub, t->js, t->subject, cb, t, NULL, &so, &jerr)
+			   : js_SubscribeSync(sub, t->js, t->subject, NULL, &so, &jerr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (st != NATS_OK)
+		*sub = NULL;
+	return st;
+}
+
+/* Reads the messages after last_seq up to last through an ordered
+ * consumer, as far as it gets: what it could not read (a server gone, a
+ * leader being elected) is left to the reads one by one, which wait for
+ * the cluster. -1 only when a message cannot be kept. */
+static int fetch_bulk(struct wr_store *s, uint64_t last)
+{
+	struct wr_nats *t = s->nats;
+	natsSubscription *sub = NULL;
+	if (subscribe_next(s, &sub, NULL) != NATS_OK)
 		return 0;
 	int r = 0, more = 1;
 	while (r == 0 && more && t->last_seq < last) {
@@ -989,19 +1002,7 @@ int wr_nats_watch(struct wr_store *s)
 		return t->pipe[0];
 	if (t->pipe[0] < 0 && pipe2(t->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
-	jsSubOptions so;
-	jsSubOptions_Init(&so);
-	so.Stream = t->stream;
-	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverByStartSequence;
-	so.Config.OptStartSeq = t->last_seq + 1;
-	jsErrCode jerr = 0;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	natsStatus st = js_Subscribe(&t->sub, t->js, t->subject, on_msg, t, NULL, &so, &jerr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (st != NATS_OK) {
+	if (subscribe_next(s, &t->sub, on_msg) != NATS_OK) {
 		t->sub = NULL;
 		return -1;
 	}
