@@ -199,6 +199,20 @@ seen() {
 	[ -f follow.out ] && [ $(wc -l <follow.out) -ge $1 ]
 }
 
+# slow_wait CMD...: test_wait_until with 120 s, for what waits on the
+# cluster (a stream's leader elected on a loaded machine: each request
+# may be tried for six WR_NATS_TIMEOUTs).
+slow_wait() {
+	local until=$((SECONDS + 120))
+	until "$@"; do
+		if [ $SECONDS -ge $until ]; then
+			echo "slow_wait: gave up: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # opened N: the follower opened the stream N times.
 opened() {
 	[ $(grep -c " fetched" follow.err) -ge $1 ]
@@ -252,9 +266,9 @@ test_expect_success 'a stream deleted and created again under the same name: nev
 	nats_ledger_init &&
 	traced wr-run -- true &&
 	test_grep ": 0 cached, 0 fetched \\(cache made again: no cache yet\\)" trace &&
-	test_wait_until opened 2 &&
+	{ slow_wait opened 2 || { sed "s/^/follow: /" follow.err >&2; false; }; } &&
 	wr-outbox add --kind custom --message new >/dev/null &&
-	test_wait_until grep -q "\"message\":\"new\"" follow.out &&
+	slow_wait grep -q "\"message\":\"new\"" follow.out &&
 	n=$(decisions) &&
 	test $n -lt $n_old &&
 	test $(ls "$XDG_CACHE_HOME"/wr/nats/LEDGER-*.jsonl | wc -l) -eq 2 &&
