@@ -21,6 +21,21 @@ seen() {
 	[ -f follow.out ] && [ $(wc -l <follow.out) -ge $1 ]
 }
 
+# slow_wait CMD...: test_wait_until with 120 s, for what waits on the
+# cluster (requests tried for six WR_NATS_TIMEOUTs on a loaded machine);
+# what the follower said when it gives up.
+slow_wait() {
+	local until=$((SECONDS + 120))
+	until "$@"; do
+		if [ $SECONDS -ge $until ]; then
+			echo "slow_wait: gave up: $*" >&2
+			sed "s/^/follow: /" follow.err >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # subscribed N: the follower started its consumer N times.
 subscribed() {
 	[ $(grep -c "following from message" follow.err) -ge $1 ]
@@ -49,7 +64,7 @@ test_expect_success 'follow prints each event once, in order, as three writers c
 	{ WR_NATS_TRACE=1 wr-watch follow --from-start --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here $f" &&
-	test_wait_until grep -q "following from message" follow.err &&
+	slow_wait grep -q "following from message" follow.err &&
 	for i in 1 2 3; do
 		{ $W "$C" commit --count 20 --mark w$i >printed.$i 2>err.$i & } &&
 		echo $! >pid.$i || return 1
@@ -58,7 +73,7 @@ test_expect_success 'follow prints each event once, in order, as three writers c
 		test_wait_pid $(cat pid.$i) 120 || { cat err.$i >&2; return 1; }
 	done &&
 	total=$(stream_seqs | wc -l) &&
-	test_wait_until seen $total &&
+	slow_wait seen $total &&
 	stream_seqs >want &&
 	jq .seq follow.out >got &&
 	test_cmp want got &&
@@ -72,9 +87,9 @@ test_expect_success 'a lost connection: follow goes on from the last event it pr
 	{ WR_NATS_TRACE=1 wr-watch follow --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here $f" &&
-	test_wait_until grep -q "following from message" follow.err &&
+	slow_wait grep -q "following from message" follow.err &&
 	$W wr-outbox add --kind custom --message one >/dev/null &&
-	test_wait_until seen 1 &&
+	slow_wait seen 1 &&
 	nats_cluster_stop &&
 	for i in 1 2 3; do
 		nats_node_start $i || return 1
@@ -83,10 +98,10 @@ test_expect_success 'a lost connection: follow goes on from the last event it pr
 		test_wait_until nats_node_ready $i || return 1
 	done &&
 	add_two &&
-	test_wait_until subscribed 2 &&
+	slow_wait subscribed 2 &&
 	$W "$C" commit --count 10 --mark after >printed.after &&
 	last=$(stream_seqs | tail -n 1) &&
-	test_wait_until seen $((last - start)) &&
+	slow_wait seen $((last - start)) &&
 	seq $((start + 1)) $last >want &&
 	jq .seq follow.out >got &&
 	test_cmp want got &&
