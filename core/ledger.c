@@ -339,7 +339,7 @@ static int64_t snap_every(const struct wr_ledger *l)
  * it. 1 when it is recent enough that none is due. */
 static int snap_adopted(struct wr_ledger *l)
 {
-	off_t size, disk = l->store.locked ? wr_snapshot_peek(l->path, l->store.dev, l->store.ino, &size) : -1;
+	off_t size, disk = l->store.locked ? wr_snapshot_peek(snap_base(l), l->store.dev, l->store.ino, &size) : -1;
 	if (disk <= l->snap_off || disk > l->scan.off)
 		return 0;
 	l->snap_off = disk;
