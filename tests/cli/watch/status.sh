@@ -126,11 +126,11 @@ test_expect_success '--color=always colours the status, NO_COLOR wins' '
 '
 
 test_expect_success TTY 'on a terminal: colour, relative times, a summary line; NO_COLOR honoured' '
-	script -qec "wr-watch" /dev/null >tty &&
+	script -qec "stty cols 200 && wr-watch" /dev/null >tty &&
 	test_grep "$(printf "\033")\[34mrunning" tty &&
 	test_grep "^aaaa0001  web .* ago " tty &&
 	test_grep "^5 of 7 runs shown; --all shows every run" tty &&
-	NO_COLOR=1 script -qec "wr-watch" /dev/null >tty &&
+	NO_COLOR=1 script -qec "stty cols 200 && wr-watch" /dev/null >tty &&
 	! grep -q "$(printf "\033")" tty &&
 	: >empty.jsonl &&
 	script -qec "wr-watch --workflow nosuch --ledger empty.jsonl" /dev/null >tty &&
