@@ -194,23 +194,9 @@ test_expect_success 'four writers on one host share the copy: all decisions ther
 	wr-ledger verify
 '
 
-# seen N: the follower printed at least N events.
-seen() {
-	[ -f follow.out ] && [ $(wc -l <follow.out) -ge $1 ]
-}
-
-# slow_wait CMD...: test_wait_until with 120 s, for what waits on the
-# cluster (a stream's leader elected on a loaded machine: each request
-# may be tried for six WR_NATS_TIMEOUTs).
+# slow_wait CMD...: what waits on the cluster, for 120 s at most.
 slow_wait() {
-	local until=$((SECONDS + 120))
-	until "$@"; do
-		if [ $SECONDS -ge $until ]; then
-			echo "slow_wait: gave up: $*" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	nats_wait 120 "$@"
 }
 
 # opened N: the follower opened the stream N times.

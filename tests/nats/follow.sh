@@ -16,24 +16,13 @@ nats_setup
 # through the stream, never through a copy on this host's disk.
 W="env XDG_CACHE_HOME=$TRASH/writers"
 
-# seen N: the follower printed at least N events.
-seen() {
-	[ -f follow.out ] && [ $(wc -l <follow.out) -ge $1 ]
-}
-
-# slow_wait CMD...: test_wait_until with 120 s, for what waits on the
-# cluster (requests tried for six WR_NATS_TIMEOUTs on a loaded machine);
-# what the follower said when it gives up.
+# slow_wait CMD...: what waits on the cluster, for 120 s at most; what
+# the follower said when it gives up.
 slow_wait() {
-	local until=$((SECONDS + 120))
-	until "$@"; do
-		if [ $SECONDS -ge $until ]; then
-			echo "slow_wait: gave up: $*" >&2
-			sed "s/^/follow: /" follow.err >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	nats_wait 120 "$@" || {
+		sed "s/^/follow: /" follow.err >&2
+		return 1
+	}
 }
 
 # subscribed N: the follower started its consumer N times.

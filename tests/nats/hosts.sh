@@ -53,21 +53,6 @@ EOF
 chmod +x notify
 export TRASH
 
-# wait_long SECONDS CMD...: CMD until it succeeds, at most SECONDS (the
-# convergence of three hosts' passes on a loaded machine takes more than
-# test_wait_until's 30 s).
-wait_long() {
-	local until=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		if [ $SECONDS -ge $until ]; then
-			echo "wait_long: gave up: $*" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # tool_rc H WHAT RC ERR: a status a pass may end with (0, 1 something
 # needs attention, 75 the servers out of reach for now); any other is
 # noted with the end of what the tool said on stderr (ERR).
@@ -114,17 +99,17 @@ lost_run() {
 	(host_exec "$h" wr-run --print-id --workflow "$kind-$h-$i" --lease 2s --heartbeat 500ms --max-attempts 3 \
 		--backoff 10ms -- sh -c '"$0" "$@" & wait' "$SIGWHO" "$TRASH/k" 2) >/dev/null 2>"$err" &
 	pid=$!
-	wait_long 120 said_id "$err" || return 1
+	nats_wait 120 said_id "$err" || return 1
 	id=$(run_id "$err")
 	echo "$id" >>"$h/ids"
-	wait_long 120 test -f "k/$id.1.started" || return 1
+	nats_wait 120 test -f "k/$id.1.started" || return 1
 	if [ "$kind" = killed ]; then
 		kill -KILL $pid
 		wait $pid 2>/dev/null
 		return 0
 	fi
-	kill -STOP $pid && wait_long 30 stopped $pid &&
-		wait_long 120 test -f "k/$id.1.killed"
+	kill -STOP $pid && nats_wait 30 stopped $pid &&
+		nats_wait 120 test -f "k/$id.1.killed"
 	local ok=$?
 	kill -CONT $pid
 	wait $pid 2>/dev/null
@@ -193,15 +178,15 @@ test_expect_success "$RUNS runs on each of 3 hosts, passes on all three, a serve
 		echo $! >>work.pids || return 1
 	done &&
 	test_when_finished "touch stop" &&
-	wait_long 240 done_runs $((RUNS * 3 / 3)) &&
+	nats_wait 240 done_runs $((RUNS * 3 / 3)) &&
 	nats_node_stop 2 &&
-	wait_long 240 done_runs $((RUNS * 3 * 2 / 3)) &&
+	nats_wait 240 done_runs $((RUNS * 3 * 2 / 3)) &&
 	nats_node_start 2 &&
 	test_wait_until nats_node_ready 2 &&
 	for p in $(cat work.pids); do
 		test_wait_pid $p 600 || return 1
 	done &&
-	wait_long 300 settled &&
+	nats_wait 300 settled &&
 	touch stop &&
 	for p in $(cat passes.pids); do
 		test_wait_pid $p 120 || return 1

@@ -143,6 +143,27 @@ nats_cluster_start() {
 	export NATS_URL NATS_LEDGER
 }
 
+# nats_wait SECONDS CMD...: CMD until it succeeds, for SECONDS at most:
+# for what waits on the cluster, longer than test_wait_until's 30 s (a
+# leader elected on a loaded machine, each request tried for six
+# WR_NATS_TIMEOUTs, three hosts' passes converging).
+nats_wait() {
+	local until=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		if [ $SECONDS -ge $until ]; then
+			echo "nats_wait: gave up: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# seen N: a follower's output (follow.out) has N events at least.
+seen() {
+	[ -f follow.out ] && [ $(wc -l <follow.out) -ge $1 ]
+}
+
 # The cluster elects its JetStream leader after it is up: init is tried
 # until it can be (bounded).
 nats_ledger_init() {
