@@ -167,14 +167,14 @@ seen() {
 # The cluster elects its JetStream leader after it is up: init is tried
 # until it can be (bounded).
 nats_ledger_init() {
-	local until=$((SECONDS + 60))
-	until WR_NATS_TIMEOUT=2s wr-ledger init --ledger "${1:-$NATS_LEDGER}" --replicas 3 >/dev/null 2>"$TRASH/nats/init.err"; do
-		if [ $SECONDS -ge $until ]; then
-			cat "$TRASH/nats/init.err" >&2
-			return 1
-		fi
-		sleep 0.2
-	done
+	nats_wait 60 nats_try_init "${1:-$NATS_LEDGER}" 2>/dev/null || {
+		cat "$TRASH/nats/init.err" >&2
+		return 1
+	}
+}
+
+nats_try_init() {
+	WR_NATS_TIMEOUT=2s wr-ledger init --ledger "$1" --replicas 3 >/dev/null 2>"$TRASH/nats/init.err"
 }
 
 # nats_setup: the cluster, its R3 stream, and WR_LEDGER naming it, for a
