@@ -161,13 +161,19 @@ done_runs() {
 	[ $(cat hA/progress hB/progress hC/progress 2>/dev/null | wc -l) -ge $1 ]
 }
 
-# settled: every run ended (succeeded or blocked) and every outbox entry
-# delivered, as the stream says.
+# settled: every run ended (succeeded or blocked), every outbox entry
+# delivered, as the stream says, and every attempt recorded lost signalled
+# (another host may record it lost and end its run before a pass on its
+# own host kills what is left of it: the passes go on until then; who
+# killed it is checked below).
 settled() {
 	wr-watch status --all --json >status.json 2>/dev/null &&
 		jq -s -e 'length > 0 and all(.status == "succeeded" or .status == "blocked")' status.json >/dev/null &&
 		wr-outbox --json list --all >outbox.json 2>/dev/null &&
-		jq -s -e 'all(.state == "delivered")' outbox.json >/dev/null
+		jq -s -e 'all(.state == "delivered")' outbox.json >/dev/null &&
+		wr-ledger export 2>/dev/null >settled.jsonl &&
+		jq -r 'select(.type == "attempt.finished" and .outcome == "lost") | "\(.run).\(.attempt)"' settled.jsonl >settled.lost &&
+		while read -r a; do test -f "k/$a.killed" || return 1; done <settled.lost
 }
 
 test_expect_success "$RUNS runs on each of 3 hosts, passes on all three, a server killed and restarted meanwhile" '
