@@ -205,6 +205,7 @@ opened() {
 }
 
 test_expect_success 'the cache deleted under a follower and made again by another process: the follower goes on right' '
+	: >follow.err &&
 	{ WR_NATS_TRACE=1 wr-watch follow --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here $f" &&
@@ -243,6 +244,7 @@ nats_api() {
 test_expect_success 'a stream deleted and created again under the same name: never the old copy' '
 	n_old=$(decisions) &&
 	: >follow.out &&
+	: >follow.err &&
 	{ WR_NATS_TRACE=1 wr-watch follow --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here $f" &&

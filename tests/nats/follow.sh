@@ -50,6 +50,7 @@ add_two() {
 
 test_expect_success 'follow prints each event once, in order, as three writers commit' '
 	wr-run -- true &&
+	: >follow.err &&
 	{ WR_NATS_TRACE=1 wr-watch follow --from-start --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here $f" &&
@@ -73,6 +74,7 @@ test_expect_success 'follow prints each event once, in order, as three writers c
 
 test_expect_success 'a lost connection: follow goes on from the last event it printed, none twice, none skipped' '
 	start=$(stream_seqs | tail -n 1) &&
+	: >follow.err &&
 	{ WR_NATS_TRACE=1 wr-watch follow --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here $f" &&
