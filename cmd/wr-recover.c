@@ -44,6 +44,7 @@
 #include "ledger.h"
 #include "proc.h"
 #include "random.h"
+#include "store.h"
 #include "sysinfo.h"
 #include "text.h"
 #include "timefmt.h"
@@ -103,7 +104,8 @@ static const char usage[] =
 	"Files: LEDGER.logs/RUN/ATTEMPT.launch.log (0600, 0660 in a shared ledger\n"
 	"directory; removed with the run by\n"
 	"wr-ledger compact); LEDGER.launch/RUN.lock, held while a launched wr-run lives, so\n"
-	"that overlapping passes launch a run once.\n"
+	"that overlapping passes launch a run once. A stream's are this host's, under\n"
+	"${XDG_STATE_HOME:-~/.local/state}/wr/nats/STREAM.\n"
 	"\n"
 	"Exit status: 0 done; 1 a run was blocked in this pass (it needs a\n"
 	"human), or a verb was refused (its state forbids it); 2 usage, also a\n"
@@ -187,10 +189,15 @@ static char *file_name(const char *id)
 }
 
 /* The launch lock of a run, taken without waiting: an fd (O_CLOEXEC), or
- * -1 when another launch of the run holds it (or on error, warned). */
+ * -1 when another launch of the run holds it (or on error, warned). Beside
+ * the ledger's local name: a stream's are this host's, under
+ * XDG_STATE_HOME with its output logs (not a directory named after its
+ * URL in the working directory). */
 static int launch_lock(const char *run)
 {
-	char *dir = wr_xasprintf("%s.launch", wr_ledger_name(&L));
+	char *local = wr_store_local(wr_ledger_name(&L));
+	char *dir = wr_xasprintf("%s.launch", local);
+	free(local);
 	if (wr_fs_mkdirs(dir, 0700) < 0) {
 		wr_warnsys("unable to create directory %s", dir);
 		free(dir);

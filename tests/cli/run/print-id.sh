@@ -75,8 +75,8 @@ test_expect_success '--print-id with --run names the attempt' '
 	test_expect_code 1 wr-run --workflow later --backoff 0 -- false 2>/dev/null &&
 	id=$(jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)" | tail -n 1) &&
 	wr-recover --workflow later >/dev/null &&
-	test_wait_until jq -e -s "map(select(.type == \"attempt.finished\" and .run == \"$id\")) | length == 2" "$(test_ledger)" &&
-	flock "$WR_LEDGER.launch/$id.lock" true &&
+	test_wait_until test_ledger_jq -s "map(select(.type == \"attempt.finished\" and .run == \"$id\")) | length == 2" &&
+	flock "$(test_ledger_local).launch/$id.lock" true &&
 	test_expect_code 1 wr-run --print-id --run $id 2>err &&
 	echo "wr-run: running as run $id, attempt 3" >expect &&
 	test_cmp expect err
