@@ -114,7 +114,7 @@ test_expect_success 'workrail-outbox: the same lines as wr-outbox list --format 
 '
 
 test_expect_success 'workrail-outbox: from the ledger itself, same lines' '
-	jq -c -f $J/workrail-outbox.jq "$WR_LEDGER" >got &&
+	jq -c -f $J/workrail-outbox.jq "$(test_ledger)" >got &&
 	test_cmp expect got
 '
 

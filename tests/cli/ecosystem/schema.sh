@@ -121,7 +121,7 @@ test_expect_success 'wr-outbox: add, list, deliver' '
 
 test_expect_success 'wr-ledger verify and stats' '
 	wr-ledger --json verify >verify.json &&
-	cp "$WR_LEDGER" bad.jsonl &&
+	cp "$(test_ledger)" bad.jsonl &&
 	echo "{\"bad" >>bad.jsonl &&
 	test_expect_code 1 wr-ledger --ledger bad.jsonl --json verify >>verify.json &&
 	valid ledger-verify verify.json &&
@@ -140,7 +140,7 @@ test_expect_success 'wr-watch follow --json' '
 	valid watch-follow follow.json
 '
 
-test_expect_success 'after compaction too: status, show of an archived run, stats' '
+test_expect_success FILE_LEDGER 'after compaction too: status, show of an archived run, stats' '
 	wr-ledger compact --keep 0 >/dev/null &&
 	wr-watch --all --json >status.json && valid watch-status status.json &&
 	wr-watch stats --json >stats.json && valid watch-stats stats.json &&

@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 test_expect_success 'setup: two runs whose ids start alike' '
 	wr-run --workflow a -- true &&
 	wr-run --workflow b -- true &&
-	jq -r "select(.type == \"run.created\") | .run" "$WR_LEDGER" >ids &&
+	jq -r "select(.type == \"run.created\") | .run" "$(test_ledger)" >ids &&
 	test $(wc -l <ids) -eq 2
 '
 
@@ -19,7 +19,7 @@ test_expect_success '--backoff: factor from 1 to 1000 in both tools' '
 	test_grep "factor must be a number from 1 to 1000" err &&
 	wr-run --workflow f --backoff 1s,1000,1h -- true &&
 	jq -e -s "map(select(.type == \"run.created\" and .workflow == \"f\"))[0].policy.backoff.factor == 1000" \
-		"$WR_LEDGER"
+		"$(test_ledger)"
 '
 
 test_expect_success '--backoff: an explicit MAX below INITIAL is refused by both' '
@@ -32,7 +32,7 @@ test_expect_success '--backoff: an explicit MAX below INITIAL is refused by both
 test_expect_success '--backoff: without MAX, the maximum is at least INITIAL' '
 	wr-run --workflow g --backoff 2h -- true &&
 	jq -e -s "map(select(.type == \"run.created\" and .workflow == \"g\"))[0].policy.backoff |
-		.initial_ms == 7200000 and .max_ms == 7200000" "$WR_LEDGER"
+		.initial_ms == 7200000 and .max_ms == 7200000" "$(test_ledger)"
 '
 
 test_expect_success 'a RUN that names no run: 2 in wr-watch and wr-recover, 125 in wr-run' '

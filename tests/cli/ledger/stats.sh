@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 L=$WR_LEDGER
 
-test_expect_success 'stats --json of a known ledger' '
+test_expect_success FILE_LEDGER 'stats --json of a known ledger' '
 	good_ledger >"$L" &&
 	echo "not json" >>"$L" &&
 	heartbeat 10 "$R1" 1 >>"$L" &&
@@ -22,7 +22,7 @@ test_expect_success 'stats --json of a known ledger' '
 	jq -e ".stale == 1 and .invalid == 0 and .bad_lines == 1 and .repairs == 0 and .torn_tail == false" json >/dev/null
 '
 
-test_expect_success 'stats for people' '
+test_expect_success FILE_LEDGER 'stats for people' '
 	wr-ledger stats >out 2>err &&
 	test_grep "^events +10 \(last seq 10\)$" out &&
 	test_grep "^runs +2: running 1 succeeded 1$" out &&
@@ -31,21 +31,35 @@ test_expect_success 'stats for people' '
 	test_grep "^bad lines +1$" out
 '
 
-test_expect_success 'stats --json after the command works too' '
+test_expect_success FILE_LEDGER 'stats --json after the command works too' '
 	wr-ledger stats --json >json2 &&
 	cmp json json2
 '
 
 test_expect_success 'stats of an empty ledger' '
-	: >"$L" &&
+	test_ledger_fresh &&
 	wr-ledger --json stats >json &&
 	jq -e ".events == 0 and .bytes == 0 and .oldest == null and .newest == null and .types == {}" json >/dev/null
 '
 
 test_expect_success 'unknown types are counted apart' '
-	ev 1 future.thing "\"x\":1" >"$L" &&
+	ev 1 future.thing "\"x\":1" >one.jsonl &&
+	case $WR_LEDGER in
+	nats://*) wr-ledger import one.jsonl >/dev/null ;;
+	*) cp one.jsonl "$WR_LEDGER" ;;
+	esac &&
 	wr-ledger --json stats >json &&
 	jq -e ".events == 1 and .types.unknown == 1" json >/dev/null
+'
+
+test_expect_success 'stats of what wr-run wrote' '
+	test_ledger_fresh &&
+	wr-run -- true &&
+	test_expect_code 1 wr-run --max-attempts 1 -- false &&
+	wr-ledger --json stats >json &&
+	n=$(jq -s length "$(test_ledger)") &&
+	jq -e ".events == $n and .last_seq == $n and .types[\"run.created\"] == 2 and .types[\"attempt.finished\"] == 2
+		and .runs.succeeded == 1 and .runs.failed == 1 and .bad_lines == 0 and .torn_tail == false" json
 '
 
 test_done

@@ -44,14 +44,15 @@ test_expect_success 'the jq example of --help says something on a clean ledger a
 	sh -c "$(cat filter.sh) verify.json" >out &&
 	echo "0 problems" >want &&
 	test_cmp want out &&
-	echo "{\"bad" >>"$WR_LEDGER" &&
-	test_expect_code 1 wr-ledger --json verify >verify.json &&
+	bad=$(test_ledger) &&
+	echo "{\"bad" >>"$bad" &&
+	test_expect_code 1 wr-ledger --ledger "$bad" --json verify >verify.json &&
 	sh -c "$(cat filter.sh) verify.json" >out &&
 	test_grep "^4: invalid JSON" out &&
 	test_grep "^1 problems$" out
 '
 
-test_expect_success 'output cut short by a closed pipe: no error message' '
+test_expect_success FILE_LEDGER 'output cut short by a closed pipe: no error message' '
 	seq 1 20000 | sed "s/.*/oops/" >"$WR_LEDGER" &&
 	{ wr-ledger --json verify 2>err; echo $? >rc; } | head -c1 >/dev/null &&
 	test "$(cat rc)" = 141 &&

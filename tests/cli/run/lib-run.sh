@@ -1,5 +1,7 @@
 # lib-run.sh - helpers shared by the wr-run tests.
 
+. "$WR_SRC/tests/cli/lib-events.sh"
+
 # wait_gone PID: until the process is gone (lib.sh's bound).
 wait_gone() {
 	test_wait_until not_alive "$1"
@@ -29,20 +31,22 @@ count() { jq -s "map(select(.type==\"$1\")) | length" "$(test_ledger)"; }
 
 # append_event JSON: appends an event to the ledger as another tool would
 # (next seq, now, by test/1): for crafting states such as an open breaker.
+# Through lib-events.sh's ev, so that it works on a stream too.
 append_event() {
-	local seq
-	seq=$(jq -s 'map(.seq) | max // 0' "$WR_LEDGER" 2>/dev/null || echo 0)
-	[ -s "$WR_LEDGER" ] || seq=0
-	jq -c --argjson seq $((seq + 1)) --arg ts "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" \
-		'{v:1, seq:$seq, ts:$ts} + . + {by:"test/1"}' <<<"$1" >>"$WR_LEDGER" &&
-	chmod 600 "$WR_LEDGER"
+	local type
+	type=$(jq -r .type <<<"$1") &&
+	ev "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$type" "$1" &&
+	case $WR_LEDGER in
+	nats://*) ;;
+	*) chmod 600 "$WR_LEDGER" ;;
+	esac
 }
 
-# append_locked JSON: append_event under the ledger's lock, for when a
+# append_locked JSON: append_event under the ledger file's lock, for when a
 # wr-run is committing at the same time.
 append_locked() {
 	local ev=$1
-	export -f append_event
+	export -f append_event ev ev_to
 	flock "$WR_LEDGER.lock" bash -c 'append_event "$1"' - "$ev"
 }
 

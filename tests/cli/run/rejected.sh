@@ -61,7 +61,7 @@ test_expect_success 'an ended run: --run, retry and cancel refuse it' '
 	test_grep "has ended \(rejected\)" err
 '
 
-test_expect_success 'compaction moves rejected runs with the other ended ones' '
+test_expect_success FILE_LEDGER 'compaction moves rejected runs with the other ended ones' '
 	jq -r "select(.type == \"attempt.rejected\") | .run" "$(test_ledger)" >ids &&
 	test $(wc -l <ids) -eq 2 &&
 	wr-ledger compact --keep 0 >out &&
