@@ -321,6 +321,25 @@ test_ledger_local() {
 	esac
 }
 
+# test_ledger_none: the ledger holds no event: the file was never created,
+# or the stream is empty.
+test_ledger_none() {
+	case $WR_LEDGER in
+	nats://*) test_must_be_empty "$(test_ledger)" ;;
+	*) test ! -e "$WR_LEDGER" ;;
+	esac
+}
+
+# test_ledger_remove: no ledger for the rest of the script but what the
+# tools start: the file removed, or (a stream exists once wr-ledger init
+# made it) a new empty stream, as test_ledger_fresh.
+test_ledger_remove() {
+	case $WR_LEDGER in
+	nats://*) test_ledger_fresh ;;
+	*) rm -f "$WR_LEDGER" ;;
+	esac
+}
+
 # test_ledger_fresh: an empty ledger for the rest of the script (until the
 # next test_ledger_fresh): the file emptied, or a new stream (named after
 # the test's number) on the cluster, which the tests after this one use

@@ -38,7 +38,9 @@ test_expect_success 'agent runs: counts in heartbeats, stuck and finish' '
 	test_grep " 0 problems" out
 '
 
-test_expect_success 'bad counts are refused by file, line and field' '
+# A file can hold a line no tool wrote: verify finds it; a stream is
+# written through the tools only, and import refuses the same lines.
+test_expect_success FILE_LEDGER 'bad counts in the file are found by line and field' '
 	cp "$(test_ledger)" keep.jsonl &&
 	ev $D:03:00.000Z attempt.heartbeat "{run: \"$(r 2)\", attempt: 1, lease_until: \"$FAR\",
 		metrics: {tokens: 1.5}}" &&
@@ -53,6 +55,22 @@ test_expect_success 'bad counts are refused by file, line and field' '
 	test_expect_code 1 wr-ledger verify >out 2>&1 &&
 	test_grep ":12:1: field .reason" out &&
 	cp keep.jsonl "$(test_ledger)"
+'
+
+test_expect_success 'bad counts are refused at import by file, line and field; nothing is added' '
+	n=$(jq -s length "$(test_ledger)") &&
+	for bad in "metrics: {tokens: 1.5}/metrics" "turns: -1/turns"; do
+		cp "$(test_ledger)" bad.jsonl &&
+		ev_to bad.jsonl $D:03:00.000Z attempt.heartbeat "{run: \"$(r 2)\", attempt: 1, lease_until: \"$FAR\",
+			${bad%/*}}" &&
+		test_expect_code 1 wr-ledger import bad.jsonl >out 2>&1 &&
+		test_grep "bad.jsonl:12:1: field .${bad#*/}" out || return 1
+	done &&
+	cp "$(test_ledger)" bad.jsonl &&
+	ev_to bad.jsonl $D:03:00.000Z attempt.stuck "{run: \"$(r 2)\", attempt: 1, reason: \"bored\", action: \"notify\"}" &&
+	test_expect_code 1 wr-ledger import bad.jsonl >out 2>&1 &&
+	test_grep "bad.jsonl:12:1: field .reason" out &&
+	test "$(jq -s length "$(test_ledger)")" = "$n"
 '
 
 test_expect_success 'status --json: the latest counts of each attempt, and the policy' '
@@ -117,7 +135,7 @@ test_expect_success 'prometheus: counters of finished attempts per workflow' '
 	test_cmp want got
 '
 
-test_expect_success 'a compaction keeps the agent counters; the state replays the same with a snapshot' '
+test_expect_success FILE_LEDGER 'a compaction keeps the agent counters; the state replays the same with a snapshot' '
 	wr-ledger compact --keep 1s >/dev/null &&
 	head -n 1 "$(test_ledger)" | jq -e ".type == \"ledger.compacted\" and
 		(.state.workflows[] | select(.workflow == \"agent\") | .agent.turns == 47)" &&

@@ -30,7 +30,7 @@ test_expect_success 'usage: a workflow needs --every or --clear, not both; --gra
 	test_expect_code 2 wr-watch check --every 1h 2>err &&
 	test_must_fail wr-run --grace 1m -- true 2>err &&
 	grep -q "needs --expect-every" err &&
-	test ! -e "$(test_ledger)"
+	test_ledger_none
 '
 
 test_expect_success 'wr-run --expect-every records the expectation once; a new setting wins' '
@@ -64,7 +64,7 @@ test_expect_success 'wr-watch expect sets and clears without running anything' '
 '
 
 test_expect_success 'the overdue cycle with a short period: overdue, exit 1, recovered' '
-	rm -f "$WR_LEDGER" &&
+	test_ledger_remove &&
 	wr-run --workflow tick --expect-every 1s --grace 0 -- true &&
 	test_wait_until check_is_overdue &&
 	jq -e -s "map(select(.type == \"workflow.overdue\")) as \$o |
@@ -95,7 +95,7 @@ test_expect_success 'the overdue cycle with a short period: overdue, exit 1, rec
 # A hand-built history: one expectation set long ago (every 30 days), so the
 # period checked is the same for both checks below.
 test_expect_success 'once per missed period: a second check records nothing more' '
-	rm -f "$WR_LEDGER" &&
+	test_ledger_remove &&
 	ev 2020-01-01T00:00:00.000Z workflow.expected "{workflow: \"monthly\", every_ms: 2592000000, grace_ms: 0}" &&
 	test_expect_code 1 wr-watch check --dry-run --json >out &&
 	jq -e ".overdue and .recorded == false and .period > 1" out &&
@@ -110,13 +110,13 @@ test_expect_success 'once per missed period: a second check records nothing more
 '
 
 test_expect_success 'a wr-recover pass records the overdue period too' '
-	rm -f "$WR_LEDGER" &&
+	test_ledger_remove &&
 	ev 2020-01-01T00:00:00.000Z workflow.expected "{workflow: \"monthly\", every_ms: 2592000000, grace_ms: 0}" &&
 	wr-recover >out 2>&1 &&
 	test "$(jq -s "map(select(.type == \"workflow.overdue\")) | length" "$(test_ledger)")" = 1
 '
 
-test_expect_success 'the expectation survives compaction and the snapshot' '
+test_expect_success FILE_LEDGER 'the expectation survives compaction and the snapshot' '
 	wr-ledger compact --keep 0 >/dev/null &&
 	rm -f "$WR_LEDGER".snap* &&
 	wr-watch expect --json >out &&
