@@ -16,6 +16,26 @@ FAR=2099-01-01T00:00:00.000Z
 watching() {
 	ls -l /proc/$1/fd 2>/dev/null | grep -q inotify
 }
+
+# On a stream a follower is ready once it follows its consumer: follow runs
+# wr-watch follow with WR_NATS_TRACE=1 there, which says so on stderr
+# (following PID ERR); errors ERR is what else it said. follow execs: it is
+# run in the background ({ follow ... & }), its pid the follower's.
+follow() {
+	case $WR_LEDGER in
+	nats://*) WR_NATS_TRACE=1 exec wr-watch follow "$@" ;;
+	*) exec wr-watch follow "$@" ;;
+	esac
+}
+following() {
+	case $WR_LEDGER in
+	nats://*) grep -q ": following from message " "$2" ;;
+	*) watching "$1" ;;
+	esac
+}
+errors() {
+	sed -E "/^wr-watch: nats:\/\/[^ ]*: ([0-9]+ cached|following from message|[0-9]+ messages from the consumer)/d" "$1"
+}
 seqs() {
 	jq -s -c "map(.seq)" "$1"
 }
@@ -26,7 +46,7 @@ test_expect_success 'a ledger with a few events' '
 	created $R2 db $T:02.000Z
 '
 
-test_expect_success 'follow starts at the end, sees appends by another process, keeps going across a compaction-style rename, ends with 0 on SIGTERM' '
+test_expect_success FILE_LEDGER 'follow starts at the end, sees appends by another process, keeps going across a compaction-style rename, ends with 0 on SIGTERM' '
 	{ wr-watch follow --json >out 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "watching $pid" &&
@@ -49,6 +69,25 @@ test_expect_success 'follow starts at the end, sees appends by another process, 
 	test_must_be_empty err
 '
 
+# The same on a stream, without the rename (a stream has none).
+test_expect_success STREAM_LEDGER 'follow starts at the end, sees appends by another process, ends with 0 on SIGTERM' '
+	{ follow --json >out 2>err & } &&
+	pid=$! && echo $pid >>"$TRASH/pids" &&
+	wait_until "following $pid err" &&
+	ev $T:03.000Z attempt.progress "{run: \"$R1\", attempt: 1, stage: \"s1\", status: \"started\"}" &&
+	wait_until "grep -q \"\\\"seq\\\":4\" out" &&
+	test "$(seqs out)" = "[4]" &&
+	ev $T:04.000Z attempt.heartbeat "{run: \"$R1\", attempt: 1, lease_until: \"$FAR\"}" &&
+	ev $T:05.000Z attempt.finished "{run: \"$R1\", attempt: 1, outcome: \"success\", exit_code: 0}" &&
+	wait_until "grep -q \"\\\"seq\\\":6\" out" &&
+	test "$(seqs out)" = "[4,5,6]" &&
+	jq -e -s ".[2] | .type == \"attempt.finished\" and .run == \"$R1\"" out &&
+	kill -TERM $pid &&
+	test_expect_code 0 test_wait_pid $pid &&
+	errors err >err.real &&
+	test_must_be_empty err.real
+'
+
 test_expect_success 'human lines: time, seq, type, run, what it says, the status after' '
 	{ wr-watch follow --from-start >human 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
@@ -61,9 +100,9 @@ test_expect_success 'human lines: time, seq, type, run, what it says, the status
 '
 
 test_expect_success 'stale events are marked in the stream' '
-	{ wr-watch follow >human 2>err & } &&
+	{ follow >human 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
-	wait_until "watching $pid" &&
+	wait_until "following $pid err" &&
 	ev $T:06.000Z attempt.heartbeat "{run: \"$R1\", attempt: 1, lease_until: \"$FAR\"}" &&
 	wait_until "test -s human" &&
 	kill $pid &&
@@ -72,18 +111,18 @@ test_expect_success 'stale events are marked in the stream' '
 '
 
 test_expect_success '--run and --workflow filter the stream' '
-	{ wr-watch follow --from-start --json --workflow db >db & } &&
+	{ follow --from-start --json --workflow db >db 2>db.err & } &&
 	pid1=$! && echo $pid1 >>"$TRASH/pids" &&
-	{ wr-watch follow --from-start --json --run dddd0001 >r1 & } &&
+	{ follow --from-start --json --run dddd0001 >r1 2>r1.err & } &&
 	pid2=$! && echo $pid2 >>"$TRASH/pids" &&
-	wait_until "watching $pid1 && watching $pid2" &&
+	wait_until "following $pid1 db.err && following $pid2 r1.err" &&
 	kill $pid1 $pid2 &&
 	test_wait_pid $pid1 && test_wait_pid $pid2 &&
 	test "$(seqs db)" = "[3]" &&
 	test "$(seqs r1)" = "[1,2,4,5,6,7]"
 '
 
-test_expect_success 'without inotify it polls, and follows a replacement too' '
+test_expect_success FILE_LEDGER 'without inotify it polls, and follows a replacement too' '
 	{ WR_WATCH_NO_INOTIFY=1 wr-watch follow --from-start --json >poll 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&
 	wait_until "grep -q \"\\\"seq\\\":7\" poll" &&
@@ -104,6 +143,7 @@ test_expect_success 'a closed pipe ends it quietly, even with no new event' '
 	test_must_be_empty err
 '
 
+# (A missing file; a stream not made yet is tests/nats's.)
 test_expect_success 'a missing ledger is waited for' '
 	{ wr-watch follow --json --ledger sub/later.jsonl >later 2>err & } &&
 	pid=$! && echo $pid >>"$TRASH/pids" &&

@@ -7,6 +7,7 @@
 # removes the logs of the runs it archives.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
+LOGS=$(test_ledger_local).logs # a stream's: XDG_STATE_HOME/wr/nats/STREAM.logs
 
 # run_of WORKFLOW: the id of the workflow's last run.
 run_of() { jq -r -s --arg w "$1" "map(select(.type == \"run.created\" and .workflow == \$w))[-1].run" "$(test_ledger)"; }
@@ -27,7 +28,8 @@ test_expect_success 'a failed attempt: its output in its notification and in wr-
 	test_cmp want out
 '
 
-test_expect_success 'beside the ledger, in the ledger directory'"'"'s mode, files 0600' '
+# (A stream's are this host's, under XDG_STATE_HOME: tests/nats/tools.sh.)
+test_expect_success FILE_LEDGER 'beside the ledger, in the ledger directory'"'"'s mode, files 0600' '
 	id=$(run_of job) &&
 	test -f "$WR_LEDGER.logs/$id/1.log" &&
 	test "$(stat -c %a "$WR_LEDGER.logs")" = "$(stat -c %a "$(dirname "$WR_LEDGER")")" &&
@@ -43,8 +45,8 @@ test_expect_success '1 MiB of output: 64 KiB kept of it, the end of it' '
 	wr-run --workflow big -- sh -c "head -c 1048576 /dev/zero | tr \"\\\\0\" a; printf END" >big.out &&
 	test $(wc -c <big.out) = 1048579 &&
 	id=$(run_of big) &&
-	test $(stat -c %s "$WR_LEDGER.logs/$id/1.log") -lt $((65536 + 512)) &&
-	head -n 1 "$WR_LEDGER.logs/$id/1.log" >header &&
+	test $(stat -c %s "$LOGS/$id/1.log") -lt $((65536 + 512)) &&
+	head -n 1 "$LOGS/$id/1.log" >header &&
 	jq -e ".live == false and .stdout == {bytes: 1048579, kept: 65536} and .stderr.bytes == 0" header &&
 	wr-watch logs "$id" --stream stdout >out &&
 	tail -c 65536 big.out >want &&
@@ -78,7 +80,7 @@ test_expect_success 'a missing run: the same status as wr-watch show' '
 
 test_expect_success 'an attempt that kept no output: said, exit 1' '
 	id=$(run_of job) &&
-	rm -r "$WR_LEDGER.logs/$id" &&
+	rm -r "$LOGS/$id" &&
 	test_expect_code 1 wr-watch logs "$id" 2>err &&
 	test_grep "no output kept for attempt 1 of run $id" err
 '
@@ -86,7 +88,7 @@ test_expect_success 'an attempt that kept no output: said, exit 1' '
 test_expect_success 'an attempt that printed nothing writes no log (wr-run -- true costs no file)' '
 	wr-run --workflow silent -- true &&
 	id=$(run_of silent) &&
-	test ! -e "$WR_LEDGER.logs/$id" &&
+	test ! -e "$LOGS/$id" &&
 	test_expect_code 1 wr-watch logs "$id" 2>err &&
 	test_grep "no output kept for attempt 1 of run $id" err
 '
@@ -141,9 +143,9 @@ test_expect_success 'an escalation carries the failed attempt'"'"'s output' '
 test_expect_success 'a wr-run killed mid-attempt: the lost entry and wr-watch logs have its last saved output' '
 	{ wr-run --workflow doomed -- sh -c "echo before it died; exec sleep 60" >/dev/null 2>&1 & } &&
 	run=$! && echo $run >>"$TRASH/pids" &&
-	test_wait_until eval "grep -q \"before it died\" \"$WR_LEDGER\".logs/*/1.log" &&
+	test_wait_until eval "grep -q \"before it died\" \"$LOGS\"/*/1.log" &&
 	id=$(run_of doomed) &&
-	head -n 1 "$WR_LEDGER.logs/$id/1.log" | jq -e ".live == true" &&
+	head -n 1 "$LOGS/$id/1.log" | jq -e ".live == true" &&
 	test_kill_here -KILL $run &&
 	test_expect_code 137 test_wait_pid $run &&
 	test_expect_code 1 wr-watch check >/dev/null &&
@@ -156,13 +158,13 @@ test_expect_success 'a wr-run killed mid-attempt: the lost entry and wr-watch lo
 	test_cmp want out
 '
 
-test_expect_success 'compaction removes the logs of the runs it archives, not of the others' '
+test_expect_success FILE_LEDGER 'compaction removes the logs of the runs it archives, not of the others' '
 	big=$(run_of big) && failed=$(run_of again) &&
-	test -d "$WR_LEDGER.logs/$big" && test -d "$WR_LEDGER.logs/$failed" &&
+	test -d "$LOGS/$big" && test -d "$LOGS/$failed" &&
 	wr-ledger compact --keep 0s >out &&
 	test_grep "removed the output logs of" out &&
-	test ! -e "$WR_LEDGER.logs/$big" &&
-	test -f "$WR_LEDGER.logs/$failed/2.log" &&
+	test ! -e "$LOGS/$big" &&
+	test -f "$LOGS/$failed/2.log" &&
 	wr-ledger --json compact --keep 0s >out.json &&
 	jq -e ".logs_removed == 0" out.json
 '

@@ -92,7 +92,7 @@ test_expect_success 'an ambiguous or unknown RUN is a usage error listing the ca
 
 OLD=0190eeee-0000-7000-8000-0000eeee0001
 
-test_expect_success 'a compacted run is found in its archive, which show names' '
+test_expect_success FILE_LEDGER 'a compacted run is found in its archive, which show names' '
 	created $OLD archived-wf 2026-01-01T00:00:00.000Z &&
 	: "a run that stays live between: the archive has a seq gap" &&
 	created 0190eeee-0000-7000-8000-0000eeee0002 live-wf 2026-01-01T00:00:00.500Z &&
@@ -115,7 +115,7 @@ test_expect_success 'a compacted run is found in its archive, which show names' 
 	test_cmp want archives
 '
 
-test_expect_success 'an archive segment read as a ledger: no seq-gap warning, never written' '
+test_expect_success FILE_LEDGER 'an archive segment read as a ledger: no seq-gap warning, never written' '
 	jq -s "[.[].seq] | . as \$s | [range(1; length) | select(\$s[.] != \$s[. - 1] + 1)] | length > 0" \
 		"$WR_LEDGER.archive.1" >gaps &&
 	echo true >want && test_cmp want gaps &&

@@ -140,7 +140,7 @@ test_expect_success 'an empty ledger: no figures, exit 0; a missing one: 74; bad
 	test_grep "option .--since.: invalid duration .soon." err
 '
 
-test_expect_success 'compaction changes no figure: stats cover the archived runs' '
+test_expect_success FILE_LEDGER 'compaction changes no figure: stats cover the archived runs' '
 	wr-watch stats --json >before.json &&
 	wr-watch stats >before.txt &&
 	wr-ledger compact --keep 1d >out &&
@@ -153,7 +153,7 @@ test_expect_success 'compaction changes no figure: stats cover the archived runs
 	test_cmp before.txt after.txt
 '
 
-test_expect_success 'the figures come from the marker: the same without the archive and its snapshot' '
+test_expect_success FILE_LEDGER 'the figures come from the marker: the same without the archive and its snapshot' '
 	mkdir saved &&
 	mv "$WR_LEDGER".archive.* "$WR_LEDGER".snapshot saved/ &&
 	wr-watch stats --json >after.json &&
@@ -161,7 +161,7 @@ test_expect_success 'the figures come from the marker: the same without the arch
 	mv saved/* "$TRASH"/
 '
 
-test_expect_success 'a second compaction adds to the archived totals' '
+test_expect_success FILE_LEDGER 'a second compaction adds to the archived totals' '
 	created $(b 4) beta $D:00:00.000Z &&
 	started $(b 4) 1 $D:00:01.000Z elsewhere 1 0 $FAR &&
 	finished $(b 4) 1 $D:00:03.000Z success 2000 0 &&

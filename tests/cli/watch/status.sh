@@ -8,7 +8,8 @@ id() { echo "01900000-0000-7000-8000-0000aaaa000$1"; }
 T=2026-11-20T10:00
 FAR=2099-01-01T00:00:00.000Z
 
-test_expect_success 'a missing ledger is an error (74) that says where to look, and is not created' '
+# A ledger file not there yet (a stream exists once wr-ledger init made it).
+test_expect_success FILE_LEDGER 'a missing ledger is an error (74) that says where to look, and is not created' '
 	test_expect_code 74 wr-watch >out 2>err &&
 	test_must_be_empty out &&
 	test_grep "^wr-watch: no ledger at $WR_LEDGER \\(path from WR_LEDGER\\); check --ledger, WR_LEDGER and XDG_STATE_HOME" err &&
@@ -28,13 +29,13 @@ test_expect_success 'a missing ledger is an error (74) that says where to look, 
 '
 
 test_expect_success 'an empty ledger shows no rows' '
-	: >"$WR_LEDGER" &&
+	test_ledger_fresh &&
 	wr-watch --all >out &&
 	test_must_be_empty out
 '
 
 test_expect_success 'a ledger with a run in every status' '
-	rm -f "$WR_LEDGER" &&
+	test_ledger_remove &&
 	created $(id 1) web $T:01.000Z &&
 	started $(id 1) 1 $T:02.000Z elsewhere 11 0 $FAR &&
 	ev $T:03.000Z attempt.progress "{run: \"$(id 1)\", attempt: 1, stage: \"build\", status: \"started\"}" &&
@@ -166,7 +167,8 @@ test_expect_success '--help and --version' '
 	test_grep "^wr-watch \(wr\) [0-9]" out
 '
 
-test_expect_success 'a ledger others may write is refused with status 74' '
+# The file's mode (a stream has none).
+test_expect_success FILE_LEDGER 'a ledger others may write is refused with status 74' '
 	chmod 0666 "$WR_LEDGER" &&
 	test_expect_code 74 wr-watch 2>err &&
 	test_grep "^wr-watch: refusing ledger .*writable by group or others" err &&
