@@ -33,8 +33,8 @@ test_expect_success 'a dry pass prints every decision and exits 1 (it would bloc
 
 test_expect_success '... and leaves the ledger byte-identical, launching nothing' '
 	cmp before "$(test_ledger)" &&
-	! test -e "$WR_LEDGER.logs" &&
-	! test -e "$WR_LEDGER.launch" &&
+	! test -e "$(test_ledger_local).logs" &&
+	! test -e "$(test_ledger_local).launch" &&
 	! test -e "$WR_LEDGER.lock"
 '
 
@@ -55,7 +55,7 @@ test_expect_success 'verbs in a dry run record nothing either' '
 	wr-recover --dry-run cancel due --reason "not needed" >out &&
 	test_grep "^cancel +due" out &&
 	cmp before "$(test_ledger)" &&
-	! test -e "$WR_LEDGER.logs"
+	! test -e "$(test_ledger_local).logs"
 '
 
 test_expect_success 'the same pass for real records what the dry run said' '

@@ -53,7 +53,7 @@ failed_run() {
 # waiting for every lock is waiting for every launch to end.
 wait_launched() {
 	local f
-	for f in "$WR_LEDGER".launch/*.lock; do
+	for f in "$(test_ledger_local)".launch/*.lock; do
 		[ -e "$f" ] || continue
 		flock "$f" true || return 1
 	done
