@@ -47,7 +47,7 @@ LF='
 # more comma-separated prerequisites (test_lazy_prereq); a test whose
 # prerequisite is missing is reported as a TAP skip, and under CI (CI set
 # and not "false") as a failure, since CI installs everything the suite
-# needs; FILE_LEDGER and STREAM_LEDGER (below) are skips under CI too.
+# needs; FILE_LEDGER (below) is a skip under CI too.
 #
 # Before it runs, BODY is checked as git's test-lib.sh does: evaluated
 # behind "(exit 117) &&", a whole chain never runs and the status stays
@@ -62,12 +62,10 @@ test_expect_success() {
 	fi
 	test_count=$((test_count + 1))
 	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
-		case $test_missing_prereq in # the other suite runs it
-		FILE_LEDGER | STREAM_LEDGER)
-			echo "ok $test_count - $1 # SKIP a test of the other backend ($test_missing_prereq)"
+		if [ "$test_missing_prereq" = FILE_LEDGER ]; then # the suite cli runs it
+			echo "ok $test_count - $1 # SKIP a file ledger's test, on a stream"
 			return
-			;;
-		esac
+		fi
 		test_skip_ "$1" "missing prerequisite $test_missing_prereq"
 		return
 	fi
@@ -185,12 +183,9 @@ test_lazy_prereq DEVFULL 'test -w /dev/full'
 # FILE_LEDGER: the ledger is a file (WR_TEST_BACKEND=file), for a test of
 # what only a file can have: a torn or unparsable line, compaction and its
 # archive, the file's mode, its lock; a stream stores whole messages and is
-# never compacted. STREAM_LEDGER: the ledger is a stream (the suite
-# cli-nats), for a test of the same on a stream where the file's test
-# cannot run. Either is a skip on the other backend even under CI: the
-# other suite runs the same script.
+# never compacted. Missing on a stream, it is a skip there even under CI:
+# the suite cli runs the same script with a file.
 test_lazy_prereq FILE_LEDGER 'case $WR_LEDGER in nats://*) false ;; esac'
-test_lazy_prereq STREAM_LEDGER 'case $WR_LEDGER in nats://*) true ;; *) false ;; esac'
 
 # Runs a command that must fail normally: a non-zero status that is not a
 # crash (126/127: not runnable; 129-192: killed by a signal, ASan aborts).
