@@ -19,6 +19,7 @@
 #include "check.h"
 #include "err.h"
 #include "random.h"
+#include "signame.h"
 #include "text.h"
 #include "timefmt.h"
 #include "run.h"
@@ -39,6 +40,10 @@ static void on_signal(int sig)
 {
 	int e = errno;
 	unsigned char c = (unsigned char)sig;
+	/* A cancel: the waits on a ledger's servers give up (err.h), so that
+	 * the loop gets to it and wr-run ends as on a file ledger. */
+	if (sig != SIGCHLD && sig != SIGUSR1 && sig != SIGUSR2)
+		wr_stop_note(sig);
 	(void)!write(sigfd[1], &c, 1);
 	errno = e;
 }
@@ -136,6 +141,22 @@ json_t *argv_json(char **argv, int argc)
 }
 
 
+/* A decision that could not be recorded because a signal stopped the
+ * wait for the ledger's servers: says whether it is in the ledger (not,
+ * or not known: sent and never answered) and returns 128+N. */
+static int stopped_unrecorded(struct sup *S, const char *what, const char *after)
+{
+	int sig = wr_stop_pending();
+	char n[WR_SIGNAME_LEN];
+	if (S->l.store.unknown)
+		wr_warn("got signal SIG%s: whether %s is in the ledger is not known: %s%s%s", wr_sig_name(sig, n), what,
+			wr_errmsg(), after ? "; if it is not, " : "", after ? after : "");
+	else
+		wr_warn("got signal SIG%s: %s is not in the ledger: %s%s%s", wr_sig_name(sig, n), what, wr_errmsg(),
+			after ? "; " : "", after ? after : "");
+	return 128 + sig;
+}
+
 int run_start(struct sup *S, struct wr_start_req *q, int wait)
 {
 	/* Start: decide again while waiting for a slot; the wait is bounded by
@@ -146,6 +167,8 @@ int run_start(struct sup *S, struct wr_start_req *q, int wait)
 		q->give_up = wait_end && wr_mono_ms() >= wait_end;
 		if (wr_ledger_commit(&S->l, wr_decide_run_start, q) < 0) {
 			wr_proc_cancel(&S->c);
+			if (wr_stop_pending() && wr_errkind() != WR_E_REFUSED)
+				return stopped_unrecorded(S, "the start of the run", NULL);
 			wr_die(EXIT_FAILED, "%s%s", wr_errmsg(),
 			       wr_errkind() == WR_E_REFUSED ? "" : "; the command was not run");
 		}
@@ -241,14 +264,17 @@ int command_status(const struct sup *S, int dflt)
 }
 
 /* Commits the finish, waiting as long as the lock is busy: a finish is
- * never dropped (a dropped success would be declared lost and run again).
- * 0, or -1 on another error (wr_errmsg). */
+ * never dropped (a dropped success would be declared lost and run again),
+ * unless a signal to wr-run stops the wait (-2). 0, or -1 on another
+ * error (wr_errmsg). */
 static int commit_finish(struct sup *S, struct wr_end_req *end, int rc)
 {
 	int64_t warned = 0;
 	while (wr_ledger_commit(&S->l, wr_decide_run_finish, end) < 0) {
 		if (wr_errkind() != WR_E_LOCK_TIMEOUT)
 			return -1;
+		if (wr_stop_pending())
+			return -2; /* a signal: wr-run ends rather than wait on */
 		int64_t now = wr_mono_ms();
 		if (!warned || now - warned >= 60000) {
 			wr_warn("%s; still trying to record the end of attempt %lld of run %s (%s, exit %d)", wr_errmsg(),
@@ -270,6 +296,15 @@ int run_finish(struct sup *S, struct wr_end_req *end, int rc)
 	int committed = commit_finish(S, end, rc);
 	json_decref(end->fin.output);
 	end->fin.output = NULL;
+	if (committed == -2) {
+		char *what = wr_xasprintf("the end of attempt %lld of run %s (%s, exit %d)", (long long)S->attempt, S->run,
+					  wr_outcome_name(end->fin.outcome), rc);
+		int st = stopped_unrecorded(S, what,
+					    "the attempt stays live in the ledger until 'wr-watch check' finds wr-run gone "
+					    "and records it lost");
+		free(what);
+		return st;
+	}
 	if (committed < 0) {
 		wr_warn("unable to record the end of attempt %lld of run %s (%s, exit %d): %s; the attempt stays live in "
 			"the ledger until 'wr-watch check' finds wr-run gone and records it lost",

@@ -131,10 +131,21 @@ static void open_ledger(struct wr_ledger *l, int flags)
 		wr_die(wr_ledger_exit_status(), "%s", wr_errmsg());
 }
 
+/* A decision, or the end: by its exit status, or, when a signal stopped
+ * deliver's wait on the ledger's servers, by that signal, as deliver ends
+ * on one. */
 static void commit(struct wr_ledger *l, wr_decide_fn fn, void *req, const char *what)
 {
-	if (wr_ledger_commit(l, fn, req) < 0)
+	if (wr_ledger_commit(l, fn, req) == 0)
+		return;
+	int sig = wr_deliverer_stopped();
+	if (!sig)
 		wr_die(wr_ledger_exit_status(), "%s: %s", what, wr_errmsg());
+	wr_warn("%s: %s", what, wr_errmsg());
+	fflush(stdout);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	wr_die(128 + sig, "%s", strsignal(sig));
 }
 
 /* Where and how the outbox is shown (core/view_outbox.h). */

@@ -437,12 +437,19 @@ static volatile sig_atomic_t logs_stop;
 static void on_logs_stop(int sig)
 {
 	logs_stop = sig;
+	wr_stop_note(sig); /* a wait on a ledger's servers gives up (err.h) */
 }
 
-/* The attempt as the ledger has it now (refreshed), or NULL. */
+/* The attempt as the ledger has it now (refreshed), or NULL. A refresh a
+ * stop cut short ends the follow as the stop does: with status 0. */
 static const struct wr_attempt *logs_attempt(struct wr_ledger *l, const char *id, int64_t n)
 {
-	if (wr_ledger_refresh(l) < 0)
+	int rr = wr_ledger_refresh(l);
+	if (rr < 0 && logs_stop) {
+		fflush(stdout);
+		exit(WR_EXIT_OK);
+	}
+	if (rr < 0)
 		die_ledger();
 	const struct wr_run *r = wr_state_run(wr_ledger_state(l), id);
 	return r && n <= (int64_t)r->natt ? &r->att[n - 1] : NULL;
@@ -462,6 +469,7 @@ static int cmd_logs(const char *arg)
 	char *path = wr_outlog_path(wr_ledger_name(&l), id, n);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_logs_stop;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

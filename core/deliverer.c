@@ -22,8 +22,10 @@ static volatile sig_atomic_t stop_sig;
 static void on_signal(int sig)
 {
 	int e = errno;
-	if (sig != SIGCHLD)
+	if (sig != SIGCHLD) {
 		stop_sig = sig;
+		wr_stop_note(sig); /* a wait on a ledger's servers gives up (err.h) */
+	}
 	char b = 0;
 	if (write(sigpipe_fds[1], &b, 1) < 0) {
 		/* full: a wakeup is pending anyway */

@@ -1,8 +1,9 @@
-/* err.c - messages on stderr, and the last library error. */
+/* err.c - messages on stderr, the last library error, a stop asked for. */
 #include "err.h"
 #include "sanitize.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,3 +119,7 @@ void wr_seterrsys(const char *fmt, ...)
 const char *wr_errmsg(void) { return errbuf; }
 void wr_seterrkind(enum wr_errkind k) { errkind = k; }
 enum wr_errkind wr_errkind(void) { return errkind; }
+
+static volatile sig_atomic_t stop_sig;
+void wr_stop_note(int sig) { stop_sig = sig; }
+int wr_stop_pending(void) { return stop_sig; }

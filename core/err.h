@@ -38,4 +38,10 @@ enum wr_errkind { WR_E_IO = 1, WR_E_LOCK_TIMEOUT, WR_E_REFUSED, WR_E_INPUT, WR_E
 void wr_seterrkind(enum wr_errkind k);
 enum wr_errkind wr_errkind(void);
 
+/* A stop asked for by a signal: a tool's handler notes it (async-signal
+ * safe), and the waits on a ledger's servers give up at it instead of
+ * trying again (core/store_nats.c). The signal, or 0. */
+void wr_stop_note(int sig);
+int wr_stop_pending(void);
+
 #endif

@@ -41,13 +41,21 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig)
 {
 	stop_signal = sig;
+	wr_stop_note(sig); /* a wait on a ledger's servers gives up (err.h) */
 }
 
-/* Refreshes; says once what fails, as tail -F does. */
-static void refresh(struct wr_follow *f, char **last_warn)
+/* Refreshes, the stop signals let in meanwhile (a refresh may wait on a
+ * ledger's servers: a stop ends that wait); says once what fails, as
+ * tail -F does, but nothing of a refresh a stop cut short. */
+static void refresh(struct wr_follow *f, char **last_warn, const sigset_t *orig)
 {
 	f->base = f->after;
+	sigset_t blocked;
+	sigprocmask(SIG_SETMASK, orig, &blocked);
 	int rr = wr_ledger_refresh(f->l);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	if (rr < 0 && stop_signal)
+		return;
 	if (rr < 0) {
 		if (!*last_warn || strcmp(*last_warn, wr_errmsg())) {
 			wr_warn("%s", wr_errmsg());
@@ -62,8 +70,8 @@ static void refresh(struct wr_follow *f, char **last_warn)
 		f->after = f->l->st.last_seq; /* a new ledger: its seqs start again */
 }
 
-/* Blocks the stop signals except inside ppoll, so that one can never slip
- * in between the check of stop_signal and the wait. */
+/* Blocks the stop signals except inside ppoll and a refresh, so that one
+ * can never slip in between the check of stop_signal and the wait. */
 static void stop_signals(sigset_t *orig)
 {
 	sigset_t block;
@@ -75,6 +83,7 @@ static void stop_signals(sigset_t *orig)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART; /* a refresh's reads and the client library's own waits go on */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -116,7 +125,7 @@ int wr_follow_run(struct wr_follow *f)
 		}
 		if (r > 0 && (pfd[1].revents & POLLIN))
 			wr_store_watch_drain(&f->l->store);
-		refresh(f, &last_warn);
+		refresh(f, &last_warn, &orig);
 	}
 	free(last_warn);
 	sigprocmask(SIG_SETMASK, &orig, NULL);

@@ -89,6 +89,7 @@ int wr_store_cut(struct wr_store *s, off_t off)
 /* A stream needs no lock: its append is conditional by itself. */
 int wr_store_lock(struct wr_store *s)
 {
+	s->unknown = 0;
 	if (s->kind == WR_STORE_NATS)
 		return s->locked = 1, 0;
 	return wr_sfile_lock(s);

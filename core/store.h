@@ -63,6 +63,9 @@ struct wr_store {
 	 * limit -1 (to its end) and cache NULL. */
 	off_t limit;
 	const char *cache;
+	/* A stream: the decision of the last failed append may be in it (it
+	 * was sent and never answered); 0: a failed one is known not to be. */
+	int unknown;
 };
 
 /* 1 when where names a JetStream stream (nats://...). */

@@ -132,6 +132,9 @@ static int nats_load(const char *where)
 #define STREAM_NOT_FOUND 10059
 #define NO_MESSAGE_FOUND 10037
 #define DEFAULT_TIMEOUT_MS 5000
+/* The longest of one wait on the servers in a loop that tries again: a
+ * stop (wr_stop_pending) is seen within it, whatever WR_NATS_TIMEOUT is. */
+#define SLICE_MS 500
 
 struct wr_nats {
 	natsOptions *opts;
@@ -328,6 +331,19 @@ void wr_nats_config_problems(const jsStreamConfig *c, const char *subject, int r
 #undef PROBLEM
 }
 
+/* One wait of a loop that tries again (again()): SLICE_MS at most. */
+static int64_t slice_ms(const struct wr_nats *t)
+{
+	return t->timeout_ms < SLICE_MS ? t->timeout_ms : SLICE_MS;
+}
+
+static jsOptions *slice_opts(const struct wr_nats *t, jsOptions *o)
+{
+	jsOptions_Init(o);
+	o->Wait = slice_ms(t);
+	return o;
+}
+
 static void pause_ms(int64_t ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -338,16 +354,22 @@ static void pause_ms(int64_t ms)
 /* Temporary failures (no answer: a server away, a leader being elected,
  * JetStream error 10008; no responders, which the client reports as
  * JetStream error 10076, "not enabled": a server whose JetStream is not
- * up yet after a restart) are tried again for six timeouts; 1: try again
- * (after a pause), 0: give up. */
+ * up yet after a restart) are tried again for six timeouts, each try
+ * waiting SLICE_MS at most; never once a stop is pending (a signal to the
+ * tool: it ends rather than wait for the servers). 1: try again (after a
+ * pause), 0: give up. */
 static int again(struct wr_store *s, int64_t *until, natsStatus st, jsErrCode jerr)
 {
 	if ((jerr && jerr != 10008 && !(jerr == 10076 && st == NATS_NO_RESPONDERS)) || st == NATS_CONNECTION_CLOSED ||
-	    st == NATS_NOT_FOUND)
+	    st == NATS_NOT_FOUND || wr_stop_pending())
 		return 0;
 	int64_t now = wr_mono_ms();
-	if (!*until)
+	if (!*until) {
 		*until = now + 6 * s->nats->timeout_ms;
+		if (getenv("WR_NATS_TRACE"))
+			fprintf(stderr, "%s: %s: %s; trying again for %" PRId64 " ms\n", wr_prog, s->path,
+				natsStatus_GetText(st), 6 * s->nats->timeout_ms);
+	}
 	if (now >= *until)
 		return 0;
 	pause_ms(200);
@@ -361,7 +383,9 @@ static int stream_info(struct wr_store *s, jsStreamInfo **si)
 	jsErrCode jerr = 0;
 	natsStatus st;
 	int64_t until = 0;
-	while ((st = js_GetStreamInfo(si, t->js, t->stream, NULL, &jerr)) != NATS_OK && again(s, &until, st, jerr))
+	jsOptions o;
+	while ((st = js_GetStreamInfo(si, t->js, t->stream, slice_opts(t, &o), &jerr)) != NATS_OK &&
+	       again(s, &until, st, jerr))
 		jerr = 0;
 	if (st == NATS_OK)
 		return 0;
@@ -621,6 +645,18 @@ static natsStatus subscribe_next(struct wr_store *s, natsSubscription **sub, nat
 	return st;
 }
 
+/* The consumer's next message, waited for the timeout at most, by slices
+ * (a stop ends the wait). */
+static natsStatus next_msg(const struct wr_nats *t, natsSubscription *sub, natsMsg **m)
+{
+	int64_t until = wr_mono_ms() + t->timeout_ms;
+	natsStatus st;
+	while ((st = natsSubscription_NextMsg(m, sub, slice_ms(t))) == NATS_TIMEOUT && !wr_stop_pending() &&
+	       wr_mono_ms() < until)
+		;
+	return st;
+}
+
 /* Reads the messages after last_seq up to last through an ordered
  * consumer, as far as it gets: what it could not read (a server gone, a
  * leader being elected) is left to the reads one by one, which wait for
@@ -635,7 +671,7 @@ static int fetch_bulk(struct wr_store *s, uint64_t last)
 	while (r == 0 && more && t->last_seq < last) {
 		natsMsg *m = NULL;
 		jsMsgMetaData *md = NULL;
-		more = natsSubscription_NextMsg(&m, sub, t->timeout_ms) == NATS_OK &&
+		more = next_msg(t, sub, &m) == NATS_OK &&
 		       natsMsg_GetMetaData(&md, m) == NATS_OK && md->Sequence.Stream == t->last_seq + 1;
 		if (more && (r = keep(s, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m))) == 0)
 			t->fetched++;
@@ -664,7 +700,8 @@ static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
 		jsErrCode jerr = 0;
 		natsStatus st;
 		int64_t until = 0;
-		while ((st = js_GetMsg(&m, t->js, t->stream, t->last_seq + 1, NULL, &jerr)) != NATS_OK &&
+		jsOptions o;
+		while ((st = js_GetMsg(&m, t->js, t->stream, t->last_seq + 1, slice_opts(t, &o), &jerr)) != NATS_OK &&
 		       again(s, &until, st, jerr))
 			jerr = 0;
 		if (st != NATS_OK) {
@@ -839,7 +876,7 @@ static natsStatus publish_once(struct wr_store *s, const char *p, size_t n, uint
 		st = natsMsgHeader_Set(m, "Nats-Msg-Id", msgid);
 	jsPubOptions po;
 	jsPubOptions_Init(&po);
-	po.MaxWait = t->timeout_ms;
+	po.MaxWait = slice_ms(t); /* unanswered: sent again (again()), stored once */
 	jsPubAck *pa = NULL;
 	*jerr = 0;
 	if (st == NATS_OK)
@@ -878,6 +915,7 @@ int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
 	 * stored once either way. */
 	int64_t until = 0;
 	int unknown = 0;
+	s->unknown = 0;
 	for (;;) {
 		jsErrCode jerr = 0;
 		natsStatus st = publish_once(s, p, n, expect, msgid, &seq, &jerr);
@@ -899,6 +937,7 @@ int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
 				  "%" PRIu64 ", Nats-Msg-Id %s) is not known; see with: wr-ledger export --ledger %s",
 				  s->path, natsStatus_GetText(st), expect + 1, msgid, s->path);
 			wr_seterrkind(WR_E_LOCK_TIMEOUT);
+			s->unknown = 1;
 			return -1;
 		}
 	}

@@ -1,0 +1,112 @@
+#!/bin/bash
+# signals.sh - a tool waiting on a cluster that is gone ends promptly on a
+# signal, as it would on a file ledger: wr-run passes it to its command's
+# process group, stops waiting on the servers, says whether its last
+# decision is in the stream or not known, and exits 128+N; wr-outbox
+# deliver ends by the signal; the followers end with 0, as documented.
+# Each test waits until the tool says (WR_NATS_TRACE) that it is trying the
+# servers again, sends the signal, and gives the tool 30 s to end, while
+# WR_NATS_TIMEOUT=30s would have it wait on the servers for minutes.
+. "$(dirname "$0")/../cli/lib.sh"
+. "$WR_SRC/tests/nats/lib-nats.sh"
+
+nats_setup
+export WR_NATS_TRACE=1
+
+# has FILE TEXT: FILE exists and has TEXT.
+has() {
+	[ -f "$1" ] && grep -q -e "$2" "$1"
+}
+
+# up: the job is running.
+up() {
+	[ -f up ]
+}
+
+# The cluster again, after a test stopped it, every node ready.
+cluster_back() {
+	local i
+	for i in 1 2 3; do
+		nats_node_start $i
+	done
+	for i in 1 2 3; do
+		nats_wait 60 nats_node_ready $i || return 1
+	done
+}
+
+# A job that says it is up, then runs until go is there; on SIGTERM it
+# says so (in got) and exits 1.
+job='trap "echo term >got; exit 1" TERM; : >up; while [ ! -f go ]; do sleep 0.05; done'
+
+test_expect_success 'wr-run waiting on a heartbeat when SIGTERM comes: the command gets it, exit 143, the end not in the ledger' '
+	{ WR_NATS_TIMEOUT=30s wr-run --heartbeat 1s -- sh -c "$job" >run.out 2>run.err & } &&
+	r=$! &&
+	test_when_finished "touch go; test_kill_here -KILL $r" &&
+	test_wait_until up &&
+	nats_cluster_stop &&
+	test_wait_until has run.err "trying again" &&
+	kill -TERM $r &&
+	{ test_wait_pid $r 30; st=$?; } &&
+	test $st = 143 &&
+	test_grep term got &&
+	test_grep "got signal Terminated; passing it to the command" run.err &&
+	test_grep "wr-run: got signal SIGTERM: the end of attempt 1 of run .* \\(cancelled, exit 143\\) is not in the ledger: " run.err &&
+	test_grep "wr-watch check" run.err
+'
+
+test_expect_success 'the cluster back: that attempt is still running in the ledger' '
+	cluster_back &&
+	nats_wait 60 wr-watch status >/dev/null &&
+	wr-ledger export >e.jsonl &&
+	test $(jq -s "[.[] | select(.type == \"attempt.finished\")] | length" e.jsonl) = 0 &&
+	test $(jq -s "[.[] | select(.type == \"attempt.started\")] | length" e.jsonl) = 1
+'
+
+test_expect_success 'wr-run whose command ended as the cluster went ends on SIGTERM with 143 instead of trying forever' '
+	rm -f up go got &&
+	{ WR_NATS_TIMEOUT=30s wr-run -- sh -c "$job" >run.out 2>run.err & } &&
+	r=$! &&
+	test_when_finished "touch go; test_kill_here -KILL $r" &&
+	test_wait_until up &&
+	nats_cluster_stop &&
+	touch go &&
+	test_wait_until has run.err "trying again" &&
+	kill -TERM $r &&
+	{ test_wait_pid $r 30; st=$?; } &&
+	test $st = 143 &&
+	! test -f got &&
+	test_grep "wr-run: got signal SIGTERM: the end of attempt 1 of run .* \\(success, exit 0\\) is not in the ledger: " run.err
+'
+
+test_expect_success 'wr-outbox deliver recording a delivery when SIGTERM comes: ends by the signal, saying what it could not record' '
+	cluster_back &&
+	nats_wait 60 wr-outbox add --kind custom --message hello >/dev/null &&
+	rm -f up go got &&
+	{ WR_NATS_TIMEOUT=30s wr-outbox deliver -- sh -c "$job" >deliver.out 2>deliver.err & } &&
+	d=$! &&
+	test_when_finished "touch go; test_kill_here -KILL $d" &&
+	test_wait_until up &&
+	nats_cluster_stop &&
+	touch go &&
+	test_wait_until has deliver.err "trying again" &&
+	kill -TERM $d &&
+	{ test_wait_pid $d 30; st=$?; } &&
+	test $st = 143 &&
+	test_grep "wr-outbox: unable to record the delivery: " deliver.err
+'
+
+test_expect_success 'wr-watch follow waiting on the servers ends on SIGTERM with 0' '
+	cluster_back &&
+	{ WR_NATS_TIMEOUT=30s wr-watch follow --json >follow.out 2>follow.err & } &&
+	f=$! &&
+	test_when_finished "test_kill_here -KILL $f" &&
+	test_wait_until has follow.err "following from message" &&
+	nats_cluster_stop &&
+	nats_wait 60 has follow.err "trying again" &&
+	kill -TERM $f &&
+	test_wait_pid $f 30 &&
+	sed "/^wr-watch: nats:\/\/[^ ]*: /d" follow.err >warned &&
+	test_must_be_empty warned
+'
+
+nats_done
