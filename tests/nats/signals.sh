@@ -23,11 +23,12 @@ up() {
 	[ -f up ]
 }
 
-# The cluster again, after a test stopped it, every node ready.
+# The cluster again, after a test stopped it, every node ready (a node
+# still up is left as it is).
 cluster_back() {
 	local i
 	for i in 1 2 3; do
-		nats_node_start $i
+		[ -s "$TRASH/nats/n$i.pid" ] || nats_node_start $i
 	done
 	for i in 1 2 3; do
 		nats_wait 60 nats_node_ready $i || return 1
