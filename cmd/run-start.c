@@ -148,7 +148,7 @@ static int stopped_unrecorded(struct sup *S, const char *what, const char *after
 {
 	int sig = wr_stop_pending();
 	char n[WR_SIGNAME_LEN];
-	if (S->l.store.unknown)
+	if (wr_ledger_unknown(&S->l))
 		wr_warn("got signal SIG%s: whether %s is in the ledger is not known: %s%s%s", wr_sig_name(sig, n), what,
 			wr_errmsg(), after ? "; if it is not, " : "", after ? after : "");
 	else

@@ -139,6 +139,13 @@ static inline int wr_ledger_present(const struct wr_ledger *l)
 {
 	return l->store.fd >= 0;
 }
+/* 1 when the decision of the last failed commit may be in the ledger all
+ * the same (a stream's publish that was never answered); 0 when it is
+ * known not to be. */
+static inline int wr_ledger_unknown(const struct wr_ledger *l)
+{
+	return l->store.unknown;
+}
 
 /* The callbacks of a handle (the fields above), set before the replay
  * (WR_LEDGER_LAZY) by tools that watch it; fn NULL removes one. */
