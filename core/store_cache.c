@@ -12,7 +12,10 @@
  *          checked against the stream), and a hash of the whole file (64 KiB
  *          blocks chained, so that an append rehashes at most one block);
  *          replaced atomically, never synced: a copy it does not describe is
- *          made again;
+ *          made again. An open checks the file's last block against it
+ *          (the bytes after the whole blocks): its cost does not grow with
+ *          the copy; one that replays every decision anyway (verify,
+ *          export) checks the whole chain;
  *   .lock  flock held while the copy or its .meta changes;
  *   .snapshot, .cold.HEX  the state cache of the copy (core/snapshot.h).
  * A file is only ever appended to at the size .meta gives, under the lock:
@@ -27,6 +30,7 @@
 #include "timefmt.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -61,10 +65,15 @@ struct wr_ncache *wr_ncache_new(const char *stream, const char *cluster, int64_t
 	else
 		return NULL;
 	struct wr_ncache *c = wr_xcalloc(1, sizeof *c);
-	/* Names have no new line (wr_nats_parse, the server's rules). */
-	char *idtext = wr_xasprintf("%s\n%s\n%" PRId64, stream, cluster ? cluster : "", created);
-	c->id = wr_snapshot_hash(idtext, strlen(idtext));
+	/* Names have no new line (wr_nats_parse, the server's rules). The
+	 * cluster's hash first: the copies of one stream name on one cluster
+	 * share their first 8 hex digits (remove_others). */
+	const char *cl = cluster ? cluster : "";
+	char *idtext = wr_xasprintf("%s\n%s\n%" PRId64, stream, cl, created);
+	c->id = (wr_snapshot_hash(cl, strlen(cl)) & 0xffffffff00000000ULL) |
+		(wr_snapshot_hash(idtext, strlen(idtext)) & 0xffffffffULL);
 	free(idtext);
+	c->stream = wr_xstrdup(stream);
 	c->dir = dir;
 	c->path = wr_xasprintf("%s/%s-%016" PRIx64 ".jsonl", dir, stream, c->id);
 	c->meta_path = wr_xasprintf("%s.meta", c->path);
@@ -84,6 +93,7 @@ void wr_ncache_free(struct wr_ncache *c)
 		unlink(c->tmp);
 		free(c->tmp);
 	}
+	free(c->stream);
 	free(c->dir);
 	free(c->path);
 	free(c->meta_path);
@@ -220,7 +230,31 @@ static int hash_from(int fd, struct wr_ncache_meta *m, uint64_t *full_chain, uin
 	return r;
 }
 
-int wr_ncache_load(struct wr_ncache *c, const char **why)
+/* 1 when the bytes after the copy's whole blocks (its last block, at most
+ * 64 KiB) match their hash. */
+static int end_matches(int fd, const struct wr_ncache_meta *m)
+{
+	size_t n = (size_t)(m->size - m->full_off);
+	if (!n)
+		return 1;
+	char *buf = wr_xmalloc(n);
+	int r = pread(fd, buf, n, m->full_off) == (ssize_t)n && wr_snapshot_hash(buf, n) == m->tail_hash;
+	free(buf);
+	return r;
+}
+
+/* 1 when the whole file matches its chain of block hashes. */
+static int whole_matches(int fd, const struct wr_ncache_meta *m)
+{
+	struct wr_ncache_meta whole = *m;
+	whole.full_off = 0;
+	whole.full_chain = 0;
+	uint64_t fc, th;
+	return hash_from(fd, &whole, &fc, &th) == 0 && fc == m->full_chain && th == m->tail_hash &&
+	       whole.full_off == m->full_off;
+}
+
+int wr_ncache_load(struct wr_ncache *c, int deep, const char **why)
 {
 	struct wr_ncache_meta m;
 	if (read_meta(c, &m, why) < 0)
@@ -239,15 +273,18 @@ int wr_ncache_load(struct wr_ncache *c, const char **why)
 		close(fd);
 		return -1;
 	}
-	/* The whole file against its hash: a copy damaged anywhere is made
-	 * again, never read. */
-	struct wr_ncache_meta whole = m;
-	whole.full_off = 0;
-	whole.full_chain = 0;
-	uint64_t fc, th;
-	if (hash_from(fd, &whole, &fc, &th) < 0 || fc != m.full_chain || th != m.tail_hash ||
-	    whole.full_off != m.full_off) {
+	/* Its last block against its hash (an open reads 64 KiB at most,
+	 * whatever the copy's length), or, deep, the whole file: a copy found
+	 * damaged is made again, never read. */
+	if (!end_matches(fd, &m) || (deep && !whole_matches(fd, &m))) {
 		*why = "its file does not match its hash (damaged)";
+		close(fd);
+		return -1;
+	}
+	/* Held shared while open, so that no process removes it meanwhile
+	 * (remove_others); one removing it now: a new copy. */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		*why = "it is being removed";
 		close(fd);
 		return -1;
 	}
@@ -270,6 +307,7 @@ int wr_ncache_create(struct wr_ncache *c)
 		c->tmp = NULL;
 		return -1;
 	}
+	flock(fd, LOCK_SH | LOCK_NB); /* as wr_ncache_load's (no one else has it yet) */
 	memset(&c->m, 0, sizeof c->m);
 	return fd;
 }
@@ -280,6 +318,68 @@ void wr_ncache_kept(struct wr_ncache *c, const char *p, size_t n, off_t end)
 	c->m.size = end;
 	c->m.seq++;
 	c->m.last_hash = wr_snapshot_hash(p, n);
+}
+
+/* Removes the copy name of c's directory (and what goes with it: .meta,
+ * the state cache, .lock last) unless a process holds it: its lock, or
+ * the file open (the shared lock of wr_ncache_load). */
+static void remove_copy(const struct wr_ncache *c, const char *name)
+{
+	char *path = wr_xasprintf("%s/%s", c->dir, name), *lock = wr_xasprintf("%s.lock", path);
+	int lfd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int no_lock = lfd < 0 && errno == ENOENT;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int free_to_go = (lfd >= 0 || no_lock) && fd >= 0 && (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) == 0) &&
+			 flock(fd, LOCK_EX | LOCK_NB) == 0;
+	DIR *d = free_to_go ? opendir(c->dir) : NULL;
+	size_t nl = strlen(name);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (!strncmp(e->d_name, name, nl) && e->d_name[nl] == '.' && strcmp(e->d_name + nl, ".lock") &&
+		    !strstr(e->d_name + nl, ".tmp."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d) {
+		closedir(d);
+		wr_temp_clean(path);
+		unlink(path);
+		unlink(lock);
+	}
+	if (getenv("WR_NATS_TRACE"))
+		fprintf(stderr, "%s: cache %s of a stream created again: %s\n", wr_prog, path,
+			d ? "removed" : "kept (in use)");
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+	free(lock);
+	free(path);
+}
+
+/* Removes the copies of this stream name and cluster with another
+ * identity (the stream deleted and created again), unless held. */
+static void remove_others(const struct wr_ncache *c)
+{
+	DIR *d = opendir(c->dir);
+	if (!d)
+		return;
+	char mine[17];
+	snprintf(mine, sizeof mine, "%016" PRIx64, c->id);
+	size_t sl = strlen(c->stream), n = 0;
+	char **names = NULL;
+	for (struct dirent *e; (e = readdir(d));) {
+		const char *nm = e->d_name, *hex = nm + sl + 1;
+		if (strlen(nm) == sl + 1 + 16 + strlen(".jsonl") && !strncmp(nm, c->stream, sl) && nm[sl] == '-' &&
+		    strspn(hex, "0123456789abcdef") == 16 && !strcmp(hex + 16, ".jsonl") && !strncmp(hex, mine, 8) &&
+		    strncmp(hex, mine, 16)) {
+			names = wr_xrealloc(names, (n + 1) * sizeof *names);
+			names[n++] = wr_xstrdup(nm);
+		}
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		remove_copy(c, names[i]);
+		free(names[i]);
+	}
+	free(names);
 }
 
 int wr_ncache_save(struct wr_ncache *c, int fd)
@@ -305,6 +405,7 @@ int wr_ncache_save(struct wr_ncache *c, int fd)
 		}
 		free(c->tmp);
 		c->tmp = NULL;
+		remove_others(c); /* a new copy: those of the stream's former selves go */
 	}
 	char buf[512];
 	int n = snprintf(buf, sizeof buf,

@@ -47,7 +47,7 @@ struct wr_ncache_meta {
 };
 
 struct wr_ncache {
-	char *dir, *path, *meta_path, *lock_path;
+	char *stream, *dir, *path, *meta_path, *lock_path;
 	char *tmp;              /* a copy being made, renamed to path by save */
 	uint64_t id;            /* the hash of the stream's identity */
 	int lockfd, locked;
@@ -63,10 +63,11 @@ void wr_ncache_free(struct wr_ncache *c);
  * for timeout_ms at most. 0, or -1 with wr_errmsg(). */
 int wr_ncache_lock(struct wr_ncache *c, int64_t timeout_ms);
 void wr_ncache_unlock(struct wr_ncache *c);
-/* Under the lock: opens the copy when its .meta describes it and the
- * whole file matches its hash; c->m is then what it holds. The fd, or -1
- * with *why (a reason to make it again). */
-int wr_ncache_load(struct wr_ncache *c, const char **why);
+/* Under the lock: opens the copy when its .meta describes it (device,
+ * inode, size) and its last block matches its hash (the bytes after the
+ * whole 64 KiB blocks), or, deep, the whole file; c->m is then what it
+ * holds. The fd, or -1 with *why (a reason to make it again). */
+int wr_ncache_load(struct wr_ncache *c, int deep, const char **why);
 /* Under the lock: a new empty copy (a temp file save renames). fd or -1. */
 int wr_ncache_create(struct wr_ncache *c);
 /* Message p, n (its data as the stream has it) was written to the copy,

@@ -9,9 +9,11 @@
 #
 # With "start" first: what a start costs against the stream's length
 # (milliseconds of `wr-watch status`, medians of REPS) on an R3 stream of
-# each LENGTH decisions (runs that ended: the state stays small), without the cache on this host (WR_NATS_CACHE=off:
-# every message fetched), with it warm (nothing new), and with it warm but
-# 100 decisions behind (another host appended):
+# each LENGTH decisions (runs that ended: the state stays small): on a
+# file ledger of the same events (the stream's export, its state cache
+# warm), without the cache on this host (WR_NATS_CACHE=off: every message
+# fetched), with it warm (nothing new; its ratio to the file), and with it
+# warm but 100 decisions behind (another host appended):
 #   WR_BUILD=build-rel bash tests/bench/nats.sh start [REPS] [LENGTH...]
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,34 +46,40 @@ group() {
 	rm -f out.*
 }
 
-# ms CMD...: milliseconds CMD takes (its output dropped).
+# ms CMD...: milliseconds CMD takes, to 0.1 ms (its output dropped).
 ms() {
 	local t0 t1
 	t0=$(date +%s%N)
 	"$@" >/dev/null
 	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+	echo "$(((t1 - t0) / 1000000)).$(((t1 - t0) / 100000 % 10))"
 }
 
 # start_costs REPS LENGTH...: the start section (see the top).
 start_costs() {
-	local reps=$1 n i ledger off warm behind
+	local reps=$1 n i ledger file fm wm flat off warm behind
 	shift
 	export XDG_CACHE_HOME=$TRASH/cacheA
 	for n in "$@"; do
 		ledger=$NATS_URL/S$n
 		nats_ledger_init "$ledger"
 		"$BENCH" commit "$ledger" "$n" --ended >/dev/null
-		off=() warm=() behind=()
+		file=$TRASH/F$n.jsonl
+		wr-ledger export --ledger "$ledger" >"$file"
+		wr-watch status --ledger "$file" >/dev/null
+		flat=() off=() warm=() behind=()
 		for i in $(seq "$reps"); do
+			flat+=("$(ms wr-watch status --ledger "$file")")
 			off+=("$(WR_NATS_CACHE=off ms wr-watch status --ledger "$ledger")")
 			wr-watch status --ledger "$ledger" >/dev/null
 			warm+=("$(ms wr-watch status --ledger "$ledger")")
 			XDG_CACHE_HOME=$TRASH/cacheB "$BENCH" commit "$ledger" 100 --ended >/dev/null
 			behind+=("$(ms wr-watch status --ledger "$ledger")")
 		done
-		echo "$n decisions: no cache $(printf '%s\n' "${off[@]}" | median) ms (${off[*]})," \
-			"cache warm $(printf '%s\n' "${warm[@]}" | median) ms (${warm[*]})," \
+		fm=$(printf '%s\n' "${flat[@]}" | median)
+		wm=$(printf '%s\n' "${warm[@]}" | median)
+		echo "$n decisions: file $fm ms (${flat[*]}), no cache $(printf '%s\n' "${off[@]}" | median) ms (${off[*]})," \
+			"cache warm $wm ms (${warm[*]}, $(awk -v w="$wm" -v f="$fm" 'BEGIN { printf "%.2f", f ? w / f : 0 }')x the file)," \
 			"cache 100 behind $(printf '%s\n' "${behind[@]}" | median) ms (${behind[*]})"
 	done
 }

@@ -3,7 +3,8 @@
 # (${XDG_CACHE_HOME:-~/.cache}/wr/nats): a start fetches only the messages
 # after the last cached one; a damaged, foreign or untrusted copy, or one a
 # re-created stream does not go on from, is made again from the stream and
-# never read; two hosts' caches both stay right; the state cache goes
+# never read (an open checks the copy's last block, export and verify the
+# whole copy); two hosts' caches both stay right; the state cache goes
 # beside the copy. WR_NATS_TRACE=1 says what each open took from where.
 . "$(dirname "$0")/../cli/lib.sh"
 . "$WR_SRC/tests/nats/lib-nats.sh"
@@ -97,7 +98,24 @@ damaged() {
 	test_grep " cached, 0 fetched$" trace
 }
 
-test_expect_success 'a byte changed anywhere in the copy: made again, never read' '
+test_expect_success 'an open checks the last block of the copy only: a byte changed before it is found by export and verify' '
+	"$C" commit --count 700 --mark big >/dev/null &&
+	wr-ledger export >/dev/null &&
+	f=$(copy) &&
+	size=$(stat -c %s "$f") &&
+	test $size -gt 131072 &&
+	n=$(decisions) &&
+	printf X | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null &&
+	traced wr-ledger stats >/dev/null &&
+	test_grep ": $n cached, 0 fetched$" trace &&
+	traced wr-ledger verify >/dev/null &&
+	test_grep ": 0 cached, $n fetched \\(cache made again: its file does not match its hash" trace &&
+	printf X | dd of="$(copy)" bs=1 seek=$((size - 5)) conv=notrunc 2>/dev/null &&
+	traced wr-ledger stats >/dev/null &&
+	test_grep ": 0 cached, $n fetched \\(cache made again: its file does not match its hash" trace
+'
+
+test_expect_success 'a byte changed anywhere in the copy: an export makes it again, never reads it' '
 	wr-ledger export >/dev/null &&
 	f=$(copy) &&
 	size=$(stat -c %s "$f") &&
@@ -259,13 +277,59 @@ test_expect_success 'a stream deleted and created again under the same name: nev
 	slow_wait grep -q "\"message\":\"new\"" follow.out &&
 	n=$(decisions) &&
 	test $n -lt $n_old &&
-	test $(ls "$XDG_CACHE_HOME"/wr/nats/LEDGER-*.jsonl | wc -l) -eq 2 &&
 	XDG_CACHE_HOME="$TRASH/hostB" traced wr-ledger export >b.jsonl &&
 	test_grep ": 0 cached, $n fetched \\(cache made again: no cache yet\\)" trace &&
 	wr-ledger export >a.jsonl &&
 	WR_NATS_CACHE=off wr-ledger export >truth.jsonl &&
 	test_cmp truth.jsonl a.jsonl &&
 	test_cmp truth.jsonl b.jsonl
+'
+
+# copies: the copies of the stream LEDGER on this host, one a line.
+copies() {
+	ls "$XDG_CACHE_HOME"/wr/nats/LEDGER-*.jsonl
+}
+
+# recreate: the stream deleted and created again (another identity).
+recreate() {
+	nats_api "\$JS.API.STREAM.DELETE.LEDGER" &&
+	test_grep "\"success\":true" api.out &&
+	nats_ledger_init
+}
+
+# held FILE: another process holds a lock on FILE; unheld FILE: none.
+held() {
+	! flock -n -x "$1" true
+}
+unheld() {
+	flock -n -x "$1" true
+}
+
+test_expect_success 'the copies of the stream before it was created again go when a new one is written, unless one is held' '
+	traced wr-run -- true &&
+	test_grep " cached, 0 fetched$" trace &&
+	mine=$(ls -t $(copies) | head -n 1) &&
+	{ (exec 9<"$mine" && flock -s 9 && exec sleep 600) & } &&
+	h=$! &&
+	test_when_finished "test_kill_here $h" &&
+	test_wait_until held "$mine" &&
+	recreate &&
+	traced wr-run -- true &&
+	test_grep "cache made again: no cache yet" trace &&
+	test_grep "cache $mine of a stream created again: kept \\(in use\\)" trace &&
+	test $(copies | wc -l) -eq 2 &&
+	test -f "$mine" &&
+	test_kill_here $h &&
+	test_wait_until unheld "$mine" &&
+	recreate &&
+	traced wr-run -- true &&
+	test_grep "cache $mine of a stream created again: removed" trace &&
+	copies >left &&
+	test $(wc -l <left) -eq 1 &&
+	ls "$XDG_CACHE_HOME"/wr/nats >all &&
+	sed -n "/^LEDGER-/p" all | sed "/^$(basename "$(cat left)")/d" >others &&
+	test_must_be_empty others &&
+	same_as_stream
 '
 
 nats_done
