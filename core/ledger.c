@@ -72,9 +72,15 @@ static const char *path_origin(const char *opt)
 
 void wr_ledger_seterr_missing(const char *opt, const char *path)
 {
-	wr_seterr("no ledger at %s (path from %s); check --ledger, WR_LEDGER and XDG_STATE_HOME "
-		  "(cron and sudo have another HOME); wr-run creates it when it records its first run",
-		  path, path_origin(opt));
+	const char *slash = wr_store_is_nats(path) ? strrchr(path, '/') : NULL;
+	if (slash)
+		wr_seterr("no ledger at %s (path from %s): the stream %s does not exist; create it with: wr-ledger init "
+			  "--ledger %s",
+			  path, path_origin(opt), slash + 1, path);
+	else
+		wr_seterr("no ledger at %s (path from %s); check --ledger, WR_LEDGER and XDG_STATE_HOME "
+			  "(cron and sudo have another HOME); wr-run creates it when it records its first run",
+			  path, path_origin(opt));
 	wr_seterrkind(WR_E_NOLEDGER);
 }
 

@@ -438,19 +438,42 @@ static int check_config(struct wr_store *s, const jsStreamConfig *c, int replica
 	return -1;
 }
 
+/* The stream's info, its settings checked, its identity kept: 0 with
+ * *first and *last; -1 (a missing stream: WR_E_NOLEDGER). */
+static int stream_found(struct wr_store *s, uint64_t *first, uint64_t *last)
+{
+	jsStreamInfo *si = NULL;
+	if (stream_info(s, &si) < 0)
+		return -1;
+	int r = check_config(s, si->Config, 0);
+	*first = si->State.FirstSeq;
+	*last = si->State.LastSeq;
+	set_identity(s->nats, si);
+	jsStreamInfo_Destroy(si);
+	return r;
+}
+
+/* A reader's stream that did not exist at its open (an empty ledger,
+ * WR_LEDGER_MISSING_OK), asked about again: 0 while it still does not, 1
+ * once it does and is read (a new ledger, as a file created meanwhile),
+ * -1 on another error. */
+static int appeared(struct wr_store *s)
+{
+	uint64_t first, last;
+	if (!s->nats->js)
+		return 0;
+	if (stream_found(s, &first, &last) < 0)
+		return wr_errkind() == WR_E_NOLEDGER ? 0 : -1;
+	return open_copy(s, first, last) < 0 ? -1 : 1;
+}
+
 int wr_nats_open(struct wr_store *s)
 {
 	if (nats_connect(s) < 0)
 		return -1;
-	jsStreamInfo *si = NULL;
-	if (stream_info(s, &si) < 0)
+	uint64_t first, last;
+	if (stream_found(s, &first, &last) < 0)
 		return (s->flags & WR_LEDGER_MISSING_OK) && wr_errkind() == WR_E_NOLEDGER ? 0 : -1;
-	int r = check_config(s, si->Config, 0);
-	uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
-	set_identity(s->nats, si);
-	jsStreamInfo_Destroy(si);
-	if (r < 0)
-		return -1;
 	if (s->flags & WR_LEDGER_WRITE) {
 		/* This host's files of the ledger (output logs) go there. */
 		char *local = wr_store_local(s->path), *slash = strrchr(local, '/');
@@ -738,7 +761,9 @@ static int cache_open(struct wr_store *s, uint64_t first, uint64_t last)
 	struct wr_nats *t = s->nats;
 	struct wr_ncache *c = t->cache;
 	const char *why = NULL;
-	int fd = wr_ncache_load(c, &why);
+	/* A handle that replays every decision (no state cache: verify,
+	 * export) reads the whole copy anyway: it checks it whole first. */
+	int fd = wr_ncache_load(c, !!(s->flags & WR_LEDGER_NOSNAP), &why);
 	if (fd >= 0 && c->m.seq > last)
 		why = "the stream is shorter than the cache";
 	else if (fd >= 0 && c->m.seq && first > 1)
@@ -813,7 +838,7 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 	struct wr_nats *t = s->nats;
 	(void)off;
 	if (s->fd < 0)
-		return 0; /* no stream (a reader's empty ledger) */
+		return appeared(s); /* no stream at the open (a reader's empty ledger) */
 	if (t->sub && !natsSubscription_IsValid(t->sub))
 		unwatch(t); /* the library gave up on it: a new one at the next wait */
 	if (t->sub && pushed_any(t)) {

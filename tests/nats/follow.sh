@@ -5,8 +5,10 @@
 # printed once, in seq order, while several writers commit, and across a
 # lost connection (the whole cluster stopped and started again: a new
 # consumer from the message after the last it has), nothing printed
-# twice, nothing skipped. WR_NATS_TRACE=1 makes its end say how
-# many messages came from the consumer.
+# twice, nothing skipped; a stream created after the follower started is
+# waited for (said once), then followed from its first event.
+# WR_NATS_TRACE=1 makes its end say how many messages came from the
+# consumer.
 . "$(dirname "$0")/../cli/lib.sh"
 . "$WR_SRC/tests/nats/lib-nats.sh"
 
@@ -100,6 +102,26 @@ test_expect_success 'a lost connection: follow goes on from the last event it pr
 	test_wait_pid $f 30 &&
 	pushed=$(sed -n "s/.*: \([0-9]*\) messages from the consumer.*/\1/p" follow.err) &&
 	test "$pushed" -ge 2
+'
+
+test_expect_success 'follow of a stream not created yet says so once, waits, and prints each of its events once it is' '
+	later=$NATS_URL/LATER &&
+	{ WR_LEDGER=$later wr-watch follow --json >follow.out 2>follow.err & } &&
+	f=$! &&
+	test_when_finished "test_kill_here $f" &&
+	slow_wait grep -q "waiting for it" follow.err &&
+	test_grep "the stream LATER does not exist" follow.err &&
+	nats_ledger_init "$later" &&
+	$W WR_LEDGER=$later wr-outbox add --kind custom --message first >/dev/null &&
+	slow_wait seen 1 &&
+	$W WR_LEDGER=$later wr-outbox add --kind custom --message second >/dev/null &&
+	slow_wait seen 2 &&
+	WR_LEDGER=$later WR_NATS_CACHE=off wr-ledger export | jq .seq >want &&
+	jq .seq follow.out >got &&
+	test_cmp want got &&
+	test $(wc -l <follow.err) = 1 &&
+	kill -TERM $f &&
+	test_wait_pid $f 30
 '
 
 nats_done
