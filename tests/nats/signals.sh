@@ -32,7 +32,19 @@ cluster_back() {
 	done
 	for i in 1 2 3; do
 		nats_wait 60 nats_node_ready $i || return 1
-	done
+	done &&
+	nats_wait 120 readable
+}
+
+# readable: the stream answers a read (its leader elected again).
+readable() {
+	WR_NATS_CACHE=off WR_NATS_TRACE= wr-ledger export >/dev/null 2>&1
+}
+
+# slow_wait CMD...: what waits on the cluster (a tool's first requests on
+# a loaded machine), for 120 s at most.
+slow_wait() {
+	nats_wait 120 "$@"
 }
 
 # A job that says it is up, then runs until go is there; on SIGTERM it
@@ -43,7 +55,7 @@ test_expect_success 'wr-run waiting on a heartbeat when SIGTERM comes: the comma
 	{ WR_NATS_TIMEOUT=30s wr-run --heartbeat 1s -- sh -c "$job" >run.out 2>run.err & } &&
 	r=$! &&
 	test_when_finished "touch go; test_kill_here -KILL $r" &&
-	test_wait_until up &&
+	slow_wait up &&
 	nats_cluster_stop &&
 	test_wait_until has run.err "trying again" &&
 	kill -TERM $r &&
@@ -57,7 +69,6 @@ test_expect_success 'wr-run waiting on a heartbeat when SIGTERM comes: the comma
 
 test_expect_success 'the cluster back: that attempt is still running in the ledger' '
 	cluster_back &&
-	nats_wait 60 wr-watch status >/dev/null &&
 	wr-ledger export >e.jsonl &&
 	test $(jq -s "[.[] | select(.type == \"attempt.finished\")] | length" e.jsonl) = 0 &&
 	test $(jq -s "[.[] | select(.type == \"attempt.started\")] | length" e.jsonl) = 1
@@ -68,7 +79,7 @@ test_expect_success 'wr-run whose command ended as the cluster went ends on SIGT
 	{ WR_NATS_TIMEOUT=30s wr-run -- sh -c "$job" >run.out 2>run.err & } &&
 	r=$! &&
 	test_when_finished "touch go; test_kill_here -KILL $r" &&
-	test_wait_until up &&
+	slow_wait up &&
 	nats_cluster_stop &&
 	touch go &&
 	test_wait_until has run.err "trying again" &&
@@ -81,12 +92,12 @@ test_expect_success 'wr-run whose command ended as the cluster went ends on SIGT
 
 test_expect_success 'wr-outbox deliver recording a delivery when SIGTERM comes: ends by the signal, saying what it could not record' '
 	cluster_back &&
-	nats_wait 60 wr-outbox add --kind custom --message hello >/dev/null &&
+	slow_wait wr-outbox add --kind custom --message hello >/dev/null &&
 	rm -f up go got &&
 	{ WR_NATS_TIMEOUT=30s wr-outbox deliver -- sh -c "$job" >deliver.out 2>deliver.err & } &&
 	d=$! &&
 	test_when_finished "touch go; test_kill_here -KILL $d" &&
-	test_wait_until up &&
+	slow_wait up &&
 	nats_cluster_stop &&
 	touch go &&
 	test_wait_until has deliver.err "trying again" &&
@@ -101,9 +112,9 @@ test_expect_success 'wr-watch follow waiting on the servers ends on SIGTERM with
 	{ WR_NATS_TIMEOUT=30s wr-watch follow --json >follow.out 2>follow.err & } &&
 	f=$! &&
 	test_when_finished "test_kill_here -KILL $f" &&
-	test_wait_until has follow.err "following from message" &&
+	slow_wait has follow.err "following from message" &&
 	nats_cluster_stop &&
-	nats_wait 60 has follow.err "trying again" &&
+	slow_wait has follow.err "trying again" &&
 	kill -TERM $f &&
 	test_wait_pid $f 30 &&
 	sed "/^wr-watch: nats:\/\/[^ ]*: /d" follow.err >warned &&
