@@ -1066,6 +1066,8 @@ int wr_nats_watch(struct wr_store *s)
 		return t->pipe[0];
 	if (t->pipe[0] < 0 && pipe2(t->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	if (wr_stop_pending())
+		return -1; /* no new consumer for a follower that is ending */
 	if (subscribe_next(s, &t->sub, on_msg) != NATS_OK) {
 		t->sub = NULL;
 		return -1;

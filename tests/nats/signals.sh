@@ -3,7 +3,8 @@
 # signal, as it would on a file ledger: wr-run passes it to its command's
 # process group, stops waiting on the servers, says whether its last
 # decision is in the stream or not known, and exits 128+N; wr-outbox
-# deliver ends by the signal; the followers end with 0, as documented.
+# deliver ends by the signal; the followers (follow, logs --follow) end
+# with 0, as documented.
 # Each test waits until the tool says (WR_NATS_TRACE) that it is trying the
 # servers again, sends the signal, and gives the tool 30 s to end, while
 # WR_NATS_TIMEOUT=30s would have it wait on the servers for minutes.
@@ -119,6 +120,25 @@ test_expect_success 'wr-watch follow waiting on the servers ends on SIGTERM with
 	test_wait_pid $f 30 &&
 	sed "/^wr-watch: nats:\/\/[^ ]*: /d" follow.err >warned &&
 	test_must_be_empty warned
+'
+
+test_expect_success 'wr-watch logs --follow waiting on the servers ends on SIGTERM with 0' '
+	cluster_back &&
+	rm -f up go got &&
+	{ wr-run --print-id -- sh -c "$job" >run.out 2>run.err & } &&
+	r=$! &&
+	test_when_finished "touch go; test_kill_here -KILL $r" &&
+	slow_wait up &&
+	run=$(sed -n "s/^wr-run: running as run \([^,]*\),.*/\1/p" run.err) &&
+	test -n "$run" &&
+	{ WR_NATS_TIMEOUT=30s wr-watch logs "$run" --follow >logs.out 2>logs.err & } &&
+	w=$! &&
+	test_when_finished "test_kill_here -KILL $w" &&
+	slow_wait has logs.err " fetched" &&
+	nats_cluster_stop &&
+	slow_wait has logs.err "trying again" &&
+	kill -TERM $w &&
+	test_wait_pid $w 30
 '
 
 nats_done
