@@ -23,24 +23,44 @@ command -v nats-server >/dev/null 2>&1 || {
 # and in $nats_port (a caller that keeps several runs it without $(...),
 # which would forget the ports handed out).
 # Below the kernel's ephemeral ports (32768 up), so that no client socket
-# holds it; a port any socket holds (/proc/net/tcp) is passed over.
+# holds it; a port any socket holds (/proc/net/tcp) is passed over, and so
+# is one another script claimed: scripts run in parallel, and between the
+# look at /proc/net/tcp and a server's bind another one could take the
+# same port. A claim is a line "PORT PID" in the registry
+# ${TMPDIR:-/tmp}/wr-nats-ports, written under its flock; a claim whose
+# script is gone is dropped. A script keeps its ports until it ends, so
+# that a node stopped and started again finds its port free.
 nats_port_next=$((10000 + ($$ * 7) % 22000))
+nats_ports=${TMPDIR:-/tmp}/wr-nats-ports
 nats_free_port() {
-	local tries=0 hex
-	while [ $tries -lt 200 ]; do
+	local tries=0 hex lk port pid found=
+	exec {lk}>>"$nats_ports.lock" && flock -w 60 $lk || {
+		echo "nats_free_port: unable to lock $nats_ports.lock" >&2
+		return 1
+	}
+	touch "$nats_ports"
+	while read -r port pid; do
+		! kill -0 "$pid" 2>/dev/null || echo "$port $pid"
+	done <"$nats_ports" >"$nats_ports.$$" && mv "$nats_ports.$$" "$nats_ports"
+	while [ -z "$found" ] && [ $tries -lt 200 ]; do
 		nats_port_next=$((nats_port_next + 1))
 		[ $nats_port_next -lt 32000 ] || nats_port_next=10000
 		tries=$((tries + 1))
 		hex=$(printf ":%04X " $nats_port_next)
-		if ! grep -q "^ *[0-9]*: [0-9A-F]*$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null &&
+		if ! grep -q "^$nats_port_next " "$nats_ports" &&
+			! grep -q "^ *[0-9]*: [0-9A-F]*$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null &&
 			! (exec 3<>"/dev/tcp/127.0.0.1/$nats_port_next") 2>/dev/null; then
-			nats_port=$nats_port_next
-			echo $nats_port
-			return 0
+			echo "$nats_port_next $$" >>"$nats_ports"
+			found=$nats_port_next
 		fi
 	done
-	echo "nats_free_port: no free port found" >&2
-	return 1
+	exec {lk}>&-
+	if [ -z "$found" ]; then
+		echo "nats_free_port: no free port found" >&2
+		return 1
+	fi
+	nats_port=$found
+	echo $nats_port
 }
 
 nats_client=(0 0 0 0)
