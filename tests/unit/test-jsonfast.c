@@ -219,47 +219,8 @@ static size_t mutate(const char *s, size_t len, char *out, size_t cap)
 	}
 }
 
-/* Whether this process has mapped a file whose name holds what. */
-static int mapped(const char *what)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	int found = 0;
-	while (f && fgets(line, sizeof line, f))
-		found |= strstr(line, what) != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
-
-/* The module is loaded at the 128th line a process decodes, not before. */
-static void lazy(void)
-{
-	const char *line = doubts[0];
-	struct wr_event ev;
-	struct wr_decode_err err;
-	int decoded = 1, fast = 0;
-	ok(!mapped("wr-jsonfast.so") && !mapped("libsimdjson"), "a process starts without simdjson");
-	for (int i = 0; i < 100; i++) {
-		decoded &= wr_event_decode(line, strlen(line), &ev, &err) == 0;
-		wr_event_clear(&ev);
-	}
-	ok(decoded && !mapped("wr-jsonfast.so") && !mapped("libsimdjson"), "100 lines are read by jansson alone");
-	for (int i = 0; i < 100; i++) {
-		struct wr_ev_fields *d = wr_jsonfast_fields(line, strlen(line), WR_MAX_DEPTH);
-		struct wr_event f = {0};
-		fast += d != NULL;
-		f.fields = d;
-		wr_event_clear(&f);
-	}
-	ok(mapped("wr-jsonfast.so") && mapped("libsimdjson") && fast >= 70,
-	   "from the 128th line simdjson reads them (%d of the next 100)", fast);
-	ok(wr_jsonfast_load() == 0, "the module of this build is the one loaded");
-}
-
 int main(void)
 {
-	lazy();
 	const char *src = getenv("WR_SRC");
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus", src ? src : ".");
