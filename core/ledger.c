@@ -492,6 +492,46 @@ void wr_ledger_close(struct wr_ledger *l)
 	l->store.limit = -1;
 }
 
+/* A catch-up over many lines starts from the newest snapshot instead when
+ * it lies ahead (another writer wrote it meanwhile) and the lines it
+ * covers are long enough: decoding them would cost more than loading it,
+ * whose state is the same (core/snapshot.h). Among 50 wr-run at a time a
+ * commit otherwise decodes the ~90 decisions the others appended while
+ * its command ran (BENCHMARKS.md). Not for a handle that sees every event
+ * or every bad line (on_events, an on_error of its own), nor when this
+ * handle saw events from the future (its record of them would be
+ * replaced); a load that does not match leaves the state as it was. */
+static void jump_ahead(struct wr_ledger *l)
+{
+	if (l->store.fd < 0 || l->on_events || (l->on_error && l->on_error != print_error) ||
+	    (l->flags & WR_LEDGER_NOSNAP) || !snap_base(l) || l->scan.torn || l->scan.allow_gaps || l->future.events)
+		return;
+	struct stat sb;
+	if (fstat(l->store.fd, &sb) < 0)
+		return;
+	off_t end = l->store.limit >= 0 && l->store.limit < sb.st_size ? l->store.limit : sb.st_size;
+	off_t ahead = end - l->scan.off;
+	if (ahead < WR_SNAPSHOT_MIN || ahead * WR_SNAPSHOT_JUMP < l->snap_size)
+		return;
+	off_t size, disk = wr_snapshot_peek(snap_base(l), l->store.dev, l->store.ino, &size);
+	if (disk <= l->scan.off || disk > end || (disk - l->scan.off) * WR_SNAPSHOT_JUMP < size)
+		return;
+	int64_t bad = l->bad_lines, line = l->scan.line;
+	struct wr_snap_of so = snap_of(l);
+	if (wr_snapshot_load(&so) != 1)
+		return;
+	l->snap_loaded = 1;
+	l->snap_off = l->scan.off; /* and the load set snap_size */
+	if (future_loaded(l) < 0) {
+		reset_state(l); /* replayed to say which events are ahead */
+		return;
+	}
+	if (l->bad_lines > bad && l->on_error == print_error)
+		wr_warn("%s: %lld bad line%s between lines %lld and %lld (not applied); 'wr-ledger verify' lists them",
+			l->path, (long long)(l->bad_lines - bad), l->bad_lines - bad == 1 ? "" : "s", (long long)line,
+			(long long)l->scan.line);
+}
+
 int wr_ledger_refresh(struct wr_ledger *l)
 {
 	int was_replaced = wr_store_catch_up(&l->store, l->scan.off);
@@ -499,6 +539,8 @@ int wr_ledger_refresh(struct wr_ledger *l)
 		return -1;
 	if (was_replaced)
 		reset_state(l);
+	else
+		jump_ahead(l);
 	if (scan_more(l) < 0)
 		return -1;
 	maybe_snapshot(l);

@@ -108,20 +108,27 @@ static void fixture_all(void)
 	L("attempt.started", "\"run\":\"" R4 "\",\"attempt\":1,\"host\":\"h\",\"pid\":1,\"lease_until\":\"2026-01-01T05:00:00Z\"");
 }
 
+/* A handle's state and scan position, every field. */
+static char *dump_handle(struct wr_ledger *l)
+{
+	struct wr_buf b = {0};
+	wr_state_dump(&l->st, &b);
+	wr_buf_addf(&b, "scan off=%lld line=%lld seq=%lld cseq=%lld bad=%lld\n", (long long)l->scan.off,
+		    (long long)l->scan.line, (long long)l->scan.last_seq, (long long)l->scan.compact_seq,
+		    (long long)l->bad_lines);
+	return (char *)wr_buf_str(&b);
+}
+
 static char *dump_of(const char *path, int flags, int *loaded)
 {
 	struct wr_ledger l;
 	if (wr_ledger_open(&l, path, WR_LEDGER_QUIET | flags) < 0)
 		return wr_xstrdup(wr_errmsg());
-	struct wr_buf b = {0};
-	wr_state_dump(&l.st, &b);
-	wr_buf_addf(&b, "scan off=%lld line=%lld seq=%lld cseq=%lld bad=%lld\n", (long long)l.scan.off,
-		    (long long)l.scan.line, (long long)l.scan.last_seq, (long long)l.scan.compact_seq,
-		    (long long)l.bad_lines);
+	char *d = dump_handle(&l);
 	if (loaded)
 		*loaded = l.snap_loaded;
 	wr_ledger_close(&l);
-	return (char *)wr_buf_str(&b);
+	return d;
 }
 
 /* Writes a snapshot of path as it is now. */
@@ -384,6 +391,86 @@ static void eighth(void)
 	free(sp);
 }
 
+static void count_events(void *ctx, const struct wr_event *evs, size_t n, const int *applied,
+			 const char *const *why, int64_t line)
+{
+	(void)evs, (void)applied, (void)why, (void)line;
+	*(size_t *)ctx += n;
+}
+
+/* A catch-up over lines a newer snapshot covers starts from it when they
+ * are long enough, with the state of a full replay; one over a few lines,
+ * a handle that sees every event and a snapshot that does not match
+ * decode the lines. */
+static void jumps(void)
+{
+	fixture_all();
+	const char *p = t_path("jump.jsonl");
+	char *sp = wr_xasprintf("%s.snapshot", p);
+	t_write(p, fx.p, fx.len);
+	setenv("WR_SNAPSHOT_BYTES", "off", 1); /* only the snapshots written here */
+	struct wr_ledger a, e, b;
+	size_t len = 300, seen = 0;
+	ok(wr_ledger_open(&a, p, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0, "a handle reads the fixture");
+	ok(wr_ledger_open(&e, p, WR_LEDGER_QUIET | WR_LEDGER_LAZY) == 0, "another sees every event");
+	wr_ledger_on_events(&e, count_events, &seen);
+	int rr = wr_ledger_refresh(&e);
+	ok(rr >= 0 && seen > 0, "it read the fixture's %zu events", seen);
+	ok(wr_ledger_open(&b, p, WR_LEDGER_WRITE | WR_LEDGER_QUIET) == 0, "a writer opens it");
+	for (int i = 0; i < 60; i++)
+		wr_ledger_commit(&b, decide_msg, &len);
+	append_bytes(p, "not a ledger line\n", 18);
+	for (int i = 0; i < 5; i++)
+		wr_ledger_commit(&b, decide_msg, &len);
+	ok(wr_ledger_snapshot_write(&b) == 0, "and writes a snapshot after 65 decisions and a bad line");
+	off_t at = b.scan.off;
+	for (int i = 0; i < 3; i++)
+		wr_ledger_commit(&b, decide_msg, &len);
+	ok(wr_ledger_refresh(&a) == 0 && a.snap_loaded && a.snap_off == at, "the first handle's catch-up starts from it");
+	is_int(a.scan.lines_read, 3, "and decodes only the lines after it");
+	char *want = dump_of(p, WR_LEDGER_NOSNAP, NULL), *got = dump_handle(&a);
+	is_str(got, want, "its state, bad lines and position are a full replay's");
+	free(got);
+	size_t before = seen;
+	rr = wr_ledger_refresh(&e);
+	ok(rr >= 0 && seen - before == 68 && e.scan.lines_read == 69, "the handle that sees every event gets each (%zu)",
+	   seen - before);
+	got = dump_handle(&e);
+	is_str(got, want, "with the same state");
+	free(got);
+	free(want);
+
+	/* a few short lines ahead: decoded, though a snapshot covers them */
+	len = 10;
+	wr_ledger_commit(&b, decide_msg, &len);
+	ok(wr_ledger_snapshot_write(&b) == 0, "a snapshot one short decision later");
+	at = a.snap_off;
+	ok(wr_ledger_refresh(&a) == 0 && a.snap_off == at && a.scan.lines_read == 1,
+	   "less than %d bytes ahead: the line is decoded", WR_SNAPSHOT_MIN);
+
+	/* a snapshot that does not match: the lines are decoded */
+	len = 300;
+	for (int i = 0; i < 60; i++)
+		wr_ledger_commit(&b, decide_msg, &len);
+	ok(wr_ledger_snapshot_write(&b) == 0, "a snapshot 60 decisions later");
+	size_t sl;
+	char *s = t_read(sp, &sl);
+	flip(sp, (off_t)sl - 3);
+	ok(wr_ledger_refresh(&a) == 0 && a.snap_off == at && a.scan.lines_read == 60,
+	   "its body damaged: the 60 lines are decoded");
+	want = dump_of(p, WR_LEDGER_NOSNAP, NULL);
+	got = dump_handle(&a);
+	is_str(got, want, "to the state of a full replay");
+	free(got);
+	free(want);
+	free(s);
+	wr_ledger_close(&b);
+	wr_ledger_close(&e);
+	wr_ledger_close(&a);
+	unsetenv("WR_SNAPSHOT_BYTES");
+	free(sp);
+}
+
 /* A compacted ledger: kept state identical, seq gaps accepted, snapshots
  * at every boundary of the new file. */
 static void compaction(void)
@@ -463,6 +550,7 @@ int main(void)
 	writers();
 	eighth();
 	compaction();
+	jumps();
 	wr_buf_free(&fx);
 	return done_testing();
 }
