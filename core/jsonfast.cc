@@ -1,5 +1,6 @@
 // jsonfast.cc - ledger lines read by simdjson's DOM parser into the flat
-// field table of jsonfast.h. jansson stays the decoder of record: whatever
+// field table of jsonfast.h; built as the module wr-jsonfast.so, which
+// core/jsonfast_load.c opens when a process has many lines to read. jansson stays the decoder of record: whatever
 // simdjson accepts that jansson would not (duplicate keys, \u0000, integers
 // beyond int64), or that wr refuses (deep nesting), is left to it.
 #include "jsonfast.h"
@@ -162,7 +163,13 @@ bool field(wr_jv *v, element e, char **at, int max_depth)
 
 } // namespace
 
-extern "C" struct wr_ev_fields *wr_jsonfast_fields(const char *line, size_t len, int max_depth)
+extern "C" __attribute__((visibility("default"))) unsigned long wr_jsonfast_abi(void)
+{
+	return WR_JSONFAST_ABI;
+}
+
+extern "C" __attribute__((visibility("default"))) struct wr_ev_fields *wr_jsonfast_read(const char *line, size_t len,
+											int max_depth)
 {
 	if (len > WR_JSONFAST_MAX)
 		return nullptr;

@@ -110,8 +110,23 @@ static inline void wr_jv_index_last(struct wr_ev_fields *d)
 
 /* The fields of line[0..len) (one JSON object) when simdjson reads it with
  * containers nested at most max_depth levels; NULL when it does not, or
- * is not sure. Safe to call from several threads. */
+ * is not sure, or is not loaded yet (core/jsonfast_load.c: the module is
+ * opened once a process has decoded enough lines for it to pay). Safe to
+ * call from several threads. */
 struct wr_ev_fields *wr_jsonfast_fields(const char *line, size_t len, int max_depth);
+
+/* Loads the module now: 0 when it is there, -1 when lines go to jansson. */
+int wr_jsonfast_load(void);
+
+/* A scan is about to read this many bytes of lines: enough of them load
+ * the module now rather than at its WR_JSONFAST_AFTER-th line. */
+void wr_jsonfast_expect(int64_t bytes);
+
+/* The module's side (core/jsonfast.cc, wr-jsonfast.so): the reader, and
+ * the stamp of the layout it was built with, which must be this one. */
+#define WR_JSONFAST_ABI (1UL << 32 | sizeof(struct wr_ev_fields) << 16 | sizeof(struct wr_jv))
+struct wr_ev_fields *wr_jsonfast_read(const char *line, size_t len, int max_depth);
+unsigned long wr_jsonfast_abi(void);
 
 #ifdef __cplusplus
 }

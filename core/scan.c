@@ -1,6 +1,7 @@
 /* scan.c - line splitting, decoding and batch reassembly over pread. */
 #include "scan.h"
 #include "err.h"
+#include "jsonfast.h"
 #include "util.h"
 
 #include <errno.h>
@@ -312,7 +313,9 @@ int wr_scan_run(struct wr_scan *s, const struct wr_scan_cb *cb)
 	struct stat sb;
 	off_t size = fstat(s->fd, &sb) == 0 ? sb.st_size : 0;
 	off_t total = cb->on_progress ? size : 0;
-	if (size - s->off >= PARALLEL_MIN_BYTES)
+	off_t ahead = (s->limit >= 0 && s->limit < size ? s->limit : size) - s->off;
+	wr_jsonfast_expect((int64_t)ahead);
+	if (ahead >= PARALLEL_MIN_BYTES)
 		decoder_start(&w);
 	for (;;) {
 		if (total)

@@ -42,7 +42,7 @@ for cc in $(grep -o "'[a-z_]*\.cc'" "$src/core/meson.build" | tr -d "'"); do
 done
 # shellcheck disable=SC2086
 "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -DWR_VERSION='"fuzz"' -I"$src/core" \
+	-D_GNU_SOURCE -DWR_VERSION='"fuzz"' -DWR_JSONFAST_STATIC -I"$src/core" \
 	"$here/fuzz_ledger.c" $sources $objects \
 	$(pkg-config --cflags --libs jansson libutf8proc simdjson) $(pkg-config --cflags libnats) -DWR_LIBNATS_SONAME=\"libnats.so.$(pkg-config --modversion libnats | cut -d. -f1,2)\" -lstdc++ -lm -o "$out/fuzz_ledger"
 

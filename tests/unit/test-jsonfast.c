@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static size_t compared, accepted, fast_read;
 
@@ -219,8 +221,66 @@ static size_t mutate(const char *s, size_t len, char *out, size_t cap)
 	}
 }
 
+/* Whether this process has mapped a file whose name holds what. */
+static int mapped(const char *what)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int found = 0;
+	while (f && fgets(line, sizeof line, f))
+		found |= strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* A scan about to read 64 KiB or more loads the module at once, one of
+ * less does not; in a child, so that the parent starts without it. */
+static void eager(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		wr_jsonfast_expect(64 * 1024 - 1);
+		int before = mapped("wr-jsonfast.so");
+		wr_jsonfast_expect(64 * 1024);
+		_exit(before ? 1 : mapped("wr-jsonfast.so") && mapped("libsimdjson") ? 0 : 2);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) != 1, "a scan of less than 64 KiB ahead does not load the module");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "one of 64 KiB loads it at once");
+}
+
+/* The module is loaded at the 128th line a process decodes, not before. */
+static void lazy(void)
+{
+	const char *line = doubts[0];
+	struct wr_event ev;
+	struct wr_decode_err err;
+	int decoded = 1, fast = 0;
+	ok(!mapped("wr-jsonfast.so") && !mapped("libsimdjson"), "a process starts without simdjson");
+	for (int i = 0; i < 100; i++) {
+		decoded &= wr_event_decode(line, strlen(line), &ev, &err) == 0;
+		wr_event_clear(&ev);
+	}
+	ok(decoded && !mapped("wr-jsonfast.so") && !mapped("libsimdjson"), "100 lines are read by jansson alone");
+	for (int i = 0; i < 100; i++) {
+		struct wr_ev_fields *d = wr_jsonfast_fields(line, strlen(line), WR_MAX_DEPTH);
+		struct wr_event f = {0};
+		fast += d != NULL;
+		f.fields = d;
+		wr_event_clear(&f);
+	}
+	ok(mapped("wr-jsonfast.so") && mapped("libsimdjson") && fast >= 70,
+	   "from the 128th line simdjson reads them (%d of the next 100)", fast);
+	ok(wr_jsonfast_load() == 0, "the module of this build is the one loaded");
+}
+
 int main(void)
 {
+	eager();
+	lazy();
 	const char *src = getenv("WR_SRC");
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus", src ? src : ".");

@@ -44,6 +44,18 @@ for t in $WR_TOOLS; do
 	'
 done
 
+# simdjson's reader is a module the tools open for long reads
+# (core/jsonfast_load.c), by the path of the prefix they were built for.
+libdir=$(option libdir)
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+test_expect_success 'the fast reader module: installed where the tools look, its libraries found' '
+	test -f "$DEST$libdir/wr/wr-jsonfast.so" &&
+	grep -qaF "$libdir/wr/wr-jsonfast.so" "$DEST$prefix/bin/wr-ledger" &&
+	ldd "$DEST$libdir/wr/wr-jsonfast.so" >ldd &&
+	test_grep libsimdjson ldd &&
+	! grep -q "not found" ldd
+'
+
 test_expect_success 'wr.7 and man -l of an installed page' '
 	test -f "$SHARE/man/man7/wr.7" &&
 	MANWIDTH=80 man -l "$SHARE/man/man1/wr-run.1" >page 2>/dev/null &&
