@@ -476,7 +476,13 @@ static int cmd_follow(int argc, char **argv)
 	}
 	no_more_args(argc, argv);
 	struct wr_ledger l;
-	open_ledger(&l, WR_LEDGER_LAZY);
+	/* As wr-watch follow and tail -F: a ledger not there yet is waited
+	 * for, and said so once. */
+	open_ledger(&l, WR_LEDGER_LAZY | WR_LEDGER_MISSING_OK);
+	if (!wr_ledger_present(&l)) {
+		wr_ledger_seterr_missing(ledger_opt, wr_ledger_name(&l));
+		wr_warn("%s; waiting for it", wr_errmsg());
+	}
 	struct wr_follow fw = {.l = &l, .on_event = follow_event, .ctx = &l};
 	if (wr_follow_run(&fw) < 0)
 		wr_die(WR_EXIT_IO, "%s", wr_errmsg());

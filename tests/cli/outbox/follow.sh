@@ -86,11 +86,27 @@ test_expect_success 'follow dies quietly when its reader goes away' '
 	test ! -s fp.err
 '
 
+# (A missing file; a stream not made yet is tests/nats's.)
+test_expect_success 'a missing ledger is waited for, as wr-watch follow waits' '
+	{ wr-outbox follow --json --ledger sub/later.jsonl >later 2>later.err & } &&
+	pid=$! && echo $pid >later.pid &&
+	test_wait_until eval "ls -l /proc/$pid/fd 2>/dev/null | grep -q inotify" &&
+	kill -0 $pid &&
+	mkdir -p sub &&
+	wr-outbox add --ledger sub/later.jsonl --kind custom --message "first" >id4 &&
+	wait_for has_line later "$(cat id4)" &&
+	kill $pid &&
+	test_expect_code 0 test_wait_pid $pid &&
+	test $(wc -l <later) -eq 1 &&
+	test_grep "^wr-outbox: no ledger at $TRASH/sub/later.jsonl .*; waiting for it$" later.err &&
+	test $(wc -l <later.err) -eq 1
+'
+
 test_expect_success 'the ledger is clean' '
 	ledger_clean
 '
 
-for p in follow.pid h.pid w.pid; do
+for p in follow.pid h.pid w.pid later.pid; do
 	[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
 done
 test_done
