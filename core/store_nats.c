@@ -742,20 +742,50 @@ static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
 	return 0;
 }
 
-/* 1 when the stream's message seq is the one the copy ends with (its
- * hash); 0 when it is not or cannot be read. */
+/* Whether the stream's message seq is the one the copy ends with (its
+ * hash): 1 it is, 0 it is not (another message, or none there), -1 it
+ * cannot be read (the servers away or electing a leader for six timeouts;
+ * wr_errmsg says so). A copy that cannot be checked is not made again for
+ * that: a new one would have to be fetched from the same servers. */
+#ifdef WR_FAULT_INJECTION
+/* WR_FAULT_NATS_LAST=N: the first N reads of the message a copy ends with
+ * time out, as while the stream's leader is being elected. */
+static int fault_last(void)
+{
+	static long n = -1;
+	if (n < 0)
+		n = getenv("WR_FAULT_NATS_LAST") ? atol(getenv("WR_FAULT_NATS_LAST")) : 0;
+	return n > 0 && n--;
+}
+#else
+#define fault_last() 0
+#endif
+
 static int same_last(struct wr_store *s, uint64_t seq, uint64_t hash)
 {
+	struct wr_nats *t = s->nats;
 	natsMsg *m = NULL;
-	int r = js_GetMsg(&m, s->nats->js, s->nats->stream, seq, NULL, NULL) == NATS_OK &&
-		wr_snapshot_hash(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m)) == hash;
+	jsErrCode jerr = 0;
+	natsStatus st;
+	int64_t until = 0;
+	jsOptions o;
+	while ((st = fault_last() ? NATS_TIMEOUT : js_GetMsg(&m, t->js, t->stream, seq, slice_opts(t, &o), &jerr)) !=
+		       NATS_OK &&
+	       again(s, &until, st, jerr))
+		jerr = 0;
+	if (st != NATS_OK && jerr == NO_MESSAGE_FOUND)
+		return 0;
+	if (st != NATS_OK)
+		return nats_err(s, "unable to read the message this host's copy of the stream ends with", st, jerr);
+	int r = wr_snapshot_hash(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m)) == hash;
 	natsMsg_Destroy(m);
 	return r;
 }
 
 /* Under its lock: the copy on disk when it is one of this stream and goes
  * on in it (its last message the stream's at that sequence, nothing lost
- * before), else a new one. The fd, or -1 (then none is used). */
+ * before), else a new one. The fd, -1 (then none is used), or -2 when
+ * the stream's message could not be read to check it (wr_errmsg). */
 static int cache_open(struct wr_store *s, uint64_t first, uint64_t last)
 {
 	struct wr_nats *t = s->nats;
@@ -763,15 +793,19 @@ static int cache_open(struct wr_store *s, uint64_t first, uint64_t last)
 	const char *why = NULL;
 	/* A handle that replays every decision (no state cache: verify,
 	 * export) reads the whole copy anyway: it checks it whole first. */
-	int fd = wr_ncache_load(c, !!(s->flags & WR_LEDGER_NOSNAP), &why);
+	int fd = wr_ncache_load(c, !!(s->flags & WR_LEDGER_NOSNAP), &why), same = 1;
 	if (fd >= 0 && c->m.seq > last)
 		why = "the stream is shorter than the cache";
 	else if (fd >= 0 && c->m.seq && first > 1)
 		why = "the stream lost its first messages (purged)";
-	else if (fd >= 0 && c->m.seq && !same_last(s, c->m.seq, c->m.last_hash))
+	else if (fd >= 0 && c->m.seq && (same = same_last(s, c->m.seq, c->m.last_hash)) <= 0)
 		why = "its last message is not the stream's";
 	else if (fd >= 0)
 		why = NULL;
+	if (same < 0) {
+		close(fd);
+		return -2;
+	}
 	if (fd >= 0 && why) {
 		close(fd);
 		fd = -1;
@@ -793,7 +827,15 @@ static int open_copy(struct wr_store *s, uint64_t first, uint64_t last)
 	t->rebuilt = NULL;
 	s->cache = NULL;
 	t->cache = wr_ncache_new(t->stream, t->cluster, t->created);
-	if (t->cache && wr_ncache_lock(t->cache, s->lock_timeout_ms) == 0 && (s->fd = cache_open(s, first, last)) >= 0) {
+	int fd = t->cache && wr_ncache_lock(t->cache, s->lock_timeout_ms) == 0 ? cache_open(s, first, last) : -1;
+	if (fd == -2) {
+		wr_ncache_free(t->cache);
+		t->cache = NULL;
+		s->fd = -1;
+		return -1;
+	}
+	if (fd >= 0) {
+		s->fd = fd;
 		t->end = t->cache->m.size;
 		t->last_seq = t->cached = t->cache->m.seq;
 		s->cache = t->cache->path;

@@ -165,6 +165,23 @@ test_expect_success 'a copy longer than the stream, or whose last message is not
 	damaged "its last message is not the stream"
 '
 
+# The fault hooks exist only in builds with -Dfault_injection (the
+# suite's ASan build).
+if [ "${WR_FAULT_BUILD:-0}" = 1 ]; then
+	test_expect_success 'a copy whose last message cannot be read yet is checked once it can, never made again for it' '
+		wr-run -- true &&
+		n=$(decisions) &&
+		WR_FAULT_NATS_LAST=3 WR_NATS_TRACE=1 wr-watch status >/dev/null 2>trace &&
+		test_grep ": $n cached, 0 fetched$" trace &&
+		test_expect_code 75 env WR_FAULT_NATS_LAST=1000 WR_NATS_TIMEOUT=300ms WR_NATS_TRACE=1 \
+			wr-watch status >/dev/null 2>trace &&
+		test_grep "unable to read the message this host.s copy of the stream ends with on NATS .*: Timeout" trace &&
+		! grep -q "made again" trace &&
+		traced wr-watch status >/dev/null &&
+		test_grep ": $n cached, 0 fetched$" trace
+	'
+fi
+
 test_expect_success 'a copy or description others may write is not trusted: made again, private' '
 	chmod 666 "$(copy)" &&
 	damaged "its file is not to be trusted" &&
