@@ -48,6 +48,24 @@ static void on_signal(int sig)
 	errno = e;
 }
 
+void signals_at_start(void)
+{
+	sigemptyset(&start_ignored);
+	for (size_t i = 0; i < NHANDLED; i++) {
+		struct sigaction old;
+		/* Ignored at the start (nohup, trap '' HUP, INT and QUIT in a
+		 * shell's background job): not a cancel, and the command
+		 * inherits the ignore, as under timeout(1). SIGCHLD is needed. */
+		if (handled[i] != SIGCHLD && sigaction(handled[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			sigaddset(&start_ignored, handled[i]);
+	}
+	/* Under trap '' PIPE the command sees EPIPE (core/main.c saw the
+	 * disposition). */
+	if (wr_sigpipe_ignored)
+		sigaddset(&start_ignored, SIGPIPE);
+	sigprocmask(SIG_BLOCK, NULL, &start_mask);
+}
+
 void setup_signals(void)
 {
 	if (pipe2(sigfd, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -58,27 +76,17 @@ void setup_signals(void)
 	sa.sa_flags = SA_RESTART;
 	sigset_t caught;
 	sigemptyset(&caught);
-	sigemptyset(&start_ignored);
 	for (size_t i = 0; i < NHANDLED; i++) {
-		struct sigaction old;
-		/* Ignored at the start (nohup, trap '' HUP, INT and QUIT in a
-		 * shell's background job): not a cancel, and the command
-		 * inherits the ignore, as under timeout(1). SIGCHLD is needed. */
-		if (handled[i] != SIGCHLD && sigaction(handled[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) {
-			sigaddset(&start_ignored, handled[i]);
+		if (sigismember(&start_ignored, handled[i]) == 1)
 			continue;
-		}
 		sigaction(handled[i], &sa, NULL);
 		sigaddset(&caught, handled[i]);
 	}
 	/* A closed stdout is handled by closing the child's pipe (below), so
-	 * that wr-run lives on to record the end. Under trap '' PIPE the
-	 * command sees EPIPE (core/main.c saw the disposition). */
-	if (wr_sigpipe_ignored)
-		sigaddset(&start_ignored, SIGPIPE);
+	 * that wr-run lives on to record the end. */
 	signal(SIGPIPE, SIG_IGN);
 	/* A blocked signal would never reach the loop (timeout-blocked.pl). */
-	sigprocmask(SIG_UNBLOCK, &caught, &start_mask);
+	sigprocmask(SIG_UNBLOCK, &caught, NULL);
 }
 
 void closefd(int *fd)

@@ -60,9 +60,13 @@ int parse_opts(int argc, char **argv, struct opts *o);
 /* ---- signals: a self-pipe read by the event loop ---- */
 
 extern int sigfd[2];
+/* Notes the signals ignored and blocked when wr-run started, which
+ * COMMAND gets so (nohup, as under timeout(1)); changes nothing. Before
+ * spawn_held and setup_signals. */
+void signals_at_start(void);
 /* Catches the signals wr-run passes on, except those ignored when it
- * started: they stay ignored, in wr-run and in COMMAND (nohup). Signals
- * blocked at the start are unblocked here and blocked again in COMMAND. */
+ * started: they stay ignored, in wr-run and in COMMAND. Signals blocked
+ * at the start are unblocked here and blocked again in COMMAND. */
 void setup_signals(void);
 
 /* ---- the child, held before exec ---- */

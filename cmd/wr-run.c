@@ -38,6 +38,16 @@ int wr_main(int argc, char **argv)
 	int first = parse_opts(argc, argv, &o);
 	if (!o.run && first == argc)
 		wr_usage_error(EXIT_FAILED, "missing COMMAND: write 'wr-run [options] -- COMMAND [ARG]...'");
+	signals_at_start();
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* A new run's command is forked before the ledger is read: the copy
+	 * is of a small process, and the state read after it is the parent's
+	 * own, not pages shared and copied on write (1000 runs, 50 at a
+	 * time: 6% less time, BENCHMARKS.md). Whatever refuses the run from
+	 * here on closes the hold pipe unwritten: the command never runs. A
+	 * run continued with --run has its command in the ledger. */
+	if (!o.run)
+		spawn_held(&S.c, argv + first, NULL, o.foreground);
 	if (wr_ledger_open(&S.l, o.ledger, WR_LEDGER_WRITE) < 0)
 		wr_die(EXIT_FAILED, "%s", wr_errmsg());
 	if (o.run)
@@ -48,11 +58,11 @@ int wr_main(int argc, char **argv)
 	open_log(&S, o.log);
 
 	setup_signals();
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	S.foreground = o.foreground;
 	S.verbose = o.verbose;
 	S.cmd_name = j.argv[0];
-	spawn_held(&S.c, j.argv, j.dir, o.foreground);
+	if (o.run)
+		spawn_held(&S.c, j.argv, j.dir, o.foreground);
 	plan_facts(&j, &S, &o);
 	int rc = run_start(&S, &j.q, o.wait);
 	if (rc)
