@@ -926,6 +926,20 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 	return r;
 }
 
+#ifdef WR_FAULT_INJECTION
+/* WR_FAULT_NATS_NOACK=N: the acknowledgments of the first N publishes
+ * are lost: each is sent, and stored, then taken as never answered. */
+static int fault_noack(void)
+{
+	static long n = -1;
+	if (n < 0)
+		n = getenv("WR_FAULT_NATS_NOACK") ? atol(getenv("WR_FAULT_NATS_NOACK")) : 0;
+	return n > 0 && n--;
+}
+#else
+#define fault_noack() 0
+#endif
+
 /* One publish of the decision expecting the stream to end at expect.
  * Returns the library's status; *seq the acknowledged sequence. */
 static natsStatus publish_once(struct wr_store *s, const char *p, size_t n, uint64_t expect, const char *msgid,
@@ -948,6 +962,8 @@ static natsStatus publish_once(struct wr_store *s, const char *p, size_t n, uint
 	*jerr = 0;
 	if (st == NATS_OK)
 		st = js_PublishMsg(&pa, t->js, m, &po, jerr);
+	if (st == NATS_OK && fault_noack())
+		st = NATS_TIMEOUT;
 	if (st == NATS_OK)
 		*seq = pa->Sequence;
 	jsPubAck_Destroy(pa);

@@ -91,6 +91,26 @@ test_expect_success 'wr-run whose command ended as the cluster went ends on SIGT
 	test_grep "wr-run: got signal SIGTERM: the end of attempt 1 of run .* \\(success, exit 0\\) is not in the ledger: " run.err
 '
 
+# The fault hooks exist only in builds with -Dfault_injection (the
+# suite's ASan build).
+if [ "${WR_FAULT_BUILD:-0}" = 1 ]; then
+	test_expect_success 'wr-run whose start was sent and never answered: on SIGTERM it says that whether the start is in the ledger is not known, and it is there' '
+		cluster_back &&
+		before=$(wr-ledger export | jq -s "[.[] | select(.type == \"run.created\")] | length") &&
+		{ WR_FAULT_NATS_NOACK=100000 WR_NATS_TIMEOUT=30s wr-run -- touch ran >noack.out 2>noack.err & } &&
+		r=$! &&
+		test_when_finished "test_kill_here -KILL $r" &&
+		test_wait_until has noack.err "trying again" &&
+		kill -TERM $r &&
+		{ test_wait_pid $r 30; st=$?; } &&
+		test $st = 143 &&
+		! test -f ran &&
+		test_grep "wr-run: got signal SIGTERM: whether the start of the run is in the ledger is not known: lost NATS .* while appending a decision \\(Timeout\\): whether it is in the stream \\(as message [0-9]+, Nats-Msg-Id wr-[0-9a-f]+\\) is not known" noack.err &&
+		after=$(wr-ledger export | jq -s "[.[] | select(.type == \"run.created\")] | length") &&
+		test $after = $((before + 1))
+	'
+fi
+
 test_expect_success 'wr-outbox deliver recording a delivery when SIGTERM comes: ends by the signal, saying what it could not record' '
 	cluster_back &&
 	slow_wait wr-outbox add --kind custom --message hello >/dev/null &&
