@@ -178,11 +178,14 @@ test_expect_success 'outbox data reaches the delivery command only on stdin' '
 	chmod +x recorder && mkdir rec &&
 	MSG="hostile \$(touch pwned1) \`touch pwned2\`; touch pwned3 | %s %n \" '"'"' MARK-$$" &&
 	wr-outbox add --kind custom --message "$MSG" >add.out &&
-	REC_DIR=$TRASH/rec wr-outbox deliver -- ./recorder >deliver.out 2>deliver.err &&
-	cat rec/stdin.* >stdin.all && grep -q "MARK-$$" stdin.all &&
+	if ! REC_DIR=$TRASH/rec wr-outbox deliver -- ./recorder >deliver.out 2>deliver.err; then
+		echo "wr-outbox deliver failed:" >&2 && cat deliver.out deliver.err >&2 && ls -l rec >&2 && false
+	fi &&
+	cat rec/stdin.* >stdin.all && test_grep "MARK-$$" stdin.all &&
 	jq -e --arg m "$MSG" "select(.message == \$m)" stdin.all >/dev/null &&
-	! grep -q "MARK-$$" rec/argv.* &&
-	! grep -q "MARK-$$" rec/env.* &&
+	if grep "MARK-$$" rec/argv.* rec/env.* >&2; then
+		echo "the message reached argv or the environment (above)" >&2 && false
+	fi &&
 	test ! -e pwned1 && test ! -e pwned2 && test ! -e pwned3
 '
 
