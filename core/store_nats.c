@@ -971,15 +971,38 @@ static natsStatus publish_once(struct wr_store *s, const char *p, size_t n, uint
 	return st;
 }
 
-/* 1 when the message at seq is the one published with msgid. */
+/* Whether the message at seq is the one published with msgid: 1 it is,
+ * 0 it is not (or there is none), -1 it cannot be read (the servers away
+ * for six timeouts, tried again as the other requests are). */
 static int is_ours(struct wr_store *s, uint64_t seq, const char *msgid)
 {
+	struct wr_nats *t = s->nats;
 	natsMsg *m = NULL;
 	const char *id = NULL;
-	int r = js_GetMsg(&m, s->nats->js, s->nats->stream, seq, NULL, NULL) == NATS_OK &&
-		natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id && !strcmp(id, msgid);
+	jsErrCode jerr = 0;
+	natsStatus st;
+	int64_t until = 0;
+	jsOptions o;
+	while ((st = js_GetMsg(&m, t->js, t->stream, seq, slice_opts(t, &o), &jerr)) != NATS_OK &&
+	       again(s, &until, st, jerr))
+		jerr = 0;
+	if (st != NATS_OK)
+		return jerr == NO_MESSAGE_FOUND ? 0 : -1;
+	int r = natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id && !strcmp(id, msgid);
 	natsMsg_Destroy(m);
 	return r;
+}
+
+/* A decision sent and never answered, as far as this handle knows: in
+ * the stream or not. -1. */
+static int unanswered(struct wr_store *s, const char *why, uint64_t seq, const char *msgid)
+{
+	wr_seterr("lost NATS %s while appending a decision (%s): whether it is in the stream (as message %" PRIu64
+		  ", Nats-Msg-Id %s) is not known; see with: wr-ledger export --ledger %s",
+		  s->path, why, seq, msgid, s->path);
+	wr_seterrkind(WR_E_LOCK_TIMEOUT);
+	s->unknown = 1;
+	return -1;
 }
 
 int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
@@ -1005,24 +1028,21 @@ int wr_nats_append(struct wr_store *s, const char *p, size_t n, off_t at)
 		if (st == NATS_OK)
 			break;
 		/* Another writer came first, unless an earlier try of ours that
-		 * went unanswered is the one there. */
-		if (jerr == WRONG_LAST_SEQ && !(unknown && is_ours(s, expect + 1, msgid)))
+		 * went unanswered is the one there; when that cannot be read,
+		 * it is not known. */
+		int ours = jerr == WRONG_LAST_SEQ && unknown ? is_ours(s, expect + 1, msgid) : 0;
+		if (ours < 0)
+			return unanswered(s, "a message is there that cannot be read", expect + 1, msgid);
+		if (jerr == WRONG_LAST_SEQ && !ours)
 			return WR_STORE_CONFLICT;
 		if (jerr == WRONG_LAST_SEQ) {
 			seq = expect + 1;
 			break;
 		}
 		unknown |= !jerr; /* no answer: stored or not, not known yet */
-		if (!again(s, &until, st, jerr)) {
-			if (!unknown)
-				return nats_err(s, "unable to append", st, jerr);
-			wr_seterr("lost NATS %s while appending a decision (%s): whether it is in the stream (as message "
-				  "%" PRIu64 ", Nats-Msg-Id %s) is not known; see with: wr-ledger export --ledger %s",
-				  s->path, natsStatus_GetText(st), expect + 1, msgid, s->path);
-			wr_seterrkind(WR_E_LOCK_TIMEOUT);
-			s->unknown = 1;
-			return -1;
-		}
+		if (!again(s, &until, st, jerr))
+			return unknown ? unanswered(s, natsStatus_GetText(st), expect + 1, msgid)
+				       : nats_err(s, "unable to append", st, jerr);
 	}
 	if (seq != expect + 1) {
 		wr_seterr("NATS %s stored the decision as message %" PRIu64 ", not %" PRIu64 " as it was asked to",
