@@ -748,17 +748,25 @@ static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
  * wr_errmsg says so). A copy that cannot be checked is not made again for
  * that: a new one would have to be fetched from the same servers. */
 #ifdef WR_FAULT_INJECTION
+/* The tests' fault hooks: 1 for the first N calls, N from the variable
+ * name (*n starts at -1). */
+static int fault_first(const char *name, long *n)
+{
+	if (*n < 0)
+		*n = getenv(name) ? atol(getenv(name)) : 0;
+	return *n > 0 && (*n)--;
+}
 /* WR_FAULT_NATS_LAST=N: the first N reads of the message a copy ends with
  * time out, as while the stream's leader is being elected. */
-static int fault_last(void)
-{
-	static long n = -1;
-	if (n < 0)
-		n = getenv("WR_FAULT_NATS_LAST") ? atol(getenv("WR_FAULT_NATS_LAST")) : 0;
-	return n > 0 && n--;
-}
+static long fault_last_n = -1;
+#define fault_last() fault_first("WR_FAULT_NATS_LAST", &fault_last_n)
+/* WR_FAULT_NATS_NOACK=N: the acknowledgments of the first N publishes
+ * are lost: each is sent, and stored, then taken as never answered. */
+static long fault_noack_n = -1;
+#define fault_noack() fault_first("WR_FAULT_NATS_NOACK", &fault_noack_n)
 #else
 #define fault_last() 0
+#define fault_noack() 0
 #endif
 
 static int same_last(struct wr_store *s, uint64_t seq, uint64_t hash)
@@ -925,20 +933,6 @@ int wr_nats_catch_up(struct wr_store *s, off_t off)
 		unwatch(t);
 	return r;
 }
-
-#ifdef WR_FAULT_INJECTION
-/* WR_FAULT_NATS_NOACK=N: the acknowledgments of the first N publishes
- * are lost: each is sent, and stored, then taken as never answered. */
-static int fault_noack(void)
-{
-	static long n = -1;
-	if (n < 0)
-		n = getenv("WR_FAULT_NATS_NOACK") ? atol(getenv("WR_FAULT_NATS_NOACK")) : 0;
-	return n > 0 && n--;
-}
-#else
-#define fault_noack() 0
-#endif
 
 /* One publish of the decision expecting the stream to end at expect.
  * Returns the library's status; *seq the acknowledged sequence. */
