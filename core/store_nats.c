@@ -707,6 +707,45 @@ static int fetch_bulk(struct wr_store *s, uint64_t last)
 	return r;
 }
 
+#ifdef WR_FAULT_INJECTION
+/* The tests' fault hooks: 1 for the first N calls, N from the variable
+ * name (*n starts at -1). */
+static int fault_first(const char *name, long *n)
+{
+	if (*n < 0)
+		*n = getenv(name) ? atol(getenv(name)) : 0;
+	return *n > 0 && (*n)--;
+}
+/* WR_FAULT_NATS_READ=N: the first N reads of a message time out, as while
+ * the stream's leader is being elected. */
+static long fault_read_n = -1;
+#define fault_read() fault_first("WR_FAULT_NATS_READ", &fault_read_n)
+/* WR_FAULT_NATS_NOACK=N: the acknowledgments of the first N publishes
+ * are lost: each is sent, and stored, then taken as never answered. */
+static long fault_noack_n = -1;
+#define fault_noack() fault_first("WR_FAULT_NATS_NOACK", &fault_noack_n)
+#else
+#define fault_read() 0
+#define fault_noack() 0
+#endif
+
+/* The stream's message seq, each try waiting SLICE_MS at most, tried
+ * again while the failure is temporary (again()): the library's status,
+ * *jerr the JetStream error. */
+static natsStatus get_msg(struct wr_store *s, uint64_t seq, natsMsg **m, jsErrCode *jerr)
+{
+	struct wr_nats *t = s->nats;
+	natsStatus st;
+	int64_t until = 0;
+	jsOptions o;
+	*jerr = 0;
+	while ((st = fault_read() ? NATS_TIMEOUT : js_GetMsg(m, t->js, t->stream, seq, slice_opts(t, &o), jerr)) !=
+		       NATS_OK &&
+	       again(s, &until, st, *jerr))
+		*jerr = 0;
+	return st;
+}
+
 /* Fetches the messages after last_seq up to last into fd. 0 or -1. */
 static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
 {
@@ -720,13 +759,8 @@ static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
 		return -1;
 	while (t->last_seq < last) {
 		natsMsg *m = NULL;
-		jsErrCode jerr = 0;
-		natsStatus st;
-		int64_t until = 0;
-		jsOptions o;
-		while ((st = js_GetMsg(&m, t->js, t->stream, t->last_seq + 1, slice_opts(t, &o), &jerr)) != NATS_OK &&
-		       again(s, &until, st, jerr))
-			jerr = 0;
+		jsErrCode jerr;
+		natsStatus st = get_msg(s, t->last_seq + 1, &m, &jerr);
 		if (st != NATS_OK) {
 			if (jerr == NO_MESSAGE_FOUND)
 				wr_seterr("the stream of %s has lost its message %" PRIu64 " (deleted): it is no whole ledger",
@@ -747,40 +781,11 @@ static int fetch(struct wr_store *s, uint64_t first, uint64_t last)
  * cannot be read (the servers away or electing a leader for six timeouts;
  * wr_errmsg says so). A copy that cannot be checked is not made again for
  * that: a new one would have to be fetched from the same servers. */
-#ifdef WR_FAULT_INJECTION
-/* The tests' fault hooks: 1 for the first N calls, N from the variable
- * name (*n starts at -1). */
-static int fault_first(const char *name, long *n)
-{
-	if (*n < 0)
-		*n = getenv(name) ? atol(getenv(name)) : 0;
-	return *n > 0 && (*n)--;
-}
-/* WR_FAULT_NATS_LAST=N: the first N reads of the message a copy ends with
- * time out, as while the stream's leader is being elected. */
-static long fault_last_n = -1;
-#define fault_last() fault_first("WR_FAULT_NATS_LAST", &fault_last_n)
-/* WR_FAULT_NATS_NOACK=N: the acknowledgments of the first N publishes
- * are lost: each is sent, and stored, then taken as never answered. */
-static long fault_noack_n = -1;
-#define fault_noack() fault_first("WR_FAULT_NATS_NOACK", &fault_noack_n)
-#else
-#define fault_last() 0
-#define fault_noack() 0
-#endif
-
 static int same_last(struct wr_store *s, uint64_t seq, uint64_t hash)
 {
-	struct wr_nats *t = s->nats;
 	natsMsg *m = NULL;
-	jsErrCode jerr = 0;
-	natsStatus st;
-	int64_t until = 0;
-	jsOptions o;
-	while ((st = fault_last() ? NATS_TIMEOUT : js_GetMsg(&m, t->js, t->stream, seq, slice_opts(t, &o), &jerr)) !=
-		       NATS_OK &&
-	       again(s, &until, st, jerr))
-		jerr = 0;
+	jsErrCode jerr;
+	natsStatus st = get_msg(s, seq, &m, &jerr);
 	if (st != NATS_OK && jerr == NO_MESSAGE_FOUND)
 		return 0;
 	if (st != NATS_OK)
@@ -970,16 +975,10 @@ static natsStatus publish_once(struct wr_store *s, const char *p, size_t n, uint
  * for six timeouts, tried again as the other requests are). */
 static int is_ours(struct wr_store *s, uint64_t seq, const char *msgid)
 {
-	struct wr_nats *t = s->nats;
 	natsMsg *m = NULL;
 	const char *id = NULL;
-	jsErrCode jerr = 0;
-	natsStatus st;
-	int64_t until = 0;
-	jsOptions o;
-	while ((st = js_GetMsg(&m, t->js, t->stream, seq, slice_opts(t, &o), &jerr)) != NATS_OK &&
-	       again(s, &until, st, jerr))
-		jerr = 0;
+	jsErrCode jerr;
+	natsStatus st = get_msg(s, seq, &m, &jerr);
 	if (st != NATS_OK)
 		return jerr == NO_MESSAGE_FOUND ? 0 : -1;
 	int r = natsMsgHeader_Get(m, "Nats-Msg-Id", &id) == NATS_OK && id && !strcmp(id, msgid);

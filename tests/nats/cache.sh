@@ -171,9 +171,9 @@ if [ "${WR_FAULT_BUILD:-0}" = 1 ]; then
 	test_expect_success 'a copy whose last message cannot be read yet is checked once it can, never made again for it' '
 		wr-run -- true &&
 		n=$(decisions) &&
-		WR_FAULT_NATS_LAST=3 WR_NATS_TRACE=1 wr-watch status >/dev/null 2>trace &&
+		WR_FAULT_NATS_READ=3 WR_NATS_TRACE=1 wr-watch status >/dev/null 2>trace &&
 		test_grep ": $n cached, 0 fetched$" trace &&
-		test_expect_code 75 env WR_FAULT_NATS_LAST=1000 WR_NATS_TIMEOUT=300ms WR_NATS_TRACE=1 \
+		test_expect_code 75 env WR_FAULT_NATS_READ=1000 WR_NATS_TIMEOUT=300ms WR_NATS_TRACE=1 \
 			wr-watch status >/dev/null 2>trace &&
 		test_grep "unable to read the message this host.s copy of the stream ends with on NATS .*: Timeout" trace &&
 		! grep -q "made again" trace &&

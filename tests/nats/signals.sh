@@ -48,6 +48,20 @@ slow_wait() {
 	nats_wait 120 "$@"
 }
 
+# term_retrying PID ERR STATUS: once PID says in ERR that it is trying the
+# servers again, SIGTERM; PID must end within 30 s, with STATUS.
+term_retrying() {
+	local st
+	test_wait_until has "$2" "trying again" || return 1
+	kill -TERM "$1" || return 1
+	test_wait_pid "$1" 30
+	st=$?
+	if [ "$st" != "$3" ]; then
+		echo "term_retrying: $1 ended with $st, not $3" >&2
+		return 1
+	fi
+}
+
 # A job that says it is up, then runs until go is there; on SIGTERM it
 # says so (in got) and exits 1.
 job='trap "echo term >got; exit 1" TERM; : >up; while [ ! -f go ]; do sleep 0.05; done'
@@ -58,10 +72,7 @@ test_expect_success 'wr-run waiting on a heartbeat when SIGTERM comes: the comma
 	test_when_finished "touch go; test_kill_here -KILL $r" &&
 	slow_wait up &&
 	nats_cluster_stop &&
-	test_wait_until has run.err "trying again" &&
-	kill -TERM $r &&
-	{ test_wait_pid $r 30; st=$?; } &&
-	test $st = 143 &&
+	term_retrying $r run.err 143 &&
 	test_grep term got &&
 	test_grep "got signal Terminated; passing it to the command" run.err &&
 	test_grep "wr-run: got signal SIGTERM: the end of attempt 1 of run .* \\(cancelled, exit 143\\) is not in the ledger: " run.err &&
@@ -83,10 +94,7 @@ test_expect_success 'wr-run whose command ended as the cluster went ends on SIGT
 	slow_wait up &&
 	nats_cluster_stop &&
 	touch go &&
-	test_wait_until has run.err "trying again" &&
-	kill -TERM $r &&
-	{ test_wait_pid $r 30; st=$?; } &&
-	test $st = 143 &&
+	term_retrying $r run.err 143 &&
 	! test -f got &&
 	test_grep "wr-run: got signal SIGTERM: the end of attempt 1 of run .* \\(success, exit 0\\) is not in the ledger: " run.err
 '
@@ -100,10 +108,7 @@ if [ "${WR_FAULT_BUILD:-0}" = 1 ]; then
 		{ WR_FAULT_NATS_NOACK=100000 WR_NATS_TIMEOUT=30s wr-run -- touch ran >noack.out 2>noack.err & } &&
 		r=$! &&
 		test_when_finished "test_kill_here -KILL $r" &&
-		test_wait_until has noack.err "trying again" &&
-		kill -TERM $r &&
-		{ test_wait_pid $r 30; st=$?; } &&
-		test $st = 143 &&
+		term_retrying $r noack.err 143 &&
 		! test -f ran &&
 		test_grep "wr-run: got signal SIGTERM: whether the start of the run is in the ledger is not known: lost NATS .* while appending a decision \\(Timeout\\): whether it is in the stream \\(as message [0-9]+, Nats-Msg-Id wr-[0-9a-f]+\\) is not known" noack.err &&
 		after=$(wr-ledger export | jq -s "[.[] | select(.type == \"run.created\")] | length") &&
@@ -121,10 +126,7 @@ test_expect_success 'wr-outbox deliver recording a delivery when SIGTERM comes: 
 	slow_wait up &&
 	nats_cluster_stop &&
 	touch go &&
-	test_wait_until has deliver.err "trying again" &&
-	kill -TERM $d &&
-	{ test_wait_pid $d 30; st=$?; } &&
-	test $st = 143 &&
+	term_retrying $d deliver.err 143 &&
 	test_grep "wr-outbox: unable to record the delivery: " deliver.err
 '
 
